@@ -1,0 +1,376 @@
+"""Events to and from plain JSON-able dicts: the stored and exported form of the log.
+
+Explicit per type, so a renamed field is a visible change here and a stored log written by an
+older version keeps loading (missing fields take their defaults).
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+
+from .commands import COMMAND_TYPES, Command
+from .events import (
+    EVENT_TYPES,
+    Alert,
+    AlertAcknowledged,
+    AlertKind,
+    AlertRaised,
+    CallEscalated,
+    CallReceived,
+    CallUpdated,
+    CommandConfirmed,
+    CommandRefused,
+    CommandRequested,
+    Event,
+    Note,
+    NoteAdded,
+    Severity,
+    TeamAssigned,
+    TeamPositionReported,
+    TeamStatusChanged,
+)
+from .model import (
+    Call,
+    CallStatus,
+    CallType,
+    Capabilities,
+    EscalationTarget,
+    Position,
+    SafetyFlag,
+    Team,
+    TeamStatus,
+)
+
+Json = dict[str, Any]
+
+
+class CodecError(ValueError):
+    """A stored or received record that cannot be read: names the field and the value."""
+
+
+def ts(d: datetime | None) -> str | None:
+    return None if d is None else d.isoformat()
+
+
+def parse_ts(s: str | None, name: str = "time") -> datetime | None:
+    if s is None or s == "":
+        return None
+    try:
+        d = datetime.fromisoformat(s)
+    except (TypeError, ValueError) as exc:
+        raise CodecError(f"{name}: {s!r} is not an ISO 8601 time") from exc
+    if d.tzinfo is None:
+        raise CodecError(f"{name}: {s!r} has no UTC offset")
+    return d
+
+
+def _req_ts(s: Any, name: str) -> datetime:
+    d = parse_ts(s, name)
+    if d is None:
+        raise CodecError(f"{name} is missing")
+    return d
+
+
+def call_to_dict(c: Call) -> Json:
+    return {
+        "id": c.id,
+        "status": c.status.value,
+        "priority": c.priority,
+        "type": c.type.value,
+        "received_at": ts(c.received_at),
+        "updated_at": ts(c.updated_at),
+        "dispatched_at": ts(c.dispatched_at),
+        "enroute_at": ts(c.enroute_at),
+        "onscene_at": ts(c.onscene_at),
+        "cleared_at": ts(c.cleared_at),
+        "team": c.team,
+        "teams": list(c.teams),
+        "safety_flags": [f.value for f in c.safety_flags],
+        "lat": c.lat,
+        "lon": c.lon,
+        "address": c.address,
+        "neighborhood": c.neighborhood,
+        "disposition": c.disposition,
+        "escalated_to": c.escalated_to.value if c.escalated_to else None,
+        "juvenile": c.juvenile,
+        "language": c.language,
+        "transport_needed": c.transport_needed,
+        "transport_seats": c.transport_seats,
+        "destination": c.destination,
+        "summary": c.summary,
+        "source_type": c.source_type,
+        "version": c.version,
+    }
+
+
+def _enum(cls: Any, value: Any, name: str) -> Any:
+    try:
+        return cls(value)
+    except ValueError as exc:
+        allowed = ", ".join(m.value for m in cls)
+        raise CodecError(f"{name}: unknown value {value!r} (allowed: {allowed})") from exc
+
+
+def call_from_dict(d: Json) -> Call:
+    esc = d.get("escalated_to")
+    return Call(
+        id=str(d["id"]),
+        status=_enum(CallStatus, d["status"], "call status"),
+        priority=int(d["priority"]),
+        type=_enum(CallType, d["type"], "call type"),
+        received_at=_req_ts(d["received_at"], "received_at"),
+        updated_at=_req_ts(d["updated_at"], "updated_at"),
+        dispatched_at=parse_ts(d.get("dispatched_at"), "dispatched_at"),
+        enroute_at=parse_ts(d.get("enroute_at"), "enroute_at"),
+        onscene_at=parse_ts(d.get("onscene_at"), "onscene_at"),
+        cleared_at=parse_ts(d.get("cleared_at"), "cleared_at"),
+        team=d.get("team"),
+        teams=tuple(d.get("teams") or ()),
+        safety_flags=tuple(
+            _enum(SafetyFlag, f, "safety flag") for f in d.get("safety_flags") or ()
+        ),
+        lat=d.get("lat"),
+        lon=d.get("lon"),
+        address=d.get("address") or "",
+        neighborhood=d.get("neighborhood") or "",
+        disposition=d.get("disposition"),
+        escalated_to=_enum(EscalationTarget, esc, "escalation target") if esc else None,
+        juvenile=bool(d.get("juvenile", False)),
+        language=d.get("language"),
+        transport_needed=bool(d.get("transport_needed", False)),
+        transport_seats=int(d.get("transport_seats", 1)),
+        destination=d.get("destination"),
+        summary=d.get("summary") or "",
+        source_type=d.get("source_type") or "",
+        version=int(d.get("version", 1)),
+    )
+
+
+def caps_to_dict(c: Capabilities) -> Json:
+    return {
+        "narcan": c.narcan,
+        "vehicle_seats": c.vehicle_seats,
+        "juvenile_certified": c.juvenile_certified,
+        "languages": list(c.languages),
+        "clinician": c.clinician,
+        "peer_specialist": c.peer_specialist,
+    }
+
+
+def caps_from_dict(d: Json) -> Capabilities:
+    return Capabilities(
+        narcan=bool(d.get("narcan", False)),
+        vehicle_seats=int(d.get("vehicle_seats", 0)),
+        juvenile_certified=bool(d.get("juvenile_certified", False)),
+        languages=tuple(d.get("languages") or ("en",)),
+        clinician=bool(d.get("clinician", True)),
+        peer_specialist=bool(d.get("peer_specialist", False)),
+    )
+
+
+def team_to_dict(t: Team) -> Json:
+    return {
+        "id": t.id,
+        "status": t.status.value,
+        "updated_at": ts(t.updated_at),
+        "provider": t.provider,
+        "status_since": ts(t.status_since),
+        "call": t.call,
+        "capabilities": caps_to_dict(t.capabilities),
+        "last_checkin": ts(t.last_checkin),
+        "destination": t.destination,
+        "name": t.name,
+    }
+
+
+def team_from_dict(d: Json) -> Team:
+    return Team(
+        id=str(d["id"]),
+        status=_enum(TeamStatus, d["status"], "team status"),
+        updated_at=_req_ts(d["updated_at"], "updated_at"),
+        provider=d.get("provider") or "",
+        status_since=parse_ts(d.get("status_since"), "status_since"),
+        call=d.get("call"),
+        capabilities=caps_from_dict(d.get("capabilities") or {}),
+        last_checkin=parse_ts(d.get("last_checkin"), "last_checkin"),
+        destination=d.get("destination"),
+        name=d.get("name") or "",
+    )
+
+
+def command_to_dict(c: Command) -> Json:
+    out: Json = {"kind": c.kind}
+    for f in fields(c):
+        v = getattr(c, f.name)
+        out[f.name] = v.value if isinstance(v, EscalationTarget) else v
+    return out
+
+
+def command_from_dict(d: Json) -> Command:
+    kind = d.get("kind")
+    cls = COMMAND_TYPES.get(str(kind))
+    if cls is None:
+        raise CodecError(
+            f"command kind: unknown value {kind!r} (allowed: {', '.join(COMMAND_TYPES)})"
+        )
+    kwargs: dict[str, Any] = {}
+    for f in fields(cls):
+        if f.name in d:
+            v = d[f.name]
+            if f.name == "target":
+                v = _enum(EscalationTarget, v, "escalation target")
+            kwargs[f.name] = v
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise CodecError(f"command {kind}: {exc}") from exc
+
+
+def _alert_to_dict(a: Alert) -> Json:
+    return {
+        "id": a.id,
+        "kind": a.kind.value,
+        "severity": a.severity.value,
+        "subject": a.subject,
+        "message": a.message,
+        "raised_at": ts(a.raised_at),
+    }
+
+
+def _alert_from_dict(d: Json) -> Alert:
+    return Alert(
+        str(d["id"]),
+        _enum(AlertKind, d["kind"], "alert kind"),
+        _enum(Severity, d["severity"], "alert severity"),
+        str(d["subject"]),
+        str(d["message"]),
+        _req_ts(d["raised_at"], "raised_at"),
+    )
+
+
+def event_body(e: Event) -> Json:
+    """The kind-specific part of an event (what is stored as the payload)."""
+    if isinstance(e, CallReceived | CallUpdated):
+        return {"call": call_to_dict(e.call)}
+    if isinstance(e, TeamStatusChanged):
+        return {"team": team_to_dict(e.team)}
+    if isinstance(e, TeamPositionReported):
+        p = e.position
+        return {"team_id": e.team_id, "lat": p.lat, "lon": p.lon, "at": ts(p.at)}
+    if isinstance(e, TeamAssigned):
+        return {"call_id": e.call_id, "team_id": e.team_id}
+    if isinstance(e, CallEscalated):
+        return {"call_id": e.call_id, "target": e.target.value, "reason": e.reason}
+    if isinstance(e, CommandRequested):
+        return {
+            "command_id": e.command_id,
+            "command": command_to_dict(e.command),
+            "operator": e.operator,
+        }
+    if isinstance(e, CommandConfirmed):
+        return {"command_id": e.command_id, "detail": e.detail}
+    if isinstance(e, CommandRefused):
+        return {"command_id": e.command_id, "reason": e.reason}
+    if isinstance(e, AlertRaised):
+        return {"alert": _alert_to_dict(e.alert)}
+    if isinstance(e, AlertAcknowledged):
+        return {"alert_id": e.alert_id, "operator": e.operator, "note": e.note}
+    if isinstance(e, NoteAdded):
+        n = e.note
+        return {"call_id": n.call_id, "text": n.text, "author": n.author, "at": ts(n.at)}
+    raise CodecError(f"no codec for event type {type(e).__name__}")
+
+
+def event_to_dict(e: Event) -> Json:
+    return {
+        "kind": e.kind,
+        "source": e.source,
+        "source_id": e.source_id,
+        "occurred_at": ts(e.occurred_at),
+        "recorded_at": ts(e.recorded_at),
+        **event_body(e),
+    }
+
+
+def event_from_parts(
+    kind: str, source: str, source_id: str, occurred_at: datetime, recorded_at: datetime, b: Json
+) -> Event:
+    cls = EVENT_TYPES.get(kind)
+    if cls is None:
+        raise CodecError(f"event kind: unknown value {kind!r}")
+    h: Json = {
+        "source": source,
+        "source_id": source_id,
+        "occurred_at": occurred_at,
+        "recorded_at": recorded_at,
+    }
+    try:
+        if cls is CallReceived or cls is CallUpdated:
+            return cls(**h, call=call_from_dict(b["call"]))
+        if cls is TeamStatusChanged:
+            return TeamStatusChanged(**h, team=team_from_dict(b["team"]))
+        if cls is TeamPositionReported:
+            pos = Position(float(b["lat"]), float(b["lon"]), _req_ts(b["at"], "position at"))
+            return TeamPositionReported(**h, team_id=str(b["team_id"]), position=pos)
+        if cls is TeamAssigned:
+            return TeamAssigned(**h, call_id=str(b["call_id"]), team_id=str(b["team_id"]))
+        if cls is CallEscalated:
+            return CallEscalated(
+                **h,
+                call_id=str(b["call_id"]),
+                target=_enum(EscalationTarget, b["target"], "escalation target"),
+                reason=b.get("reason") or "",
+            )
+        if cls is CommandRequested:
+            return CommandRequested(
+                **h,
+                command_id=str(b["command_id"]),
+                command=command_from_dict(b["command"]),
+                operator=str(b.get("operator") or ""),
+            )
+        if cls is CommandConfirmed:
+            return CommandConfirmed(
+                **h, command_id=str(b["command_id"]), detail=b.get("detail") or ""
+            )
+        if cls is CommandRefused:
+            return CommandRefused(**h, command_id=str(b["command_id"]), reason=str(b["reason"]))
+        if cls is AlertRaised:
+            return AlertRaised(**h, alert=_alert_from_dict(b["alert"]))
+        if cls is AlertAcknowledged:
+            return AlertAcknowledged(
+                **h,
+                alert_id=str(b["alert_id"]),
+                operator=str(b.get("operator") or ""),
+                note=b.get("note") or "",
+            )
+        if cls is NoteAdded:
+            note = Note(
+                str(b["call_id"]),
+                str(b["text"]),
+                str(b.get("author") or ""),
+                _req_ts(b["at"], "note at"),
+            )
+            return NoteAdded(**h, note=note)
+    except KeyError as exc:
+        raise CodecError(f"{kind}: missing field {exc.args[0]!r}") from exc
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, CodecError):
+            raise
+        raise CodecError(f"{kind}: {exc}") from exc
+    raise CodecError(f"event kind: unknown value {kind!r}")
+
+
+def event_from_dict(d: Json) -> Event:
+    try:
+        return event_from_parts(
+            str(d["kind"]),
+            str(d["source"]),
+            str(d["source_id"]),
+            _req_ts(d["occurred_at"], "occurred_at"),
+            _req_ts(d["recorded_at"], "recorded_at"),
+            d,
+        )
+    except KeyError as exc:
+        raise CodecError(f"event: missing field {exc.args[0]!r}") from exc

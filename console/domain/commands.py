@@ -1,0 +1,125 @@
+"""Supervisor commands: what a supervisor asks dispatch to do.
+
+Each is a frozen value. Validation against the current picture happens here (pure); delivery
+happens through the outbox, and only dispatch's answer makes a command take effect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from .model import EscalationTarget
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Command:
+    kind: ClassVar[str] = "command"
+    sent_to_dispatch: ClassVar[bool] = True
+    call_id: str | None = None
+    team_id: str | None = None
+    reason: str = ""
+    expected_version: int | None = None
+    """The call version the supervisor saw; a newer one means someone else acted first."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AssignTeam(Command):
+    kind: ClassVar[str] = "assign"
+    call_id: str
+    team_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReassignCall(Command):
+    kind: ClassVar[str] = "reassign"
+    call_id: str
+    team_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EscalateCall(Command):
+    kind: ClassVar[str] = "escalate"
+    call_id: str
+    target: EscalationTarget
+    urgency: str = "normal"
+    """``immediate`` or ``normal``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChangePriority(Command):
+    kind: ClassVar[str] = "change_priority"
+    call_id: str
+    priority: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddNote(Command):
+    kind: ClassVar[str] = "note"
+    call_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetTeamService(Command):
+    kind: ClassVar[str] = "team_service"
+    team_id: str
+    in_service: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestCheckin(Command):
+    kind: ClassVar[str] = "request_checkin"
+    team_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AcknowledgeAlert(Command):
+    """Local to the console: audited, never sent to dispatch."""
+
+    kind: ClassVar[str] = "acknowledge_alert"
+    sent_to_dispatch: ClassVar[bool] = False
+    alert_id: str
+
+
+COMMAND_TYPES: dict[str, type[Command]] = {
+    c.kind: c
+    for c in (
+        AssignTeam,
+        ReassignCall,
+        EscalateCall,
+        ChangePriority,
+        AddNote,
+        SetTeamService,
+        RequestCheckin,
+        AcknowledgeAlert,
+    )
+}
+
+
+class CommandStatus:
+    REQUESTED = "requested"
+    CONFIRMED = "confirmed"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRecord:
+    """A command's life as the log tells it: requested, then confirmed or refused."""
+
+    command_id: str
+    command: Command | None
+    status: str
+    operator: str = ""
+    requested_at: datetime | None = None
+    answered_at: datetime | None = None
+    answer: str = ""
+
+    @property
+    def pending(self) -> bool:
+        return self.status == CommandStatus.REQUESTED
+
+
+class CommandRejected(ValueError):
+    """The console refuses a command before sending it: the reason says why and what to do."""

@@ -1,0 +1,233 @@
+"""Events: one immutable record per fact.
+
+Every change, dispatch's or the console's own, is an event appended to one log. ``source`` +
+``source_id`` identify a fact uniquely (a re-delivered message is the same fact);
+``occurred_at`` is when it happened in the world (dispatch's ``lastUpdateTimeStamp``),
+``recorded_at`` when this console learned it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from .commands import Command
+from .model import Call, EscalationTarget, Position, Team
+
+
+class Source:
+    DISPATCH = "dispatch"
+    CONSOLE = "console"
+
+
+class AlertKind(StrEnum):
+    BACKUP_REQUEST = "backup_request"
+    PENDING_OVERDUE = "pending_overdue"
+    CHECKIN_OVERDUE = "checkin_overdue"
+    POSITION_STALE = "position_stale"
+    NO_ELIGIBLE_TEAM = "no_eligible_team"
+    LINK_DOWN = "link_down"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.HIGH: 1, Severity.MEDIUM: 2, Severity.LOW: 3}
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    id: str
+    """Stable per condition (``pending_overdue:HCR-000123``) so it is raised and acked once."""
+    kind: AlertKind
+    severity: Severity
+    subject: str
+    message: str
+    raised_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    call_id: str
+    text: str
+    author: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    kind: ClassVar[str] = "event"
+    source: str
+    source_id: str
+    occurred_at: datetime
+    recorded_at: datetime
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.source, self.source_id)
+
+    @property
+    def entity_id(self) -> str:
+        """The call or team (or command, alert) the fact is about."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallReceived(Event):
+    kind: ClassVar[str] = "call_received"
+    call: Call
+
+    @property
+    def entity_id(self) -> str:
+        return self.call.id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallUpdated(Event):
+    kind: ClassVar[str] = "call_updated"
+    call: Call
+
+    @property
+    def entity_id(self) -> str:
+        return self.call.id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TeamStatusChanged(Event):
+    kind: ClassVar[str] = "team_status"
+    team: Team
+
+    @property
+    def entity_id(self) -> str:
+        return self.team.id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TeamPositionReported(Event):
+    kind: ClassVar[str] = "team_position"
+    team_id: str
+    position: Position
+
+    @property
+    def entity_id(self) -> str:
+        return self.team_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TeamAssigned(Event):
+    """Dispatch sent a team to a call (a fact kept for history and metrics)."""
+
+    kind: ClassVar[str] = "assignment"
+    call_id: str
+    team_id: str
+
+    @property
+    def entity_id(self) -> str:
+        return self.call_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallEscalated(Event):
+    kind: ClassVar[str] = "escalation"
+    call_id: str
+    target: EscalationTarget
+    reason: str = ""
+
+    @property
+    def entity_id(self) -> str:
+        return self.call_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandRequested(Event):
+    kind: ClassVar[str] = "command_requested"
+    command_id: str
+    command: Command
+    operator: str
+
+    @property
+    def entity_id(self) -> str:
+        return self.command_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandConfirmed(Event):
+    kind: ClassVar[str] = "command_confirmed"
+    command_id: str
+    detail: str = ""
+
+    @property
+    def entity_id(self) -> str:
+        return self.command_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandRefused(Event):
+    kind: ClassVar[str] = "command_refused"
+    command_id: str
+    reason: str
+
+    @property
+    def entity_id(self) -> str:
+        return self.command_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertRaised(Event):
+    kind: ClassVar[str] = "alert_raised"
+    alert: Alert
+
+    @property
+    def entity_id(self) -> str:
+        return self.alert.id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertAcknowledged(Event):
+    kind: ClassVar[str] = "alert_acknowledged"
+    alert_id: str
+    operator: str
+    note: str = ""
+
+    @property
+    def entity_id(self) -> str:
+        return self.alert_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NoteAdded(Event):
+    kind: ClassVar[str] = "note"
+    note: Note
+
+    @property
+    def entity_id(self) -> str:
+        return self.note.call_id
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    e.kind: e
+    for e in (
+        CallReceived,
+        CallUpdated,
+        TeamStatusChanged,
+        TeamPositionReported,
+        TeamAssigned,
+        CallEscalated,
+        CommandRequested,
+        CommandConfirmed,
+        CommandRefused,
+        AlertRaised,
+        AlertAcknowledged,
+        NoteAdded,
+    )
+}

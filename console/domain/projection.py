@@ -1,0 +1,280 @@
+"""The projection: current state as a pure fold of the event log.
+
+Every merge here is order-free: entity records are last-writer-wins on a total key
+(``updated_at``, ``version``, ``source_id``), answers dominate requests, acknowledgements dominate
+raises, and a fact seen twice is applied once. So folding any permutation of a log, with
+duplicates, gives the same state, and applying events one at a time gives what folding them all
+gives; live, catch-up and replay share this one code path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .commands import CommandRecord, CommandStatus
+from .events import (
+    Alert,
+    AlertAcknowledged,
+    AlertRaised,
+    CallEscalated,
+    CallReceived,
+    CallUpdated,
+    CommandConfirmed,
+    CommandRefused,
+    CommandRequested,
+    Event,
+    Note,
+    NoteAdded,
+    TeamAssigned,
+    TeamPositionReported,
+    TeamStatusChanged,
+)
+from .lifecycle import check_call_transition, check_team_transition
+from .model import Call, EscalationTarget, Position, Team
+
+RecordKey = tuple[datetime, int, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    alert_id: str
+    operator: str
+    at: datetime
+    note: str = ""
+
+
+@dataclass
+class State:
+    """The whole current picture. Mutated only by :func:`apply` (the fold owns it)."""
+
+    calls: dict[str, Call] = field(default_factory=dict)
+    teams: dict[str, Team] = field(default_factory=dict)
+    positions: dict[str, Position] = field(default_factory=dict)
+    commands: dict[str, CommandRecord] = field(default_factory=dict)
+    alerts: dict[str, Alert] = field(default_factory=dict)
+    acks: dict[str, Ack] = field(default_factory=dict)
+    notes: dict[tuple[str, str], Note] = field(default_factory=dict)
+    """(source, source_id) -> note; :meth:`notes_for` gives a call's notes in time order."""
+    assignments: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    """(call, team) -> when dispatch first sent that team."""
+    escalations: dict[str, tuple[EscalationTarget, datetime]] = field(default_factory=dict)
+    seen: set[tuple[str, str]] = field(default_factory=set)
+    as_of: datetime | None = None
+    _call_keys: dict[str, RecordKey] = field(default_factory=dict)
+    _team_keys: dict[str, RecordKey] = field(default_factory=dict)
+
+    def open_calls(self) -> list[Call]:
+        return [c for c in self.calls.values() if c.status.is_open]
+
+    def notes_for(self, call_id: str) -> list[Note]:
+        return sorted((n for n in self.notes.values() if n.call_id == call_id), key=lambda n: n.at)
+
+    def unacknowledged_alerts(self) -> list[Alert]:
+        return [a for a in self.alerts.values() if a.id not in self.acks]
+
+    def copy(self) -> State:
+        """A snapshot sharing the (immutable) records; cheap enough for replay checkpoints."""
+        return State(
+            calls=dict(self.calls),
+            teams=dict(self.teams),
+            positions=dict(self.positions),
+            commands=dict(self.commands),
+            alerts=dict(self.alerts),
+            acks=dict(self.acks),
+            notes=dict(self.notes),
+            assignments=dict(self.assignments),
+            escalations=dict(self.escalations),
+            seen=set(self.seen),
+            as_of=self.as_of,
+            _call_keys=dict(self._call_keys),
+            _team_keys=dict(self._team_keys),
+        )
+
+    def same_picture(self, other: State) -> bool:
+        """Equal in everything a view shows (ignores the dedup memory)."""
+        return (
+            self.calls == other.calls
+            and self.teams == other.teams
+            and self.positions == other.positions
+            and self.commands == other.commands
+            and self.alerts == other.alerts
+            and self.acks == other.acks
+            and self.notes == other.notes
+            and self.assignments == other.assignments
+            and self.escalations == other.escalations
+            and self.as_of == other.as_of
+        )
+
+
+def _call(state: State, e: CallReceived | CallUpdated, strict: bool) -> bool:
+    c = e.call
+    key = (c.updated_at, c.version, e.source_id)
+    old = state._call_keys.get(c.id)
+    if old is not None and key <= old:
+        return False  # an older or equal description: out of order, never regresses state
+    if strict and old is not None:
+        check_call_transition(c.id, state.calls[c.id].status, c.status)
+    state._call_keys[c.id] = key
+    state.calls[c.id] = c
+    return True
+
+
+def _team(state: State, e: TeamStatusChanged, strict: bool) -> bool:
+    t = e.team
+    key = (t.updated_at, 0, e.source_id)
+    old = state._team_keys.get(t.id)
+    if old is not None and key <= old:
+        return False
+    if strict and old is not None:
+        check_team_transition(t.id, state.teams[t.id].status, t.status)
+    state._team_keys[t.id] = key
+    state.teams[t.id] = t
+    return True
+
+
+def _position(state: State, e: TeamPositionReported, strict: bool) -> bool:
+    old = state.positions.get(e.team_id)
+    if old is not None and (e.position.at, e.position.lat, e.position.lon) <= (
+        old.at,
+        old.lat,
+        old.lon,
+    ):
+        return False
+    state.positions[e.team_id] = e.position
+    return True
+
+
+def _assignment(state: State, e: TeamAssigned, strict: bool) -> bool:
+    k = (e.call_id, e.team_id)
+    old = state.assignments.get(k)
+    if old is not None and old <= e.occurred_at:
+        return False
+    state.assignments[k] = e.occurred_at
+    return True
+
+
+def _escalation(state: State, e: CallEscalated, strict: bool) -> bool:
+    old = state.escalations.get(e.call_id)
+    new = (e.target, e.occurred_at)
+    if old is not None and (old[1], old[0].value) <= (new[1], new[0].value):
+        return False
+    state.escalations[e.call_id] = new
+    return True
+
+
+_ANSWERED = (CommandStatus.CONFIRMED, CommandStatus.REFUSED)
+
+
+def _command_requested(state: State, e: CommandRequested, strict: bool) -> bool:
+    old = state.commands.get(e.command_id)
+    if old is None:
+        state.commands[e.command_id] = CommandRecord(
+            e.command_id, e.command, CommandStatus.REQUESTED, e.operator, e.occurred_at
+        )
+    elif old.command is None:  # the answer arrived first
+        state.commands[e.command_id] = CommandRecord(
+            e.command_id,
+            e.command,
+            old.status,
+            e.operator,
+            e.occurred_at,
+            old.answered_at,
+            old.answer,
+        )
+    else:
+        return False
+    return True
+
+
+def _command_answered(state: State, e: CommandConfirmed | CommandRefused, strict: bool) -> bool:
+    status = CommandStatus.CONFIRMED if isinstance(e, CommandConfirmed) else CommandStatus.REFUSED
+    answer = e.detail if isinstance(e, CommandConfirmed) else e.reason
+    old = state.commands.get(e.command_id)
+    if old is not None and old.status in _ANSWERED:
+        # Dispatch answers once; should two answers exist, the earliest stands (order-free).
+        if (old.answered_at, old.status, old.answer) <= (e.occurred_at, status, answer):
+            return False
+    state.commands[e.command_id] = CommandRecord(
+        e.command_id,
+        old.command if old else None,
+        status,
+        old.operator if old else "",
+        old.requested_at if old else None,
+        e.occurred_at,
+        answer,
+    )
+    return True
+
+
+def _alert_raised(state: State, e: AlertRaised, strict: bool) -> bool:
+    old = state.alerts.get(e.alert.id)
+    if old is not None and (old.raised_at, old.message) <= (e.alert.raised_at, e.alert.message):
+        return False  # the first raise stands
+    state.alerts[e.alert.id] = e.alert
+    return True
+
+
+def _alert_ack(state: State, e: AlertAcknowledged, strict: bool) -> bool:
+    old = state.acks.get(e.alert_id)
+    if old is not None and (old.at, old.operator) <= (e.occurred_at, e.operator):
+        return False
+    state.acks[e.alert_id] = Ack(e.alert_id, e.operator, e.occurred_at, e.note)
+    return True
+
+
+def _note(state: State, e: NoteAdded, strict: bool) -> bool:
+    state.notes[e.key] = e.note
+    return True
+
+
+_HANDLERS: dict[type[Event], Callable[[State, Event, bool], bool]] = {
+    CallReceived: _call,  # type: ignore[dict-item]
+    CallUpdated: _call,  # type: ignore[dict-item]
+    TeamStatusChanged: _team,  # type: ignore[dict-item]
+    TeamPositionReported: _position,  # type: ignore[dict-item]
+    TeamAssigned: _assignment,  # type: ignore[dict-item]
+    CallEscalated: _escalation,  # type: ignore[dict-item]
+    CommandRequested: _command_requested,  # type: ignore[dict-item]
+    CommandConfirmed: _command_answered,  # type: ignore[dict-item]
+    CommandRefused: _command_answered,  # type: ignore[dict-item]
+    AlertRaised: _alert_raised,  # type: ignore[dict-item]
+    AlertAcknowledged: _alert_ack,  # type: ignore[dict-item]
+    NoteAdded: _note,  # type: ignore[dict-item]
+}
+
+
+def apply(state: State, event: Event, *, strict: bool = False) -> bool:
+    """Apply one event in place; True when it changed the picture.
+
+    ``strict`` checks lifecycles on newer records and raises
+    :class:`~console.domain.lifecycle.TransitionError` for an impossible one, leaving the state
+    untouched: the ingest path uses it so an impossible update is quarantined, not applied.
+    """
+    key = (event.source, event.source_id)
+    if key in state.seen:
+        return False
+    changed = _HANDLERS[type(event)](state, event, strict)
+    state.seen.add(key)
+    if state.as_of is None or event.occurred_at > state.as_of:
+        state.as_of = event.occurred_at
+    return changed
+
+
+def fold(events: Iterable[Event], state: State | None = None) -> State:
+    """``state = fold(events)``: a new State (or ``state`` carried forward) with all applied."""
+    s = State() if state is None else state
+    seen = s.seen
+    handlers = _HANDLERS
+    as_of = s.as_of
+    for e in events:
+        k = (e.source, e.source_id)
+        if k in seen:
+            continue
+        handlers[type(e)](s, e, False)
+        seen.add(k)
+        if as_of is None or e.occurred_at > as_of:
+            as_of = e.occurred_at
+    s.as_of = as_of
+    return s
