@@ -1,0 +1,569 @@
+"""The configuration file: one versioned TOML file, defaults for everything, clear refusals.
+
+The commented default file shipped in ``console.resources`` (``default-config.toml``) is the one
+source of the default values: a site's file is laid over it key by key, so a key missing from
+the site's file keeps its default. Every value is checked before anything starts; a bad one is
+refused with a :class:`ConfigError` that names the key, the value and what is allowed.
+
+Qt-free on purpose: the headless sync service reads the same file.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import logging
+import math
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import platformdirs
+
+from console.domain.model import CallType
+from console.domain.rules import RecommendationFactors, ServiceHours, Thresholds
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "responder-console"
+CONFIG_VERSION = 1
+"""Layout version this program writes and understands; older files are migrated."""
+CONFIG_FILENAME = "config.toml"
+DB_ENV = "RESPONDER_CONSOLE_DB"
+"""Environment variable that overrides ``database.url`` (``--db`` overrides both)."""
+DEFAULT_CONFIG_RESOURCE = "default-config.toml"
+ROSTER_RESOURCE = "roster.toml"
+THEMES = ("dark", "light")
+INTERVALS = (
+    "received_to_dispatched",
+    "dispatched_to_enroute",
+    "enroute_to_onscene",
+    "received_to_onscene",
+    "onscene_to_cleared",
+)
+"""Response intervals of ``report --json`` a target may be set for."""
+
+
+class ConfigError(ValueError):
+    """A configuration file or value the program cannot use; the message says which and why."""
+
+
+# -- where things live -------------------------------------------------------------------------
+
+
+def user_config_file() -> Path:
+    """The per-user config file (it may not exist yet)."""
+    return Path(platformdirs.user_config_dir(APP_NAME)) / CONFIG_FILENAME
+
+
+def user_data_dir() -> Path:
+    """The per-user data folder: default database, logs."""
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def default_database_url(data_dir: Path | None = None) -> str:
+    path = (data_dir or user_data_dir()) / "console.sqlite"
+    return f"sqlite:///{path.as_posix()}"
+
+
+def resource_path(name: str) -> Path:
+    """A file shipped in ``console.resources``, from an installed package or a source checkout."""
+    try:
+        base = importlib.resources.files("console.resources")
+        candidate = Path(str(base / name))
+        if candidate.exists():
+            return candidate
+    except ModuleNotFoundError:
+        pass
+    # Running from a source tree that is not installed: resources/ sits beside console/.
+    return Path(__file__).resolve().parents[1] / "resources" / name
+
+
+def default_config_text() -> str:
+    """The commented default configuration file."""
+    return resource_path(DEFAULT_CONFIG_RESOURCE).read_text(encoding="utf-8")
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``: safe to log or show."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = f"{user}:***@{host}"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is not None:
+        netloc += f":{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+# -- the configuration objects -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Overlay:
+    name: str
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class MapConfig:
+    tile_url: str
+    tile_attribution: str
+    center: tuple[float, float]
+    zoom: int
+    overlays: tuple[Overlay, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything the program reads from its configuration, checked and typed."""
+
+    database_url: str
+    dispatch_url: str
+    thresholds: Thresholds
+    link_stale_s: float
+    map: MapConfig
+    roster_path: Path
+    recommendation: RecommendationFactors
+    mobile_crisis_hours: ServiceHours
+    theme: str
+    targets: Mapping[str, float]
+    source: Path | None = None
+    """The file read (None: built-in defaults only)."""
+    database_url_from: str = "default"
+    """Where ``database_url`` came from: ``default``, ``config`` or the environment variable."""
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """The merged TOML document (current layout), e.g. for a settings dialog."""
+
+    @property
+    def database_url_redacted(self) -> str:
+        return redact_url(self.database_url)
+
+
+# -- checking values ---------------------------------------------------------------------------
+
+
+def _show(value: object) -> str:
+    """A value as it would be written in the file."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _refuse(key: str, value: object, expected: str, *, shown: str | None = None) -> ConfigError:
+    return ConfigError(
+        f"{key}: {shown if shown is not None else _show(value)} is not allowed (expected {expected})"
+    )
+
+
+def _table(value: object, key: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _refuse(key, value, "a table")
+    return value
+
+
+def _check_keys(table: Mapping[str, Any], key: str, known: tuple[str, ...]) -> None:
+    for k in table:
+        if k not in known:
+            where = f"{key}.{k}" if key else k
+            raise ConfigError(f"{where}: unknown key (known keys here: {', '.join(known)})")
+
+
+def _number(
+    value: object,
+    key: str,
+    *,
+    what: str = "a number of seconds",
+    gt: float | None = None,
+    ge: float | None = None,
+    le: float | None = None,
+) -> float:
+    bounds = []
+    if gt is not None:
+        bounds.append(f"> {gt:g}")
+    if ge is not None:
+        bounds.append(f">= {ge:g}")
+    if le is not None:
+        bounds.append(f"<= {le:g}")
+    expected = f"{what} {' and '.join(bounds)}".strip()
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _refuse(key, value, expected)
+    x = float(value)
+    if (
+        not math.isfinite(x)
+        or (gt is not None and not x > gt)
+        or (ge is not None and not x >= ge)
+        or (le is not None and not x <= le)
+    ):
+        raise _refuse(key, value, expected)
+    return x
+
+
+def _string(value: object, key: str, expected: str = "a string") -> str:
+    if not isinstance(value, str):
+        raise _refuse(key, value, expected)
+    return value
+
+
+def _url(value: object, key: str, schemes: tuple[str, ...], *, secret: bool = False) -> str:
+    expected = f"a URL starting with {' or '.join(s + '://' for s in schemes)}"
+    s = _string(value, key, expected)
+    shown = _show(redact_url(s)) if secret else None
+    try:
+        parts = urlsplit(s)
+    except ValueError:
+        raise _refuse(key, s, expected, shown=shown) from None
+    base = parts.scheme.split("+", 1)[0].lower()
+    if base not in schemes or "://" not in s:
+        raise _refuse(key, s, expected, shown=shown)
+    if base in ("ws", "wss", "http", "https") and not parts.hostname:
+        raise _refuse(key, s, expected + " and a host", shown=shown)
+    if base in ("ws", "wss", "http", "https"):
+        try:
+            parts.port  # noqa: B018 - raises on a bad port
+        except ValueError:
+            raise _refuse(
+                key, s, expected + " with a port between 0 and 65535", shown=shown
+            ) from None
+    if base == "sqlite" and not s.startswith(parts.scheme + ":///") and s != parts.scheme + "://":
+        raise _refuse(key, s, "an SQLite URL like sqlite:////path/to/console.sqlite", shown=shown)
+    return s
+
+
+def _hhmm(value: object, key: str, *, end: bool = False) -> time:
+    expected = 'a time "HH:MM" (24-hour clock' + (', "24:00" for midnight)' if end else ")")
+    s = _string(value, key, expected)
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", s.strip())
+    if not m:
+        raise _refuse(key, s, expected)
+    h, mi = int(m.group(1)), int(m.group(2))
+    if end and (h, mi) == (24, 0):
+        return time(23, 59, 59)
+    if h > 23 or mi > 59:
+        raise _refuse(key, s, expected)
+    return time(h, mi)
+
+
+def _path(value: object, key: str, base: Path | None, *, must_exist: bool) -> Path:
+    s = _string(value, key, "a file path")
+    if not s.strip():
+        raise _refuse(key, s, "a file path")
+    p = Path(s).expanduser()
+    if not p.is_absolute() and base is not None:
+        p = base / p
+    if must_exist and not p.is_file():
+        raise ConfigError(f"{key}: {_show(s)} is not allowed (no such file: {p})")
+    return p
+
+
+# -- versions ------------------------------------------------------------------------------------
+
+
+def _migrate_0_to_1(doc: dict[str, Any]) -> dict[str, Any]:
+    """Layout 0 kept pending limits as flat keys ``thresholds.pending_p1_s`` .. ``_p3_s``."""
+    th = doc.get("thresholds")
+    if isinstance(th, dict):
+        moved = {}
+        for p in ("1", "2", "3"):
+            old = f"pending_p{p}_s"
+            if old in th:
+                moved[p] = th.pop(old)
+        if moved:
+            pending = th.setdefault("pending_s", {})
+            if isinstance(pending, dict):
+                for p, v in moved.items():
+                    pending.setdefault(p, v)
+    doc["config_version"] = 1
+    return doc
+
+
+_MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _migrate_0_to_1}
+"""``version -> function`` turning a document of that layout into the next one."""
+
+
+def _migrate(doc: dict[str, Any], where: str) -> dict[str, Any]:
+    version = doc.get("config_version", CONFIG_VERSION)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise _refuse("config_version", version, f"a whole number from 0 to {CONFIG_VERSION}")
+    if version > CONFIG_VERSION:
+        raise ConfigError(
+            f"{where} has config_version = {version}, newer than this program understands "
+            f"(up to {CONFIG_VERSION}); use a newer Responder Console or a file written for "
+            "this version"
+        )
+    if version < CONFIG_VERSION:
+        log.info("migrating configuration %s from layout %d to %d", where, version, CONFIG_VERSION)
+    while version < CONFIG_VERSION:
+        doc = _MIGRATIONS[version](doc)
+        version += 1
+    doc["config_version"] = CONFIG_VERSION
+    return doc
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over`` laid over ``base``: tables merge key by key, anything else is replaced."""
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+# -- building the Config -------------------------------------------------------------------------
+
+_TOP = (
+    "config_version",
+    "database",
+    "dispatch",
+    "thresholds",
+    "map",
+    "roster",
+    "recommendation",
+    "escalation",
+    "ui",
+    "targets",
+)
+
+
+def _build(
+    doc: dict[str, Any], source: Path | None, env: Mapping[str, str], data_dir: Path | None
+) -> Config:
+    _check_keys(doc, "", _TOP)
+    base = source.parent if source is not None else None
+
+    db = _table(doc.get("database", {}), "database")
+    _check_keys(db, "database", ("url",))
+    db_schemes = ("sqlite", "postgresql")
+    if env.get(DB_ENV, "").strip():
+        db_url = _url(env[DB_ENV].strip(), f"{DB_ENV} (environment)", db_schemes, secret=True)
+        db_from = DB_ENV
+    elif "url" in db:
+        db_url = _url(db["url"], "database.url", db_schemes, secret=True)
+        db_from = "config"
+    else:
+        db_url, db_from = default_database_url(data_dir), "default"
+
+    disp = _table(doc.get("dispatch", {}), "dispatch")
+    _check_keys(disp, "dispatch", ("url",))
+    dispatch_url = _url(disp.get("url"), "dispatch.url", ("ws", "wss"))
+
+    th = _table(doc.get("thresholds", {}), "thresholds")
+    _check_keys(
+        th,
+        "thresholds",
+        (
+            "pending_s",
+            "pending_by_type_s",
+            "checkin_interval_s",
+            "position_stale_s",
+            "link_stale_s",
+        ),
+    )
+    pend = _table(th.get("pending_s", {}), "thresholds.pending_s")
+    _check_keys(pend, "thresholds.pending_s", ("1", "2", "3"))
+    pending = {
+        int(p): _number(v, f"thresholds.pending_s.{p}", gt=0) for p, v in sorted(pend.items())
+    }
+    by_type_raw = _table(th.get("pending_by_type_s", {}), "thresholds.pending_by_type_s")
+    _check_keys(by_type_raw, "thresholds.pending_by_type_s", tuple(t.value for t in CallType))
+    by_type = {
+        t: _number(v, f"thresholds.pending_by_type_s.{t}", gt=0) for t, v in by_type_raw.items()
+    }
+    thresholds = Thresholds(
+        pending_s=pending,
+        pending_by_type_s=by_type,
+        checkin_interval_s=_number(
+            th.get("checkin_interval_s"), "thresholds.checkin_interval_s", gt=0
+        ),
+        position_stale_s=_number(th.get("position_stale_s"), "thresholds.position_stale_s", gt=0),
+    )
+    link_stale_s = _number(th.get("link_stale_s"), "thresholds.link_stale_s", gt=0)
+
+    mp = _table(doc.get("map", {}), "map")
+    _check_keys(mp, "map", ("tile_url", "tile_attribution", "center", "zoom", "overlays"))
+    tile_url = _string(mp.get("tile_url"), "map.tile_url", "a tile URL template or an empty string")
+    if tile_url and not all(ph in tile_url for ph in ("{z}", "{x}", "{y}")):
+        raise _refuse(
+            "map.tile_url",
+            tile_url,
+            "a tile URL template with {z}, {x} and {y}, or an empty string for no basemap",
+        )
+    center = mp.get("center")
+    if not isinstance(center, list) or len(center) != 2:
+        raise _refuse("map.center", center, "[latitude, longitude]")
+    lat = _number(center[0], "map.center[0]", what="a latitude", ge=-90, le=90)
+    lon = _number(center[1], "map.center[1]", what="a longitude", ge=-180, le=180)
+    zoom = mp.get("zoom")
+    if isinstance(zoom, bool) or not isinstance(zoom, int) or not 1 <= zoom <= 19:
+        raise _refuse("map.zoom", zoom, "a whole number from 1 to 19")
+    overlays_raw = mp.get("overlays", [])
+    if not isinstance(overlays_raw, list):
+        raise _refuse("map.overlays", overlays_raw, "a list of {name, path} tables")
+    overlays: list[Overlay] = []
+    for i, item in enumerate(overlays_raw):
+        k = f"map.overlays[{i}]"
+        item = _table(item, k)
+        _check_keys(item, k, ("name", "path"))
+        name = _string(item.get("name"), f"{k}.name", "a non-empty name")
+        if not name.strip():
+            raise _refuse(f"{k}.name", name, "a non-empty name")
+        overlays.append(Overlay(name, _path(item.get("path"), f"{k}.path", base, must_exist=True)))
+    map_cfg = MapConfig(
+        tile_url=tile_url,
+        tile_attribution=_string(mp.get("tile_attribution", ""), "map.tile_attribution"),
+        center=(lat, lon),
+        zoom=zoom,
+        overlays=tuple(overlays),
+    )
+
+    ro = _table(doc.get("roster", {}), "roster")
+    _check_keys(ro, "roster", ("path",))
+    if "path" in ro:
+        roster_path = _path(ro["path"], "roster.path", base, must_exist=True)
+    else:
+        roster_path = resource_path(ROSTER_RESOURCE)
+
+    rec = _table(doc.get("recommendation", {}), "recommendation")
+    _check_keys(rec, "recommendation", ("circuity", "speed_kmh", "workload_tiebreak_s"))
+    recommendation = RecommendationFactors(
+        circuity=_number(
+            rec.get("circuity"), "recommendation.circuity", what="a factor", ge=1, le=5
+        ),
+        speed_kmh=_number(
+            rec.get("speed_kmh"), "recommendation.speed_kmh", what="a speed in km/h", gt=0, le=200
+        ),
+        workload_tiebreak_s=_number(
+            rec.get("workload_tiebreak_s"), "recommendation.workload_tiebreak_s", ge=0
+        ),
+    )
+
+    esc = _table(doc.get("escalation", {}), "escalation")
+    _check_keys(esc, "escalation", ("mobile_crisis",))
+    mc = _table(esc.get("mobile_crisis", {}), "escalation.mobile_crisis")
+    _check_keys(mc, "escalation.mobile_crisis", ("start", "end"))
+    hours = ServiceHours(
+        start=_hhmm(mc.get("start"), "escalation.mobile_crisis.start"),
+        end=_hhmm(mc.get("end"), "escalation.mobile_crisis.end", end=True),
+    )
+
+    ui = _table(doc.get("ui", {}), "ui")
+    _check_keys(ui, "ui", ("theme",))
+    theme = ui.get("theme")
+    if theme not in THEMES:
+        raise _refuse("ui.theme", theme, " or ".join(f'"{t}"' for t in THEMES))
+
+    tg = _table(doc.get("targets", {}), "targets")
+    _check_keys(tg, "targets", INTERVALS)
+    targets = {k: _number(v, f"targets.{k}", gt=0) for k, v in tg.items()}
+
+    return Config(
+        database_url=db_url,
+        dispatch_url=dispatch_url,
+        thresholds=thresholds,
+        link_stale_s=link_stale_s,
+        map=map_cfg,
+        roster_path=roster_path,
+        recommendation=recommendation,
+        mobile_crisis_hours=hours,
+        theme=str(theme),
+        targets=targets,
+        source=source,
+        database_url_from=db_from,
+        raw=doc,
+    )
+
+
+def _parse(text: str, where: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{where} is not valid TOML: {e}") from None
+
+
+def parse_config(
+    text: str,
+    *,
+    source: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    data_dir: Path | None = None,
+) -> Config:
+    """A Config from the text of a configuration file laid over the defaults."""
+    where = str(source) if source is not None else "the configuration"
+    defaults = _parse(default_config_text(), "the built-in default configuration")
+    user = _migrate(_parse(text, where), where)
+    return _build(_merge(defaults, user), source, os.environ if env is None else env, data_dir)
+
+
+def load_config(
+    path: Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    data_dir: Path | None = None,
+) -> Config:
+    """Read the configuration: ``path`` if given (it must exist), else the user's config file if
+    there is one, else the defaults. ``env`` (default: ``os.environ``) may override the database
+    URL; ``data_dir`` (default: the user data dir) holds the default SQLite file."""
+    if path is None:
+        candidate = user_config_file()
+        if not candidate.is_file():
+            log.info("no configuration file at %s; using defaults", candidate)
+            return parse_config("", env=env, data_dir=data_dir)
+        path = candidate
+    path = Path(path).expanduser()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {path} not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"configuration file {path} is a folder, not a file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"configuration file {path} is not UTF-8 text") from None
+    except OSError as e:
+        raise ConfigError(f"configuration file {path} cannot be read: {e.strerror}") from None
+    cfg = parse_config(text, source=path.resolve(), env=env, data_dir=data_dir)
+    log.info(
+        "configuration from %s (database %s from %s)",
+        path,
+        cfg.database_url_redacted,
+        cfg.database_url_from,
+    )
+    return cfg
+
+
+def ensure_user_config(config_file: Path | None = None, data_dir: Path | None = None) -> Path:
+    """First start: create the data folder and, if absent, write the commented default
+    configuration. Returns the config file's path; an existing file is never touched."""
+    config_file = config_file or user_config_file()
+    (data_dir or user_data_dir()).mkdir(parents=True, exist_ok=True)
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # Exclusive create: two consoles starting at once never overwrite each other's file.
+        with config_file.open("x", encoding="utf-8") as f:
+            f.write(default_config_text())
+        log.info("wrote default configuration to %s", config_file)
+    except FileExistsError:
+        pass
+    return config_file
