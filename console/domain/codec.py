@@ -74,35 +74,46 @@ def _req_ts(s: Any, name: str) -> datetime:
 
 
 def call_to_dict(c: Call) -> Json:
-    return {
+    """Compact: fields at their default are left out (readers fill defaults back in)."""
+    d: Json = {
         "id": c.id,
         "status": c.status.value,
         "priority": c.priority,
         "type": c.type.value,
-        "received_at": ts(c.received_at),
-        "updated_at": ts(c.updated_at),
-        "dispatched_at": ts(c.dispatched_at),
-        "enroute_at": ts(c.enroute_at),
-        "onscene_at": ts(c.onscene_at),
-        "cleared_at": ts(c.cleared_at),
-        "team": c.team,
-        "teams": list(c.teams),
-        "safety_flags": [f.value for f in c.safety_flags],
-        "lat": c.lat,
-        "lon": c.lon,
-        "address": c.address,
-        "neighborhood": c.neighborhood,
-        "disposition": c.disposition,
-        "escalated_to": c.escalated_to.value if c.escalated_to else None,
-        "juvenile": c.juvenile,
-        "language": c.language,
-        "transport_needed": c.transport_needed,
-        "transport_seats": c.transport_seats,
-        "destination": c.destination,
-        "summary": c.summary,
-        "source_type": c.source_type,
+        "received_at": c.received_at.isoformat(),
+        "updated_at": c.updated_at.isoformat(),
         "version": c.version,
     }
+    for name in ("dispatched_at", "enroute_at", "onscene_at", "cleared_at"):
+        v = getattr(c, name)
+        if v is not None:
+            d[name] = v.isoformat()
+    if c.team is not None:
+        d["team"] = c.team
+    if c.teams:
+        d["teams"] = list(c.teams)
+    if c.safety_flags:
+        d["safety_flags"] = [f.value for f in c.safety_flags]
+    if c.lat is not None:
+        d["lat"] = c.lat
+        d["lon"] = c.lon
+    for name in ("address", "neighborhood", "summary", "source_type"):
+        v = getattr(c, name)
+        if v:
+            d[name] = v
+    for name in ("disposition", "language", "destination"):
+        v = getattr(c, name)
+        if v is not None:
+            d[name] = v
+    if c.escalated_to is not None:
+        d["escalated_to"] = c.escalated_to.value
+    if c.juvenile:
+        d["juvenile"] = True
+    if c.transport_needed:
+        d["transport_needed"] = True
+    if c.transport_seats != 1:
+        d["transport_seats"] = c.transport_seats
+    return d
 
 
 def _enum(cls: Any, value: Any, name: str) -> Any:

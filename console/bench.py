@@ -1,0 +1,52 @@
+"""``responder-console bench``: every benchmark of every layer, each against its own baseline."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+# name -> "module:function"; a function takes quick: bool and returns result dicts.
+BENCHMARKS: dict[str, str] = {
+    "ingest": "console.store.bench:bench_ingest",
+    "fold": "console.store.bench:bench_fold",
+    "sync": "console.sync.bench:bench_sync",
+    "seek": "console.replay.bench:bench_seek",
+    "map_update": "console.ui.map.bench:bench_map_update",
+    "ui_stall": "console.ui.bench:bench_ui_stall",
+    "plots": "console.ui.plots.bench:bench_plots",
+    "notify": "console.store.pgbench:bench_notify",
+}
+
+
+def _load(spec: str) -> Callable[[bool], list[dict[str, Any]]] | None:
+    module, func = spec.split(":")
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        return None
+    fn: Callable[[bool], list[dict[str, Any]]] | None = getattr(mod, func, None)
+    return fn
+
+
+def run_benchmarks(
+    *, quick: bool, only: list[str] | None = None, progress: TextIO = sys.stderr
+) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+    for name, spec in BENCHMARKS.items():
+        if only and name not in only:
+            continue
+        fn = _load(spec)
+        if fn is None:
+            continue
+        print(f"bench: {name}...", file=progress, flush=True)
+        try:
+            results.extend(fn(quick))
+        except Exception as exc:  # one failing benchmark must not hide the others
+            print(f"bench: {name} failed: {type(exc).__name__}: {exc}", file=progress)
+            results.append(
+                {"name": name, "unit": "", "value": 0.0, "baseline": "", "baseline_value": 0.0,
+                 "ratio": 0.0, "error": f"{type(exc).__name__}: {exc}"}
+            )
+    return results

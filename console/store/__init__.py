@@ -1,0 +1,28 @@
+"""Persistence: the event log, its projections and the tables around them (SQLAlchemy 2)."""
+
+from .db import SchemaMissing, SchemaTooNew, StoreError, make_engine, normalize_url, upgrade
+from .store import (
+    AppendResult,
+    AuditEntry,
+    Changes,
+    OutboxItem,
+    QuarantineItem,
+    Store,
+    Submitted,
+)
+
+__all__ = [
+    "AppendResult",
+    "AuditEntry",
+    "Changes",
+    "OutboxItem",
+    "QuarantineItem",
+    "SchemaMissing",
+    "SchemaTooNew",
+    "Store",
+    "StoreError",
+    "Submitted",
+    "make_engine",
+    "normalize_url",
+    "upgrade",
+]

@@ -1,0 +1,120 @@
+"""Store benchmarks: ingest (append + projection) and the in-memory fold.
+
+Each measures its baseline in the same run, on the same disk, with the same rows, so the ratio
+means something on a shared, noisy machine.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from console.domain.codec import event_body
+from console.domain.events import Event
+from console.domain.projection import fold
+from console.domain.synthetic import synthetic_shift
+
+from .store import Store
+
+START = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+
+
+def _raw_rows(events: list[Event]) -> list[tuple[Any, ...]]:
+    return [
+        (
+            e.source,
+            e.source_id,
+            e.kind,
+            e.entity_id,
+            e.occurred_at.isoformat(),
+            e.recorded_at.isoformat(),
+            json.dumps(event_body(e), separators=(",", ":")),
+        )
+        for e in events
+    ]
+
+
+def _raw_sqlite(path: Path, rows: list[tuple[Any, ...]], batch: int) -> float:
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    con.execute(
+        "CREATE TABLE events (seq INTEGER PRIMARY KEY, source TEXT, source_id TEXT, kind TEXT,"
+        " entity_id TEXT, occurred_at TEXT, recorded_at TEXT, payload TEXT,"
+        " UNIQUE(source, source_id))"
+    )
+    t0 = time.perf_counter()
+    for i in range(0, len(rows), batch):
+        with con:
+            con.executemany(
+                "INSERT INTO events (source, source_id, kind, entity_id, occurred_at,"
+                " recorded_at, payload) VALUES (?,?,?,?,?,?,?)",
+                rows[i : i + batch],
+            )
+    dt = time.perf_counter() - t0
+    con.close()
+    return dt
+
+
+def bench_ingest(quick: bool) -> list[dict[str, Any]]:
+    n = 5_000 if quick else 30_000
+    batch = 500  # what the sync service commits at a time under load
+    events = synthetic_shift(n, seed=7, start=START)
+    with tempfile.TemporaryDirectory(prefix="rc-bench-") as d:
+        raw_dt = _raw_sqlite(Path(d) / "raw.db", _raw_rows(events), batch)
+        store = Store.open(f"sqlite:///{d}/store.db")
+        t0 = time.perf_counter()
+        for i in range(0, len(events), batch):
+            store.append(events[i : i + batch])
+        dt = time.perf_counter() - t0
+        store.close()
+    value = len(events) / dt
+    base = len(events) / raw_dt
+    return [
+        {
+            "name": "ingest",
+            "unit": "events/s",
+            "value": round(value, 1),
+            "baseline": "raw sqlite3 executemany of the same rows",
+            "baseline_value": round(base, 1),
+            "ratio": round(value / base, 4),
+            "events": len(events),
+            "batch": batch,
+            "target": "ratio >= 0.25",
+        }
+    ]
+
+
+def bench_fold(quick: bool) -> list[dict[str, Any]]:
+    n = 20_000 if quick else 100_000
+    events = synthetic_shift(n, seed=11, start=START)
+    # Baseline: the least a fold must do, one dict store per event.
+    t0 = time.perf_counter()
+    sink: dict[str, Event] = {}
+    for e in events:
+        sink[e.source_id] = e
+    base_dt = time.perf_counter() - t0
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        fold(events)
+        best = min(best, time.perf_counter() - t0)
+    value = len(events) / best
+    base = len(events) / base_dt
+    return [
+        {
+            "name": "fold",
+            "unit": "events/s",
+            "value": round(value, 1),
+            "baseline": "one dict store per event (the floor of any in-memory fold)",
+            "baseline_value": round(base, 1),
+            "ratio": round(value / base, 4),
+            "events": len(events),
+            "target": ">= 200000 events/s",
+        }
+    ]

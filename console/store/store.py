@@ -1,0 +1,1017 @@
+"""The store: append events and update the projection in one transaction; the outbox and audit.
+
+Writers never cache the projection in memory: each batch loads the rows it touches, folds the
+new events onto them with the domain's own ``apply`` (strict lifecycles), and writes back only
+what changed. So several processes (one sync service, many consoles inserting commands) can
+share one PostgreSQL database, and a crash at any instant leaves either the whole batch or none.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
+
+from console.domain.clock import Clock, SystemClock
+from console.domain.codec import (
+    call_from_dict,
+    call_to_dict,
+    command_from_dict,
+    command_to_dict,
+    event_body,
+    event_from_parts,
+    event_to_dict,
+    team_from_dict,
+    team_to_dict,
+)
+from console.domain.commands import (
+    AcknowledgeAlert,
+    Command,
+    CommandRecord,
+    CommandRejected,
+    CommandStatus,
+)
+from console.domain.events import (
+    Alert,
+    AlertAcknowledged,
+    AlertKind,
+    CallReceived,
+    CallUpdated,
+    CommandConfirmed,
+    CommandRefused,
+    CommandRequested,
+    Event,
+    Note,
+    Severity,
+    Source,
+    TeamStatusChanged,
+)
+from console.domain.lifecycle import TransitionError
+from console.domain.model import EscalationTarget, Position
+from console.domain.projection import Ack, State, apply, fold
+from console.domain.rules import ServiceHours, validate_command
+
+from . import schema as S
+from .db import check_revision, make_engine, upgrade
+
+log = logging.getLogger("console.store")
+
+_CHUNK = 400  # keeps IN (...) lists well under every backend's bound-parameter limit
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What a write changed, so each view refreshes only what it shows."""
+
+    calls: frozenset[str] = frozenset()
+    teams: frozenset[str] = frozenset()
+    positions: frozenset[str] = frozenset()
+    commands: frozenset[str] = frozenset()
+    alerts: frozenset[str] = frozenset()
+    notes: frozenset[str] = frozenset()
+    """Call ids whose notes changed."""
+    seq: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.calls or self.teams or self.positions or self.commands or self.alerts or self.notes
+        )
+
+    def merge(self, other: Changes) -> Changes:
+        return Changes(
+            self.calls | other.calls,
+            self.teams | other.teams,
+            self.positions | other.positions,
+            self.commands | other.commands,
+            self.alerts | other.alerts,
+            self.notes | other.notes,
+            max(self.seq, other.seq),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    appended: list[Event] = field(default_factory=list)
+    duplicates: int = 0
+    rejected: list[tuple[Event, str]] = field(default_factory=list)
+    changes: Changes = Changes()
+    last_seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    command_id: str
+    event: Event
+    changes: Changes
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    command_id: str
+    idempotency_key: str
+    command: Command
+    operator: str
+    attempts: int
+    created_at: datetime
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    operator: str
+    role: str
+    action: str
+    call_id: str | None
+    team_id: str | None
+    reason: str
+    detail: str
+    command_id: str | None
+    answer_status: str
+    answer: str
+    answered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineItem:
+    id: int
+    received_at: datetime
+    source: str
+    reason: str
+    raw: str
+
+
+class _Touched:
+    """Entity ids a batch of events touches, by projection table."""
+
+    def __init__(self, evs: Iterable[Event]) -> None:
+        self.calls: set[str] = set()
+        self.teams: set[str] = set()
+        self.commands: set[str] = set()
+        self.alerts: set[str] = set()
+        self.acks: set[str] = set()
+        self.escalations: set[str] = set()
+        self.assignments: set[tuple[str, str]] = set()
+        for e in evs:
+            k = e.kind
+            if k in ("call_received", "call_updated"):
+                self.calls.add(e.entity_id)
+            elif k in ("team_status", "team_position"):
+                self.teams.add(e.entity_id)
+            elif k.startswith("command_"):
+                self.commands.add(e.entity_id)
+            elif k == "alert_raised":
+                self.alerts.add(e.entity_id)
+            elif k == "alert_acknowledged":
+                self.acks.add(e.entity_id)
+            elif k == "escalation":
+                self.escalations.add(e.entity_id)
+            elif k == "assignment":
+                self.assignments.add((e.entity_id, getattr(e, "team_id", "")))
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+def _bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """executemany straight on the driver: the hot path of ingest.
+
+    SQLAlchemy's per-value type processing costs more than SQLite itself here, so times are
+    converted once, the way :class:`~console.store.schema.UtcDateTime` stores them.
+    """
+    if not rows:
+        return
+    cols = list(rows[0])
+    dialect = conn.dialect
+    sqlite = dialect.name == "sqlite"
+    times = {c for c in cols if isinstance(table.c[c].type, S.UtcDateTime)}
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(mark for _ in cols)})"
+    memo: dict[datetime, Any] = {}  # a shift repeats the same instants across many rows
+
+    def conv(v: datetime) -> Any:
+        out = memo.get(v)
+        if out is None:
+            u = v.astimezone(UTC)
+            out = memo[v] = u.replace(tzinfo=None).isoformat(" ", "microseconds") if sqlite else u
+        return out
+
+    params = [
+        tuple(conv(r[c]) if c in times and r[c] is not None else r[c] for c in cols) for r in rows
+    ]
+    conn.exec_driver_sql(sql, params)
+
+
+def _payload(e: Event, cache: dict[int, str]) -> str:
+    """The event's stored body; a call or team record's JSON is kept for its projection row."""
+    if isinstance(e, CallReceived | CallUpdated):
+        rec = _dumps(call_to_dict(e.call))
+        cache[id(e.call)] = rec
+        return '{"call":' + rec + "}"
+    if isinstance(e, TeamStatusChanged):
+        rec = _dumps(team_to_dict(e.team))
+        cache[id(e.team)] = rec
+        return '{"team":' + rec + "}"
+    return _dumps(event_body(e))
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+class Store:
+    """The one door to the database. Every method runs its own transaction."""
+
+    def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
+        self.engine = engine
+        self.clock: Clock = clock or SystemClock()
+
+    @classmethod
+    def open(cls, url: str, *, create: bool = True, clock: Clock | None = None) -> Store:
+        engine = make_engine(url)
+        if create:
+            upgrade(engine)
+        else:
+            check_revision(engine)
+        return cls(engine, clock=clock)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    # -- the event log ---------------------------------------------------------------------------
+
+    def append(self, events: Sequence[Event]) -> AppendResult:
+        """Append new facts and fold them into the projection, all in one transaction.
+
+        Duplicates (same source + source id) are counted and skipped; a newer record whose
+        lifecycle step is impossible is quarantined with the reason and not appended.
+        """
+        if not events:
+            return AppendResult()
+        with self.engine.begin() as conn:
+            return self._append(conn, events)
+
+    def _append(self, conn: Connection, events: Sequence[Event]) -> AppendResult:
+        fresh: dict[tuple[str, str], Event] = {}
+        dups = 0
+        for e in events:
+            if e.key in fresh:
+                dups += 1
+            else:
+                fresh[e.key] = e
+        by_source: dict[str, list[str]] = {}
+        for src, sid in fresh:
+            by_source.setdefault(src, []).append(sid)
+        for src, sids in by_source.items():
+            for part in _chunks(sids):
+                rows = conn.execute(
+                    select(S.events.c.source_id).where(
+                        S.events.c.source == src, S.events.c.source_id.in_(part)
+                    )
+                )
+                for (sid,) in rows:
+                    del fresh[(src, sid)]
+                    dups += 1
+        if not fresh:
+            return AppendResult(duplicates=dups, last_seq=self._last_seq(conn))
+
+        new = list(fresh.values())
+        touched = _Touched(new)
+        state = self._load_partial(conn, touched)
+        before = _Snapshot.of(state, touched)
+        accepted: list[Event] = []
+        rejected: list[tuple[Event, str]] = []
+        for e in new:
+            try:
+                apply(state, e, strict=True)
+            except TransitionError as exc:
+                rejected.append((e, str(exc)))
+                continue
+            accepted.append(e)
+        now = self.clock.now()
+        if rejected:
+            conn.execute(
+                insert(S.quarantine),
+                [
+                    {
+                        "received_at": now,
+                        "source": e.source,
+                        "reason": f"impossible transition: {why}",
+                        "raw": _dumps(event_to_dict(e)),
+                    }
+                    for e, why in rejected
+                ],
+            )
+            for e, why in rejected:
+                log.warning("quarantined %s %s: %s", e.kind, e.source_id, why)
+        record_json: dict[int, str] = {}
+        if accepted:
+            _bulk_insert(
+                conn,
+                S.events,
+                [
+                    {
+                        "source": e.source,
+                        "source_id": e.source_id,
+                        "kind": e.kind,
+                        "entity_id": e.entity_id,
+                        "occurred_at": e.occurred_at,
+                        "recorded_at": e.recorded_at,
+                        "payload": _payload(e, record_json),
+                    }
+                    for e in accepted
+                ],
+            )
+        changes = self._write_back(conn, state, before, touched, accepted, record_json)
+        seq = self._last_seq(conn)
+        return AppendResult(
+            accepted, dups, rejected, Changes(**{**_fields(changes), "seq": seq}), seq
+        )
+
+    @staticmethod
+    def _last_seq(conn: Connection) -> int:
+        return int(conn.execute(select(func.coalesce(func.max(S.events.c.seq), 0))).scalar_one())
+
+    def last_seq(self) -> int:
+        with self.engine.connect() as conn:
+            return self._last_seq(conn)
+
+    def events(
+        self,
+        after_seq: int = 0,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        batch: int = 5000,
+    ) -> Iterator[tuple[int, Event]]:
+        """Stored events in log order (seq), optionally only those that occurred in [start, end)."""
+        last = after_seq
+        while True:
+            q = select(S.events).where(S.events.c.seq > last).order_by(S.events.c.seq).limit(batch)
+            if start is not None:
+                q = q.where(S.events.c.occurred_at >= start)
+            if end is not None:
+                q = q.where(S.events.c.occurred_at < end)
+            with self.engine.connect() as conn:
+                rows = conn.execute(q).all()
+            if not rows:
+                return
+            for r in rows:
+                yield (
+                    r.seq,
+                    event_from_parts(
+                        r.kind,
+                        r.source,
+                        r.source_id,
+                        r.occurred_at,
+                        r.recorded_at,
+                        json.loads(r.payload),
+                    ),
+                )
+            last = rows[-1].seq
+
+    def event_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(S.events)).scalar_one())
+
+    # -- the projection --------------------------------------------------------------------------
+
+    def _load_partial(self, conn: Connection, t: _Touched) -> State:
+        st = State()
+        for part in _chunks(sorted(t.calls)):
+            for r in conn.execute(select(S.calls).where(S.calls.c.id.in_(part))):
+                c = call_from_dict(json.loads(r.data))
+                st.calls[c.id] = c
+                st._call_keys[c.id] = (c.updated_at, c.version, r.k_source_id)
+        for part in _chunks(sorted(t.teams)):
+            for r in conn.execute(select(S.teams).where(S.teams.c.id.in_(part))):
+                tm = team_from_dict(json.loads(r.data))
+                st.teams[tm.id] = tm
+                st._team_keys[tm.id] = (tm.updated_at, 0, r.k_source_id)
+            for r in conn.execute(select(S.positions).where(S.positions.c.team_id.in_(part))):
+                st.positions[r.team_id] = Position(r.lat, r.lon, r.at)
+        for part in _chunks(sorted(t.commands)):
+            for r in conn.execute(select(S.commands).where(S.commands.c.command_id.in_(part))):
+                st.commands[r.command_id] = _command_record(r)
+        for part in _chunks(sorted(t.alerts)):
+            for r in conn.execute(select(S.alerts).where(S.alerts.c.id.in_(part))):
+                st.alerts[r.id] = _alert(r)
+        for part in _chunks(sorted(t.acks)):
+            for r in conn.execute(select(S.acks).where(S.acks.c.alert_id.in_(part))):
+                st.acks[r.alert_id] = Ack(r.alert_id, r.operator, r.at, r.note)
+        for part in _chunks(sorted(t.escalations)):
+            for r in conn.execute(select(S.escalations).where(S.escalations.c.call_id.in_(part))):
+                st.escalations[r.call_id] = (EscalationTarget(r.target), r.at)
+        pairs = sorted(t.assignments)
+        for part in _chunks(sorted({c for c, _ in pairs})):
+            for r in conn.execute(select(S.assignments).where(S.assignments.c.call_id.in_(part))):
+                st.assignments[(r.call_id, r.team_id)] = r.at
+        return st
+
+    def _write_back(
+        self,
+        conn: Connection,
+        st: State,
+        before: _Snapshot,
+        t: _Touched,
+        accepted: Sequence[Event],
+        record_json: dict[int, str] | None = None,
+    ) -> dict[str, frozenset[str]]:
+        changed_calls = [i for i in t.calls if st.calls.get(i) is not before.calls.get(i)]
+        changed_teams = [i for i in t.teams if st.teams.get(i) is not before.teams.get(i)]
+        changed_pos = [i for i in t.teams if st.positions.get(i) is not before.positions.get(i)]
+        changed_cmds = [i for i in t.commands if st.commands.get(i) is not before.commands.get(i)]
+        changed_alerts = [i for i in t.alerts if st.alerts.get(i) is not before.alerts.get(i)]
+        changed_acks = [i for i in t.acks if st.acks.get(i) is not before.acks.get(i)]
+        changed_esc = [
+            i for i in t.escalations if st.escalations.get(i) is not before.escalations.get(i)
+        ]
+        changed_asg = [
+            k for k in t.assignments if st.assignments.get(k) != before.assignments.get(k)
+        ]
+
+        def replace(
+            table: Any,
+            key_col: Any,
+            ids: Sequence[Any],
+            rows: list[dict[str, Any]],
+            known: dict[Any, Any],
+        ) -> None:
+            if not ids:
+                return
+            # Rows new to this batch need no delete: most of a live feed's rows are updates of
+            # a few open calls, and a shift's first batch is all inserts.
+            existing = [i for i in ids if i in known]
+            for part in _chunks(existing):
+                conn.execute(delete(table).where(key_col.in_(part)))
+            _bulk_insert(conn, table, rows)
+
+        replace(
+            S.calls,
+            S.calls.c.id,
+            changed_calls,
+            [_call_row(st, i, record_json) for i in changed_calls],
+            before.calls,
+        )
+        replace(
+            S.teams,
+            S.teams.c.id,
+            changed_teams,
+            [_team_row(st, i, record_json) for i in changed_teams],
+            before.teams,
+        )
+        replace(
+            S.positions,
+            S.positions.c.team_id,
+            changed_pos,
+            [
+                {"team_id": i, "lat": p.lat, "lon": p.lon, "at": p.at}
+                for i in changed_pos
+                if (p := st.positions[i])
+            ],
+            before.positions,
+        )
+        replace(
+            S.commands,
+            S.commands.c.command_id,
+            changed_cmds,
+            [_command_row(st.commands[i]) for i in changed_cmds],
+            before.commands,
+        )
+        replace(
+            S.alerts,
+            S.alerts.c.id,
+            changed_alerts,
+            [_alert_row(st.alerts[i]) for i in changed_alerts],
+            before.alerts,
+        )
+        replace(
+            S.acks,
+            S.acks.c.alert_id,
+            changed_acks,
+            [
+                {"alert_id": a.alert_id, "operator": a.operator, "at": a.at, "note": a.note}
+                for i in changed_acks
+                if (a := st.acks[i])
+            ],
+            before.acks,
+        )
+        replace(
+            S.escalations,
+            S.escalations.c.call_id,
+            changed_esc,
+            [
+                {"call_id": i, "target": st.escalations[i][0].value, "at": st.escalations[i][1]}
+                for i in changed_esc
+            ],
+            before.escalations,
+        )
+        stale_asg = [k for k in changed_asg if k in before.assignments]
+        if stale_asg:
+            conn.execute(
+                delete(S.assignments).where(
+                    S.assignments.c.call_id == bindparam("c"),
+                    S.assignments.c.team_id == bindparam("t"),
+                ),
+                [{"c": c, "t": tm} for c, tm in stale_asg],
+            )
+        if changed_asg:
+            conn.execute(
+                insert(S.assignments),
+                [
+                    {"call_id": c, "team_id": tm, "at": st.assignments[(c, tm)]}
+                    for c, tm in changed_asg
+                ],
+            )
+        note_rows = [
+            {
+                "source": e.source,
+                "source_id": e.source_id,
+                "call_id": n.call_id,
+                "text": n.text,
+                "author": n.author,
+                "at": n.at,
+            }
+            for e in accepted
+            if e.kind == "note" and (n := _note_of(e)) is not None
+        ]
+        if note_rows:
+            conn.execute(insert(S.notes), note_rows)
+        return {
+            "calls": frozenset(changed_calls),
+            "teams": frozenset(changed_teams),
+            "positions": frozenset(changed_pos),
+            "commands": frozenset(changed_cmds),
+            "alerts": frozenset(changed_alerts) | frozenset(changed_acks),
+            "notes": frozenset(str(r["call_id"]) for r in note_rows),
+        }
+
+    def load_state(self) -> State:
+        """The whole current projection, read in one transaction."""
+        with self.engine.connect() as conn:
+            return self._load_all(conn)
+
+    def _load_all(self, conn: Connection) -> State:
+        st = State()
+        for r in conn.execute(select(S.calls)):
+            c = call_from_dict(json.loads(r.data))
+            st.calls[c.id] = c
+            st._call_keys[c.id] = (c.updated_at, c.version, r.k_source_id)
+        for r in conn.execute(select(S.teams)):
+            tm = team_from_dict(json.loads(r.data))
+            st.teams[tm.id] = tm
+            st._team_keys[tm.id] = (tm.updated_at, 0, r.k_source_id)
+        for r in conn.execute(select(S.positions)):
+            st.positions[r.team_id] = Position(r.lat, r.lon, r.at)
+        for r in conn.execute(select(S.commands)):
+            st.commands[r.command_id] = _command_record(r)
+        for r in conn.execute(select(S.alerts)):
+            st.alerts[r.id] = _alert(r)
+        for r in conn.execute(select(S.acks)):
+            st.acks[r.alert_id] = Ack(r.alert_id, r.operator, r.at, r.note)
+        for r in conn.execute(select(S.notes)):
+            st.notes[(r.source, r.source_id)] = Note(r.call_id, r.text, r.author, r.at)
+        for r in conn.execute(select(S.assignments)):
+            st.assignments[(r.call_id, r.team_id)] = r.at
+        for r in conn.execute(select(S.escalations)):
+            st.escalations[r.call_id] = (EscalationTarget(r.target), r.at)
+        st.as_of = conn.execute(select(func.max(S.events.c.occurred_at))).scalar_one()
+        return st
+
+    def rebuild_projections(self) -> int:
+        """Recompute every projection table from the event log (e.g. after a fold fix)."""
+        state = fold(e for _, e in self.events())
+        with self.engine.begin() as conn:
+            for table in S.PROJECTION_TABLES:
+                conn.execute(delete(table))
+            everything = _Touched(())
+            everything.calls = set(state.calls)
+            everything.teams = set(state.teams) | set(state.positions)
+            everything.commands = set(state.commands)
+            everything.alerts = set(state.alerts)
+            everything.acks = set(state.acks)
+            everything.escalations = set(state.escalations)
+            everything.assignments = set(state.assignments)
+            notes = [_NoteFact(src, sid, n) for (src, sid), n in state.notes.items()]
+            self._write_back(conn, state, _Snapshot(), everything, notes)  # type: ignore[arg-type]
+        return len(state.seen)
+
+    # -- quarantine ------------------------------------------------------------------------------
+
+    def quarantine(self, raw: str, reason: str, source: str = Source.DISPATCH) -> int:
+        """Keep bad input with the reason it was refused; returns its quarantine id."""
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                insert(S.quarantine).values(
+                    received_at=self.clock.now(), source=source, reason=reason, raw=raw
+                )
+            )
+            pk = res.inserted_primary_key
+            assert pk is not None
+            return int(pk[0])
+
+    def quarantined(self, limit: int = 100) -> list[QuarantineItem]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(S.quarantine).order_by(S.quarantine.c.id.desc()).limit(limit)
+            ).all()
+        return [QuarantineItem(r.id, r.received_at, r.source, r.reason, r.raw) for r in rows]
+
+    def quarantine_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(S.quarantine)).scalar_one())
+
+    # -- persons (personal data, apart from the log) --------------------------------------------
+
+    def record_persons(self, call_id: str, persons: list[dict[str, Any]]) -> None:
+        """Replace the people recorded for a call. Never in the event log, never exported raw."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(S.persons).where(S.persons.c.call_id == call_id))
+            if persons:
+                now = self.clock.now()
+                conn.execute(
+                    insert(S.persons),
+                    [
+                        {
+                            "call_id": call_id,
+                            "role": str(p.get("role", "")),
+                            "data": _dumps(p),
+                            "recorded_at": now,
+                        }
+                        for p in persons
+                    ],
+                )
+
+    def persons(self, call_id: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(S.persons.c.data)
+                .where(S.persons.c.call_id == call_id)
+                .order_by(S.persons.c.id)
+            ).all()
+        return [json.loads(r.data) for r in rows]
+
+    # -- commands: outbox and audit --------------------------------------------------------------
+
+    def submit(
+        self,
+        command: Command,
+        *,
+        operator: str,
+        role: str = "supervisor",
+        mobile_crisis_hours: ServiceHours | None = None,
+    ) -> Submitted:
+        """Check a supervisor command against the rules and queue it for dispatch.
+
+        The ``requested`` event, the outbox row and the audit row are written in one transaction;
+        nothing takes effect until dispatch confirms. A refusal by the rules raises
+        :class:`CommandRejected` and is audited too.
+        """
+        now = self.clock.now()
+        if role != "supervisor":
+            self._audit_refusal(command, operator, role, now, f"the {role} role cannot act")
+            raise CommandRejected(f"the {role} role cannot act; only a supervisor can")
+        command_id = uuid.uuid4().hex
+        with self.engine.begin() as conn:
+            try:
+                self._validate(conn, command, mobile_crisis_hours, now)
+            except CommandRejected as exc:
+                refusal = str(exc)
+            else:
+                refusal = ""
+                ev: Event
+                if isinstance(command, AcknowledgeAlert):
+                    ev = AlertAcknowledged(
+                        source=Source.CONSOLE,
+                        source_id=f"ack-{command_id}",
+                        occurred_at=now,
+                        recorded_at=now,
+                        alert_id=command.alert_id,
+                        operator=operator,
+                        note=command.reason,
+                    )
+                else:
+                    ev = CommandRequested(
+                        source=Source.CONSOLE,
+                        source_id=f"cmd-{command_id}",
+                        occurred_at=now,
+                        recorded_at=now,
+                        command_id=command_id,
+                        command=command,
+                        operator=operator,
+                    )
+                result = self._append(conn, [ev])
+                if command.sent_to_dispatch:
+                    conn.execute(
+                        insert(S.outbox).values(
+                            command_id=command_id,
+                            idempotency_key=command_id,
+                            kind=command.kind,
+                            payload=_dumps(command_to_dict(command)),
+                            operator=operator,
+                            status="queued",
+                            attempts=0,
+                            created_at=now,
+                            answer="",
+                        )
+                    )
+                conn.execute(
+                    insert(S.audit).values(
+                        **_audit_values(command, operator, role, now),
+                        command_id=command_id if command.sent_to_dispatch else None,
+                        answer_status="pending" if command.sent_to_dispatch else "done",
+                        answer="",
+                    )
+                )
+        if refusal:
+            self._audit_refusal(command, operator, role, now, refusal)
+            raise CommandRejected(refusal)
+        return Submitted(command_id, ev, result.changes)
+
+    def _validate(
+        self,
+        conn: Connection,
+        command: Command,
+        hours: ServiceHours | None,
+        now: datetime,
+    ) -> None:
+        if isinstance(command, AcknowledgeAlert):
+            return
+        t = _Touched(())
+        if command.call_id:
+            t.calls.add(command.call_id)
+        if command.team_id:
+            t.teams.add(command.team_id)
+        st = self._load_partial(conn, t)
+        pending = conn.execute(
+            select(S.outbox.c.kind).where(
+                S.outbox.c.status.in_(("queued", "sent")),
+                S.outbox.c.payload.contains(f'"call_id":"{command.call_id}"')
+                if command.call_id
+                else S.outbox.c.payload.contains(f'"team_id":"{command.team_id}"'),
+            )
+        ).first()
+        if pending is not None and command.kind in ("assign", "reassign", "escalate"):
+            raise CommandRejected(
+                f"a {pending.kind} for {command.call_id or command.team_id} is still awaiting "
+                "dispatch's answer"
+            )
+        validate_command(command, st.calls, st.teams, mobile_crisis_hours=hours, now=now)
+
+    def _audit_refusal(
+        self, command: Command, operator: str, role: str, now: datetime, why: str
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(S.audit).values(
+                    **_audit_values(command, operator, role, now),
+                    command_id=None,
+                    answer_status="rejected",
+                    answer=why,
+                    answered_at=now,
+                )
+            )
+
+    def outbox_due(self, limit: int = 50) -> list[OutboxItem]:
+        """Commands not yet answered by dispatch, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(S.outbox)
+                .where(S.outbox.c.status.in_(("queued", "sent")))
+                .order_by(S.outbox.c.created_at, S.outbox.c.command_id)
+                .limit(limit)
+            ).all()
+        return [
+            OutboxItem(
+                r.command_id,
+                r.idempotency_key,
+                command_from_dict(json.loads(r.payload)),
+                r.operator,
+                r.attempts,
+                r.created_at,
+                r.status,
+            )
+            for r in rows
+        ]
+
+    def mark_sent(self, command_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(S.outbox)
+                .where(S.outbox.c.command_id == command_id)
+                .values(status="sent", attempts=S.outbox.c.attempts + 1, sent_at=self.clock.now())
+            )
+
+    def record_answer(
+        self, command_id: str, *, accepted: bool, detail: str, at: datetime, source_id: str
+    ) -> Changes:
+        """Dispatch answered a command: record the fact, close the outbox row, fill the audit."""
+        now = self.clock.now()
+        ev: Event
+        if accepted:
+            ev = CommandConfirmed(
+                source=Source.DISPATCH,
+                source_id=source_id,
+                occurred_at=at,
+                recorded_at=now,
+                command_id=command_id,
+                detail=detail,
+            )
+        else:
+            ev = CommandRefused(
+                source=Source.DISPATCH,
+                source_id=source_id,
+                occurred_at=at,
+                recorded_at=now,
+                command_id=command_id,
+                reason=detail or "refused by dispatch",
+            )
+        status = CommandStatus.CONFIRMED if accepted else CommandStatus.REFUSED
+        with self.engine.begin() as conn:
+            result = self._append(conn, [ev])
+            conn.execute(
+                update(S.outbox)
+                .where(S.outbox.c.command_id == command_id, S.outbox.c.answered_at.is_(None))
+                .values(status=status, answered_at=at, answer=detail)
+            )
+            conn.execute(
+                update(S.audit)
+                .where(S.audit.c.command_id == command_id, S.audit.c.answered_at.is_(None))
+                .values(answer_status=status, answer=detail, answered_at=at)
+            )
+        return result.changes
+
+    def audit(self, limit: int = 200, *, call_id: str | None = None) -> list[AuditEntry]:
+        q = select(S.audit).order_by(S.audit.c.id.desc()).limit(limit)
+        if call_id is not None:
+            q = q.where(S.audit.c.call_id == call_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        return [
+            AuditEntry(
+                r.id,
+                r.at,
+                r.operator,
+                r.role,
+                r.action,
+                r.call_id,
+                r.team_id,
+                r.reason,
+                r.detail,
+                r.command_id,
+                r.answer_status,
+                r.answer,
+                r.answered_at,
+            )
+            for r in rows
+        ]
+
+
+# -- row <-> record helpers -------------------------------------------------------------------
+
+
+@dataclass
+class _Snapshot:
+    """Identity of the records before a batch, to tell which ones the batch replaced."""
+
+    calls: dict[str, Any] = field(default_factory=dict)
+    teams: dict[str, Any] = field(default_factory=dict)
+    positions: dict[str, Any] = field(default_factory=dict)
+    commands: dict[str, Any] = field(default_factory=dict)
+    alerts: dict[str, Any] = field(default_factory=dict)
+    acks: dict[str, Any] = field(default_factory=dict)
+    escalations: dict[str, Any] = field(default_factory=dict)
+    assignments: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, st: State, t: _Touched) -> _Snapshot:
+        return cls(
+            dict(st.calls),
+            dict(st.teams),
+            dict(st.positions),
+            dict(st.commands),
+            dict(st.alerts),
+            dict(st.acks),
+            dict(st.escalations),
+            dict(st.assignments),
+        )
+
+
+@dataclass(frozen=True)
+class _NoteFact:
+    """A stored note as the write-back expects it (rebuild path)."""
+
+    source: str
+    source_id: str
+    note: Note
+    kind: str = "note"
+
+
+def _note_of(e: Any) -> Note | None:
+    n = getattr(e, "note", None)
+    return n if isinstance(n, Note) else None
+
+
+def _fields(d: dict[str, frozenset[str]]) -> dict[str, Any]:
+    return dict(d)
+
+
+def _call_row(st: State, cid: str, cache: dict[int, str] | None) -> dict[str, Any]:
+    c = st.calls[cid]
+    data = cache.get(id(c)) if cache else None
+    return {
+        "id": c.id,
+        "status": c.status.value,
+        "priority": c.priority,
+        "type": c.type.value,
+        "received_at": c.received_at,
+        "cleared_at": c.cleared_at,
+        "team": c.team,
+        "escalated_to": c.escalated_to.value if c.escalated_to else None,
+        "unsafe": bool(c.safety_flags),
+        "neighborhood": c.neighborhood,
+        "updated_at": c.updated_at,
+        "version": c.version,
+        "k_source_id": st._call_keys[cid][2],
+        "data": data if data is not None else _dumps(call_to_dict(c)),
+    }
+
+
+def _team_row(st: State, tid: str, cache: dict[int, str] | None) -> dict[str, Any]:
+    t = st.teams[tid]
+    data = cache.get(id(t)) if cache else None
+    return {
+        "id": t.id,
+        "status": t.status.value,
+        "provider": t.provider,
+        "call": t.call,
+        "status_since": t.status_since,
+        "updated_at": t.updated_at,
+        "k_source_id": st._team_keys[tid][2],
+        "data": data if data is not None else _dumps(team_to_dict(t)),
+    }
+
+
+def _command_row(c: CommandRecord) -> dict[str, Any]:
+    return {
+        "command_id": c.command_id,
+        "kind": c.command.kind if c.command else None,
+        "status": c.status,
+        "operator": c.operator,
+        "requested_at": c.requested_at,
+        "answered_at": c.answered_at,
+        "answer": c.answer,
+        "data": _dumps(command_to_dict(c.command)) if c.command else None,
+    }
+
+
+def _command_record(r: Any) -> CommandRecord:
+    cmd = command_from_dict(json.loads(r.data)) if r.data else None
+    return CommandRecord(
+        r.command_id, cmd, r.status, r.operator, r.requested_at, r.answered_at, r.answer
+    )
+
+
+def _alert_row(a: Alert) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "kind": a.kind.value,
+        "severity": a.severity.value,
+        "subject": a.subject,
+        "message": a.message,
+        "raised_at": a.raised_at,
+    }
+
+
+def _alert(r: Any) -> Alert:
+    return Alert(r.id, AlertKind(r.kind), Severity(r.severity), r.subject, r.message, r.raised_at)
+
+
+def _audit_values(command: Command, operator: str, role: str, now: datetime) -> dict[str, Any]:
+    return {
+        "at": now,
+        "operator": operator,
+        "role": role,
+        "action": command.kind,
+        "call_id": command.call_id,
+        "team_id": command.team_id,
+        "reason": command.reason,
+        "detail": _dumps(command_to_dict(command)),
+    }
+
+
+def open_store(url: str, *, create: bool = True) -> Store:
+    return Store.open(url, create=create)

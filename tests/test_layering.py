@@ -1,0 +1,54 @@
+"""Nothing below console/ui may import Qt, pyqtgraph or folium, even indirectly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORE = ["console.domain", "console.store", "console.sync", "console.replay"]
+FORBIDDEN = ("PySide6", "shiboken6", "pyqtgraph", "folium", "branca")
+
+
+def _modules(package: str) -> list[str]:
+    base = ROOT / Path(*package.split("."))
+    if not base.is_dir():
+        return []
+    mods = []
+    for f in base.rglob("*.py"):
+        rel = f.relative_to(ROOT).with_suffix("")
+        parts = list(rel.parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if "migrations" in parts:
+            continue
+        mods.append(".".join(parts))
+    return sorted(mods)
+
+
+@pytest.mark.parametrize("package", CORE)
+def test_core_imports_no_gui(package: str) -> None:
+    mods = _modules(package)
+    if not mods:
+        pytest.skip(f"{package} has no modules yet")
+    code = (
+        "import sys, importlib\n"
+        f"mods = {mods!r}\n"
+        "for m in mods: importlib.import_module(m)\n"
+        f"bad = sorted(k for k in sys.modules if k.split('.')[0] in {FORBIDDEN!r})\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "", f"{package} pulls in GUI modules: {out.stdout.strip()}"
+
+
+def test_the_check_itself_catches_a_gui_import() -> None:
+    code = "import sys; import console.domain; import pyqtgraph; print('pyqtgraph' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         timeout=120)
+    assert out.stdout.strip() == "True"
