@@ -1,0 +1,924 @@
+"""Qt item models of the call queue and the team board.
+
+Each model is a thin adapter over plain-Python records (the domain's frozen ``Call`` / ``Team``):
+``set_picture`` diffs the new picture against the rows shown and emits ``rowsInserted`` for new
+ids, ``dataChanged`` (with the roles that changed) for changed rows and ``rowsRemoved`` for gone
+ones. It never resets the model, so a supervisor's selection and scroll position survive a live
+feed. ``tick`` moves the clock: only the time columns are recomputed and announced.
+
+Every cell is computed once per change into a small record, so ``data`` is a lookup: views ask
+for data far more often than the picture changes.
+
+Colour is never the only signal: an overdue timer also gets a ``!`` marker, bold text and a
+tooltip that says why; unsafe calls show ``⚠`` and their flags; commands awaiting dispatch's
+answer show ``⏳``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from console.domain.commands import (
+    AddNote,
+    AssignTeam,
+    ChangePriority,
+    Command,
+    CommandRecord,
+    EscalateCall,
+    ReassignCall,
+    RequestCheckin,
+    SetTeamService,
+)
+from console.domain.model import Call, CallStatus, Position, Team, TeamStatus
+from console.domain.rules import Thresholds, is_stale, safety_screen
+
+ID_ROLE = int(Qt.ItemDataRole.UserRole)
+"""The row's raw id (call or team id), whatever the column."""
+SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+"""A sort key: numbers for ages, priorities and counts, so a proxy sorts numerically."""
+STATUS_ROLE = int(Qt.ItemDataRole.UserRole) + 2
+"""The row's raw status value (``pending``, ``on_scene`` ...), for status filters."""
+
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
+_ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
+CELL_ROLES: list[int] = [
+    _DISPLAY,
+    _TOOLTIP,
+    _FOREGROUND,
+    _BACKGROUND,
+    _FONT,
+    _ACCESSIBLE,
+    SORT_ROLE,
+    STATUS_ROLE,
+]
+"""Roles a cell change may touch (``ID_ROLE`` never changes for a row)."""
+
+OVERDUE_MARK = "!"
+UNSAFE_MARK = "⚠"
+PENDING_MARK = "⏳"
+STALE_MARK = "⌛"
+
+
+# -- palette -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Palette:
+    """The colours the models use, by meaning. The window picks one per theme."""
+
+    name: str
+    overdue_bg: str
+    overdue_fg: str
+    unsafe_fg: str
+    pending_fg: str
+    muted_fg: str
+    priority_fg: Mapping[int, str]
+    team_status_fg: Mapping[TeamStatus, str]
+    call_status_fg: Mapping[CallStatus, str] = field(default_factory=dict)
+
+
+DARK_PALETTE = Palette(
+    name="dark",
+    overdue_bg="#5c1010",
+    overdue_fg="#ffcdd2",
+    unsafe_fg="#ffb74d",
+    pending_fg="#90caf9",
+    muted_fg="#8a8f98",
+    priority_fg={1: "#ff8a80", 2: "#ffcc80", 3: "#b0bec5"},
+    team_status_fg={
+        TeamStatus.AVAILABLE: "#81c784",
+        TeamStatus.ASSIGNED: "#ce93d8",
+        TeamStatus.EN_ROUTE: "#64b5f6",
+        TeamStatus.ON_SCENE: "#ffb74d",
+        TeamStatus.TRANSPORTING: "#4dd0e1",
+        TeamStatus.AT_DESTINATION: "#bcaaa4",
+        TeamStatus.OUT_OF_SERVICE: "#9e9e9e",
+        TeamStatus.OFF_DUTY: "#757575",
+    },
+    call_status_fg={CallStatus.PENDING: "#ffcc80"},
+)
+
+LIGHT_PALETTE = Palette(
+    name="light",
+    overdue_bg="#ffcdd2",
+    overdue_fg="#8e0000",
+    unsafe_fg="#b34700",
+    pending_fg="#0d47a1",
+    muted_fg="#6b7078",
+    priority_fg={1: "#b71c1c", 2: "#a84300", 3: "#455a64"},
+    team_status_fg={
+        TeamStatus.AVAILABLE: "#1b5e20",
+        TeamStatus.ASSIGNED: "#6a1b9a",
+        TeamStatus.EN_ROUTE: "#0d47a1",
+        TeamStatus.ON_SCENE: "#a84300",
+        TeamStatus.TRANSPORTING: "#006064",
+        TeamStatus.AT_DESTINATION: "#4e342e",
+        TeamStatus.OUT_OF_SERVICE: "#616161",
+        TeamStatus.OFF_DUTY: "#757575",
+    },
+    call_status_fg={CallStatus.PENDING: "#a84300"},
+)
+
+PALETTES: dict[str, Palette] = {p.name: p for p in (DARK_PALETTE, LIGHT_PALETTE)}
+
+
+def palette_for(theme: str) -> Palette:
+    try:
+        return PALETTES[theme]
+    except KeyError:
+        raise ValueError(
+            f"theme {theme!r} is not allowed (expected {' or '.join(PALETTES)})"
+        ) from None
+
+
+# -- formatting helpers ---------------------------------------------------------------------------
+
+
+def format_age(seconds: float) -> str:
+    """``mm:ss`` under an hour, ``h:mm h`` from an hour on (the ``h`` keeps 1:05 h apart from
+    1 min 5 s)."""
+    s = max(0, int(seconds))
+    if s < 3600:
+        return f"{s // 60:02d}:{s % 60:02d}"
+    return f"{s // 3600}:{s % 3600 // 60:02d} h"
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min"
+
+
+def natural_key(text: str) -> str:
+    """A string that sorts ``CRT-2`` before ``CRT-10`` (digit runs zero-padded)."""
+    return re.sub(r"\d+", lambda m: m.group(0).rjust(10, "0"), text)
+
+
+def _words(value: str) -> str:
+    return value.replace("_", " ")
+
+
+def describe_command(command: Command) -> str:
+    """A short phrase for a command awaiting dispatch's answer: ``assign CRT-3``."""
+    if isinstance(command, AssignTeam):
+        return f"assign {command.team_id}"
+    if isinstance(command, ReassignCall):
+        return f"reassign to {command.team_id}"
+    if isinstance(command, EscalateCall):
+        return f"escalate to {_words(command.target.value)}"
+    if isinstance(command, ChangePriority):
+        return f"priority P{command.priority}"
+    if isinstance(command, AddNote):
+        return "note"
+    if isinstance(command, SetTeamService):
+        return "back in service" if command.in_service else "out of service"
+    if isinstance(command, RequestCheckin):
+        return "check-in requested"
+    return _words(command.kind)
+
+
+def _pending_by(pending: Iterable[Command | CommandRecord], key: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for item in pending:
+        if isinstance(item, CommandRecord):
+            if not item.pending or item.command is None:
+                continue
+            command = item.command
+        else:
+            command = item
+        subject = command.call_id if key == "call" else command.team_id
+        if key == "team" and isinstance(command, AddNote | EscalateCall | ChangePriority):
+            continue  # about the call, not the team
+        if subject:
+            out.setdefault(subject, []).append(describe_command(command))
+    return out
+
+
+# -- cells ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """Everything a view may ask of one cell. Colours are palette attribute names."""
+
+    text: str
+    sort: Any
+    tip: str | None = None
+    fg: str | None = None
+    bg: str | None = None
+    bold: bool = False
+    accessible: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    title: str
+    tip: str
+    ticking: bool = False
+    align_right: bool = False
+
+
+class _RecordTableModel(QAbstractTableModel):
+    """Rows keyed by id, kept in arrival order; pictures applied by diffing, never by reset."""
+
+    COLUMNS: ClassVar[tuple[Column, ...]] = ()
+
+    def __init__(
+        self,
+        thresholds: Thresholds | None = None,
+        palette: Palette = DARK_PALETTE,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._thresholds = thresholds or Thresholds()
+        self._palette = palette
+        self._ids: list[str] = []
+        self._row_of: dict[str, int] = {}
+        self._records: dict[str, Any] = {}
+        self._status: dict[str, str] = {}
+        self._cells: list[list[Cell]] = []
+        self._now: datetime | None = None
+        self._brushes: dict[str, QBrush] = {}
+        self._bold = QFont()
+        self._bold.setBold(True)
+        self._ticking = [i for i, c in enumerate(self.COLUMNS) if c.ticking]
+        self._static = [i for i, c in enumerate(self.COLUMNS) if not c.ticking]
+
+    # -- subclass hooks --
+    def _record_id(self, record: Any) -> str:
+        raise NotImplementedError
+
+    def _record_status(self, record: Any) -> str:
+        raise NotImplementedError
+
+    def _static_cell(self, col: int, record: Any) -> Cell:
+        raise NotImplementedError
+
+    def _ticking_cell(self, col: int, record: Any, now: datetime) -> Cell:
+        raise NotImplementedError
+
+    # -- public API --
+    @property
+    def now(self) -> datetime | None:
+        return self._now
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return self._thresholds
+
+    @property
+    def palette(self) -> Palette:
+        return self._palette
+
+    def ids(self) -> list[str]:
+        """Row ids in source-model order."""
+        return list(self._ids)
+
+    def row_of(self, record_id: str) -> int | None:
+        return self._row_of.get(record_id)
+
+    def record(self, record_id: str) -> Any:
+        return self._records.get(record_id)
+
+    def index_of(self, record_id: str, column: int = 0) -> QModelIndex:
+        row = self._row_of.get(record_id)
+        return QModelIndex() if row is None else self.index(row, column)
+
+    def column_of(self, key: str) -> int:
+        for i, c in enumerate(self.COLUMNS):
+            if c.key == key:
+                return i
+        raise KeyError(f"no column {key!r} (columns: {', '.join(c.key for c in self.COLUMNS)})")
+
+    def tick(self, now: datetime) -> None:
+        """The clock moved: recompute and announce the time columns only."""
+        self._now = now
+        if not self._ids or not self._ticking:
+            return
+        for row, rid in enumerate(self._ids):
+            rec = self._records[rid]
+            cells = self._cells[row]
+            for col in self._ticking:
+                cells[col] = self._ticking_cell(col, rec, now)
+        self._announce_columns(self._ticking)
+
+    def set_thresholds(self, thresholds: Thresholds) -> None:
+        self._thresholds = thresholds
+        if self._now is not None:
+            self.tick(self._now)
+
+    def set_palette(self, palette: Palette) -> None:
+        """Switch theme: colours change, nothing else; no reset."""
+        self._palette = palette
+        self._brushes.clear()
+        if self._ids:
+            self.dataChanged.emit(
+                self.index(0, 0),
+                self.index(len(self._ids) - 1, len(self.COLUMNS) - 1),
+                [_FOREGROUND, _BACKGROUND],
+            )
+
+    # -- diffing --
+    def _apply(self, records: Iterable[Any], now: datetime) -> None:
+        self._now = now
+        new: dict[str, Any] = {}
+        for rec in records:
+            new[self._record_id(rec)] = rec  # last one wins on a duplicate id
+
+        # 1. Removed ids, bottom-up in contiguous runs.
+        gone = sorted((self._row_of[i] for i in self._ids if i not in new), reverse=True)
+        for first, last in _runs_desc(gone):
+            self.beginRemoveRows(QModelIndex(), first, last)
+            for rid in self._ids[first : last + 1]:
+                del self._records[rid]
+                del self._status[rid]
+            del self._ids[first : last + 1]
+            del self._cells[first : last + 1]
+            self.endRemoveRows()
+        if gone:
+            self._row_of = {rid: r for r, rid in enumerate(self._ids)}
+
+        # 2. Changed rows: static cells compared, announced per contiguous run of rows. A run's
+        #    cells change only just before its signal: a sorting proxy places the run by
+        #    comparing it with rows it was not told about yet, which must still hold the data
+        #    it last saw.
+        fresh: dict[int, tuple[list[Cell], list[int]]] = {}
+        for row, rid in enumerate(self._ids):
+            rec = new[rid]
+            if rec is self._records[rid] or rec == self._records[rid]:
+                continue
+            self._records[rid] = rec
+            cells = self._row_cells(rec, now)
+            diff = [c for c in self._static if self._cells[row][c] != cells[c]]
+            if diff:
+                fresh[row] = (cells, diff)
+        for first, last in _runs_asc(sorted(fresh)):
+            cmin, cmax = len(self.COLUMNS), -1
+            for row in range(first, last + 1):
+                cells, diff = fresh[row]
+                for c in self._static:
+                    self._cells[row][c] = cells[c]
+                rid = self._ids[row]
+                self._status[rid] = self._record_status(self._records[rid])
+                cmin, cmax = min(cmin, diff[0]), max(cmax, diff[-1])
+            self.dataChanged.emit(self.index(first, cmin), self.index(last, cmax), CELL_ROLES)
+
+        # 3. Time columns of every existing row move with ``now``.
+        for row, rid in enumerate(self._ids):
+            rec = self._records[rid]
+            for col in self._ticking:
+                self._cells[row][col] = self._ticking_cell(col, rec, now)
+        if self._ids:
+            self._announce_columns(self._ticking)
+
+        # 4. New ids, appended in the order given.
+        added = [rid for rid in new if rid not in self._row_of]
+        if added:
+            first = len(self._ids)
+            self.beginInsertRows(QModelIndex(), first, first + len(added) - 1)
+            for rid in added:
+                rec = new[rid]
+                self._row_of[rid] = len(self._ids)
+                self._ids.append(rid)
+                self._records[rid] = rec
+                self._status[rid] = self._record_status(rec)
+                self._cells.append(self._row_cells(rec, now))
+            self.endInsertRows()
+
+    def _row_cells(self, rec: Any, now: datetime) -> list[Cell]:
+        return [
+            self._ticking_cell(i, rec, now) if c.ticking else self._static_cell(i, rec)
+            for i, c in enumerate(self.COLUMNS)
+        ]
+
+    def _announce_columns(self, cols: Sequence[int]) -> None:
+        if not cols or not self._ids:
+            return
+        last = len(self._ids) - 1
+        for first_col, last_col in _runs_asc(list(cols)):
+            self.dataChanged.emit(
+                self.index(0, first_col),
+                self.index(last, last_col),
+                [_DISPLAY, _TOOLTIP, _FOREGROUND, _BACKGROUND, _FONT, _ACCESSIBLE, SORT_ROLE],
+            )
+
+    # -- QAbstractItemModel --
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.COLUMNS):
+            return None
+        col = self.COLUMNS[section]
+        if role == _DISPLAY:
+            return col.title
+        if role == _TOOLTIP:
+            return col.tip
+        if role == _ALIGN:
+            return int(
+                (Qt.AlignmentFlag.AlignRight if col.align_right else Qt.AlignmentFlag.AlignLeft)
+                | Qt.AlignmentFlag.AlignVCenter
+            )
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = _DISPLAY) -> Any:
+        if not index.isValid():
+            return None
+        row, col = index.row(), index.column()
+        if not (0 <= row < len(self._ids) and 0 <= col < len(self.COLUMNS)):
+            return None
+        if role == ID_ROLE:
+            return self._ids[row]
+        if role == STATUS_ROLE:
+            return self._status[self._ids[row]]
+        cell = self._cells[row][col]
+        if role == _DISPLAY:
+            return cell.text
+        if role == SORT_ROLE:
+            return cell.sort
+        if role == _TOOLTIP:
+            return cell.tip
+        if role == _FOREGROUND:
+            return self._brush(cell.fg)
+        if role == _BACKGROUND:
+            return self._brush(cell.bg)
+        if role == _FONT:
+            return self._bold if cell.bold else None
+        if role == _ALIGN:
+            if self.COLUMNS[col].align_right:
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return None
+        if role == _ACCESSIBLE:
+            return cell.accessible or cell.text
+        return None
+
+    def _brush(self, name: str | None) -> QBrush | None:
+        if name is None:
+            return None
+        brush = self._brushes.get(name)
+        if brush is None:
+            value = _palette_value(self._palette, name)
+            brush = QBrush(QColor(value)) if value else QBrush()
+            self._brushes[name] = brush
+        return brush if brush.style() != Qt.BrushStyle.NoBrush else None
+
+
+def _palette_value(p: Palette, name: str) -> str | None:
+    """``overdue_bg`` or a keyed colour such as ``priority_fg:1`` / ``team_status_fg:on_scene``."""
+    if ":" in name:
+        attr, key = name.split(":", 1)
+        table: Mapping[Any, str] = getattr(p, attr)
+        for k, v in table.items():
+            if str(k) == key:
+                return v
+        return None
+    value = getattr(p, name, None)
+    return value if isinstance(value, str) else None
+
+
+def _runs_desc(rows_desc: list[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for r in rows_desc:
+        if runs and runs[-1][0] == r + 1:
+            runs[-1] = (r, runs[-1][1])
+        else:
+            runs.append((r, r))
+    return runs
+
+
+def _runs_asc(rows_asc: list[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for r in rows_asc:
+        if runs and runs[-1][1] == r - 1:
+            runs[-1] = (runs[-1][0], r)
+        else:
+            runs.append((r, r))
+    return runs
+
+
+# -- the call queue ------------------------------------------------------------------------------
+
+_CALL_STATUS_ORDER = {s: i for i, s in enumerate(CallStatus)}
+_TEAM_STATUS_ORDER = {s: i for i, s in enumerate(TeamStatus)}
+
+
+class CallQueueModel(_RecordTableModel):
+    """The call queue: one row per call the picture holds."""
+
+    COLUMNS = (
+        Column("id", "Call", "Dispatch's call id"),
+        Column("priority", "Pri", "Priority: 1 urgent .. 3 routine", align_right=True),
+        Column(
+            "age",
+            "Age",
+            "Time since the call was received (mm:ss, or h:mm h); ! marks a call pending "
+            "past its limit",
+            ticking=True,
+            align_right=True,
+        ),
+        Column("type", "Type", "Call type"),
+        Column("status", "Status", "Call status"),
+        Column("team", "Team", "Team working the call"),
+        Column("location", "Location", "Neighborhood · address"),
+        Column("safety", "Safety", "⚠ safety flags: not for a civilian team"),
+        Column("command", "Command", "⏳ a command awaiting dispatch's answer"),
+    )
+
+    def __init__(
+        self,
+        thresholds: Thresholds | None = None,
+        palette: Palette = DARK_PALETTE,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(thresholds, palette, parent)
+        self._pending: dict[str, list[str]] = {}
+
+    def set_picture(
+        self,
+        calls: Iterable[Call],
+        now: datetime,
+        pending: Iterable[Command | CommandRecord] = (),
+    ) -> None:
+        """Show ``calls`` as they are at ``now``; ``pending`` commands are marked on their call."""
+        self._pending = _pending_by(pending, "call")
+        self._apply((_CallView(c, tuple(self._pending.get(c.id, ()))) for c in calls), now)
+
+    def call(self, call_id: str) -> Call | None:
+        view = self._records.get(call_id)
+        return view.call if view is not None else None
+
+    def _record_id(self, record: Any) -> str:
+        return str(record.call.id)
+
+    def _record_status(self, record: Any) -> str:
+        return str(record.call.status.value)
+
+    def _static_cell(self, col: int, record: Any) -> Cell:
+        c: Call = record.call
+        key = self.COLUMNS[col].key
+        if key == "id":
+            return Cell(c.id, natural_key(c.id), c.summary or None)
+        if key == "priority":
+            return Cell(
+                f"P{c.priority}",
+                c.priority,
+                {1: "Priority 1 (urgent)", 2: "Priority 2", 3: "Priority 3 (routine)"}.get(
+                    c.priority, f"Priority {c.priority}"
+                ),
+                fg=f"priority_fg:{c.priority}",
+                bold=c.priority == 1,
+            )
+        if key == "type":
+            extra = []
+            if c.juvenile:
+                extra.append("juvenile subject")
+            if c.language:
+                extra.append(f"language: {c.language}")
+            if c.transport_needed:
+                extra.append(f"transport, {c.transport_seats} seat(s)")
+            tip = c.type.label + (" — " + ", ".join(extra) if extra else "")
+            return Cell(c.type.label, c.type.label, tip)
+        if key == "status":
+            text = _words(c.status.value)
+            if c.escalated_to is not None:
+                text += f" → {_words(c.escalated_to.value)}"
+            return Cell(
+                text,
+                _CALL_STATUS_ORDER.get(c.status, 99),
+                f"{text} (last update {c.updated_at.astimezone():%H:%M:%S})",
+                fg=f"call_status_fg:{c.status.value}",
+            )
+        if key == "team":
+            text = c.team or ""
+            others = [t for t in c.teams if t != c.team]
+            if others:
+                text += f" +{len(others)}"
+            names = ", ".join(dict.fromkeys([*([c.team] if c.team else []), *c.teams]))
+            return Cell(text, natural_key(c.team or "~"), names or None)
+        if key == "location":
+            parts = [p for p in (c.neighborhood, c.address) if p]
+            text = " · ".join(parts)
+            return Cell(text, text.casefold(), text or None)
+        if key == "safety":
+            if not c.safety_flags:
+                return Cell("", 0)
+            flags = ", ".join(_words(f.value) for f in c.safety_flags)
+            return Cell(
+                f"{UNSAFE_MARK} {flags}",
+                len(c.safety_flags),
+                safety_screen(c).message,
+                fg="unsafe_fg",
+                bold=True,
+                accessible=f"Unsafe: {flags}",
+            )
+        if key == "command":
+            pend: tuple[str, ...] = record.pending
+            if not pend:
+                return Cell("", 0)
+            text = f"{PENDING_MARK} " + "; ".join(pend)
+            return Cell(
+                text,
+                len(pend),
+                "Waiting for dispatch to confirm or refuse: " + "; ".join(pend),
+                fg="pending_fg",
+                accessible="Pending: " + "; ".join(pend),
+            )
+        raise AssertionError(key)
+
+    def _ticking_cell(self, col: int, record: Any, now: datetime) -> Cell:
+        c: Call = record.call
+        if c.is_open:
+            age = (now - c.received_at).total_seconds()
+        else:
+            end = c.cleared_at or c.updated_at
+            age = (end - c.received_at).total_seconds()
+        text = format_age(age)
+        if c.status is CallStatus.PENDING:
+            limit = self._thresholds.pending_limit(c)
+            by_type = c.type.value in self._thresholds.pending_by_type_s
+            scope = f"{c.type.label.lower()} calls" if by_type else f"P{c.priority}"
+            if age > limit:
+                return Cell(
+                    f"{OVERDUE_MARK} {text}",
+                    age,
+                    f"pending {_minutes(age)}, limit {_minutes(limit)} for {scope}: overdue",
+                    fg="overdue_fg",
+                    bg="overdue_bg",
+                    bold=True,
+                    accessible=f"Overdue: pending {_minutes(age)}",
+                )
+            return Cell(text, age, f"pending {_minutes(age)}, limit {_minutes(limit)} for {scope}")
+        if not c.is_open:
+            return Cell(
+                text, age, f"open for {_minutes(age)} ({_words(c.status.value)})", fg="muted_fg"
+            )
+        return Cell(text, age, f"received {_minutes(age)} ago")
+
+
+@dataclass(frozen=True, slots=True)
+class _CallView:
+    """A call plus what the console adds to its row (commands awaiting dispatch)."""
+
+    call: Call
+    pending: tuple[str, ...] = ()
+
+
+# -- the team board ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _TeamView:
+    team: Team
+    position: Position | None
+    pending: tuple[str, ...] = ()
+
+
+class TeamBoardModel(_RecordTableModel):
+    """The team board: one row per team."""
+
+    COLUMNS = (
+        Column("team", "Team", f"Team id; {STALE_MARK} marks a stale or unknown position"),
+        Column("provider", "Provider", "Provider agency"),
+        Column("status", "Status", "Team status; ⏳ a command awaiting dispatch's answer"),
+        Column(
+            "in_status",
+            "In status",
+            "Time in the current status (mm:ss, or h:mm h)",
+            ticking=True,
+            align_right=True,
+        ),
+        Column(
+            "checkin",
+            "Check-in",
+            "Time since the last check-in; ! marks an overdue check-in on scene",
+            ticking=True,
+            align_right=True,
+        ),
+        Column("call", "Call", "The call the team is working"),
+        Column("capabilities", "Capabilities", "Narcan, vehicle seats, youth-certified, languages"),
+    )
+
+    def set_picture(
+        self,
+        teams: Iterable[Team],
+        now: datetime,
+        positions: Mapping[str, Position] | None = None,
+        pending: Iterable[Command | CommandRecord] = (),
+    ) -> None:
+        """Show ``teams`` at ``now``, with their last positions (for staleness) and commands
+        awaiting dispatch's answer."""
+        positions = positions or {}
+        by_team = _pending_by(pending, "team")
+        self._apply(
+            (_TeamView(t, positions.get(t.id), tuple(by_team.get(t.id, ()))) for t in teams),
+            now,
+        )
+
+    def team(self, team_id: str) -> Team | None:
+        view = self._records.get(team_id)
+        return view.team if view is not None else None
+
+    def _record_id(self, record: Any) -> str:
+        return str(record.team.id)
+
+    def _record_status(self, record: Any) -> str:
+        return str(record.team.status.value)
+
+    def _static_cell(self, col: int, record: Any) -> Cell:
+        t: Team = record.team
+        key = self.COLUMNS[col].key
+        if key == "team":
+            return Cell(t.id, natural_key(t.id), t.name or None)
+        if key == "provider":
+            return Cell(t.provider, t.provider.casefold())
+        if key == "status":
+            text = _words(t.status.value)
+            tip = text
+            pend: tuple[str, ...] = record.pending
+            if pend:
+                text += f"  {PENDING_MARK} " + "; ".join(pend)
+                tip += "; waiting for dispatch: " + "; ".join(pend)
+            return Cell(
+                text,
+                _TEAM_STATUS_ORDER.get(t.status, 99),
+                tip,
+                fg=f"team_status_fg:{t.status.value}",
+            )
+        if key == "call":
+            return Cell(t.call or "", natural_key(t.call or "~"))
+        if key == "capabilities":
+            caps = t.capabilities
+            parts: list[str] = []
+            if caps.narcan:
+                parts.append("Narcan")
+            if caps.has_vehicle:
+                parts.append(f"{caps.vehicle_seats} seats")
+            if caps.juvenile_certified:
+                parts.append("youth")
+            langs = [lang for lang in caps.languages if lang != "en"]
+            if langs:
+                parts.append("/".join(langs))
+            tip_parts = [
+                "carries Narcan" if caps.narcan else "no Narcan",
+                f"vehicle with {caps.vehicle_seats} seat(s)" if caps.has_vehicle else "no vehicle",
+                "youth-certified" if caps.juvenile_certified else "not youth-certified",
+                "languages: " + (", ".join(caps.languages) or "none listed"),
+            ]
+            text = " · ".join(parts)
+            return Cell(text, text.casefold(), "; ".join(tip_parts))
+        raise AssertionError(key)
+
+    def _ticking_cell(self, col: int, record: Any, now: datetime) -> Cell:
+        t: Team = record.team
+        key = self.COLUMNS[col].key
+        if key == "in_status":
+            since = t.status_since or t.updated_at
+            secs = (now - since).total_seconds()
+            stale = t.status.on_duty and is_stale(record.position, now, self._thresholds)
+            text = format_age(secs)
+            tip = f"{_words(t.status.value)} for {_minutes(secs)}"
+            if stale:
+                pos: Position | None = record.position
+                where = (
+                    "no position reported"
+                    if pos is None
+                    else f"position {_minutes((now - pos.at).total_seconds())} old"
+                )
+                return Cell(
+                    f"{text} {STALE_MARK}",
+                    secs,
+                    f"{tip}; {where}",
+                    fg="muted_fg",
+                    accessible=f"{text}, {where}",
+                )
+            return Cell(text, secs, tip)
+        if key == "checkin":
+            if t.last_checkin is None:
+                last = None
+                text, sort = "—", -1.0
+            else:
+                last = (now - t.last_checkin).total_seconds()
+                text, sort = format_age(last), last
+            if t.status is TeamStatus.ON_SCENE:
+                since = max(x for x in (t.last_checkin, t.status_since, t.updated_at) if x)
+                gap = (now - since).total_seconds()
+                limit = self._thresholds.checkin_interval_s
+                if gap > limit:
+                    return Cell(
+                        f"{OVERDUE_MARK} {format_age(gap)}",
+                        gap,
+                        f"on scene, no check-in for {_minutes(gap)}, limit {_minutes(limit)}: "
+                        "overdue",
+                        fg="overdue_fg",
+                        bg="overdue_bg",
+                        bold=True,
+                        accessible=f"Check-in overdue: {_minutes(gap)}",
+                    )
+                return Cell(
+                    text if last is not None else format_age(gap),
+                    gap if last is None else sort,
+                    f"on scene, last check-in {_minutes(gap)} ago, limit {_minutes(limit)}",
+                )
+            tip = "no check-in yet" if last is None else f"last check-in {_minutes(last)} ago"
+            return Cell(text, sort, tip)
+        raise AssertionError(key)
+
+
+# -- proxies ------------------------------------------------------------------------------------
+
+
+class _StatusTextProxy(QSortFilterProxyModel):
+    """Numeric sorting through ``SORT_ROLE``; a case-insensitive text filter over every column;
+    an optional status filter."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+        self.setFilterKeyColumn(-1)
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setDynamicSortFilter(True)
+        self._statuses: frozenset[str] | None = None
+
+    def set_text_filter(self, text: str) -> None:
+        self.setFilterFixedString(text.strip())
+
+    def set_status_filter(self, statuses: Collection[str] | None) -> None:
+        """Show only rows whose status is in ``statuses`` (None: all)."""
+        new = frozenset(statuses) if statuses is not None else None
+        if new == self._statuses:
+            return
+        self.beginFilterChange()
+        self._statuses = new
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    @property
+    def status_filter(self) -> frozenset[str] | None:
+        return self._statuses
+
+    def filterAcceptsRow(
+        self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
+    ) -> bool:
+        if self._statuses is not None:
+            src = self.sourceModel()
+            status = src.data(src.index(source_row, 0, source_parent), STATUS_ROLE)
+            if status not in self._statuses:
+                return False
+        return super().filterAcceptsRow(source_row, source_parent)
+
+    def id_at(self, proxy_row: int) -> str | None:
+        value = self.data(self.index(proxy_row, 0), ID_ROLE)
+        return str(value) if value is not None else None
+
+    def proxy_index_of(self, record_id: str, column: int = 0) -> QModelIndex:
+        src = self.sourceModel()
+        if not isinstance(src, _RecordTableModel):
+            return QModelIndex()
+        return self.mapFromSource(src.index_of(record_id, column))
+
+
+OPEN_CALL_STATUSES = frozenset(s.value for s in CallStatus if s.is_open)
+ON_DUTY_TEAM_STATUSES = frozenset(s.value for s in TeamStatus if s.on_duty)
+
+
+class CallQueueProxy(_StatusTextProxy):
+    """Sort/filter for the queue; ``set_open_only(True)`` hides cleared, escalated, cancelled."""
+
+    def set_open_only(self, on: bool) -> None:
+        self.set_status_filter(OPEN_CALL_STATUSES if on else None)
+
+
+class TeamBoardProxy(_StatusTextProxy):
+    """Sort/filter for the board; ``set_on_duty_only(True)`` hides off-duty and out-of-service."""
+
+    def set_on_duty_only(self, on: bool) -> None:
+        self.set_status_filter(ON_DUTY_TEAM_STATUSES if on else None)
