@@ -567,3 +567,66 @@ def ensure_user_config(config_file: Path | None = None, data_dir: Path | None = 
     except FileExistsError:
         pass
     return config_file
+
+
+# -- command line: ``responder-console config`` -------------------------------------------------
+
+
+def configure_parser(p: Any) -> None:
+    """``responder-console config``: check a configuration file, or print/write the default."""
+    p.description = (
+        "Check the configuration (the file given, --config, or the user's file) and print what "
+        "the program will use; or print or write the commented default file."
+    )
+    p.add_argument("file", nargs="?", metavar="FILE", help="file to check (default: --config)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
+        "--default", action="store_true", help="print the commented default configuration"
+    )
+    group.add_argument(
+        "--init",
+        action="store_true",
+        help="write the default configuration to the user's config folder if it has none",
+    )
+
+
+def summary(cfg: Config) -> list[str]:
+    """What the program will use, one line each (the database password redacted)."""
+    th = cfg.thresholds
+    pending = ", ".join(f"P{p} {v:g} s" for p, v in sorted(th.pending_s.items()))
+    by_type = ", ".join(f"{t} {v:g} s" for t, v in sorted(th.pending_by_type_s.items()))
+    hours = cfg.mobile_crisis_hours
+    return [
+        f"file: {cfg.source or '(none: defaults)'}",
+        f"database: {cfg.database_url_redacted} (from {cfg.database_url_from})",
+        f"dispatch: {cfg.dispatch_url}",
+        f"pending limits: {pending}" + (f"; by type: {by_type}" if by_type else ""),
+        f"check-in interval: {th.checkin_interval_s:g} s; position stale after "
+        f"{th.position_stale_s:g} s; link stale after {cfg.link_stale_s:g} s",
+        f"map: {cfg.map.tile_url or '(no basemap)'}; {len(cfg.map.overlays)} overlay(s)",
+        f"roster: {cfg.roster_path}",
+        f"recommendation: circuity {cfg.recommendation.circuity:g}, "
+        f"{cfg.recommendation.speed_kmh:g} km/h, tie within "
+        f"{cfg.recommendation.workload_tiebreak_s:g} s",
+        f"mobile crisis: {hours.start:%H:%M}-{hours.end:%H:%M}",
+        f"theme: {cfg.theme}",
+    ]
+
+
+def run(args: Any) -> int:
+    import sys
+
+    if getattr(args, "default", False):
+        sys.stdout.write(default_config_text())
+        return 0
+    if getattr(args, "init", False):
+        print(ensure_user_config())
+        return 0
+    given = getattr(args, "file", None) or getattr(args, "config", None)
+    try:
+        cfg = load_config(Path(given) if given else None)
+    except ConfigError as e:
+        print(f"responder-console: {e}", file=sys.stderr)
+        return 2
+    print("\n".join(summary(cfg)))
+    return 0

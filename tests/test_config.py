@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import tomllib
 from datetime import time
 from pathlib import Path
@@ -393,3 +394,41 @@ def test_ensure_user_config_writes_defaults_once(tmp_path: Path) -> None:
 def test_ensure_user_config_explicit_paths(tmp_path: Path) -> None:
     path = ensure_user_config(tmp_path / "c" / "rc.toml", tmp_path / "data")
     assert path.is_file() and (tmp_path / "data").is_dir()
+
+
+# -- responder-console config ---------------------------------------------------------------------
+
+
+def _cli(argv: list[str]) -> tuple[int, argparse.Namespace]:
+    parser = argparse.ArgumentParser(prog="responder-console")
+    parser.add_argument("--config")
+    sub = parser.add_subparsers(dest="command")
+    cfgmod.configure_parser(sub.add_parser("config"))
+    args = parser.parse_args(argv)
+    return cfgmod.run(args), args
+
+
+def test_cli_checks_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = write(tmp_path, '[ui]\ntheme = "light"\n[database]\nurl = "postgresql://u:pw@h/db"\n')
+    code, _ = _cli(["config", str(good)])
+    out = capsys.readouterr()
+    assert code == 0
+    assert "theme: light" in out.out and "postgresql://u:***@h/db (from config)" in out.out
+    assert "pw@" not in out.out
+    bad = write(tmp_path, "[ui]\ntheme = 1\n", "bad.toml")
+    code, _ = _cli(["--config", str(bad), "config"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert (
+        err.strip() == 'responder-console: ui.theme: 1 is not allowed (expected "dark" or "light")'
+    )
+
+
+def test_cli_default_and_init(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _cli(["config", "--default"])[0] == 0
+    assert capsys.readouterr().out == default_config_text()
+    assert _cli(["config", "--init"])[0] == 0
+    path = Path(capsys.readouterr().out.strip())
+    assert path == cfgmod.user_config_file() and path.is_file()
+    assert _cli(["config"])[0] == 0
+    assert f"file: {path.resolve()}" in capsys.readouterr().out
