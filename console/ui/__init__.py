@@ -1,0 +1,1 @@
+"""Qt user interface of the console: widgets, item models, the map, plots and dialogs."""

@@ -1,0 +1,43 @@
+"""Process environment QtWebEngine needs, set before the QApplication exists.
+
+Chromium refuses to start as root without ``--no-sandbox``, and with no display (offscreen,
+CI, a bundle smoke test) its GPU process only produces noise and occasional crashes. Both flags
+are read once, when the first web view starts, so this must run before the application object
+is created.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+_FLAGS = ("--no-sandbox", "--disable-gpu")
+
+
+def _is_root() -> bool:
+    geteuid = getattr(os, "geteuid", None)
+    return geteuid is not None and geteuid() == 0
+
+
+def _is_headless() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal")):
+        return True
+    if sys.platform.startswith("linux"):
+        return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return False
+
+
+def prepare_webengine_env() -> None:
+    """Add the sandbox/GPU flags when running as root or headless; import QtWebEngine early.
+
+    Existing flags in ``QTWEBENGINE_CHROMIUM_FLAGS`` are kept. Importing the web engine module
+    before the application object lets Qt share OpenGL contexts between views, which it
+    otherwise warns about. Safe to call more than once.
+    """
+    if _is_root() or _is_headless():
+        current = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "").split()
+        for flag in _FLAGS:
+            if flag not in current:
+                current.append(flag)
+        os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = " ".join(current)
+    import PySide6.QtWebEngineWidgets  # noqa: F401  (side effect: registers early init)

@@ -1,0 +1,322 @@
+"""MapView: the live map widget, a long-lived Leaflet page with a bridge.
+
+The page is built once (folium, written to a private temporary directory and loaded from the
+file; ``setHtml`` has a 2 MB limit). Until it reports ready, scripts are queued. Afterwards each
+``update_picture`` computes the difference between the markers the page shows and those the
+picture needs, and sends it in one ``runJavaScript`` call; the page is never rebuilt. Clicks
+come back over a ``QWebChannel`` object. If the renderer process dies, the page is loaded again
+and repopulated from the last picture.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QFile, QIODevice, QObject, QUrl, Signal, Slot
+from PySide6.QtWebChannel import QWebChannel
+from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineScript
+from PySide6.QtWebEngineWidgets import QWebEngineView
+from PySide6.QtWidgets import QWidget
+
+from console.domain.model import Call, Position, Team
+from console.domain.rules import Thresholds
+
+from .markers import MarkerSpec, diff_markers, marker_key, picture_markers
+from .page import (
+    OSM_ATTRIBUTION,
+    OSM_TILE_URL,
+    MapConfigError,
+    Overlay,
+    PageOptions,
+    load_overlay,
+    render_page,
+    write_page,
+)
+
+log = logging.getLogger(__name__)
+
+HARTFORD = (41.7658, -72.6851)
+READY_CHECK = 'typeof L === "object" && typeof window.rcMap === "object"'
+
+
+class MapBridge(QObject):
+    """The object the page sees as ``rcBridge``: the only way the page talks to Python."""
+
+    marker_clicked = Signal(str, str)
+    page_ready = Signal()
+    follow_stopped = Signal()
+
+    @Slot(str, str)
+    def markerClicked(self, kind: str, ident: str) -> None:  # JS-facing name
+        self.marker_clicked.emit(kind, ident)
+
+    @Slot()
+    def pageReady(self) -> None:
+        self.page_ready.emit()
+
+    @Slot()
+    def followStopped(self) -> None:
+        self.follow_stopped.emit()
+
+
+def _qwebchannel_js() -> str:
+    f = QFile(":/qtwebchannel/qwebchannel.js")
+    if not f.open(QIODevice.OpenModeFlag.ReadOnly):
+        raise RuntimeError("qwebchannel.js is missing from the Qt resources")
+    try:
+        return bytes(f.readAll().data()).decode("utf-8")
+    finally:
+        f.close()
+
+
+class MapView(QWebEngineView):
+    """Live map of teams and open calls. See the module docstring for how it updates."""
+
+    ready = Signal()
+    call_clicked = Signal(str)
+    team_clicked = Signal(str)
+    follow_stopped = Signal()
+    applied = Signal(int)
+    """The page has applied the update with this sequence number."""
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        tile_url: str | None = OSM_TILE_URL,
+        tile_attribution: str = OSM_ATTRIBUTION,
+        overlays: Iterable[tuple[str, Path]] = (),
+        center: tuple[float, float] = HARTFORD,
+        zoom: int = 13,
+        dark: bool = False,
+    ) -> None:
+        super().__init__(parent)
+        self._ready = False
+        self._bridge_connected = False
+        self._queue: list[tuple[str, Callable[[Any], None] | None]] = []
+        self._shown: dict[str, MarkerSpec] = {}
+        self._wanted: dict[str, MarkerSpec] = {}
+        self._seq = 0
+        self._selected: str | None = None
+        self._following: str | None = None
+        self._dark = dark
+        self._closing = False
+        self.load_count = 0
+
+        loaded: list[Overlay] = []
+        notices: list[str] = []
+        for name, path in overlays:
+            try:
+                loaded.append(load_overlay(name, Path(path)))
+            except MapConfigError as e:
+                log.error("%s", e)
+                notices.append(str(e))
+        self.overlay_errors = list(notices)
+        self._options = PageOptions(
+            tile_url=tile_url or None,
+            tile_attribution=tile_attribution,
+            overlays=tuple(loaded),
+            center=center,
+            zoom=zoom,
+            dark=dark,
+            notices=tuple(notices),
+        )
+
+        page = QWebEnginePage(self)
+        self.setPage(page)
+        self._bridge = MapBridge(self)
+        self._bridge.marker_clicked.connect(self._on_marker_clicked)
+        self._bridge.page_ready.connect(self._on_bridge_ready)
+        self._bridge.follow_stopped.connect(self._on_follow_stopped)
+        self._channel = QWebChannel(page)
+        self._channel.registerObject("rcBridge", self._bridge)
+        page.setWebChannel(self._channel)
+        script = QWebEngineScript()
+        script.setName("qwebchannel")
+        script.setSourceCode(_qwebchannel_js())
+        script.setInjectionPoint(QWebEngineScript.InjectionPoint.DocumentCreation)
+        script.setWorldId(QWebEngineScript.ScriptWorldId.MainWorld)
+        script.setRunsOnSubFrames(False)
+        page.scripts().insert(script)
+
+        self.loadStarted.connect(self._on_load_started)
+        self.loadFinished.connect(self._on_load_finished)
+        page.renderProcessTerminated.connect(self._on_render_terminated)
+
+        self._dir = Path(tempfile.mkdtemp(prefix="rc-map-"))
+        # The directory outlives no view; the lambda holds the path, not the view.
+        directory = self._dir
+        self.destroyed.connect(lambda *_: shutil.rmtree(directory, ignore_errors=True))
+        html, _ = render_page(self._options)
+        self.page_path = write_page(self._dir, html)
+        self.load(QUrl.fromLocalFile(str(self.page_path)))
+
+    # -- state ------------------------------------------------------------------------------
+
+    @property
+    def is_ready(self) -> bool:
+        return self._ready
+
+    @property
+    def bridge_connected(self) -> bool:
+        return self._bridge_connected
+
+    @property
+    def bridge(self) -> MapBridge:
+        return self._bridge
+
+    # -- page lifecycle -----------------------------------------------------------------------
+
+    def _on_load_started(self) -> None:
+        self.load_count += 1
+        self._ready = False
+        self._bridge_connected = False
+
+    def _on_load_finished(self, ok: bool) -> None:
+        if not ok:
+            log.error("map page failed to load: %s", self.page_path)
+            return
+        self.page().runJavaScript(READY_CHECK, 0, self._on_ready_check)
+
+    def _on_ready_check(self, result: Any) -> None:
+        if result is not True:
+            # loadFinished(True) also fires when every script failed: Leaflet is the proof.
+            log.error("map page loaded without Leaflet (%s); the map stays empty", self.page_path)
+            return
+        self._ready = True
+        self._shown = {}
+        self._push(force=True)
+        if self._selected:
+            self._queue.insert(0, (f"rcMap.select({json.dumps(self._selected)}, false)", None))
+        if self._following:
+            self._queue.insert(0, (f"rcMap.follow({json.dumps(self._following)})", None))
+        self._queue.insert(0, (f"rcMap.setDark({json.dumps(self._dark)})", None))
+        queued, self._queue = self._queue, []
+        for js, cb in queued:
+            self._run_now(js, cb)
+        self.ready.emit()
+
+    def _on_bridge_ready(self) -> None:
+        self._bridge_connected = True
+
+    def _on_render_terminated(self, status: Any, code: int) -> None:
+        if (
+            self._closing
+            or status == QWebEnginePage.RenderProcessTerminationStatus.NormalTerminationStatus
+        ):
+            return
+        log.error("map renderer ended (%s, exit code %s); loading the page again", status, code)
+        self._ready = False
+        self._shown = {}
+        self.load(QUrl.fromLocalFile(str(self.page_path)))
+
+    # -- scripts --------------------------------------------------------------------------------
+
+    def _run_now(self, js: str, callback: Callable[[Any], None] | None) -> None:
+        if callback is None:
+            self.page().runJavaScript(js, 0)
+        else:
+            self.page().runJavaScript(js, 0, callback)
+
+    def run_js(self, js: str, callback: Callable[[Any], None] | None = None) -> None:
+        """Run ``js`` in the page now, or as soon as the page is ready (queued in order)."""
+        if self._ready:
+            self._run_now(js, callback)
+        else:
+            self._queue.append((js, callback))
+
+    # -- the picture ----------------------------------------------------------------------------
+
+    def update_picture(
+        self,
+        calls: Iterable[Call],
+        teams: Iterable[Team],
+        positions: Mapping[str, Position],
+        now: datetime,
+        thresholds: Thresholds,
+    ) -> int:
+        """Show this picture; sends only the markers that changed. Returns the update's
+        sequence number (``applied`` is emitted with it once the page has it), 0 if nothing
+        had to change or the page is not ready yet (it gets the picture when it is)."""
+        self._wanted = picture_markers(calls, teams, positions, now, thresholds)
+        if not self._ready:
+            return 0
+        return self._push()
+
+    def _push(self, force: bool = False) -> int:
+        diff = diff_markers(self._shown, self._wanted)
+        if not diff["upsert"] and not diff["remove"] and not force:
+            return 0
+        self._seq += 1
+        seq = self._seq
+        diff["seq"] = seq
+        self._shown = dict(self._wanted)
+        payload = json.dumps(diff, separators=(",", ":"), ensure_ascii=False)
+
+        def confirmed(_result: Any) -> None:
+            self.applied.emit(seq)
+
+        self._run_now(f"rcMap.apply({payload}).seq", confirmed)
+        return seq
+
+    # -- commands -------------------------------------------------------------------------------
+
+    def select_call(self, call_id: str | None) -> None:
+        """Highlight a call (from the queue); does not emit ``call_clicked``."""
+        self._select(marker_key("call", call_id) if call_id else None)
+
+    def select_team(self, team_id: str | None) -> None:
+        self._select(marker_key("team", team_id) if team_id else None)
+
+    def _select(self, key: str | None) -> None:
+        self._selected = key
+        self.run_js(f"rcMap.select({json.dumps(key)}, true)")
+
+    def follow_team(self, team_id: str | None) -> None:
+        """Keep the team in view as it moves; ``None`` (or dragging the map) stops."""
+        self._following = marker_key("team", team_id) if team_id else None
+        self.run_js(f"rcMap.follow({json.dumps(self._following)})")
+
+    def fit_all(self) -> None:
+        self.run_js("rcMap.fitAll()")
+
+    def zoom_to_call(self, call_id: str) -> None:
+        self.run_js(f"rcMap.zoomTo({json.dumps(marker_key('call', call_id))})")
+
+    def set_dark(self, dark: bool) -> None:
+        self._dark = dark
+        self.run_js(f"rcMap.setDark({json.dumps(dark)})")
+
+    # -- from the page --------------------------------------------------------------------------
+
+    def _on_marker_clicked(self, kind: str, ident: str) -> None:
+        if kind == "call":
+            self._selected = marker_key("call", ident)
+            self.call_clicked.emit(ident)
+        elif kind == "team":
+            self._selected = marker_key("team", ident)
+            self.team_clicked.emit(ident)
+        else:
+            log.warning("map: click on unknown marker kind %r", kind)
+
+    def _on_follow_stopped(self) -> None:
+        self._following = None
+        self.follow_stopped.emit()
+
+    # -- teardown -------------------------------------------------------------------------------
+
+    def dispose(self) -> None:
+        """Close and delete the view now (QtWebEngine wants its page gone before the profile)."""
+        from PySide6.QtCore import QCoreApplication, QEvent
+
+        self._closing = True
+        self.close()
+        self.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

@@ -1,0 +1,517 @@
+"""The live map: a real QtWebEngine page, queried from JavaScript."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from console.domain.model import (
+    Call,
+    CallStatus,
+    CallType,
+    Position,
+    SafetyFlag,
+    Team,
+    TeamStatus,
+)
+from console.domain.rules import Thresholds
+from console.ui.map.markers import (
+    PRIORITY_COLORS,
+    TEAM_STATUS_COLORS,
+    diff_markers,
+    picture_markers,
+)
+from console.ui.map.page import OFFLINE_NOTICE
+from console.ui.map.view import MapView
+
+NOW = datetime(2026, 3, 14, 21, 30, tzinfo=UTC)
+TH = Thresholds()
+
+
+def _rgb(hex_color: str) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgb({r}, {g}, {b})"
+
+
+def _ago(minutes: float) -> datetime:
+    return NOW - timedelta(minutes=minutes)
+
+
+class Picture:
+    """A small shift in Hartford: some teams (one off duty), open and closed calls."""
+
+    def __init__(self) -> None:
+        self.teams = {
+            t.id: t
+            for t in [
+                Team("T-01", TeamStatus.AVAILABLE, NOW, provider="A", status_since=_ago(12)),
+                Team(
+                    "T-02",
+                    TeamStatus.ON_SCENE,
+                    NOW,
+                    provider="A",
+                    status_since=_ago(31),
+                    call="C-2",
+                ),
+                Team(
+                    "T-03", TeamStatus.EN_ROUTE, NOW, provider="B", status_since=_ago(4), call="C-3"
+                ),
+                Team("T-04", TeamStatus.OFF_DUTY, NOW, provider="B", status_since=_ago(90)),
+                Team("T-05", TeamStatus.TRANSPORTING, NOW, provider="B", status_since=_ago(7)),
+            ]
+        }
+        self.positions = {
+            "T-01": Position(41.7745, -72.7010, _ago(0.5)),
+            "T-02": Position(41.7552, -72.6790, _ago(1)),
+            "T-03": Position(41.7460, -72.6600, _ago(2)),
+            "T-04": Position(41.7650, -72.6900, _ago(1)),
+            "T-05": Position(41.7900, -72.6700, _ago(25)),  # stale
+        }
+        self.calls = {
+            c.id: c
+            for c in [
+                Call(
+                    "C-1",
+                    CallStatus.PENDING,
+                    2,
+                    CallType.EMOTIONAL_DISTRESS,
+                    _ago(3),
+                    NOW,
+                    lat=41.7880,
+                    lon=-72.6920,
+                    address="10 Main St",
+                ),
+                Call(
+                    "C-2",
+                    CallStatus.ON_SCENE,
+                    2,
+                    CallType.WELFARE_CHECK,
+                    _ago(40),
+                    NOW,
+                    lat=41.7556,
+                    lon=-72.6770,
+                    team="T-02",
+                    teams=("T-02",),
+                ),
+                Call(
+                    "C-3",
+                    CallStatus.EN_ROUTE,
+                    3,
+                    CallType.BASIC_NEEDS,
+                    _ago(15),
+                    NOW,
+                    lat=41.7400,
+                    lon=-72.7000,
+                    team="T-03",
+                    teams=("T-03",),
+                ),
+                Call(
+                    "C-4",
+                    CallStatus.PENDING,
+                    1,
+                    CallType.MENTAL_HEALTH,
+                    _ago(9),
+                    NOW,
+                    lat=41.7700,
+                    lon=-72.7150,
+                ),  # P1 limit 2 min: overdue
+                Call(
+                    "C-5",
+                    CallStatus.PENDING,
+                    3,
+                    CallType.SUBSTANCE_USE,
+                    _ago(1),
+                    NOW,
+                    lat=41.7630,
+                    lon=-72.6650,
+                    safety_flags=(SafetyFlag.WEAPON,),
+                ),
+                Call(
+                    "C-6",
+                    CallStatus.CLEARED,
+                    3,
+                    CallType.OTHER,
+                    _ago(80),
+                    NOW,
+                    lat=41.7500,
+                    lon=-72.6900,
+                ),
+                Call("C-7", CallStatus.PENDING, 3, CallType.OTHER, _ago(2), NOW),  # no location
+            ]
+        }
+
+    def push(self, view: MapView, now: datetime = NOW) -> int:
+        return view.update_picture(
+            self.calls.values(), self.teams.values(), self.positions, now, TH
+        )
+
+    def expected_keys(self) -> set[str]:
+        teams = {
+            f"team:{t.id}"
+            for t in self.teams.values()
+            if t.status is not TeamStatus.OFF_DUTY and t.id in self.positions
+        }
+        calls = {
+            f"call:{c.id}"
+            for c in self.calls.values()
+            if c.status.is_open and c.lat is not None and c.lon is not None
+        }
+        return teams | calls
+
+
+def js(qtbot: Any, view: MapView, expr: str, timeout: int = 5000) -> Any:
+    """Evaluate ``expr`` in the page and return it (through JSON)."""
+    box: list[Any] = []
+    view.run_js(f"JSON.stringify({expr})", box.append)
+    qtbot.waitUntil(lambda: bool(box), timeout=timeout)
+    return json.loads(box[0]) if isinstance(box[0], str) else box[0]
+
+
+def snapshot(qtbot: Any, view: MapView) -> dict[str, dict[str, Any]]:
+    return {m["key"]: m for m in js(qtbot, view, "rcMap.snapshot()")}
+
+
+@pytest.fixture
+def make_view(qtbot: Any) -> Iterator[Callable[..., MapView]]:
+    views: list[MapView] = []
+
+    def make(**kw: Any) -> MapView:
+        kw.setdefault("tile_url", None)
+        kw.setdefault("overlays", [])
+        view = MapView(**kw)
+        view.resize(1000, 750)
+        view.show()
+        views.append(view)
+        qtbot.waitUntil(lambda: view.is_ready, timeout=20000)
+        return view
+
+    yield make
+    for view in views:
+        view.dispose()
+
+
+@pytest.fixture
+def hartford(shared_data: Path) -> list[tuple[str, Path]]:
+    geo = shared_data / "geo" / "hartford"
+    return [
+        ("Neighborhoods", geo / "hartford-neighborhoods.geojson"),
+        ("Hartford", geo / "hartford-outline.geojson"),
+    ]
+
+
+# -- pure diffing (no page) ---------------------------------------------------------------------
+
+
+def test_diff_is_empty_for_an_unchanged_picture_within_the_minute() -> None:
+    p = Picture()
+    a = picture_markers(p.calls.values(), p.teams.values(), p.positions, NOW, TH)
+    b = picture_markers(
+        p.calls.values(), p.teams.values(), p.positions, NOW + timedelta(seconds=20), TH
+    )
+    assert diff_markers(a, b) == {"upsert": [], "remove": []}
+    p.calls["C-1"] = replace(p.calls["C-1"], status=CallStatus.CANCELLED)
+    p.teams["T-01"] = replace(p.teams["T-01"], status=TeamStatus.EN_ROUTE)
+    c = picture_markers(p.calls.values(), p.teams.values(), p.positions, NOW, TH)
+    d = diff_markers(a, c)
+    assert d["remove"] == ["call:C-1"]
+    assert [s["key"] for s in d["upsert"]] == ["team:T-01"]
+
+
+# -- the page ------------------------------------------------------------------------------------
+
+
+@pytest.mark.webengine
+@pytest.mark.timeout(90)
+def test_markers_after_load_match_the_picture(
+    qtbot: Any, make_view: Callable[..., MapView]
+) -> None:
+    view = make_view()
+    p = Picture()
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        p.push(view)
+    snap = snapshot(qtbot, view)
+    assert set(snap) == p.expected_keys()
+    assert js(qtbot, view, "document.querySelectorAll('.rc-m').length") == len(p.expected_keys())
+    for key, m in snap.items():
+        kind, ident = key.split(":")
+        assert m["rendered"], key
+        if kind == "team":
+            team, pos = p.teams[ident], p.positions[ident]
+            assert (m["lat"], m["lon"]) == pytest.approx((pos.lat, pos.lon), abs=1e-6)
+            assert m["domColor"] == _rgb(TEAM_STATUS_COLORS[team.status])
+            assert ident in m["domLabel"]
+        else:
+            call = p.calls[ident]
+            assert (m["lat"], m["lon"]) == pytest.approx((call.lat, call.lon), abs=1e-6)
+            assert ident in m["domLabel"]
+            if "overdue" not in m["classes"]:
+                assert m["domColor"] == _rgb(PRIORITY_COLORS[call.priority])
+    # Different statuses really look different in the page.
+    team_colors = {snap[f"team:{t}"]["domColor"] for t in ("T-01", "T-02", "T-03", "T-05")}
+    assert len(team_colors) == 4
+    # Time in status is on the label.
+    assert "12m" in snap["team:T-01"]["domLabel"]
+
+
+@pytest.mark.webengine
+@pytest.mark.timeout(90)
+def test_status_change_updates_the_marker_in_place(
+    qtbot: Any, make_view: Callable[..., MapView]
+) -> None:
+    view = make_view()
+    p = Picture()
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        p.push(view)
+    loads_before = view.load_count
+    # Tag the live Leaflet marker object: an in-place update keeps it, a rebuild would not.
+    js(qtbot, view, "(rcMap.markers.get('team:T-01')._rcTag = 'kept')")
+    before = snapshot(qtbot, view)["team:T-01"]
+
+    p.teams["T-01"] = replace(
+        p.teams["T-01"], status=TeamStatus.EN_ROUTE, status_since=NOW, call="C-1"
+    )
+    p.positions["T-01"] = Position(41.7800, -72.6950, NOW)
+    started: list[bool] = []
+    view.loadStarted.connect(lambda: started.append(True))
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        assert p.push(view) > 0
+    after = snapshot(qtbot, view)["team:T-01"]
+    assert after["domColor"] == _rgb(TEAM_STATUS_COLORS[TeamStatus.EN_ROUTE])
+    assert after["domColor"] != before["domColor"]
+    assert (after["lat"], after["lon"]) == pytest.approx((41.78, -72.695), abs=1e-6)
+    assert "ENR" in after["domLabel"] and "AVL" in before["domLabel"]
+    assert js(qtbot, view, "rcMap.markers.get('team:T-01')._rcTag") == "kept"
+    assert view.load_count == loads_before and not started
+    # Nothing changed: nothing is sent.
+    assert p.push(view) == 0
+
+
+@pytest.mark.webengine
+@pytest.mark.timeout(90)
+def test_cleared_call_disappears(qtbot: Any, make_view: Callable[..., MapView]) -> None:
+    view = make_view()
+    p = Picture()
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        p.push(view)
+    assert "call:C-2" in snapshot(qtbot, view)
+    p.calls["C-2"] = replace(p.calls["C-2"], status=CallStatus.CLEARED, cleared_at=NOW)
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        p.push(view)
+    snap = snapshot(qtbot, view)
+    assert "call:C-2" not in snap
+    assert set(snap) == p.expected_keys()
+    assert js(qtbot, view, "document.querySelectorAll('.rc-m').length") == len(snap)
+
+
+@pytest.mark.webengine
+@pytest.mark.timeout(90)
+def test_overdue_unsafe_and_stale_are_marked_not_only_by_colour(
+    qtbot: Any, make_view: Callable[..., MapView]
+) -> None:
+    view = make_view()
+    p = Picture()
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        p.push(view)
+    snap = snapshot(qtbot, view)
+    overdue = [
+        k
+        for k, c in p.calls.items()
+        if c.status is CallStatus.PENDING
+        and c.lat is not None
+        and (NOW - c.received_at).total_seconds() > TH.pending_limit(c)
+    ]
+    assert overdue == ["C-4"]
+    for key, m in snap.items():
+        is_overdue = key in {f"call:{c}" for c in overdue}
+        assert ("rc-overdue" in m["domClasses"]) == is_overdue, key
+        assert ("OVERDUE" in m["domLabel"]) == is_overdue, key
+    unsafe = snap["call:C-5"]
+    assert "rc-unsafe" in unsafe["domClasses"] and "⚠" in unsafe["domLabel"]
+    assert "⚠" not in snap["call:C-1"]["domLabel"]
+    stale = snap["team:T-05"]
+    assert "rc-stale" in stale["domClasses"] and "old" in stale["domLabel"]
+    opacity = js(
+        qtbot,
+        view,
+        "getComputedStyle(rcMap.markers.get('team:T-05')._icon.querySelector('.rc-m')).opacity",
+    )
+    fresh = js(
+        qtbot,
+        view,
+        "getComputedStyle(rcMap.markers.get('team:T-01')._icon.querySelector('.rc-m')).opacity",
+    )
+    assert float(opacity) < float(fresh)
+    # Time passes: C-1 (P2, limit 10 min) becomes overdue with no other change.
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        p.push(view, NOW + timedelta(minutes=8))
+    assert "OVERDUE" in snapshot(qtbot, view)["call:C-1"]["domLabel"]
+
+
+@pytest.mark.webengine
+@pytest.mark.timeout(90)
+def test_page_loads_nothing_from_the_network(
+    qtbot: Any, make_view: Callable[..., MapView], hartford: list[tuple[str, Path]]
+) -> None:
+    view = make_view(overlays=hartford, tile_url="https://tiles.example.invalid/{z}/{x}/{y}.png")
+    assert js(qtbot, view, "typeof L") == "object"
+
+    class Refs(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.urls: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = dict(attrs)
+            if tag == "script" and a.get("src"):
+                self.urls.append(a["src"] or "")
+            if tag == "link" and a.get("href"):
+                self.urls.append(a["href"] or "")
+
+    refs = Refs()
+    refs.feed(view.page_path.read_text(encoding="utf-8"))
+    assert refs.urls, "the page links its assets"
+    for url in refs.urls:
+        assert not url.lower().startswith(("http:", "https:", "//")), url
+        assert (view.page_path.parent / url).is_file(), url
+    live = js(
+        qtbot,
+        view,
+        "Array.from(document.querySelectorAll('script[src],link[href]')).map(e => e.src || e.href)",
+    )
+    assert live and all(u.startswith(("file:", "qrc:")) for u in live), live
+    # Overlays drawn from the configured GeoJSON, and no offline notice since there is a basemap.
+    assert js(qtbot, view, "document.querySelectorAll('path.rc-ov-boundary').length") == 1
+    assert js(qtbot, view, "document.querySelectorAll('path.rc-ov-area').length") == 17
+    assert OFFLINE_NOTICE not in js(qtbot, view, "rcMap.noticeTexts()")
+
+
+@pytest.mark.webengine
+@pytest.mark.timeout(90)
+def test_offline_without_basemap_says_so_and_still_shows_markers(
+    qtbot: Any, make_view: Callable[..., MapView], tmp_path: Path
+) -> None:
+    bad = tmp_path / "beats.geojson"
+    bad.write_text("{not json", encoding="utf-8")
+    view = make_view(overlays=[("Beats", bad)])
+    notices = js(qtbot, view, "rcMap.noticeTexts()")
+    assert OFFLINE_NOTICE in notices
+    assert any("Beats" in n and "not JSON" in n for n in notices), notices
+    assert js(qtbot, view, "document.querySelector('.rc-notices').innerText").count("Offline") == 1
+    p = Picture()
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        p.push(view)
+    assert set(snapshot(qtbot, view)) == p.expected_keys()
+
+
+@pytest.mark.webengine
+@pytest.mark.timeout(90)
+def test_updates_before_ready_are_applied_once_ready(qtbot: Any) -> None:
+    view = MapView(tile_url=None, overlays=[])
+    try:
+        p = Picture()
+        assert p.push(view) == 0  # not ready yet: kept, not lost
+        qtbot.waitUntil(lambda: view.is_ready, timeout=20000)
+        qtbot.waitUntil(lambda: set(snapshot(qtbot, view)) == p.expected_keys(), timeout=5000)
+    finally:
+        view.dispose()
+
+
+@pytest.mark.webengine
+@pytest.mark.timeout(90)
+def test_click_on_a_marker_reaches_python_through_the_bridge(
+    qtbot: Any, make_view: Callable[..., MapView]
+) -> None:
+    view = make_view()
+    p = Picture()
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        p.push(view)
+    qtbot.waitUntil(lambda: view.bridge_connected, timeout=10000)
+    with qtbot.waitSignal(view.call_clicked, timeout=5000) as blocker:
+        js(qtbot, view, "rcMap.markers.get('call:C-3').fire('click') && 1")
+    assert blocker.args == ["C-3"]
+    assert snapshot(qtbot, view)["call:C-3"]["selected"]
+    with qtbot.waitSignal(view.team_clicked, timeout=5000) as blocker:
+        js(qtbot, view, "rcMap.bridge.markerClicked('team', 'T-02') || 1")
+    assert blocker.args == ["T-02"]
+    # Selecting from Python highlights without echoing a click back.
+    with qtbot.assertNotEmitted(view.team_clicked, wait=200):
+        view.select_team("T-03")
+        qtbot.waitUntil(lambda: snapshot(qtbot, view)["team:T-03"]["selected"], timeout=5000)
+    assert not snapshot(qtbot, view)["call:C-3"]["selected"]
+
+
+@pytest.mark.webengine
+@pytest.mark.timeout(90)
+def test_fit_follow_zoom_and_dark(qtbot: Any, make_view: Callable[..., MapView]) -> None:
+    view = make_view(center=(41.55, -72.35), zoom=13)  # Hartford out of view
+    p = Picture()
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        p.push(view)
+    inside = (
+        "(() => { const b = rcMap.map.getBounds();"
+        " return rcMap.snapshot().every(m => b.contains([m.lat, m.lon])); })()"
+    )
+    assert js(qtbot, view, inside) is False
+    view.fit_all()
+    qtbot.waitUntil(lambda: js(qtbot, view, inside) is True, timeout=5000)
+
+    view.zoom_to_call("C-3")
+    c3 = p.calls["C-3"]
+    qtbot.waitUntil(lambda: js(qtbot, view, "rcMap.map.getZoom()") >= 16, timeout=5000)
+    center = js(qtbot, view, "rcMap.map.getCenter()")
+    assert (center["lat"], center["lng"]) == pytest.approx((c3.lat, c3.lon), abs=1e-3)
+
+    view.follow_team("T-03")
+    p.positions["T-03"] = Position(41.7300, -72.6500, NOW)
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        p.push(view)
+    qtbot.waitUntil(
+        lambda: js(qtbot, view, "rcMap.map.getCenter()")["lat"] == pytest.approx(41.73, abs=1e-3),
+        timeout=5000,
+    )
+
+    view.set_dark(True)
+    qtbot.waitUntil(lambda: js(qtbot, view, "document.body.classList.contains('rc-dark')") is True)
+    view.set_dark(False)
+    qtbot.waitUntil(lambda: js(qtbot, view, "document.body.classList.contains('rc-dark')") is False)
+
+
+@pytest.mark.webengine
+@pytest.mark.timeout(120)
+def test_screenshot_over_hartford(
+    qtbot: Any,
+    make_view: Callable[..., MapView],
+    hartford: list[tuple[str, Path]],
+    artifacts: Path,
+) -> None:
+    view = make_view(overlays=hartford, zoom=13)
+    p = Picture()
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        p.push(view)
+    view.fit_all()
+    green = TEAM_STATUS_COLORS[TeamStatus.AVAILABLE]
+
+    def shows_team_colour() -> bool:
+        img = view.grab().toImage()
+        if img.isNull():
+            return False
+        want = tuple(int(green[i : i + 2], 16) for i in (1, 3, 5))
+        for y in range(0, img.height(), 2):
+            for x in range(0, img.width(), 2):
+                c = img.pixelColor(x, y)
+                if abs(c.red() - want[0]) + abs(c.green() - want[1]) + abs(c.blue() - want[2]) < 12:
+                    return True
+        return False
+
+    qtbot.waitUntil(shows_team_colour, timeout=15000)
+    out = artifacts / "map.png"
+    assert view.grab().save(str(out))
+    assert out.stat().st_size > 10_000
