@@ -1,0 +1,406 @@
+"""The one table between NENA EIDO registry values and the console's vocabulary.
+
+EIDO (NENA-STA-021) types its coded fields as plain strings whose allowed values live in
+registries (see ../shared/EIDO-REGISTRIES.md). A CAD fills the common registry value and, beside
+it, its own local code (``...InternalText`` / ``unitStatusInternal``). The console writes both:
+the common value so any EIDO consumer understands the document, the console word as the local
+code so a round trip is exact where the registry is coarser (e.g. ``transporting`` has no incident
+status of its own). On reading, the common value decides; the local code only refines it when it
+agrees. A common value absent from this table is an *unknown code*: the message is quarantined.
+
+docs/dispatch-protocol.md reproduces these tables for people.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+from console.domain.model import (
+    CallStatus,
+    CallType,
+    Disposition,
+    EscalationTarget,
+    SafetyFlag,
+    TeamStatus,
+)
+
+
+class UnknownCode(ValueError):
+    """A registry value the console does not know: names the field and the value."""
+
+    def __init__(self, field: str, value: object) -> None:
+        self.field = field
+        self.value = value
+        super().__init__(f"unknown code {value!r} in {field}")
+
+
+# -- call status <-> incidentStatusCommonRegistryText --------------------------------------------
+
+CALL_STATUS_TO_EIDO: dict[CallStatus, tuple[str, ...]] = {
+    CallStatus.PENDING: ("Active",),
+    CallStatus.ASSIGNED: ("Active", "ResourcesAssigned"),
+    CallStatus.EN_ROUTE: ("Active", "ResourcesEnroute"),
+    CallStatus.ON_SCENE: ("Active", "ResourcesOnscene"),
+    # No incident status for a transport: the unit says Transporting; the local code keeps it.
+    CallStatus.TRANSPORTING: ("Active", "ResourcesOnscene"),
+    CallStatus.CLEARED: ("Closed",),
+    # Handed to another agency: closed for this program, the TransferredTo agency says to whom.
+    CallStatus.ESCALATED: ("Closed",),
+    CallStatus.CANCELLED: ("Cancelled",),
+}
+
+INCIDENT_STATUS_KNOWN = frozenset(
+    {
+        "Active",
+        "Cancelled",
+        "Closed",
+        "FireUnderControl",
+        "NewLocation",
+        "ReOpened",
+        "ResourcesAssigned",
+        "ResourcesEnroute",
+        "ResourcesOnscene",
+        "StructureCleared",
+    }
+)
+
+# Reading: the most advanced common status present wins (a CAD may list several).
+_INCIDENT_STATUS_RANK: tuple[tuple[str, CallStatus], ...] = (
+    ("Cancelled", CallStatus.CANCELLED),
+    ("Closed", CallStatus.CLEARED),
+    ("StructureCleared", CallStatus.CLEARED),
+    ("ResourcesOnscene", CallStatus.ON_SCENE),
+    ("FireUnderControl", CallStatus.ON_SCENE),
+    ("ResourcesEnroute", CallStatus.EN_ROUTE),
+    ("ResourcesAssigned", CallStatus.ASSIGNED),
+    ("Active", CallStatus.PENDING),
+    ("ReOpened", CallStatus.PENDING),
+    ("NewLocation", CallStatus.PENDING),
+)
+
+
+def call_status_from_eido(common: list[str], internal: list[str]) -> CallStatus:
+    for v in common:
+        if v not in INCIDENT_STATUS_KNOWN:
+            raise UnknownCode("incidentStatusCommonRegistryText", v)
+    base: CallStatus | None = None
+    for value, status in _INCIDENT_STATUS_RANK:
+        if value in common:
+            base = status
+            break
+    if base is None:
+        raise UnknownCode("incidentStatusCommonRegistryText", common)
+    for code in internal:
+        try:
+            refined = CallStatus(code)
+        except ValueError:
+            continue
+        # The local code refines only within the same common status (Closed -> escalated).
+        if set(CALL_STATUS_TO_EIDO[refined]) <= set(common):
+            return refined
+    return base
+
+
+# -- team status <-> primary/secondary unit status ------------------------------------------------
+
+TEAM_STATUS_TO_EIDO: dict[TeamStatus, tuple[str, tuple[str, ...]]] = {
+    TeamStatus.AVAILABLE: ("Available", ("InService",)),
+    TeamStatus.ASSIGNED: ("NotAvailable", ("Dispatched",)),
+    TeamStatus.EN_ROUTE: ("NotAvailable", ("EnRoute",)),
+    TeamStatus.ON_SCENE: ("NotAvailable", ("OnScene",)),
+    TeamStatus.TRANSPORTING: ("NotAvailable", ("Transporting", "AlternateLocation")),
+    TeamStatus.AT_DESTINATION: ("ConditionallyAvailable", ("Arrived", "AlternateLocation")),
+    TeamStatus.OUT_OF_SERVICE: ("NotAvailable", ("OutofService",)),
+    TeamStatus.OFF_DUTY: ("NotAvailable", ("OffDuty",)),
+}
+
+PRIMARY_UNIT_STATUS = frozenset({"Available", "ConditionallyAvailable", "NotAvailable"})
+
+SECONDARY_UNIT_STATUS = frozenset(
+    [
+        "AcknowledgedTransmission",
+        "AlternateLocation",
+        "Arrived",
+        "Assigned",
+        "AssignmentCancelled",
+        "BacktoAssignedArea",
+        "Backup",
+        "Break",
+        "CheckedIn",
+        "Cleared",
+        "COP_or_POP",
+        "Court",
+        "CoveringAlternateArea",
+        "Delayed",
+        "Departed",
+        "Dispatched",
+        "EnRoute",
+        "EquipmentIssues",
+        "Event",
+        "Hospital",
+        "InService",
+        "Investigation",
+        "Location",
+        "Meal",
+        "Meeting",
+        "OffDuty",
+        "OnDuty",
+        "OnScene",
+        "OutofService",
+        "PatientContact",
+        "Post",
+        "ResponderInitiatedEvent",
+        "RollCall",
+        "Roster",
+        "ShiftPending",
+        "Staging",
+        "Station",
+        "TrafficStop",
+        "Training",
+        "Transporting",
+        "Unmanned",
+    ]
+)
+
+BACKUP_SECONDARY = "Backup"
+"""Added to a unit's secondary statuses while it has asked for backup (an alert, highest)."""
+
+CHECKED_IN_SECONDARY = "CheckedIn"
+
+# Reading: first matching rule wins; order matters (Transporting before Arrived...).
+_SECONDARY_RULES: tuple[tuple[frozenset[str], TeamStatus], ...] = (
+    (frozenset({"OffDuty"}), TeamStatus.OFF_DUTY),
+    (frozenset({"OutofService"}), TeamStatus.OUT_OF_SERVICE),
+    (frozenset({"Transporting"}), TeamStatus.TRANSPORTING),
+    (frozenset({"Arrived", "AlternateLocation"}), TeamStatus.AT_DESTINATION),
+    (frozenset({"Hospital"}), TeamStatus.AT_DESTINATION),
+    (frozenset({"OnScene"}), TeamStatus.ON_SCENE),
+    (frozenset({"Arrived"}), TeamStatus.ON_SCENE),
+    (frozenset({"PatientContact"}), TeamStatus.ON_SCENE),
+    (frozenset({"EnRoute"}), TeamStatus.EN_ROUTE),
+    (frozenset({"Dispatched"}), TeamStatus.ASSIGNED),
+    (frozenset({"Assigned"}), TeamStatus.ASSIGNED),
+)
+
+
+def team_status_from_eido(primary: str, secondary: list[str], internal: list[str]) -> TeamStatus:
+    if primary not in PRIMARY_UNIT_STATUS:
+        raise UnknownCode("primaryUnitStatusRegistryText", primary)
+    for v in secondary:
+        if v not in SECONDARY_UNIT_STATUS:
+            raise UnknownCode("secondaryUnitStatusRegistryText", v)
+    for code in internal:
+        try:
+            st = TeamStatus(code)
+        except ValueError:
+            continue
+        p, sec = TEAM_STATUS_TO_EIDO[st]
+        if p == primary and set(sec) <= set(secondary):
+            return st
+    sec_set = set(secondary)
+    for needed, st in _SECONDARY_RULES:
+        if needed <= sec_set:
+            return st
+    if primary == "Available":
+        return TeamStatus.AVAILABLE
+    if primary == "ConditionallyAvailable":
+        return TeamStatus.AT_DESTINATION
+    return TeamStatus.OUT_OF_SERVICE
+
+
+# -- call type <-> incidentTypeCommonRegistryText (APCO ANS 2.103.2) -----------------------------
+
+CALL_TYPE_TO_EIDO: dict[CallType, str] = {
+    CallType.MENTAL_HEALTH: "MNTL",
+    CallType.EMOTIONAL_DISTRESS: "EDP",
+    CallType.SUBSTANCE_USE: "INTOX",
+    CallType.OVERDOSE: "OD",
+    CallType.WELFARE_CHECK: "WELFARE",
+    CallType.BASIC_NEEDS: "CITASST",
+    CallType.HOMELESSNESS: "VAG",
+    CallType.TRANSPORT: "CITASST",
+    CallType.JUVENILE: "RUNAWAY",
+    CallType.OTHER: "TROUBLE",
+}
+
+# Every APCO type a civilian program sees or must screen out -> (console type, safety flags).
+EIDO_TYPE_TO_CALL: dict[str, tuple[CallType, tuple[SafetyFlag, ...]]] = {
+    "MNTL": (CallType.MENTAL_HEALTH, ()),
+    "EDP": (CallType.EMOTIONAL_DISTRESS, ()),
+    "WELFARE": (CallType.WELFARE_CHECK, ()),
+    "INTOX": (CallType.SUBSTANCE_USE, ()),
+    "DRUGS": (CallType.SUBSTANCE_USE, ()),
+    "OD": (CallType.OVERDOSE, ()),
+    "SUICTHRT": (CallType.MENTAL_HEALTH, ()),
+    "CITASST": (CallType.BASIC_NEEDS, ()),
+    "VAG": (CallType.HOMELESSNESS, ()),
+    "PHANDLE": (CallType.HOMELESSNESS, ()),
+    "RUNAWAY": (CallType.JUVENILE, ()),
+    "PERMISS": (CallType.WELFARE_CHECK, ()),
+    "PERFND": (CallType.WELFARE_CHECK, ()),
+    "SCRM": (CallType.EMOTIONAL_DISTRESS, ()),
+    "TRESPASS": (CallType.OTHER, ()),
+    "DVNA": (CallType.OTHER, ()),
+    "SICK": (CallType.WELFARE_CHECK, ()),
+    "FALL": (CallType.WELFARE_CHECK, ()),
+    "SLMP": (CallType.WELFARE_CHECK, ()),
+    "TROUBLE": (CallType.OTHER, ()),
+    "SUSP": (CallType.OTHER, ()),
+    # Never civilian: the type itself carries the safety flag.
+    "MTLV": (CallType.MENTAL_HEALTH, (SafetyFlag.VIOLENCE,)),
+    "WEAPON": (CallType.OTHER, (SafetyFlag.WEAPON,)),
+    "NCRASLTWF": (CallType.OTHER, (SafetyFlag.WEAPON, SafetyFlag.VIOLENCE)),
+    "FIGHT": (CallType.OTHER, (SafetyFlag.VIOLENCE,)),
+    "DVA": (CallType.OTHER, (SafetyFlag.VIOLENCE,)),
+    "SUICIDE": (CallType.MENTAL_HEALTH, (SafetyFlag.MEDICAL_EMERGENCY,)),
+    "PERUNCON": (CallType.WELFARE_CHECK, (SafetyFlag.MEDICAL_EMERGENCY,)),
+    "ACTSHOOT": (CallType.OTHER, (SafetyFlag.WEAPON, SafetyFlag.THREAT_TO_OTHERS)),
+    "MAYDAY": (CallType.OTHER, (SafetyFlag.THREAT_TO_OTHERS,)),
+}
+
+
+def call_type_from_eido(
+    common: str, internal: str | None
+) -> tuple[CallType, tuple[SafetyFlag, ...]]:
+    """Console type and the flags the APCO type implies; the local code refines the type."""
+    hit = EIDO_TYPE_TO_CALL.get(common)
+    if hit is None:
+        raise UnknownCode("incidentTypeCommonRegistryText", common)
+    ctype, flags = hit
+    if internal:
+        with contextlib.suppress(ValueError):
+            ctype = CallType(internal)
+    return ctype, flags
+
+
+# -- safety flags <-> cautionComponent ---------------------------------------------------------
+
+SAFETY_FLAG_TO_CAUTION: dict[SafetyFlag, str] = {
+    SafetyFlag.WEAPON: "Weapons",
+    SafetyFlag.VIOLENCE: "ViolentPerson",
+    SafetyFlag.THREAT_TO_OTHERS: "ThreatToOthers",
+    SafetyFlag.MEDICAL_EMERGENCY: "MedicalEmergency",
+}
+CAUTION_TO_SAFETY_FLAG = {v: k for k, v in SAFETY_FLAG_TO_CAUTION.items()}
+
+
+def safety_flag_from_caution(common: str, internal: str) -> SafetyFlag:
+    try:
+        return SafetyFlag(internal)
+    except ValueError:
+        pass
+    flag = CAUTION_TO_SAFETY_FLAG.get(common)
+    if flag is None:
+        raise UnknownCode("cautionTypeCommonRegistryText", common)
+    return flag
+
+
+# -- disposition <-> dispositionCommonRegistryCode (APCO ANS 1.111.2) ------------------------------
+
+DISPOSITION_TO_EIDO: dict[str, str] = {
+    Disposition.RESOLVED_ON_SCENE: "18",
+    Disposition.TRANSPORTED: "16",
+    Disposition.REFERRED: "15",
+    Disposition.REFUSED_SERVICES: "42",
+    Disposition.UNABLE_TO_LOCATE: "14",
+    Disposition.HANDED_TO_POLICE: "15",
+    Disposition.HANDED_TO_EMS: "44",
+    Disposition.HANDED_TO_MOBILE_CRISIS: "15",
+    Disposition.CANCELLED: "10",
+}
+_DISPOSITION_CODES = frozenset(f"{n:02d}" for n in range(1, 101))
+
+
+def disposition_from_eido(code: str, category: str | None) -> str:
+    """Console disposition word; a CAD's own text (category) is kept when it is not one."""
+    if code not in _DISPOSITION_CODES:
+        raise UnknownCode("dispositionCommonRegistryCode", code)
+    if category:
+        return category
+    for word, c in DISPOSITION_TO_EIDO.items():
+        if c == code:
+            return str(word)
+    return f"apco-{code}"
+
+
+# -- escalation targets <-> agencies ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Agency:
+    id: str
+    """Globally unique agency identifier (an FQDN-like name, as EIDO examples use)."""
+    types: tuple[str, ...]
+    """IANA urn:emergency:service:responder values (without the prefix)."""
+    name: str
+
+
+ESCALATION_AGENCIES: dict[EscalationTarget, Agency] = {
+    EscalationTarget.POLICE: Agency("police.hartford.example", ("police",), "City police"),
+    EscalationTarget.EMS: Agency("ems.hartford.example", ("ems",), "EMS"),
+    EscalationTarget.MOBILE_CRISIS: Agency(
+        "mobile-crisis.ct.example", ("mental_health",), "State mobile crisis"
+    ),
+    EscalationTarget.CO_RESPONSE: Agency(
+        "co-response.hartford.example", ("police", "mental_health"), "Police co-response"
+    ),
+}
+AGENCY_TO_ESCALATION = {a.id: t for t, a in ESCALATION_AGENCIES.items()}
+
+DISPATCH_AGENCY = Agency("decc.hartford.example", ("dispatch",), "Emergency communications")
+PROGRAM_AGENCY = Agency("hcr.hartford.example", ("mental_health",), "Community responders")
+ISSUING_ELEMENT = "cad.decc.hartford.example"
+
+
+def escalation_from_agency(agency_id: str) -> EscalationTarget:
+    t = AGENCY_TO_ESCALATION.get(agency_id)
+    if t is None:
+        raise UnknownCode("agencyComponent $id (TransferredTo)", agency_id)
+    return t
+
+
+# -- team capabilities <-> resource attributes ----------------------------------------------------
+
+LANGUAGE_INTERPRETER: dict[str, str] = {
+    "es": "SpanishCastilianInterpreter",
+    "pt": "PortugueseInterpreter",
+    "pl": "PolishInterpreter",
+    "fr": "FrenchInterpreter",
+    "ht": "HaitianHaitianCreoleInterpreter",
+    "vi": "VietnameseInterpreter",
+    "ar": "ArabicInterpreter",
+    "zh": "ChineseInterpreter",
+}
+INTERPRETER_LANGUAGE = {v: k for k, v in LANGUAGE_INTERPRETER.items()}
+
+ATTR_CLINICIAN = "CrisisInterventionSpecialist"
+ATTR_OTHER = "Other"
+LOCAL_NARCAN = "narcan"
+LOCAL_YOUTH = "youth-certified"
+LOCAL_PEER = "peer-specialist"
+
+RESOURCE_TYPE_TEAM = "CrisisInterventionUnit"
+RESOURCE_TYPE_TRANSPORT = "ResponderCrewTransport"
+RESOURCE_TYPES_KNOWN = frozenset(
+    {
+        "CrisisInterventionUnit",
+        "DetoxTransport",
+        "ResponderCrewTransport",
+        "PatrolUnit",
+        "GroundBLSAmbulance",
+        "GroundALSAmbulance",
+        "CommandLevel3",
+    }
+)
+
+# -- priority -------------------------------------------------------------------------------
+
+PRIORITY_TO_CALL_PRIORITY = {1: "highest", 2: "normal", 3: "low"}
+"""callComponent.priorityIdentifier (STA-023 words) for a console priority."""
+
+
+def priority_from_eido(number: object) -> int:
+    if isinstance(number, bool) or not isinstance(number, int) or number not in (1, 2, 3):
+        raise UnknownCode("incidentCommonPriorityNumber", number)
+    return number

@@ -1,0 +1,390 @@
+"""The sync service: dispatch feed -> event log, outbox -> dispatch.
+
+Runs headless (``responder-console sync``) or inside the desktop console on a worker thread
+(:meth:`SyncService.start` / :meth:`SyncService.stop`, both thread-safe; the GUI thread never
+waits on the network). It reports link health and "what changed" through plain callbacks and a
+queue; the UI marshals them onto its own thread.
+
+Guarantees, and where they come from:
+
+* no acknowledged notification is lost: the client acknowledges a batch only after
+  :meth:`commit` has returned, i.e. after the store's transaction committed;
+* no duplicate fact: every event carries a source id derived from its content, and the store
+  deduplicates on it (a re-delivered or reconciled EIDO appends nothing);
+* no regression: the projection is last-writer-wins on the record's own timestamp and version;
+* bad input never stops the stream: it is quarantined with the reason and counted;
+* a command is applied once in effect: it is re-sent with the same idempotency key until dispatch
+  answers, and dispatch answers a key it has seen with its first answer.
+
+All database work runs on one dedicated thread (one writer), off the event loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import concurrent.futures
+import contextlib
+import hashlib
+import logging
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from console.domain.clock import Clock, SystemClock
+from console.domain.commands import EscalateCall
+from console.sync import protocol as proto
+from console.sync.client import DispatchClient, Inbound, LinkHealth, LinkState
+from console.sync.eido import build_incident_eido
+
+log = logging.getLogger("console.sync.service")
+
+T = TypeVar("T")
+
+OUTBOX_POLL_S = 0.25
+RESEND_AFTER_S = 2.0
+RESEND_CAP_S = 30.0
+
+
+class SyncService:
+    def __init__(
+        self,
+        store: Any,
+        dispatch_url: str,
+        *,
+        clock: Clock | None = None,
+        on_changes: Callable[[Any], None] | None = None,
+        on_health: Callable[[LinkHealth], None] | None = None,
+        exit_when_idle_s: float | None = None,
+        backoff_base_s: float = 0.5,
+        backoff_cap_s: float = 15.0,
+        seed: int | None = None,
+    ) -> None:
+        self.store = store
+        self.url = dispatch_url
+        self.clock = clock or SystemClock()
+        self.on_changes = on_changes
+        self.on_health_cb = on_health
+        self.exit_when_idle_s = exit_when_idle_s
+        self.changes: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        """Every Changes record committed by this service, for a UI that polls."""
+        self.client = DispatchClient(
+            dispatch_url,
+            self,
+            clock=self.clock,
+            backoff_base_s=backoff_base_s,
+            backoff_cap_s=backoff_cap_s,
+            seed=seed,
+            on_health=self._health,
+        )
+        self.appended = 0
+        self.duplicates = 0
+        self.rejected = 0
+        self.quarantined = 0
+        self.answers = 0
+        self.commands_sent = 0
+        self._quarantine_seen: set[bytes] = set()
+        self._inflight: dict[str, str] = {}
+        self._last_sent: dict[str, float] = {}
+        self._db: concurrent.futures.ThreadPoolExecutor | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._wake: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
+        self._last_activity = time.monotonic()
+        self._health_lock = threading.Lock()
+        self._health_now = self.client.health
+        self.error: BaseException | None = None
+
+    # -- state other threads may read ---------------------------------------------------------
+
+    @property
+    def health(self) -> LinkHealth:
+        with self._health_lock:
+            return self._health_now
+
+    def _health(self, h: LinkHealth) -> None:
+        with self._health_lock:
+            self._health_now = h
+        if self.on_health_cb is not None:
+            self.on_health_cb(h)
+
+    # -- the database thread -----------------------------------------------------------------
+
+    async def _in_db(self, fn: Callable[..., T], *args: Any) -> T:
+        assert self._loop is not None and self._db is not None
+        return await self._loop.run_in_executor(self._db, fn, *args)
+
+    def _emit(self, changes: Any) -> None:
+        if not changes:
+            return
+        self.changes.put(changes)
+        if self.on_changes is not None:
+            try:
+                self.on_changes(changes)
+            except Exception:
+                log.exception("changes callback failed")
+
+    # -- Sink: what the client hands over --------------------------------------------------------
+
+    async def commit(self, batch: Inbound) -> set[str]:
+        self._last_activity = time.monotonic()
+        return await self._in_db(self._commit_sync, batch)
+
+    def _commit_sync(self, batch: Inbound) -> set[str]:
+        st = self.store
+        for bad in batch.bad:
+            digest = hashlib.blake2b(f"{bad.reason}\0{bad.raw}".encode(), digest_size=16).digest()
+            if digest in self._quarantine_seen:
+                continue  # a retransmission of input already kept
+            self._quarantine_seen.add(digest)
+            st.quarantine(bad.raw, bad.reason)
+            self.quarantined += 1
+            log.warning("quarantined: %s", bad.reason)
+        rejected: set[str] = set()
+        if batch.events:
+            res = st.append(batch.events)
+            self.appended += len(res.appended)
+            self.duplicates += res.duplicates
+            self.rejected += len(res.rejected)
+            rejected = {e.source_id for e, _ in res.rejected}
+            self._emit(res.changes)
+        for call_id, persons in batch.persons.items():
+            st.record_persons(call_id, persons)
+        for a in batch.answers:
+            cid = self._inflight.pop(a.key, a.key)
+            self._last_sent.pop(cid, None)
+            at = a.answered_at or self.clock.now()
+            changes = st.record_answer(
+                cid, accepted=a.accepted, detail=a.detail, at=at, source_id=f"answer:{a.key}"
+            )
+            self.answers += 1
+            self._emit(changes)
+        return rejected
+
+    async def on_connected(self, client: DispatchClient) -> None:
+        # Everything unanswered goes out again on a fresh link (same idempotency keys).
+        self._last_sent.clear()
+        if self._wake is not None:
+            self._wake.set()
+
+    # -- outbox sender -------------------------------------------------------------------------
+
+    async def _outbox_loop(self, stop: asyncio.Event) -> None:
+        assert self._wake is not None
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), OUTBOX_POLL_S)
+            self._wake.clear()
+            if not self.client.health.up:
+                continue
+            try:
+                await self._send_due()
+            except Exception:
+                log.exception("outbox sender failed; retrying")
+
+    async def _send_due(self) -> None:
+        items = await self._in_db(self.store.outbox_due, 100)
+        now = time.monotonic()
+        for item in items:
+            last = self._last_sent.get(item.command_id)
+            wait = min(RESEND_CAP_S, RESEND_AFTER_S * (2 ** min(item.attempts, 4)))
+            if last is not None and now - last < wait:
+                continue
+            msg = await self._in_db(self._message, item)
+            if msg is None:
+                continue
+            if not await self.client.send(msg):
+                return
+            self._inflight[item.idempotency_key] = item.command_id
+            self._last_sent[item.command_id] = now
+            self.commands_sent += 1
+            await self._in_db(self.store.mark_sent, item.command_id)
+
+    def _message(self, item: Any) -> dict[str, Any] | None:
+        cmd = item.command
+        issued = item.created_at
+        if isinstance(cmd, EscalateCall):
+            call = self.store.load_state().calls.get(cmd.call_id)
+            eido = _escalation_eido(cmd, call, issued)
+            return proto.request_for_service(item.idempotency_key, eido)
+        return proto.command(
+            item.idempotency_key,
+            cmd,
+            operator=item.operator,
+            issued_at=issued,
+            command_id=item.command_id,
+        )
+
+    # -- running ---------------------------------------------------------------------------------
+
+    async def run_async(self, stop: asyncio.Event | None = None) -> None:
+        """Run until ``stop`` is set (or, with exit_when_idle_s, until the feed goes quiet)."""
+        self._loop = asyncio.get_running_loop()
+        self._stop = stop or asyncio.Event()
+        self._wake = asyncio.Event()
+        self._db = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sync-db")
+        self._last_activity = time.monotonic()
+        tasks = [
+            asyncio.create_task(self.client.run(self._stop)),
+            asyncio.create_task(self._outbox_loop(self._stop)),
+        ]
+        if self.exit_when_idle_s is not None:
+            tasks.append(asyncio.create_task(self._idle_watch(self._stop, self.exit_when_idle_s)))
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for t in done:
+                if t.exception() is not None:
+                    raise t.exception()  # type: ignore[misc]
+        finally:
+            self._stop.set()
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._db.shutdown(wait=True)
+
+    async def _idle_watch(self, stop: asyncio.Event, idle_s: float) -> None:
+        while not stop.is_set():
+            await asyncio.sleep(min(0.2, idle_s / 4))
+            if time.monotonic() - self._last_activity >= idle_s:
+                log.info("no message for %.1fs; stopping", idle_s)
+                stop.set()
+
+    def start(self) -> None:
+        """Run on a daemon worker thread (for the desktop console). Thread-safe."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        started = threading.Event()
+
+        def main() -> None:
+            async def go() -> None:
+                self._stop = asyncio.Event()
+                started.set()
+                await self.run_async(self._stop)
+
+            try:
+                asyncio.run(go())
+            except BaseException as exc:
+                self.error = exc
+                log.exception("sync service stopped on an error")
+            finally:
+                started.set()
+
+        self._thread = threading.Thread(target=main, name="dispatch-sync", daemon=True)
+        self._thread.start()
+        started.wait(5)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the worker to stop and wait for it (thread-safe; idempotent)."""
+        loop, stop = self._loop, self._stop
+        if loop is not None and stop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(stop.set)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def wake_outbox(self) -> None:
+        """Send a just-submitted command now rather than at the next poll (thread-safe)."""
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(wake.set)
+
+
+def _escalation_eido(cmd: EscalateCall, call: Any, issued: datetime) -> dict[str, Any]:
+    """The EIDO a requestForService carries: the incident and the requested agency."""
+    from console.domain.model import Call, CallStatus, CallType
+
+    if call is None:
+        call = Call(
+            id=cmd.call_id,
+            status=CallStatus.PENDING,
+            priority=2,
+            type=CallType.OTHER,
+            received_at=issued,
+            updated_at=issued,
+        )
+    return build_incident_eido(
+        call,
+        escalation_request={
+            "target": cmd.target.value,
+            "urgency": cmd.urgency,
+            "reason": cmd.reason,
+        },
+    )
+
+
+# -- CLI -------------------------------------------------------------------------------------------
+
+
+def configure_parser(p: argparse.ArgumentParser) -> None:
+    p.description = "Keep a database in step with dispatch and deliver the outbox (headless)."
+    p.add_argument(
+        "--db", required=True, help="database URL (sqlite:///path or postgresql+psycopg://...)"
+    )
+    p.add_argument("--dispatch", required=True, help="dispatch notifier, ws://HOST:PORT")
+    p.add_argument(
+        "--exit-when-idle",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="exit 0 after this many seconds without a message",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import signal
+
+    from console.store import Store
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if not str(args.dispatch).startswith(("ws://", "wss://")):
+        print(
+            f"sync: --dispatch must be a ws:// or wss:// URL, not {args.dispatch!r}",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        store = Store.open(args.db, create=True)
+    except Exception as exc:
+        print(f"sync: cannot open database {args.db}: {exc}", file=sys.stderr)
+        return 1
+    last_state = [""]
+
+    def health(h: LinkHealth) -> None:
+        if h.state != last_state[0]:
+            last_state[0] = h.state
+            extra = f" ({h.last_error})" if h.last_error and h.state != LinkState.UP else ""
+            log.info("dispatch link %s%s", h.state, extra)
+
+    svc = SyncService(store, args.dispatch, on_health=health, exit_when_idle_s=args.exit_when_idle)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await svc.run_async(stop)
+
+    try:
+        asyncio.run(main())
+    except Exception as exc:
+        print(f"sync: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        with contextlib.suppress(Exception):
+            store.close()
+    log.info(
+        "sync stopped: %d appended, %d duplicates, %d rejected, %d quarantined, %d answers",
+        svc.appended,
+        svc.duplicates,
+        svc.rejected,
+        svc.quarantined,
+        svc.answers,
+    )
+    return 0
