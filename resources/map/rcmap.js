@@ -135,21 +135,35 @@
       return spec.cluster ? this.cluster : this.plain;
     }
 
-    _icon(spec) {
+    // The marker's own element: the divIcon reuses this node whenever Leaflet (or the cluster
+    // layer) re-creates the icon, so changing it in place is enough to restyle the marker.
+    _root(spec) {
+      const root = el("div");
+      root.appendChild(el("span", "rc-sym"));
+      root.appendChild(el("span", "rc-badge"));
+      root.appendChild(el("span", "rc-lbl"));
+      this._paint(root, spec);
+      return root;
+    }
+
+    _paint(root, spec) {
       const classes = ["rc-m"].concat(spec.classes.map((c) => "rc-" + c));
       if (this.selected === spec.key) classes.push("rc-selected");
-      const root = el("div", classes.join(" "));
+      root.className = classes.join(" ");
       root.style.setProperty("--rc-color", spec.color);
-      const sym = el("span", "rc-sym", spec.sym);
-      root.appendChild(sym);
-      if (spec.badge) root.appendChild(el("span", "rc-badge", spec.badge));
-      root.appendChild(el("span", "rc-lbl", spec.label));
+      root.children[0].textContent = spec.sym;
+      root.children[1].textContent = spec.badge;
+      root.children[1].style.display = spec.badge ? "" : "none";
+      root.children[2].textContent = spec.label;
+    }
+
+    _icon(spec, root) {
       return L.divIcon({
-        html: root,
         className: "rc-icon",
         iconSize: null,
         iconAnchor: spec.kind === "call" ? [10, 10] : [9, 9],
         tooltipAnchor: [0, -10],
+        html: root,
       });
     }
 
@@ -185,12 +199,14 @@
         let m = this.markers.get(s.key);
         this.specs.set(s.key, s);
         if (!m || !old) {
+          const root = this._root(s);
           m = L.marker([s.lat, s.lon], {
-            icon: this._icon(s),
+            icon: this._icon(s, root),
             zIndexOffset: this._z(s),
             keyboard: false,
             riseOnHover: true,
           });
+          m._rcRoot = root;
           const key = s.key;
           m.on("click", () => this._clicked(key));
           m.bindTooltip(this._tip(s), { direction: "top", className: "rc-tooltip" });
@@ -203,7 +219,7 @@
         const moved = old.lat !== s.lat || old.lon !== s.lon;
         if (moved) m.setLatLng([s.lat, s.lon]);
         if (old.color !== s.color || old.label !== s.label || old.badge !== s.badge || old.sym !== s.sym || !sameList(old.classes, s.classes)) {
-          m.setIcon(this._icon(s));
+          this._paint(m._rcRoot, s);
         }
         if (old.z !== s.z) m.setZIndexOffset(this._z(s));
         if (!sameList(old.tip, s.tip)) m.setTooltipContent(this._tip(s));
@@ -221,7 +237,7 @@
         const m = k && this.markers.get(k);
         if (m) {
           const s = this.specs.get(k);
-          m.setIcon(this._icon(s));
+          this._paint(m._rcRoot, s);
           m.setZIndexOffset(this._z(s));
         }
       }
