@@ -257,6 +257,10 @@ class CsvReplay:
             final = CallStatus.CANCELLED if cancelled else CallStatus.CLEARED
             kw["disposition"] = c.disposition or None
         if not call.is_open:
+            # The export logged this step after the close: keep its time, change no status.
+            times = {k: v for k, v in kw.items() if k.endswith("_at") and getattr(call, k) is None}
+            if times:
+                w.set_call(c.id, **times)
             return
         if c.team and st is not CallStatus.CLEARED and c.team not in call.teams:
             kw["team"] = c.team

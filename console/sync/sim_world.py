@@ -248,7 +248,9 @@ class World:
 
     # -- scheduling --------------------------------------------------------------------------
 
-    def at(self, t: datetime, fn: Callable[..., object], *args: Any, team: str | None = None) -> None:
+    def at(
+        self, t: datetime, fn: Callable[..., object], *args: Any, team: str | None = None
+    ) -> None:
         epoch = (team, self._epochs.get(team, 0)) if team else None
         heapq.heappush(self._agenda, _Task(t, next(self._seq), fn, args, epoch))
 

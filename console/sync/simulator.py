@@ -204,7 +204,14 @@ class DispatchSimulator:
         return snap["call"].status.value, build_incident_eido(**snap)
 
     def _collect(self) -> list[dict[str, Any]]:
-        """EIDOs for the changes since the last tick: each status step kept, moves coalesced."""
+        return [doc for _, _, _, doc in self.collect_items()]
+
+    def collect_items(self) -> list[tuple[str, str, Any, dict[str, Any]]]:
+        """(kind, id, snapshot, EIDO) for the changes since the last tick, in order.
+
+        Each status step of an entity is kept (a subscriber must be able to walk a legal path);
+        consecutive same-status changes (a team moving, a note added) are coalesced to the last.
+        """
         snaps = self.world.take_snapshots()
         if not snaps:
             return []
@@ -218,15 +225,15 @@ class DispatchSimulator:
                 kept[prev[0]] = None
             last[k] = (len(kept), status)
             kept.append((kind, eid, snap))
-        docs: list[dict[str, Any]] = []
+        out: list[tuple[str, str, Any, dict[str, Any]]] = []
         for item in kept:
             if item is None:
                 continue
             kind, eid, snap = item
             status, doc = self._doc(kind, snap)
             self._chain(kind, eid, status, doc)
-            docs.append(doc)
-        return docs
+            out.append((kind, eid, snap, doc))
+        return out
 
     def _chain(self, kind: str, eid: str, status: str, doc: dict[str, Any]) -> None:
         """Per entity, the documents a late subscriber needs to walk a legal path to now.
