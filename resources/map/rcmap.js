@@ -8,6 +8,8 @@
 (function () {
   "use strict";
 
+  const DENSE = 120;
+
   function el(tag, cls, text) {
     const e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -226,8 +228,20 @@
         if (regroup) this._group(s).addLayer(m);
         if (moved && this.following === s.key) this._whenIdle(() => this.map.panTo(m.getLatLng()));
       }
+      // A crowded map keeps only the labels that need a decision (teams, overdue calls) until
+      // zoomed in; every marker still has its symbol and its tooltip.
+      this.map.getContainer().classList.toggle("rc-dense", this.markers.size > DENSE);
       if (diff.seq) this.applied = diff.seq;
       return { seq: diff.seq || 0, count: this.markers.size };
+    }
+
+    // Drop every marker: the console resends the whole picture after a failed update.
+    reset() {
+      this.plain.clearLayers();
+      if (this.cluster !== this.plain) this.cluster.clearLayers();
+      this.markers.clear();
+      this.specs.clear();
+      return true;
     }
 
     select(key, reveal) {

@@ -391,6 +391,11 @@ def test_page_loads_nothing_from_the_network(
     assert js(qtbot, view, "document.querySelectorAll('path.rc-ov-boundary').length") == 1
     assert js(qtbot, view, "document.querySelectorAll('path.rc-ov-area').length") == 17
     assert OFFLINE_NOTICE not in js(qtbot, view, "rcMap.noticeTexts()")
+    # The configured tile server cannot be reached: the map says so instead of going blank.
+    qtbot.waitUntil(
+        lambda: any("unreachable" in n for n in js(qtbot, view, "rcMap.noticeTexts()")),
+        timeout=20000,
+    )
 
 
 @pytest.mark.webengine
@@ -422,6 +427,40 @@ def test_updates_before_ready_are_applied_once_ready(qtbot: Any) -> None:
         qtbot.waitUntil(lambda: set(snapshot(qtbot, view)) == p.expected_keys(), timeout=5000)
     finally:
         view.dispose()
+
+
+@pytest.mark.webengine
+@pytest.mark.timeout(90)
+def test_a_failed_update_is_followed_by_a_full_resend(
+    qtbot: Any, make_view: Callable[..., MapView]
+) -> None:
+    view = make_view()
+    p = Picture()
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        p.push(view)
+    # The next apply half-works and throws: C-1 is removed, then the page breaks.
+    js(
+        qtbot,
+        view,
+        "(() => { const real = rcMap.apply.bind(rcMap);"
+        " rcMap.apply = (d) => { rcMap.apply = real; real({remove: d.remove}); throw new Error('x'); };"
+        " return 1; })()",
+    )
+    p.calls["C-1"] = replace(p.calls["C-1"], status=CallStatus.CANCELLED)
+    p.teams["T-01"] = replace(p.teams["T-01"], status=TeamStatus.EN_ROUTE)
+    with qtbot.assertNotEmitted(view.applied, wait=500):
+        assert p.push(view) > 0
+    assert snapshot(qtbot, view)["team:T-01"]["domColor"] == _rgb(
+        TEAM_STATUS_COLORS[TeamStatus.AVAILABLE]
+    )
+    # The next refresh resends the whole picture; the page ends up right.
+    p.positions["T-03"] = Position(41.75, -72.66, NOW)
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        assert p.push(view) > 0
+    snap = snapshot(qtbot, view)
+    assert set(snap) == p.expected_keys()
+    assert snap["team:T-01"]["domColor"] == _rgb(TEAM_STATUS_COLORS[TeamStatus.EN_ROUTE])
+    assert js(qtbot, view, "document.querySelectorAll('.rc-m').length") == len(snap)
 
 
 @pytest.mark.webengine

@@ -108,6 +108,7 @@ class MapView(QWebEngineView):
         self._following: str | None = None
         self._dark = dark
         self._closing = False
+        self._resync = False
         self.load_count = 0
 
         loaded: list[Overlay] = []
@@ -192,6 +193,7 @@ class MapView(QWebEngineView):
             return
         self._ready = True
         self._shown = {}
+        self._resync = False
         self._push(force=True)
         if self._selected:
             self._queue.insert(0, (f"rcMap.select({json.dumps(self._selected)}, false)", None))
@@ -251,6 +253,11 @@ class MapView(QWebEngineView):
         return self._push()
 
     def _push(self, force: bool = False) -> int:
+        if self._resync:
+            # The page may hold a partial update: start it over from the whole picture.
+            self._resync = False
+            self._shown = {}
+            self._run_now("rcMap.reset()", None)
         diff = diff_markers(self._shown, self._wanted)
         if not diff["upsert"] and not diff["remove"] and not force:
             return 0
@@ -260,8 +267,12 @@ class MapView(QWebEngineView):
         self._shown = dict(self._wanted)
         payload = json.dumps(diff, separators=(",", ":"), ensure_ascii=False)
 
-        def confirmed(_result: Any) -> None:
-            self.applied.emit(seq)
+        def confirmed(result: Any) -> None:
+            if result == seq:
+                self.applied.emit(seq)
+            else:
+                log.error("map: the page failed to apply update %d; resending it whole next", seq)
+                self._resync = True
 
         self._run_now(f"rcMap.apply({payload}).seq", confirmed)
         return seq
