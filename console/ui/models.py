@@ -52,6 +52,8 @@ SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 """A sort key: numbers for ages, priorities and counts, so a proxy sorts numerically."""
 STATUS_ROLE = int(Qt.ItemDataRole.UserRole) + 2
 """The row's raw status value (``pending``, ``on_scene`` ...), for status filters."""
+FILTER_ROLE = int(Qt.ItemDataRole.UserRole) + 3
+"""The row's searchable text (its columns that do not tick), for a text filter."""
 
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
@@ -69,8 +71,13 @@ CELL_ROLES: list[int] = [
     _ACCESSIBLE,
     SORT_ROLE,
     STATUS_ROLE,
+    FILTER_ROLE,
 ]
 """Roles a cell change may touch (``ID_ROLE`` never changes for a row)."""
+TICK_ROLES: list[int] = [_DISPLAY, _TOOLTIP, _FOREGROUND, _BACKGROUND, _FONT, _ACCESSIBLE]
+"""Roles the clock changes. Not the sort key: a time column sorts by the moment it counts from
+(received, status since, last check-in), which the clock does not move, so a sorting proxy has
+nothing to re-sort on a tick. Not the filter text either."""
 
 OVERDUE_MARK = "!"
 UNSAFE_MARK = "⚠"
@@ -166,6 +173,16 @@ def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.0f} min"
 
 
+NEVER_KEY = 1e18
+"""Sort key of a time that never happened (no check-in yet): older than any."""
+
+
+def since_key(t: datetime) -> float:
+    """Sort key of a time column: the later the moment counted from, the smaller the age, so
+    ascending keys are ascending ages. It does not change as the clock moves."""
+    return -t.timestamp()
+
+
 def natural_key(text: str) -> str:
     """A string that sorts ``CRT-2`` before ``CRT-10`` (digit runs zero-padded)."""
     return re.sub(r"\d+", lambda m: m.group(0).rjust(10, "0"), text)
@@ -255,6 +272,7 @@ class _RecordTableModel(QAbstractTableModel):
         self._records: dict[str, Any] = {}
         self._status: dict[str, str] = {}
         self._cells: list[list[Cell]] = []
+        self._search: list[str] = []
         self._now: datetime | None = None
         self._brushes: dict[str, QBrush] = {}
         self._bold = QFont()
@@ -352,6 +370,7 @@ class _RecordTableModel(QAbstractTableModel):
                 del self._status[rid]
             del self._ids[first : last + 1]
             del self._cells[first : last + 1]
+            del self._search[first : last + 1]
             self.endRemoveRows()
         if gone:
             self._row_of = {rid: r for r, rid in enumerate(self._ids)}
@@ -367,15 +386,22 @@ class _RecordTableModel(QAbstractTableModel):
                 continue
             self._records[rid] = rec
             cells = self._row_cells(rec, now)
-            diff = [c for c in self._static if self._cells[row][c] != cells[c]]
+            old = self._cells[row]
+            # A time column counts as changed here only if what it counts from moved.
+            diff = [
+                c
+                for c, col in enumerate(self.COLUMNS)
+                if (old[c].sort != cells[c].sort if col.ticking else old[c] != cells[c])
+            ]
             if diff:
                 fresh[row] = (cells, diff)
         for first, last in _runs_asc(sorted(fresh)):
             cmin, cmax = len(self.COLUMNS), -1
             for row in range(first, last + 1):
                 cells, diff = fresh[row]
-                for c in self._static:
+                for c in diff:
                     self._cells[row][c] = cells[c]
+                self._search[row] = self._search_text(self._cells[row])
                 rid = self._ids[row]
                 self._status[rid] = self._record_status(self._records[rid])
                 cmin, cmax = min(cmin, diff[0]), max(cmax, diff[-1])
@@ -400,7 +426,9 @@ class _RecordTableModel(QAbstractTableModel):
                 self._ids.append(rid)
                 self._records[rid] = rec
                 self._status[rid] = self._record_status(rec)
-                self._cells.append(self._row_cells(rec, now))
+                cells = self._row_cells(rec, now)
+                self._cells.append(cells)
+                self._search.append(self._search_text(cells))
             self.endInsertRows()
 
     def _row_cells(self, rec: Any, now: datetime) -> list[Cell]:
@@ -408,6 +436,9 @@ class _RecordTableModel(QAbstractTableModel):
             self._ticking_cell(i, rec, now) if c.ticking else self._static_cell(i, rec)
             for i, c in enumerate(self.COLUMNS)
         ]
+
+    def _search_text(self, cells: list[Cell]) -> str:
+        return " ".join(cells[c].text for c in self._static if cells[c].text)
 
     def _announce_columns(self, cols: Sequence[int]) -> None:
         if not cols or not self._ids:
@@ -417,7 +448,7 @@ class _RecordTableModel(QAbstractTableModel):
             self.dataChanged.emit(
                 self.index(0, first_col),
                 self.index(last, last_col),
-                [_DISPLAY, _TOOLTIP, _FOREGROUND, _BACKGROUND, _FONT, _ACCESSIBLE, SORT_ROLE],
+                TICK_ROLES,
             )
 
     # -- QAbstractItemModel --
@@ -461,6 +492,8 @@ class _RecordTableModel(QAbstractTableModel):
             return self._ids[row]
         if role == STATUS_ROLE:
             return self._status[self._ids[row]]
+        if role == FILTER_ROLE:
+            return self._search[row]
         cell = self._cells[row][col]
         if role == _DISPLAY:
             return cell.text
@@ -657,11 +690,8 @@ class CallQueueModel(_RecordTableModel):
 
     def _ticking_cell(self, col: int, record: Any, now: datetime) -> Cell:
         c: Call = record.call
-        if c.is_open:
-            age = (now - c.received_at).total_seconds()
-        else:
-            end = c.cleared_at or c.updated_at
-            age = (end - c.received_at).total_seconds()
+        age = (now - c.received_at).total_seconds()
+        key = since_key(c.received_at)
         text = format_age(age)
         if c.status is CallStatus.PENDING:
             limit = self._thresholds.pending_limit(c)
@@ -670,19 +700,25 @@ class CallQueueModel(_RecordTableModel):
             if age > limit:
                 return Cell(
                     f"{OVERDUE_MARK} {text}",
-                    age,
+                    key,
                     f"pending {_minutes(age)}, limit {_minutes(limit)} for {scope}: overdue",
                     fg="overdue_fg",
                     bg="overdue_bg",
                     bold=True,
                     accessible=f"Overdue: pending {_minutes(age)}",
                 )
-            return Cell(text, age, f"pending {_minutes(age)}, limit {_minutes(limit)} for {scope}")
+            return Cell(text, key, f"pending {_minutes(age)}, limit {_minutes(limit)} for {scope}")
         if not c.is_open:
+            end = c.cleared_at or c.updated_at
+            open_for = (end - c.received_at).total_seconds()
             return Cell(
-                text, age, f"open for {_minutes(age)} ({_words(c.status.value)})", fg="muted_fg"
+                text,
+                key,
+                f"received {_minutes(age)} ago; {_words(c.status.value)} after "
+                f"{_minutes(open_for)}",
+                fg="muted_fg",
             )
-        return Cell(text, age, f"received {_minutes(age)} ago")
+        return Cell(text, key, f"received {_minutes(age)} ago")
 
 
 @dataclass(frozen=True, slots=True)
@@ -816,27 +852,27 @@ class TeamBoardModel(_RecordTableModel):
                 )
                 return Cell(
                     f"{text} {STALE_MARK}",
-                    secs,
+                    since_key(since),
                     f"{tip}; {where}",
                     fg="muted_fg",
                     accessible=f"{text}, {where}",
                 )
-            return Cell(text, secs, tip)
+            return Cell(text, since_key(since), tip)
         if key == "checkin":
-            if t.last_checkin is None:
-                last = None
-                text, sort = "—", -1.0
-            else:
-                last = (now - t.last_checkin).total_seconds()
-                text, sort = format_age(last), last
             if t.status is TeamStatus.ON_SCENE:
+                # On scene the clock runs from the later of the last check-in and arrival.
                 since = max(x for x in (t.last_checkin, t.status_since, t.updated_at) if x)
                 gap = (now - since).total_seconds()
                 limit = self._thresholds.checkin_interval_s
+                last = (
+                    "no check-in since arriving"
+                    if (t.last_checkin is None or t.last_checkin < since)
+                    else "last check-in"
+                )
                 if gap > limit:
                     return Cell(
                         f"{OVERDUE_MARK} {format_age(gap)}",
-                        gap,
+                        since_key(since),
                         f"on scene, no check-in for {_minutes(gap)}, limit {_minutes(limit)}: "
                         "overdue",
                         fg="overdue_fg",
@@ -845,12 +881,16 @@ class TeamBoardModel(_RecordTableModel):
                         accessible=f"Check-in overdue: {_minutes(gap)}",
                     )
                 return Cell(
-                    text if last is not None else format_age(gap),
-                    gap if last is None else sort,
-                    f"on scene, last check-in {_minutes(gap)} ago, limit {_minutes(limit)}",
+                    format_age(gap),
+                    since_key(since),
+                    f"on scene, {last} {_minutes(gap)} ago, limit {_minutes(limit)}",
                 )
-            tip = "no check-in yet" if last is None else f"last check-in {_minutes(last)} ago"
-            return Cell(text, sort, tip)
+            if t.last_checkin is None:
+                return Cell("—", NEVER_KEY, "no check-in yet")
+            ago = (now - t.last_checkin).total_seconds()
+            return Cell(
+                format_age(ago), since_key(t.last_checkin), f"last check-in {_minutes(ago)} ago"
+            )
         raise AssertionError(key)
 
 
@@ -858,13 +898,16 @@ class TeamBoardModel(_RecordTableModel):
 
 
 class _StatusTextProxy(QSortFilterProxyModel):
-    """Numeric sorting through ``SORT_ROLE``; a case-insensitive text filter over every column;
-    an optional status filter."""
+    """Numeric sorting through ``SORT_ROLE``; a case-insensitive text filter over the row's
+    searchable text; an optional status filter."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.setSortRole(SORT_ROLE)
-        self.setFilterKeyColumn(-1)
+        # The row's search text lives in every column under FILTER_ROLE: one match per row,
+        # and a tick (which never touches FILTER_ROLE) costs the proxy no re-filtering.
+        self.setFilterRole(FILTER_ROLE)
+        self.setFilterKeyColumn(0)
         self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.setDynamicSortFilter(True)
         self._statuses: frozenset[str] | None = None

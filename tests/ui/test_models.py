@@ -111,6 +111,16 @@ def no_tester_failures(qtlog: Any) -> None:
     assert not bad, bad
 
 
+def by_age_seconds(shown: str) -> int:
+    """Seconds from an age as shown (``! 04:07``, ``1:05 h``), parsed independently."""
+    shown = shown.removeprefix("! ").split(" ⌛")[0]
+    if shown.endswith(" h"):
+        h, m = shown[:-2].split(":")
+        return int(h) * 3600 + int(m) * 60
+    m, sec = shown.split(":")
+    return int(m) * 60 + int(sec)
+
+
 def feed_pictures(seed: int, steps: int) -> list[list[Call]]:
     """A seeded live feed: calls arrive, change status/priority/team, and leave."""
     rng = random.Random(seed)
@@ -261,11 +271,14 @@ def test_live_feed_never_resets_and_matches_the_picture(sort_key: str) -> None:
             assert text(model, c.id, "status") == c.status.value.replace("_", " ")
             assert text(model, c.id, "priority") == f"P{c.priority}"
             assert text(model, c.id, "team") == (c.team or "")
-            end = now if c.is_open else (c.cleared_at or c.updated_at)
-            assert text(model, c.id, "age", SORT_ROLE) == (end - c.received_at).total_seconds()
+            age = text(model, c.id, "age").removeprefix("! ")
+            assert age == format_age((now - c.received_at).total_seconds())
         assert proxy.rowCount() == len(picture)
         keys = [proxy.data(proxy.index(r, col), SORT_ROLE) for r in range(proxy.rowCount())]
         assert keys == sorted(keys), f"step {i}"
+        if sort_key == "age":  # and the ages shown are in order too
+            ages = [by_age_seconds(proxy.data(proxy.index(r, col))) for r in range(len(keys))]
+            assert ages == sorted(ages), f"step {i}"
         if i % 3 == 0:
             model.tick(now + timedelta(seconds=5))
     assert all(not s for s in resets)
@@ -383,6 +396,12 @@ def test_sorting_by_age_is_numeric() -> None:
     # The same strings sorted as text would be in another order: the test can tell.
     assert sorted(expected) != expected
     assert all(isinstance(proxy.data(proxy.index(r, col), SORT_ROLE), float) for r in range(6))
+    # Ticking keeps the order without the proxy re-sorting anything.
+    layout = spy(proxy.layoutChanged)
+    model.tick(T0 + timedelta(minutes=30))
+    shown = [proxy.data(proxy.index(r, col)) for r in range(proxy.rowCount())]
+    assert shown == [format_age(a + 1800) for a in sorted(ages)]
+    assert not layout
 
 
 def test_sorting_by_priority_and_check_in_is_numeric() -> None:
@@ -430,9 +449,11 @@ def test_tick_updates_only_the_age_column() -> None:
     c1 = model.call("HCR-000001")
     assert c1 is not None
     assert text(model, c1.id, "age") == format_age((later - c1.received_at).total_seconds())
-    assert text(model, c1.id, "age", SORT_ROLE) == (later - c1.received_at).total_seconds()
-    # A closed call's age stops at its close.
-    assert text(model, "HCR-000004", "age") == format_age(0)
+    # A tick changes no sort key: a proxy sorted by age has nothing to re-sort.
+    assert all(SORT_ROLE not in roles for _tl, _br, roles in changed)
+    # A closed call's age is still its age; its tooltip says when it closed.
+    assert text(model, "HCR-000004", "age") == format_age(50 + 75)
+    assert "cleared after" in text(model, "HCR-000004", "age", TOOLTIP)
 
 
 def test_tick_updates_only_the_board_time_columns() -> None:
@@ -652,3 +673,24 @@ def test_palette_switch_recolours_without_reset() -> None:
 )
 def test_format_age(seconds: float, shown: str) -> None:
     assert format_age(seconds) == shown
+
+
+def test_a_status_change_resorts_the_time_column() -> None:
+    board = TeamBoardModel()
+    board.set_picture([team(1, since_s=600), team(2, since_s=300), team(3, since_s=60)], T0)
+    proxy = TeamBoardProxy()
+    proxy.setSourceModel(board)
+    proxy.sort(board.column_of("in_status"), Qt.SortOrder.DescendingOrder)
+    assert [proxy.id_at(r) for r in range(3)] == ["CRT-1", "CRT-2", "CRT-3"]
+    later = T0 + timedelta(minutes=1)
+    # CRT-1 changes status now: its time in status starts again, it goes to the bottom.
+    board.set_picture(
+        [
+            team(1, status=TeamStatus.EN_ROUTE, since_s=0, now=later),
+            team(2, since_s=300),
+            team(3, since_s=60),
+        ],
+        later,
+    )
+    assert [proxy.id_at(r) for r in range(3)] == ["CRT-2", "CRT-3", "CRT-1"]
+    assert text(board, "CRT-1", "in_status").startswith(format_age(0))
