@@ -87,7 +87,14 @@ def resource_path(name: str) -> Path:
 
 def default_config_text() -> str:
     """The commented default configuration file."""
-    return resource_path(DEFAULT_CONFIG_RESOURCE).read_text(encoding="utf-8")
+    path = resource_path(DEFAULT_CONFIG_RESOURCE)
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        raise ConfigError(
+            f"the built-in default configuration ({DEFAULT_CONFIG_RESOURCE}) is missing from "
+            f"this installation (looked in {path.parent}); reinstall Responder Console"
+        ) from None
 
 
 def redact_url(url: str) -> str:

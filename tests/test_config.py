@@ -432,3 +432,11 @@ def test_cli_default_and_init(capsys: pytest.CaptureFixture[str]) -> None:
     assert path == cfgmod.user_config_file() and path.is_file()
     assert _cli(["config"])[0] == 0
     assert f"file: {path.resolve()}" in capsys.readouterr().out
+
+
+def test_missing_packaged_defaults_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cfgmod, "resource_path", lambda name: tmp_path / "nowhere" / name)
+    with pytest.raises(ConfigError, match=r"default-config\.toml\) is missing"):
+        load_config(None, env=NO_ENV)

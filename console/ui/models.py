@@ -4,7 +4,13 @@ Each model is a thin adapter over plain-Python records (the domain's frozen ``Ca
 ``set_picture`` diffs the new picture against the rows shown and emits ``rowsInserted`` for new
 ids, ``dataChanged`` (with the roles that changed) for changed rows and ``rowsRemoved`` for gone
 ones. It never resets the model, so a supervisor's selection and scroll position survive a live
-feed. ``tick`` moves the clock: only the time columns are recomputed and announced.
+feed. ``tick`` moves the clock: only the time columns are recomputed and announced, and a time
+column sorts by the moment it counts from (``since_key``), so a tick never makes a sorting proxy
+re-sort.
+
+Use through ``CallQueueProxy`` / ``TeamBoardProxy``: they sort on ``SORT_ROLE`` (numbers for
+ages, priorities, counts), filter text on ``FILTER_ROLE`` and status on ``STATUS_ROLE``; a view
+finds the record behind any index with ``ID_ROLE``.
 
 Every cell is computed once per change into a small record, so ``data`` is a lookup: views ask
 for data far more often than the picture changes.
