@@ -429,6 +429,34 @@ def test_updates_before_ready_are_applied_once_ready(qtbot: Any) -> None:
         view.dispose()
 
 
+def test_bad_coordinates_are_left_off_the_map() -> None:
+    p = Picture()
+    p.positions["T-01"] = Position(float("nan"), -72.7, NOW)
+    p.calls["C-1"] = replace(p.calls["C-1"], lat=241.0)
+    keys = set(picture_markers(p.calls.values(), p.teams.values(), p.positions, NOW, TH))
+    assert keys == p.expected_keys() - {"team:T-01", "call:C-1"}
+
+
+@pytest.mark.webengine
+@pytest.mark.timeout(90)
+def test_a_fast_feed_is_coalesced_and_the_page_ends_on_the_last_picture(
+    qtbot: Any, make_view: Callable[..., MapView]
+) -> None:
+    view = make_view()
+    p = Picture()
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        p.push(view)
+    seqs = []
+    for i in range(20):  # faster than any page round trip
+        p.positions["T-01"] = Position(41.76 + i * 0.001, -72.70, NOW)
+        seqs.append(p.push(view))
+    assert seqs[0] > 0 and seqs.count(0) >= 1  # later ones wait for the page
+    qtbot.waitUntil(
+        lambda: snapshot(qtbot, view)["team:T-01"]["lat"] == pytest.approx(41.779, abs=1e-6),
+        timeout=5000,
+    )
+
+
 @pytest.mark.webengine
 @pytest.mark.timeout(90)
 def test_a_failed_update_is_followed_by_a_full_resend(

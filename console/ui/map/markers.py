@@ -10,6 +10,7 @@ symbol (``OVERDUE`` and ``!``, ``⚠`` unsafe, ``pos 9m old`` for a stale positi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypedDict
@@ -91,13 +92,29 @@ def fmt_minutes(seconds: float) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}"
 
 
+def valid_latlon(lat: float | None, lon: float | None) -> bool:
+    """A place Leaflet can draw (a bad coordinate from dispatch must not break the page)."""
+    return (
+        lat is not None
+        and lon is not None
+        and math.isfinite(lat)
+        and math.isfinite(lon)
+        and -90.0 <= lat <= 90.0
+        and -180.0 <= lon <= 180.0
+    )
+
+
 def team_visible(team: Team, pos: Position | None) -> bool:
-    """Teams on the map: everyone not off duty whose position is known."""
-    return pos is not None and team.status is not TeamStatus.OFF_DUTY
+    """Teams on the map: everyone not off duty whose position is known and valid."""
+    return (
+        pos is not None
+        and team.status is not TeamStatus.OFF_DUTY
+        and valid_latlon(pos.lat, pos.lon)
+    )
 
 
 def call_visible(call: Call) -> bool:
-    return call.is_open and call.lat is not None and call.lon is not None
+    return call.is_open and valid_latlon(call.lat, call.lon)
 
 
 def team_marker(team: Team, pos: Position, now: datetime, thresholds: Thresholds) -> MarkerSpec:

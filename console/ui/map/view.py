@@ -103,6 +103,10 @@ class MapView(QWebEngineView):
         self._queue: list[tuple[str, Callable[[Any], None] | None]] = []
         self._shown: dict[str, MarkerSpec] = {}
         self._wanted: dict[str, MarkerSpec] = {}
+        self._picture: (
+            tuple[list[Call], list[Team], dict[str, Position], datetime, Thresholds] | None
+        ) = None
+        self._in_flight = 0
         self._seq = 0
         self._selected: str | None = None
         self._following: str | None = None
@@ -178,6 +182,7 @@ class MapView(QWebEngineView):
     def _on_load_started(self) -> None:
         self.load_count += 1
         self._ready = False
+        self._in_flight = 0
         self._bridge_connected = False
 
     def _on_load_finished(self, ok: bool) -> None:
@@ -194,6 +199,7 @@ class MapView(QWebEngineView):
         self._ready = True
         self._shown = {}
         self._resync = False
+        self._in_flight = 0
         self._push(force=True)
         if self._selected:
             self._queue.insert(0, (f"rcMap.select({json.dumps(self._selected)}, false)", None))
@@ -217,6 +223,7 @@ class MapView(QWebEngineView):
         log.error("map renderer ended (%s, exit code %s); loading the page again", status, code)
         self._ready = False
         self._shown = {}
+        self._in_flight = 0
         self.load(QUrl.fromLocalFile(str(self.page_path)))
 
     # -- scripts --------------------------------------------------------------------------------
@@ -244,15 +251,23 @@ class MapView(QWebEngineView):
         now: datetime,
         thresholds: Thresholds,
     ) -> int:
-        """Show this picture; sends only the markers that changed. Returns the update's
-        sequence number (``applied`` is emitted with it once the page has it), 0 if nothing
-        had to change or the page is not ready yet (it gets the picture when it is)."""
-        self._wanted = picture_markers(calls, teams, positions, now, thresholds)
-        if not self._ready:
+        """Show this picture; sends only the markers that changed.
+
+        Returns the update's sequence number (``applied`` is emitted with it once the page
+        has it), or 0 when nothing was sent now: nothing changed, the page is not ready yet,
+        or the previous update is still being applied. In the last two cases the latest
+        picture is sent as soon as the page can take it, so a fast feed costs one diff per
+        page round trip, not one per event.
+        """
+        self._picture = (list(calls), list(teams), dict(positions), now, thresholds)
+        if not self._ready or self._in_flight:
             return 0
         return self._push()
 
     def _push(self, force: bool = False) -> int:
+        if self._picture is not None:
+            self._wanted = picture_markers(*self._picture)
+            self._picture = None
         if self._resync:
             # The page may hold a partial update: start it over from the whole picture.
             self._resync = False
@@ -265,17 +280,22 @@ class MapView(QWebEngineView):
         seq = self._seq
         diff["seq"] = seq
         self._shown = dict(self._wanted)
+        self._in_flight = seq
         payload = json.dumps(diff, separators=(",", ":"), ensure_ascii=False)
-
-        def confirmed(result: Any) -> None:
-            if result == seq:
-                self.applied.emit(seq)
-            else:
-                log.error("map: the page failed to apply update %d; resending it whole next", seq)
-                self._resync = True
-
-        self._run_now(f"rcMap.apply({payload}).seq", confirmed)
+        self._run_now(f"rcMap.apply({payload}).seq", lambda result: self._confirmed(seq, result))
         return seq
+
+    def _confirmed(self, seq: int, result: Any) -> None:
+        if seq != self._in_flight:
+            return  # an answer from a page that has since been reloaded
+        self._in_flight = 0
+        if result == seq:
+            self.applied.emit(seq)
+        else:
+            log.error("map: the page failed to apply update %d; resending it whole next", seq)
+            self._resync = True
+        if self._picture is not None and self._ready:
+            self._push()
 
     # -- commands -------------------------------------------------------------------------------
 
