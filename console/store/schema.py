@@ -197,8 +197,13 @@ outbox = Table(
     Column("sent_at", UtcDateTime),
     Column("answered_at", UtcDateTime),
     Column("answer", Text, nullable=False, default=""),
+    # Which sender holds the row and until when (migration 0002): several sync services can
+    # share one outbox; a crashed sender's rows are taken over once its lease runs out.
+    Column("claimed_by", String(120)),
+    Column("claimed_until", UtcDateTime),
 )
 Index("ix_outbox_status", outbox.c.status)
+Index("ix_outbox_claimed_until", outbox.c.claimed_until)
 
 audit = Table(
     "audit",

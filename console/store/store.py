@@ -10,13 +10,26 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 
 from console.domain.clock import Clock, SystemClock
 from console.domain.codec import (
@@ -53,16 +66,45 @@ from console.domain.events import (
     TeamStatusChanged,
 )
 from console.domain.lifecycle import TransitionError
-from console.domain.model import EscalationTarget, Position
+from console.domain.model import Call, EscalationTarget, Position
 from console.domain.projection import Ack, State, apply, fold
 from console.domain.rules import ServiceHours, validate_command
 
+from . import notify
 from . import schema as S
 from .db import check_revision, make_engine, upgrade
 
 log = logging.getLogger("console.store")
 
 _CHUNK = 400  # keeps IN (...) lists well under every backend's bound-parameter limit
+
+_CONFLICTING = frozenset({"assign", "reassign", "escalate", "change_priority"})
+"""Command kinds that change who handles a call or how urgent it is: two of them pending on
+the same call at once means two supervisors acted on the same picture."""
+_APPEND_LOCK = "rc:events"
+"""PostgreSQL advisory lock key serialising appends: seqs commit in order, so a listener can
+tell a missed notification from a late one, and two writers never insert one event twice."""
+
+
+class CommandConflict(CommandRejected):
+    """Someone else acted on the same call first: the message says what it is now.
+
+    ``call`` is the call as it stands (None if unknown); ``pending_command_id`` and
+    ``pending_operator`` name the other supervisor's command still awaiting dispatch, if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        call: Call | None = None,
+        pending_command_id: str | None = None,
+        pending_operator: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.call = call
+        self.pending_command_id = pending_command_id
+        self.pending_operator = pending_operator
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +162,8 @@ class OutboxItem:
     attempts: int
     created_at: datetime
     status: str
+    claimed_until: datetime | None = None
+    """When this sender's claim ends (claim_outbox only): send before then, or claim again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +309,7 @@ class Store:
             return self._append(conn, events)
 
     def _append(self, conn: Connection, events: Sequence[Event]) -> AppendResult:
+        after = self._lock_appends(conn)
         fresh: dict[tuple[str, str], Event] = {}
         dups = 0
         for e in events:
@@ -337,9 +382,22 @@ class Store:
             )
         changes = self._write_back(conn, state, before, touched, accepted, record_json)
         seq = self._last_seq(conn)
-        return AppendResult(
+        result = AppendResult(
             accepted, dups, rejected, Changes(**{**_fields(changes), "seq": seq}), seq
         )
+        if accepted:
+            notify.publish(conn, result.changes, after, seq)
+        return result
+
+    def _lock_appends(self, conn: Connection) -> int:
+        """On PostgreSQL, wait for the append lock; returns the last seq before this batch.
+
+        SQLite needs nothing: every write transaction there starts with ``BEGIN IMMEDIATE``.
+        """
+        if conn.dialect.name != "postgresql":
+            return 0
+        _advisory_lock(conn, _APPEND_LOCK)
+        return self._last_seq(conn)
 
     @staticmethod
     def _last_seq(conn: Connection) -> int:
@@ -593,8 +651,11 @@ class Store:
 
     def rebuild_projections(self) -> int:
         """Recompute every projection table from the event log (e.g. after a fold fix)."""
-        state = fold(e for _, e in self.events())
         with self.engine.begin() as conn:
+            # Fold inside the write transaction (and, on PostgreSQL, under the append lock):
+            # no batch can land between the read and the write-back.
+            seq = self._lock_appends(conn)
+            state = fold(_stored_events(conn))
             for table in S.PROJECTION_TABLES:
                 conn.execute(delete(table))
             everything = _Touched(())
@@ -607,6 +668,7 @@ class Store:
             everything.assignments = set(state.assignments)
             notes = [_NoteFact(src, sid, n) for (src, sid), n in state.notes.items()]
             self._write_back(conn, state, _Snapshot(), everything, notes)  # type: ignore[arg-type]
+            notify.publish(conn, None, seq, seq)
         return len(state.seen)
 
     # -- quarantine ------------------------------------------------------------------------------
@@ -678,20 +740,24 @@ class Store:
 
         The ``requested`` event, the outbox row and the audit row are written in one transaction;
         nothing takes effect until dispatch confirms. A refusal by the rules raises
-        :class:`CommandRejected` and is audited too.
+        :class:`CommandRejected` and is audited too; when another supervisor acted on the same
+        call first (its version moved on, or their command still awaits dispatch) the refusal
+        is a :class:`CommandConflict` carrying the call as it stands. Race-safe across
+        processes: on PostgreSQL the check and the insert run under a lock on the call (and
+        team), on SQLite under the database's single-writer lock.
         """
         now = self.clock.now()
         if role != "supervisor":
             self._audit_refusal(command, operator, role, now, f"the {role} role cannot act")
             raise CommandRejected(f"the {role} role cannot act; only a supervisor can")
         command_id = uuid.uuid4().hex
+        refused: CommandRejected | None = None
         with self.engine.begin() as conn:
             try:
                 self._validate(conn, command, mobile_crisis_hours, now)
             except CommandRejected as exc:
-                refusal = str(exc)
+                refused = exc
             else:
-                refusal = ""
                 ev: Event
                 if isinstance(command, AcknowledgeAlert):
                     ev = AlertAcknowledged(
@@ -736,9 +802,10 @@ class Store:
                         answer="",
                     )
                 )
-        if refusal:
-            self._audit_refusal(command, operator, role, now, refusal)
-            raise CommandRejected(refusal)
+        if refused is not None:
+            # Audited after the transaction: a refusal leaves nothing else behind.
+            self._audit_refusal(command, operator, role, now, str(refused))
+            raise refused
         return Submitted(command_id, ev, result.changes)
 
     def _validate(
@@ -750,24 +817,52 @@ class Store:
     ) -> None:
         if isinstance(command, AcknowledgeAlert):
             return
+        if conn.dialect.name == "postgresql":
+            # Serialise commands on the same call or team across every console: the second
+            # waits here, then reads the first one's outbox row (READ COMMITTED) and is refused.
+            # Locks are taken in one order (calls before teams, by id), so two never deadlock.
+            keys = sorted(
+                ([f"rc:call:{command.call_id}"] if command.call_id else [])
+                + ([f"rc:team:{command.team_id}"] if command.team_id else [])
+            )
+            for key in keys:
+                _advisory_lock(conn, key)
         t = _Touched(())
         if command.call_id:
             t.calls.add(command.call_id)
         if command.team_id:
             t.teams.add(command.team_id)
         st = self._load_partial(conn, t)
+        call = st.calls.get(command.call_id) if command.call_id else None
+        if call is not None and command.expected_version not in (None, call.version):
+            raise CommandConflict(
+                f"{call.id} changed meanwhile (now {_call_state(call)}); review it and try again",
+                call=call,
+            )
         pending = conn.execute(
-            select(S.outbox.c.kind).where(
+            select(S.outbox.c.kind, S.outbox.c.command_id, S.outbox.c.operator)
+            .where(
                 S.outbox.c.status.in_(("queued", "sent")),
                 S.outbox.c.payload.contains(f'"call_id":"{command.call_id}"')
                 if command.call_id
                 else S.outbox.c.payload.contains(f'"team_id":"{command.team_id}"'),
             )
-        ).first()
-        if pending is not None and command.kind in ("assign", "reassign", "escalate"):
-            raise CommandRejected(
-                f"a {pending.kind} for {command.call_id or command.team_id} is still awaiting "
-                "dispatch's answer"
+            .order_by(S.outbox.c.created_at)
+        ).all()
+        clash = None
+        if command.kind in ("assign", "reassign", "escalate"):
+            clash = pending[0] if pending else None
+        elif command.kind in _CONFLICTING:
+            clash = next((p for p in pending if p.kind in _CONFLICTING), None)
+        if clash is not None:
+            subject = command.call_id or command.team_id
+            now_is = f" (now {_call_state(call)})" if call is not None else ""
+            raise CommandConflict(
+                f"a {clash.kind} for {subject} by {clash.operator or 'another console'} is still "
+                f"awaiting dispatch's answer{now_is}",
+                call=call,
+                pending_command_id=clash.command_id,
+                pending_operator=clash.operator,
             )
         validate_command(command, st.calls, st.teams, mobile_crisis_hours=hours, now=now)
 
@@ -794,18 +889,57 @@ class Store:
                 .order_by(S.outbox.c.created_at, S.outbox.c.command_id)
                 .limit(limit)
             ).all()
-        return [
-            OutboxItem(
-                r.command_id,
-                r.idempotency_key,
-                command_from_dict(json.loads(r.payload)),
-                r.operator,
-                r.attempts,
-                r.created_at,
-                r.status,
+        return [_outbox_item(r) for r in rows]
+
+    def claim_outbox(
+        self, limit: int = 50, *, owner: str, lease_s: float = 30.0
+    ) -> list[OutboxItem]:
+        """Take up to ``limit`` unanswered commands for the sender ``owner``, oldest first.
+
+        For several sync services on one database: each row claimed is this sender's until
+        ``lease_s`` after the claim, and no other sender gets it meanwhile, so no command goes
+        out twice at once. Claiming again renews the lease on the sender's own rows; rows of a
+        sender that stopped are taken over once their lease has run out and resent under the
+        same idempotency key. PostgreSQL: ``FOR UPDATE SKIP LOCKED`` (claimers never wait for
+        each other); SQLite: the single-writer lock of the transaction.
+        """
+        if not owner:
+            raise ValueError("claim_outbox needs a non-empty owner (the sender's identity)")
+        if not lease_s > 0:
+            raise ValueError(f"lease_s must be positive, not {lease_s!r}")
+        now = self.clock.now()
+        until = now + timedelta(seconds=lease_s)
+        o = S.outbox.c
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                select(S.outbox)
+                .where(
+                    o.status.in_(("queued", "sent")),
+                    or_(o.claimed_by.is_(None), o.claimed_by == owner, o.claimed_until <= now),
+                )
+                .order_by(o.created_at, o.command_id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            ids = [r.command_id for r in rows]
+            for part in _chunks(ids):
+                conn.execute(
+                    update(S.outbox)
+                    .where(o.command_id.in_(part))
+                    .values(claimed_by=owner, claimed_until=until)
+                )
+        return [_outbox_item(r, until) for r in rows]
+
+    def release_outbox(self, owner: str) -> int:
+        """Give back every unanswered row ``owner`` holds (a sender stopping cleanly)."""
+        o = S.outbox.c
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(S.outbox)
+                .where(o.claimed_by == owner, o.status.in_(("queued", "sent")))
+                .values(claimed_by=None, claimed_until=None)
             )
-            for r in rows
-        ]
+        return int(res.rowcount or 0)
 
     def mark_sent(self, command_id: str) -> None:
         with self.engine.begin() as conn:
@@ -881,6 +1015,51 @@ class Store:
 
 
 # -- row <-> record helpers -------------------------------------------------------------------
+
+
+def _stored_events(conn: Connection, batch: int = 5000) -> Iterator[Event]:
+    """Every stored event in log order, read on ``conn`` (inside its transaction)."""
+    last = 0
+    while True:
+        rows = conn.execute(
+            select(S.events).where(S.events.c.seq > last).order_by(S.events.c.seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        for r in rows:
+            yield event_from_parts(
+                r.kind, r.source, r.source_id, r.occurred_at, r.recorded_at, json.loads(r.payload)
+            )
+        last = rows[-1].seq
+
+
+def _outbox_item(r: Any, claimed_until: datetime | None = None) -> OutboxItem:
+    return OutboxItem(
+        r.command_id,
+        r.idempotency_key,
+        command_from_dict(json.loads(r.payload)),
+        r.operator,
+        r.attempts,
+        r.created_at,
+        r.status,
+        claimed_until,
+    )
+
+
+def sender_identity() -> str:
+    """A name for one outbox sender process (host, pid and a random part), for claim_outbox."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _call_state(c: Call) -> str:
+    """A call's state in a few words, for a refusal the supervisor reads."""
+    team = c.team or "no team"
+    return f"{c.status.value.replace('_', ' ')}, priority {c.priority}, {team}, version {c.version}"
+
+
+def _advisory_lock(conn: Connection, key: str) -> None:
+    """A PostgreSQL transaction-scoped lock on a name (released at commit or rollback)."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": key})
 
 
 @dataclass
