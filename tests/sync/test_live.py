@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -117,9 +116,12 @@ def test_kill_9_of_the_sync_service_mid_stream(tmp_path: Path, sqlite_url: str) 
     try:
         for round_ in range(3):
             proc = spawn(*args, log=log)
-            wait_until(lambda: store.event_count() > 50 * (round_ + 1), 60, "events to arrive")
+            goal = store.event_count() + 50
+            wait_until(lambda g=goal: store.event_count() > g, 60, "events to arrive")
             submitted += _submit_some(store, seen, f"round {round_}")
-            time.sleep(0.3 + 0.2 * round_)  # let some commands be in flight when the axe falls
+            # the axe falls mid-stream, with commands just queued or in flight
+            goal = store.event_count() + 5 * (round_ + 1)
+            wait_until(lambda g=goal: store.event_count() > g, 60, "more events")
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(10)
         proc = spawn(*args, log=log)
