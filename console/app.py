@@ -27,6 +27,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "sync": ("console.sync.service", "headless sync service: database <-> dispatch"),
     "export-shift": ("console.replay.shiftfile", "write a self-contained shift file for replay"),
     "replay": ("console.ui.replay_cli", "open the console in replay mode"),
+    "config": ("console.config", "check the configuration file, or write the commented default"),
 }
 
 
@@ -73,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo",
         action="store_true",
         help="open on an embedded SQLite database with the dispatch simulator on loopback",
+    )
+    p.add_argument(
+        "--smoke-test",
+        type=float,
+        metavar="SECONDS",
+        help="start, wait until the map shows Leaflet and markers, then exit 0 (1 on timeout); "
+        "for checking an installation",
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
