@@ -196,7 +196,7 @@ class ActionDialog(QDialog):
         """Called by subclasses once their fields exist: applies role and blocking reasons."""
         reason = self.refusal_reason or self.blocked()
         if reason:
-            self.refusal.setText("⛔ " + reason)
+            self.refusal.setText("✖ " + reason)
             self.refusal.show()
             self.ok_button.setEnabled(False)
             self.ok_button.setToolTip(reason)

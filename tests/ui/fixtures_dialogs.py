@@ -18,10 +18,13 @@ The world (positions in Hartford; distances chosen so the ranking is obvious by 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from PySide6.QtWidgets import QApplication
 
 from console.config import Config, parse_config
 from console.domain.clock import ManualClock
@@ -46,6 +49,7 @@ from console.domain.model import (
     TeamStatus,
 )
 from console.store import Store
+from console.ui import theme
 from console.ui.context import ConsoleContext, Selection
 from console.ui.gateway import CommandGateway
 from console.ui.picture import LivePictureSource
@@ -257,3 +261,19 @@ def console_session(qtbot: Any, tmp_path: Path, role: str = "supervisor") -> Ite
         yield c
     finally:
         close_console(c)
+
+
+@contextmanager
+def themed(name: str = "dark") -> Iterator[None]:
+    """Apply a theme for a screenshot, then put the application's look back."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    palette, sheet, style = app.palette(), app.styleSheet(), app.style().name()
+    theme.apply_theme(app, name)
+    try:
+        yield
+    finally:
+        app.setStyleSheet(sheet)
+        app.setPalette(palette)
+        app.setStyle(style)
+        theme._current = theme.DEFAULT_THEME

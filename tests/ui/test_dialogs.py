@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures_dialogs import T0, Console, console_session, ev_call
+from fixtures_dialogs import T0, Console, console_session, ev_call, themed
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog
 
@@ -86,9 +86,10 @@ def test_assign_preselects_the_best_and_explains_the_ineligible(
     assert r["CRT-4"][0] is False and "out of service" in r["CRT-4"][1]
     assert r["CRT-3"][0] is False and "busy on HCR-3" in r["CRT-3"][1]
     assert not (r["CRT-4"][2] & Qt.ItemFlag.ItemIsSelectable)
-    dlg.show()
-    qtbot.waitExposed(dlg)
-    dlg.grab().save(str(artifacts / "assign_dialog.png"))
+    with themed("dark"):
+        dlg.show()
+        qtbot.waitExposed(dlg)
+        dlg.grab().save(str(artifacts / "assign_dialog.png"))
 
     # Enter accepts: the command carries the version the supervisor saw and reaches the store.
     submit_and_wait(qtbot, dlg)

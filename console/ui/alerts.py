@@ -1,0 +1,659 @@
+"""Alerts: the panel that lists them and the banner that cannot be missed.
+
+What is alerting is computed from the picture, never stored by the UI: timers (pending too long,
+check-in overdue, stale position) from :func:`console.domain.rules.timer_alerts` at the
+picture's clock, alerts dispatch raised (backup request / emergency), calls no team may take,
+and a dispatch link that is down or silent. Acknowledged ones (the projection's ``acks``) drop
+out. Acknowledging goes through the gateway as an ``AcknowledgeAlert`` command, so it is audited
+with the operator, time and note.
+
+A critical alert (a team asking for backup) raises the :class:`AlertBanner`: red, an icon and
+words, flashing, with a sound where the machine has one, until someone acknowledges it.
+Severity is always spelled out in text and symbol as well as colour.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import struct
+import wave
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QColor, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.domain.commands import AcknowledgeAlert
+from console.domain.events import Alert, AlertKind, Severity
+from console.domain.model import Call, CallStatus, Team
+from console.domain.projection import State
+from console.domain.rules import Thresholds, ineligibility, safety_screen, timer_alerts
+
+from . import theme
+
+log = logging.getLogger(__name__)
+
+SEVERITY_MARK: dict[Severity, str] = {
+    Severity.CRITICAL: "⚠",
+    Severity.HIGH: "▲",
+    Severity.MEDIUM: "■",
+    Severity.LOW: "•",
+}
+KIND_LABEL: dict[AlertKind, str] = {
+    AlertKind.BACKUP_REQUEST: "Backup request",
+    AlertKind.PENDING_OVERDUE: "Pending overdue",
+    AlertKind.CHECKIN_OVERDUE: "Check-in overdue",
+    AlertKind.POSITION_STALE: "Position stale",
+    AlertKind.NO_ELIGIBLE_TEAM: "No eligible team",
+    AlertKind.LINK_DOWN: "Dispatch link",
+}
+ALERT_ID_ROLE = int(Qt.ItemDataRole.UserRole)
+BANNER_SHORTCUT = "Ctrl+Shift+A"
+
+
+def severity_text(sev: Severity) -> str:
+    return f"{SEVERITY_MARK[sev]} {sev.value.upper()}"
+
+
+# -- what is alerting (plain Python) --------------------------------------------------------------
+
+
+def no_eligible_alerts(calls: Iterable[Call], teams: Iterable[Team]) -> list[Alert]:
+    """Pending calls no civilian team may take: unsafe ones (escalate) and those every team is
+    ineligible for (busy, off duty, missing a capability)."""
+    team_list = list(teams)
+    out: list[Alert] = []
+    for c in calls:
+        if c.status is not CallStatus.PENDING:
+            continue
+        screen = safety_screen(c)
+        if not screen.civilian_ok:
+            msg = f"{c.id}: {screen.message}"
+        elif any(not ineligibility(c, t) for t in team_list):
+            continue
+        else:
+            msg = f"{c.id} (P{c.priority} {c.type.label}): no eligible team on duty right now"
+        out.append(
+            Alert(
+                f"no_eligible_team:{c.id}",
+                AlertKind.NO_ELIGIBLE_TEAM,
+                Severity.HIGH,
+                c.id,
+                msg,
+                c.received_at,
+            )
+        )
+    return out
+
+
+def link_alert(picture: Any) -> Alert | None:
+    """The dispatch link down or silent, as an alert (one per outage)."""
+    if not getattr(picture, "stale", False):
+        return None
+    link = getattr(picture, "link", None)
+    reason = getattr(picture, "stale_reason", "") or "The picture may be out of date."
+    if link is None:
+        return Alert(
+            "link_down:stale", AlertKind.LINK_DOWN, Severity.HIGH, "dispatch", reason, picture.now
+        )
+    if not link.up:
+        aid = f"link_down:{link.since.isoformat()}"
+        since = link.since
+    else:
+        last = link.last_message_at
+        aid = f"link_silent:{last.isoformat() if last else 'never'}"
+        since = last or link.since
+    return Alert(aid, AlertKind.LINK_DOWN, Severity.HIGH, "dispatch", reason, since)
+
+
+def sort_alerts(alerts: Iterable[Alert]) -> list[Alert]:
+    """Most severe first; within a severity, the oldest (longest waiting) first."""
+    return sorted(alerts, key=lambda a: (a.severity.rank, a.raised_at, a.id))
+
+
+def collect_alerts(
+    state: State,
+    now: datetime,
+    thresholds: Thresholds,
+    *,
+    picture: Any = None,
+    no_eligible: list[Alert] | None = None,
+    hidden: Iterable[str] = (),
+) -> list[Alert]:
+    """Every unacknowledged alert the picture implies, severity-sorted, one per id."""
+    found: dict[str, Alert] = {}
+    for a in state.alerts.values():
+        found.setdefault(a.id, a)
+    pending = [c for c in state.calls.values() if c.status is CallStatus.PENDING]
+    for a in timer_alerts(pending, state.teams.values(), state.positions, now, thresholds):
+        found.setdefault(a.id, a)
+    if no_eligible is None:
+        no_eligible = no_eligible_alerts(pending, state.teams.values())
+    for a in no_eligible:
+        found.setdefault(a.id, a)
+    if picture is not None:
+        la = link_alert(picture)
+        if la is not None:
+            found.setdefault(la.id, la)
+    skip = set(state.acks) | set(hidden)
+    return sort_alerts(a for a in found.values() if a.id not in skip)
+
+
+def ack_command(alert: Alert, state: State, note: str) -> AcknowledgeAlert:
+    """The audited acknowledgement, naming the call or team the alert is about."""
+    return AcknowledgeAlert(
+        alert_id=alert.id,
+        reason=note.strip(),
+        call_id=alert.subject if alert.subject in state.calls else None,
+        team_id=alert.subject if alert.subject in state.teams else None,
+    )
+
+
+def format_since(raised: datetime, now: datetime) -> str:
+    s = max(0, int((now - raised).total_seconds()))
+    if s < 3600:
+        return f"{s // 60}:{s % 60:02d}"
+    return f"{s // 3600}:{s % 3600 // 60:02d} h"
+
+
+# -- acknowledging ----------------------------------------------------------------------------------
+
+
+class _Acker(QObject):
+    """Submits acknowledgements and remembers which ones are on their way.
+
+    An acknowledged alert is hidden at once; it stays hidden once the picture shows the ack,
+    and reappears (with the reason) if the console refuses it.
+    """
+
+    failed = Signal(str, str)
+    """(alert id, reason)"""
+    changed = Signal()
+
+    def __init__(self, ctx: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.in_flight: dict[int, tuple[AcknowledgeAlert, str]] = {}
+        """id(command) -> (command, alert id); the command is kept so its id stays unique."""
+        self.hidden: set[str] = set()
+        ctx.gateway.submitted.connect(self._on_submitted)
+        ctx.gateway.rejected.connect(self._on_rejected)
+
+    def acknowledge(self, alert: Alert, note: str = "") -> AcknowledgeAlert | None:
+        ok, why = self.ctx.gateway.can_act()
+        if not ok:
+            self.failed.emit(alert.id, why)
+            return None
+        cmd = ack_command(alert, self.ctx.pictures.current().state, note)
+        self.in_flight[id(cmd)] = (cmd, alert.id)
+        self.hidden.add(alert.id)
+        self.changed.emit()
+        self.ctx.gateway.submit(cmd)
+        return cmd
+
+    def _on_submitted(self, command_id: str, command: object) -> None:
+        if self.in_flight.pop(id(command), None) is None:
+            return
+        # A local command is already in the store: refresh the picture now, not at the next poll.
+        notify = getattr(self.ctx.pictures, "notify", None)
+        if callable(notify):
+            notify()
+
+    def _on_rejected(self, command: object, reason: str) -> None:
+        entry = self.in_flight.pop(id(command), None)
+        if entry is None:
+            return
+        aid = entry[1]
+        self.hidden.discard(aid)
+        self.changed.emit()
+        self.failed.emit(aid, reason)
+
+    def forget_acked(self, state: State) -> None:
+        """Drop hidden ids the projection now records as acknowledged."""
+        self.hidden -= set(state.acks)
+
+
+class AckDialog(QDialog):
+    """Acknowledge one alert with an optional note. Enter acknowledges, Esc cancels."""
+
+    def __init__(self, alert: Alert, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.alert = alert
+        self.setWindowTitle("Acknowledge alert")
+        lay = QVBoxLayout(self)
+        head = QLabel(
+            f"{severity_text(alert.severity)} — {KIND_LABEL[alert.kind]}\n{alert.message}"
+        )
+        head.setWordWrap(True)
+        lay.addWidget(head)
+        form = QFormLayout()
+        self.note = QLineEdit(self)
+        self.note.setPlaceholderText("optional: what was done")
+        lab = QLabel("&Note:", self)
+        lab.setBuddy(self.note)
+        form.addRow(lab, self.note)
+        lay.addLayout(form)
+        box = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        ok = box.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText("&Acknowledge")
+        ok.setDefault(True)
+        box.accepted.connect(self.accept)
+        box.rejected.connect(self.reject)
+        lay.addWidget(box)
+        self.note.setFocus()
+
+
+# -- the panel ------------------------------------------------------------------------------------
+
+
+class AlertsPanel(QWidget):
+    """Every open alert, most severe first; acknowledge with an optional note."""
+
+    alerts_changed = Signal(list)
+    """(list[Alert]) what the panel shows now, e.g. for a count on the dock's title."""
+
+    COLUMNS = ("Severity", "Alert", "Subject", "Message", "Since")
+
+    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("alerts-panel")
+        self.ctx = ctx
+        self.alerts: list[Alert] = []
+        self._items: dict[str, QTreeWidgetItem] = {}
+        self._no_eligible: list[Alert] = []
+        self._no_eligible_for: object = None
+        self._acker = _Acker(ctx, self)
+        self._acker.changed.connect(self.refresh)
+        self._acker.failed.connect(self._on_ack_failed)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        self.summary = QLabel(self)
+        self.summary.setAccessibleName("Alert summary")
+        lay.addWidget(self.summary)
+        self.tree = QTreeWidget(self)
+        self.tree.setColumnCount(len(self.COLUMNS))
+        self.tree.setHeaderLabels(list(self.COLUMNS))
+        self.tree.setRootIsDecorated(False)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAccessibleName("Alerts, most severe first")
+        hdr = self.tree.header()
+        for col in (0, 1, 2, 4):
+            hdr.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        hdr.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.tree.currentItemChanged.connect(self._on_current)
+        lay.addWidget(self.tree, 1)
+
+        row = QHBoxLayout()
+        lab = QLabel("N&ote:", self)
+        self.note = QLineEdit(self)
+        self.note.setPlaceholderText("optional note with the acknowledgement")
+        self.note.returnPressed.connect(self.acknowledge_selected)
+        lab.setBuddy(self.note)
+        self.tree.itemActivated.connect(lambda *_: self.note.setFocus())
+        self.ack_button = QPushButton("&Acknowledge", self)
+        self.ack_button.clicked.connect(self.acknowledge_selected)
+        row.addWidget(lab)
+        row.addWidget(self.note, 1)
+        row.addWidget(self.ack_button)
+        lay.addLayout(row)
+        self.error = QLabel(self)
+        self.error.setProperty("role", "error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        lay.addWidget(self.error)
+
+        self.ack_action = QAction("Acknowledge selected alert", self)
+        self.ack_action.setShortcut(QKeySequence("Ctrl+Return"))
+        self.ack_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.ack_action.triggered.connect(self.acknowledge_selected)
+        self.addAction(self.ack_action)
+
+        ok, why = ctx.gateway.can_act()
+        if not ok:
+            for w in (self.ack_button, self.note):
+                w.setEnabled(False)
+                w.setToolTip(why)
+            self.ack_action.setEnabled(False)
+
+        ctx.pictures.picture_changed.connect(self._on_picture)
+        ctx.pictures.tick.connect(self._on_tick)
+        self.refresh()
+
+    # -- data ----------------------------------------------------------------------------------
+
+    def _on_picture(self, picture: Any, changes: Any) -> None:
+        self.refresh()
+
+    def _on_tick(self, now: datetime) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        picture = self.ctx.pictures.current()
+        state: State = picture.state
+        if self._no_eligible_for is not state:  # depends on the picture only, not on the clock
+            pending = [c for c in state.calls.values() if c.status is CallStatus.PENDING]
+            self._no_eligible = no_eligible_alerts(pending, state.teams.values())
+            self._no_eligible_for = state
+            self._acker.forget_acked(state)
+        alerts = collect_alerts(
+            state,
+            picture.now,
+            self.ctx.config.thresholds,
+            picture=picture,
+            no_eligible=self._no_eligible,
+            hidden=self._acker.hidden,
+        )
+        self._show(alerts, picture.now)
+
+    def _show(self, alerts: list[Alert], now: datetime) -> None:
+        colors = theme.colors()
+        changed = [a.id for a in alerts] != [a.id for a in self.alerts] or alerts != self.alerts
+        keep = {a.id for a in alerts}
+        for aid in [k for k in self._items if k not in keep]:
+            gone = self._items.pop(aid)
+            idx = self.tree.indexOfTopLevelItem(gone)
+            if idx >= 0:
+                self.tree.takeTopLevelItem(idx)
+        for pos, a in enumerate(alerts):
+            item = self._items.get(a.id)
+            if item is None:
+                item = QTreeWidgetItem()
+                item.setData(0, ALERT_ID_ROLE, a.id)
+                self._items[a.id] = item
+                self.tree.insertTopLevelItem(pos, item)
+            elif self.tree.indexOfTopLevelItem(item) != pos:
+                current = self.tree.currentItem() is item
+                self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
+                self.tree.insertTopLevelItem(pos, item)
+                if current:
+                    self.tree.setCurrentItem(item)
+            texts = (
+                severity_text(a.severity),
+                KIND_LABEL.get(a.kind, a.kind.value),
+                a.subject,
+                a.message,
+                format_since(a.raised_at, now),
+            )
+            for col, text in enumerate(texts):
+                if item.text(col) != text:
+                    item.setText(col, text)
+            item.setForeground(0, QColor(colors.severity[a.severity]))
+            item.setToolTip(3, a.message)
+        self.alerts = alerts
+        counts = severity_counts(alerts)
+        if alerts:
+            parts = ", ".join(
+                f"{n} {s.value}" for s, n in sorted(counts.items(), key=lambda x: x[0].rank)
+            )
+            self.summary.setText(f"{len(alerts)} alert{'s' if len(alerts) != 1 else ''} ({parts})")
+        else:
+            self.summary.setText("✓ No open alerts")
+        first = self.tree.topLevelItem(0)
+        if self.tree.currentItem() is None and first is not None:
+            self.tree.setCurrentItem(first)
+        if changed:
+            self.alerts_changed.emit(list(alerts))
+
+    # -- acting --------------------------------------------------------------------------------
+
+    def selected_alert(self) -> Alert | None:
+        item = self.tree.currentItem()
+        if item is None:
+            return None
+        aid = item.data(0, ALERT_ID_ROLE)
+        return next((a for a in self.alerts if a.id == aid), None)
+
+    def select_alert(self, alert_id: str) -> bool:
+        item = self._items.get(alert_id)
+        if item is None:
+            return False
+        self.tree.setCurrentItem(item)
+        return True
+
+    def acknowledge_selected(self) -> AcknowledgeAlert | None:
+        alert = self.selected_alert()
+        if alert is None:
+            return None
+        self.error.hide()
+        cmd = self._acker.acknowledge(alert, self.note.text())
+        if cmd is not None:
+            self.note.clear()
+        return cmd
+
+    def _on_ack_failed(self, alert_id: str, reason: str) -> None:
+        self.error.setText(f"⚠ Not acknowledged: {reason}")
+        self.error.show()
+
+    def _on_current(self, current: QTreeWidgetItem | None, _prev: object) -> None:
+        alert = self.selected_alert() if current is not None else None
+        if alert is None:
+            return
+        sel = getattr(self.ctx, "selection", None)
+        if sel is None:
+            return
+        state = self.ctx.pictures.current().state
+        if alert.subject in state.calls:
+            sel.select_call(alert.subject)
+        elif alert.subject in state.teams:
+            sel.select_team(alert.subject)
+
+
+# -- the banner ---------------------------------------------------------------------------------
+
+
+def alarm_wav(path: Path) -> Path:
+    """Write (once) a short two-tone alarm as 16-bit mono WAV: generated, never shipped."""
+    if path.is_file() and path.stat().st_size > 44:
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rate = 22050
+    frames = bytearray()
+    for freq in (880.0, 660.0, 880.0, 660.0):
+        n = int(rate * 0.18)
+        for i in range(n):
+            fade = min(1.0, i / 200, (n - i) / 200)  # no clicks at tone edges
+            v = int(0.6 * 32767 * fade * math.sin(2 * math.pi * freq * i / rate))
+            frames += struct.pack("<h", v)
+    tmp = path.with_suffix(".tmp")
+    with wave.open(str(tmp), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(bytes(frames))
+    tmp.replace(path)
+    return path
+
+
+def _cache_dir() -> Path:
+    import platformdirs
+
+    from console.config import APP_NAME
+
+    return Path(platformdirs.user_cache_dir(APP_NAME))
+
+
+class _Alarm:
+    """A sound where the machine has one: the generated WAV through QtMultimedia, else the
+    system beep. Failing to play never affects the banner."""
+
+    def __init__(self, parent: QObject) -> None:
+        self.effect: Any = None
+        self.kind = "beep"
+        try:
+            from PySide6.QtMultimedia import QSoundEffect  # optional: needs audio libraries
+
+            wav = alarm_wav(_cache_dir() / "alarm.wav")
+            effect = QSoundEffect(parent)
+            effect.setSource(QUrl.fromLocalFile(str(wav)))
+            effect.setVolume(1.0)
+            self.effect = effect
+            self.kind = "wav"
+        except Exception as e:  # ImportError without audio libs; OSError for the cache dir
+            log.info("alarm sound: using the system beep (%s)", e)
+
+    def play(self) -> None:
+        try:
+            if self.effect is not None:
+                self.effect.play()
+            else:
+                QApplication.beep()
+        except Exception:
+            log.exception("alarm sound failed")
+
+
+class AlertBanner(QFrame):
+    """Across the top of the window while a critical alert is unacknowledged."""
+
+    acknowledged = Signal(str)
+    """(alert id) an acknowledgement was submitted from the banner."""
+
+    FLASH_MS = 500
+
+    def __init__(self, ctx: Any, parent: QWidget | None = None, *, sound: bool = True) -> None:
+        super().__init__(parent)
+        self.setObjectName("alert-banner")
+        self.ctx = ctx
+        self.critical: list[Alert] = []
+        self.alarms = 0
+        """Times the alarm sounded (once per new critical alert)."""
+        self.flashes = 0
+        self._seen: set[str] = set()
+        self._alarm = _Alarm(self) if sound else None
+        self._acker = _Acker(ctx, self)
+        self._acker.changed.connect(self.refresh)
+        self._acker.failed.connect(self._on_failed)
+        self.setProperty("flash", False)
+        self.setFrameShape(QFrame.Shape.Box)
+        self.setAccessibleName("Emergency alert")
+        # Explicit colours as well as the QSS: the banner must be red whatever style is active.
+        c = theme.colors()
+        self.setAutoFillBackground(True)
+        self._bg = (QColor(c.banner_bg), QColor(c.banner_flash_bg))
+        self._paint(False)
+
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(10, 6, 10, 6)
+        self.icon = QLabel("⚠", self)
+        self.icon.setStyleSheet(f"font-size: 22pt; color: {c.banner_fg};")
+        self.text = QLabel(self)
+        self.text.setWordWrap(True)
+        self.text.setStyleSheet(f"color: {c.banner_fg}; font-weight: bold; font-size: 13pt;")
+        self.ack_button = QPushButton(f"Acknowledge ({BANNER_SHORTCUT})", self)
+        self.ack_button.clicked.connect(lambda: self.acknowledge_with_dialog())
+        lay.addWidget(self.icon)
+        lay.addWidget(self.text, 1)
+        lay.addWidget(self.ack_button)
+
+        self.ack_action = QAction("Acknowledge emergency alert", self)
+        self.ack_action.setShortcut(QKeySequence(BANNER_SHORTCUT))
+        self.ack_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.ack_action.triggered.connect(lambda: self.acknowledge_with_dialog())
+        self.addAction(self.ack_action)
+
+        ok, why = ctx.gateway.can_act()
+        if not ok:
+            self.ack_button.setEnabled(False)
+            self.ack_button.setToolTip(why)
+            self.ack_action.setEnabled(False)
+
+        self._flash = QTimer(self)
+        self._flash.setInterval(self.FLASH_MS)
+        self._flash.timeout.connect(self._toggle)
+        ctx.pictures.picture_changed.connect(lambda *_: self.refresh())
+        self.hide()
+        self.refresh()
+
+    def _paint(self, on: bool) -> None:
+        pal = self.palette()
+        pal.setColor(self.backgroundRole(), self._bg[1 if on else 0])
+        self.setPalette(pal)
+
+    def _toggle(self) -> None:
+        on = not bool(self.property("flash"))
+        self.setProperty("flash", on)
+        self._paint(on)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.flashes += 1
+
+    def refresh(self) -> None:
+        state: State = self.ctx.pictures.current().state
+        self._acker.forget_acked(state)
+        skip = set(state.acks) | self._acker.hidden
+        critical = sort_alerts(
+            a for a in state.alerts.values() if a.severity is Severity.CRITICAL and a.id not in skip
+        )
+        new = [a for a in critical if a.id not in self._seen]
+        self._seen.update(a.id for a in new)
+        self.critical = critical
+        if not critical:
+            self._flash.stop()
+            self.setProperty("flash", False)
+            self._paint(False)
+            self.hide()
+            return
+        top = critical[0]
+        more = f"   (+{len(critical) - 1} more)" if len(critical) > 1 else ""
+        when = top.raised_at.astimezone().strftime("%H:%M")
+        self.text.setText(
+            f"{KIND_LABEL.get(top.kind, top.kind.value).upper()} — {top.message} (since {when}){more}"
+        )
+        self.setToolTip("\n".join(a.message for a in critical))
+        self.show()
+        if not self._flash.isActive():
+            self._flash.start()
+        if new:
+            self.alarms += 1
+            if self._alarm is not None:
+                self._alarm.play()
+
+    def acknowledge(self, note: str = "", alert_id: str | None = None) -> AcknowledgeAlert | None:
+        """Acknowledge the top (or the given) critical alert."""
+        target = next((a for a in self.critical if alert_id is None or a.id == alert_id), None)
+        if target is None:
+            return None
+        cmd = self._acker.acknowledge(target, note)
+        if cmd is not None:
+            self.acknowledged.emit(target.id)
+        return cmd
+
+    def acknowledge_with_dialog(self) -> AckDialog | None:
+        if not self.critical:
+            return None
+        dlg = AckDialog(self.critical[0], self.window())
+        dlg.accepted.connect(lambda: self.acknowledge(dlg.note.text(), dlg.alert.id))
+        dlg.open()
+        return dlg
+
+    def _on_failed(self, alert_id: str, reason: str) -> None:
+        self.setToolTip(f"Not acknowledged: {reason}")
+
+
+def severity_counts(alerts: Iterable[Alert]) -> Mapping[Severity, int]:
+    out: dict[Severity, int] = {}
+    for a in alerts:
+        out[a.severity] = out.get(a.severity, 0) + 1
+    return out

@@ -1,0 +1,181 @@
+"""Alerts against a real store, picture source and gateway: timers at the picture's clock, the
+backup-request banner until acknowledged (and the ack in the audit), keyboard acknowledgement
+from the panel, the dispatch link, viewers, and the generated alarm sound."""
+
+from __future__ import annotations
+
+import wave
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fixtures_dialogs import (
+    T0,
+    Console,
+    backup_alert,
+    console_session,
+    ev_alert,
+    themed,
+)
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from console.domain.events import AlertKind, Severity
+from console.sync.client import LinkHealth, LinkState
+from console.ui.alerts import AlertBanner, AlertsPanel, alarm_wav, severity_text
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def console(qtbot: Any, tmp_path: Path) -> Iterator[Console]:
+    yield from console_session(qtbot, tmp_path)
+
+
+@pytest.fixture
+def viewer_console(qtbot: Any, tmp_path: Path) -> Iterator[Console]:
+    yield from console_session(qtbot, tmp_path, role="viewer")
+
+
+def ids(panel: AlertsPanel) -> list[str]:
+    return [a.id for a in panel.alerts]
+
+
+def tick(c: Console, seconds: float) -> None:
+    """Move the clock and deliver the once-a-second tick the source's timer would send."""
+    c.clock.advance(seconds)
+    c.source._on_tick()
+
+
+def test_timers_follow_the_picture_clock_and_severity_order(qtbot: Any, console: Console) -> None:
+    panel = AlertsPanel(console.ctx)
+    qtbot.addWidget(panel)
+    # At T0 nothing has waited long: only the calls no civilian team can take (HCR-2 unsafe,
+    # HCR-4 an overdose with no Narcan carrier on duty).
+    assert sorted(ids(panel)) == ["no_eligible_team:HCR-2", "no_eligible_team:HCR-4"]
+    unsafe = next(a for a in panel.alerts if a.subject == "HCR-2")
+    assert "weapon" in unsafe.message and "police" in unsafe.message
+
+    # HCR-1 (P1) was received 30 s before T0; its limit is 120 s. 100 s later it is overdue,
+    # the P2 calls (limit 600 s) are not.
+    tick(console, 100)
+    pend = [a for a in panel.alerts if a.kind is AlertKind.PENDING_OVERDUE]
+    assert [a.subject for a in pend] == ["HCR-1"]
+    assert pend[0].severity is Severity.HIGH
+    # Severity first; each row spells the severity out (not colour alone).
+    ranks = [a.severity.rank for a in panel.alerts]
+    assert ranks == sorted(ranks)
+    first = panel.tree.topLevelItem(0)
+    assert first is not None and first.text(0) == severity_text(panel.alerts[0].severity)
+
+
+def test_backup_request_banner_until_acknowledged_and_audited(
+    qtbot: Any, console: Console, artifacts: Path
+) -> None:
+    host = QWidget()
+    qtbot.addWidget(host)
+    lay = QVBoxLayout(host)
+    banner = AlertBanner(console.ctx, host, sound=False)
+    panel = AlertsPanel(console.ctx, host)
+    lay.addWidget(banner)
+    lay.addWidget(panel)
+    host.resize(1000, 360)
+    host.show()
+    qtbot.waitExposed(host)
+    assert banner.isHidden()
+
+    alert = backup_alert("CRT-3", T0)
+    console.feed(qtbot, [ev_alert(alert, T0)])
+    assert banner.isVisible()
+    assert "BACKUP REQUEST" in banner.text.text() and "CRT-3" in banner.text.text()
+    assert banner.icon.text() == "⚠"
+    assert banner.alarms == 1
+    qtbot.waitUntil(lambda: banner.flashes >= 2, timeout=3000)  # it flashes
+    assert panel.alerts[0].id == alert.id  # critical first in the panel too
+    with themed("dark"):
+        host.grab().save(str(artifacts / "alert_banner.png"))
+
+    # Time passing and other updates do not clear it.
+    tick(console, 60)
+    console.refresh(qtbot)
+    assert banner.isVisible() and banner.alarms == 1  # the alarm sounds once per alert
+
+    with qtbot.waitSignal(console.gateway.submitted, timeout=5000):
+        banner.acknowledge("CRT-1 sent to back up")
+    assert banner.isHidden()
+    console.refresh(qtbot)
+    state = console.source.current().state
+    assert state.acks[alert.id].operator == "sup.jones"
+    assert state.acks[alert.id].note == "CRT-1 sent to back up"
+    assert banner.isHidden() and alert.id not in ids(panel)
+    audit = console.store.audit()
+    assert (audit[0].action, audit[0].operator, audit[0].reason, audit[0].team_id) == (
+        "acknowledge_alert",
+        "sup.jones",
+        "CRT-1 sent to back up",
+        "CRT-3",
+    )
+
+    # A new request from the same team is a new alert: the banner and the alarm come back.
+    again = backup_alert("CRT-3", T0 + timedelta(minutes=5))
+    console.feed(qtbot, [ev_alert(again, T0 + timedelta(minutes=5))])
+    assert banner.isVisible() and banner.alarms == 2
+
+
+def test_acknowledge_from_the_panel_with_keyboard_and_note(qtbot: Any, console: Console) -> None:
+    panel = AlertsPanel(console.ctx)
+    qtbot.addWidget(panel)
+    assert panel.select_alert("no_eligible_team:HCR-4")
+    qtbot.keyClicks(panel.note, "waiting for CRT-5 with Narcan")
+    with qtbot.waitSignal(console.gateway.submitted, timeout=5000):
+        qtbot.keyClick(panel.note, Qt.Key.Key_Return)
+    assert "no_eligible_team:HCR-4" not in ids(panel)  # hidden at once
+    console.refresh(qtbot)
+    tick(console, 30)
+    assert "no_eligible_team:HCR-4" not in ids(panel)  # and stays gone
+    entry = console.store.audit()[0]
+    assert (entry.action, entry.call_id, entry.reason) == (
+        "acknowledge_alert",
+        "HCR-4",
+        "waiting for CRT-5 with Narcan",
+    )
+
+
+def test_link_down_is_an_alert(qtbot: Any, console: Console) -> None:
+    panel = AlertsPanel(console.ctx)
+    qtbot.addWidget(panel)
+    assert not any(a.kind is AlertKind.LINK_DOWN for a in panel.alerts)
+    down = LinkHealth(
+        state=LinkState.RECONNECTING, since=T0, url="ws://127.0.0.1:1", last_error="refused"
+    )
+    with qtbot.waitSignal(console.source.picture_changed, timeout=3000):
+        console.source.set_link(down)
+    link = [a for a in panel.alerts if a.kind is AlertKind.LINK_DOWN]
+    assert len(link) == 1 and "Dispatch link down" in link[0].message
+
+
+def test_viewer_cannot_acknowledge(qtbot: Any, viewer_console: Console) -> None:
+    c = viewer_console
+    panel = AlertsPanel(c.ctx)
+    banner = AlertBanner(c.ctx, sound=False)
+    qtbot.addWidget(panel)
+    qtbot.addWidget(banner)
+    c.feed(qtbot, [ev_alert(backup_alert("CRT-2", T0), T0)])
+    assert not banner.isHidden()  # a viewer sees the emergency too
+    assert not banner.ack_button.isEnabled() and "Viewer" in banner.ack_button.toolTip()
+    assert not panel.ack_button.isEnabled()
+    assert banner.acknowledge("x") is None
+    assert panel.acknowledge_selected() is None
+    assert "Viewer" in panel.error.text()
+    assert c.store.audit() == [] and not banner.isHidden()
+
+
+def test_alarm_sound_is_generated_not_shipped(tmp_path: Path) -> None:
+    path = alarm_wav(tmp_path / "cache" / "alarm.wav")
+    with wave.open(str(path), "rb") as w:
+        assert (w.getnchannels(), w.getsampwidth()) == (1, 2)
+        seconds = w.getnframes() / w.getframerate()
+    assert 0.5 < seconds < 1.0
+    assert alarm_wav(path) == path  # reused, not rewritten
