@@ -47,6 +47,7 @@ from . import schema as S
 from .metrics import (
     INTERVALS,
     IntervalStats,
+    compute_report,
     eligible_not_served,
     interval_stats,
     interval_values,
@@ -151,6 +152,8 @@ class Aggregates:
         self.h0 = _epoch(self.hour0)
         self.version = 0
         """Bumped on every change: the plots redraw only when it moved."""
+        self.first_epoch = math.inf
+        """Earliest instant any record speaks of: before it nothing is known (not "zero")."""
         self._calls: dict[str, Call] = {}
         self._parts: dict[str, _CallPart] = {}
         self._teams: dict[str, list[Team]] = {}
@@ -284,6 +287,7 @@ class Aggregates:
         if old == c:
             return False
         part = self._call_part(c)
+        self.first_epoch = min(self.first_epoch, _epoch(c.received_at))
         prev = self._parts.get(c.id)
         if prev is not None:
             self._add_call(c.id, prev, -1)
@@ -377,6 +381,7 @@ class Aggregates:
         if recs and recs[-1] == t:
             return False
         spans = self._spans.setdefault(t.id, [])
+        self.first_epoch = min(self.first_epoch, _epoch(self._since(t)))
         if recs and self._since(t) >= self._since(recs[-1]):
             # The usual case: the last span now ends where the new one starts.
             last = spans.pop()
@@ -516,10 +521,13 @@ class Aggregates:
         self._calls, self._parts, self._esc, self._esc_bin, self._backup = {}, {}, {}, {}, {}
         self._teams, self._spans = {}, {}
         self._esc = dict(escalations)
+        self.first_epoch = math.inf
         for c in calls:
             self.apply_call(c)
         for tid, recs in teams.items():
             ordered = sorted(recs, key=self._since)
+            if ordered:
+                self.first_epoch = min(self.first_epoch, _epoch(self._since(ordered[0])))
             self._teams[tid] = ordered
             self._spans[tid] = self._team_spans(ordered)
             self._add_spans(self._spans[tid], +1)
@@ -613,23 +621,41 @@ class Aggregates:
         return out
 
     def calls_band(self) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """Per hour: min, mean and max of all calls in the same hour of the previous 4 weeks."""
+        """Per hour: min, mean and max of all calls in the same hour of the previous 4 weeks.
+
+        Only weeks the data reaches count (an hour before the first record is unknown, not 0);
+        NaN where none does.
+        """
         total = self.calls_hourly.sum(axis=0).astype(np.float64)
+        first_h = (
+            math.floor((self.first_epoch - self.h0) / HOUR)
+            if self.first_epoch < math.inf
+            else self.nh
+        )
+        total[: max(0, min(first_h, self.nh))] = np.nan
         weeks = np.full((HISTORY_WEEKS, self.nh), np.nan)
         for k in range(1, HISTORY_WEEKS + 1):
             lag = k * WEEK_H
-            weeks[k - 1, lag:] = total[: self.nh - lag] if lag < self.nh else []
-        valid = ~np.isnan(weeks).any(axis=0)
+            if lag < self.nh:
+                weeks[k - 1, lag:] = total[: self.nh - lag]
+        known = (~np.isnan(weeks)).sum(axis=0)
+        ok = known > 0
         lo = np.full(self.nh, np.nan)
         mean = np.full(self.nh, np.nan)
         hi = np.full(self.nh, np.nan)
-        lo[valid] = weeks[:, valid].min(axis=0)
-        mean[valid] = weeks[:, valid].mean(axis=0)
-        hi[valid] = weeks[:, valid].max(axis=0)
+        lo[ok] = np.nanmin(weeks[:, ok], axis=0)
+        mean[ok] = np.nanmean(weeks[:, ok], axis=0)
+        hi[ok] = np.nanmax(weeks[:, ok], axis=0)
         return lo, mean, hi
 
     def coverage(self, start: datetime, end: datetime) -> tuple[FloatArray, FloatArray]:
-        """By hour of week over ``[start, end)``: mean staffed teams, mean calls received."""
+        """By hour of week over ``[start, end)``: mean staffed teams, mean calls received.
+
+        Only from the first record on (NaN where the span holds no known hour).
+        """
+        if self.first_epoch == math.inf:
+            return np.full(WEEK_H, np.nan), np.full(WEEK_H, np.nan)
+        start = max(start, datetime.fromtimestamp(self.first_epoch, UTC))
         lo, hi = self._span(start, end)
         staffed = np.zeros(WEEK_H)
         if hi > lo:
@@ -639,8 +665,8 @@ class Aggregates:
             sums = np.bincount(m_how, weights=self.staffed()[lo:hi], minlength=WEEK_H)
             cnt = np.bincount(m_how, minlength=WEEK_H)
             staffed = np.divide(sums, cnt, out=np.full(WEEK_H, np.nan), where=cnt > 0)
-        h_lo = max(math.ceil((_epoch(start) - self.h0) / HOUR), 0)
-        h_hi = min(math.floor((_epoch(end) - self.h0) / HOUR), self.nh)
+        h_lo = max(math.floor((_epoch(start) - self.h0) / HOUR), 0)
+        h_hi = min(math.ceil((_epoch(end) - self.h0) / HOUR), self.nh)
         calls = np.full(WEEK_H, np.nan)
         if h_hi > h_lo:
             how = self._how_hour[h_lo:h_hi]
@@ -663,6 +689,11 @@ class Aggregates:
             minlength=WEEK_H,
         ).astype(np.int32)
         return out
+
+    def report(self, start: datetime, end: datetime) -> dict[str, object]:
+        """``report --json`` over ``[start, end]`` from the records held here (same function)."""
+        esc = {k: v[0] for k, v in self._esc.items()}
+        return compute_report(list(self._calls.values()), self._teams, esc, start, end)
 
     def snapshot(self) -> dict[str, Any]:
         """Every array and derived table, for comparing two aggregates (tests)."""

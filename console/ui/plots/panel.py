@@ -1,0 +1,408 @@
+"""The workload dock: live plots of the program's load on one shared time axis.
+
+Data arrival is decoupled from redraw: each picture updates the aggregates incrementally (a few
+numpy slice additions per changed record), and a fixed-rate timer redraws only when the
+aggregates or the minute moved. The first build of the aggregates (a query over the last week)
+runs on a worker thread; the GUI thread never runs a long query.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.store.aggregates import Aggregates
+
+from .colors import plot_colors
+from .export import ExportError, export_plot_csv, export_plot_png, export_summary
+from .plotset import PLOTS, TIME_PLOTS, TITLES, PlotSet, hover_text
+
+log = logging.getLogger(__name__)
+
+WINDOWS: tuple[tuple[str, str], ...] = (
+    ("last_2h", "Last 2 h"),
+    ("shift", "This shift"),
+    ("24h", "24 h"),
+)
+SHIFT_START_HOURS = (7, 19)
+"""Local hours the program's 12-hour shifts start at ("this shift")."""
+HISTORY = timedelta(days=7)
+REDRAW_HZ = 2.0
+AHEAD = timedelta(days=1)
+"""Room preallocated past now, so the live edge rarely needs the arrays re-laid."""
+
+
+def shift_start(now: datetime, tz: tzinfo, hours: tuple[int, ...] = SHIFT_START_HOURS) -> datetime:
+    """The start of the shift ``now`` falls in (the latest shift start at or before it)."""
+    local = now.astimezone(tz)
+    best: datetime | None = None
+    for back in (0, 1):
+        day = (local - timedelta(days=back)).date()
+        for h in hours:
+            cand = datetime(day.year, day.month, day.day, h, tzinfo=tz)
+            if cand <= local and (best is None or cand > best):
+                best = cand
+    return best or local - timedelta(hours=12)
+
+
+class WorkloadPanel(QWidget):
+    """Plots of open calls, team status, calls per hour, intervals, escalations, coverage."""
+
+    loaded = Signal()
+    """The aggregates are built and drawn for the first time."""
+    redrawn = Signal()
+    time_clicked = Signal(object, list)
+    """(datetime, call ids open at that moment) when a time plot is clicked."""
+
+    def __init__(
+        self,
+        ctx: Any,
+        parent: QWidget | None = None,
+        *,
+        tz: tzinfo | None = None,
+        history: timedelta = HISTORY,
+        redraw_hz: float = REDRAW_HZ,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("workloadPanel")
+        self.ctx = ctx
+        self.tz: tzinfo = tz or datetime.now().astimezone().tzinfo or datetime.now().tzinfo  # type: ignore[assignment]
+        self.history = history
+        cfg = ctx.config
+        self.thresholds = cfg.thresholds
+        self.targets: dict[str, float] = dict(getattr(cfg, "targets", {}) or {})
+        self.colors = plot_colors(getattr(cfg, "theme", None))
+        self.agg: Aggregates | None = None
+        self._picture = ctx.pictures.current()
+        self._now: datetime = self._picture.now
+        self._window = "shift"
+        self._follow = True
+        self._drawn: tuple[int, int, str, int] | None = None
+        self._loading = False
+        self._hover: float | None = None
+        self.redraws = 0
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 4, 6, 0)
+        bar.addWidget(QLabel("Window:"))
+        self.window_box = QComboBox(self)
+        for key, label in WINDOWS:
+            self.window_box.addItem(label, key)
+        self.window_box.setCurrentIndex([k for k, _ in WINDOWS].index(self._window))
+        self.window_box.setToolTip("Time span shown on the shared time axis")
+        self.window_box.currentIndexChanged.connect(self._window_changed)
+        bar.addWidget(self.window_box)
+        self.status = QLabel("Loading workload history…", self)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        bar.addWidget(self.status, 1)
+        self.export_button = QToolButton(self)
+        self.export_button.setText("Export")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.export_button)
+        self.act_summary = QAction("Shift summary (PDF or PNG)…", self)
+        self.act_summary.triggered.connect(self._ask_summary)
+        menu.addAction(self.act_summary)
+        menu.addSeparator()
+        for key in PLOTS:
+            sub = menu.addMenu(TITLES[key].split(" (")[0].split(",")[0])
+            a_png = sub.addAction("Image (PNG)…")
+            a_png.triggered.connect(lambda _=False, k=key: self._ask_plot(k, "png"))
+            a_csv = sub.addAction("Data (CSV)…")
+            a_csv.triggered.connect(lambda _=False, k=key: self._ask_plot(k, "csv"))
+        self.export_button.setMenu(menu)
+        bar.addWidget(self.export_button)
+        layout.addLayout(bar)
+
+        self.plotset = PlotSet(self.colors, self.targets, parent=self)
+        layout.addWidget(self.plotset.widget, 1)
+        scene = self.plotset.widget.scene()
+        scene.sigMouseMoved.connect(self._mouse_moved)
+        scene.sigMouseClicked.connect(self._mouse_clicked)
+        self.plotset.plots["open_calls"].getViewBox().sigRangeChangedManually.connect(
+            self._user_panned
+        )
+
+        ctx.pictures.picture_changed.connect(self._on_picture)
+        ctx.pictures.tick.connect(self._on_tick)
+        self.timer = QTimer(self)
+        self.timer.setInterval(max(250, int(1000 / max(redraw_hz, 0.1))))
+        self.timer.timeout.connect(self._on_timer)
+        self.timer.start()
+        self.reload()
+
+    # -- the aggregates --------------------------------------------------------------------------
+
+    def _tasks(self) -> Any:
+        tasks = getattr(self.ctx, "tasks", None)
+        if tasks is None:
+            from console.ui.tasks import default_tasks
+
+            tasks = default_tasks()
+        return tasks
+
+    def reload(self) -> None:
+        """Rebuild the aggregates off the GUI thread: from the store, or from the picture."""
+        pic = self.ctx.pictures.current()
+        start = pic.now - self.history
+        end = pic.now + AHEAD
+        kw = {"thresholds": self.thresholds, "tz": self.tz}
+        store = self.ctx.store
+        if store is not None and not getattr(self.ctx, "replay", False):
+
+            def build() -> Aggregates:
+                return Aggregates.from_store(store, start, end, **kw)
+
+        else:
+            state = pic.state  # read-only, a fresh object per picture: safe off the GUI thread
+
+            def build() -> Aggregates:
+                return Aggregates.from_state(state, start, end, **kw)
+
+        self._loading = True
+        self._tasks().run(build, self._loaded, self._load_failed)
+
+    def _loaded(self, agg: Aggregates) -> None:
+        # Pictures that arrived while the worker ran are folded in by one full comparison.
+        agg.extend(self._now + timedelta(hours=1))
+        agg.apply(self._picture.state, None)
+        agg.refresh()
+        self.agg = agg
+        self._loading = False
+        self._drawn = None
+        self.redraw()
+        self.loaded.emit()
+
+    def _load_failed(self, exc: BaseException) -> None:
+        self._loading = False
+        log.error("workload history could not be loaded: %s", exc)
+        self.status.setText(f"Workload history could not be loaded: {exc}")
+
+    def _on_picture(self, picture: Any, changes: Any) -> None:
+        back = picture.now < self._now - timedelta(minutes=1)
+        self._picture = picture
+        self._now = picture.now
+        agg = self.agg
+        if agg is None:
+            return
+        if back and not picture.live:  # replay sought backwards: the history is rebuilt
+            self.reload()
+            return
+        agg.extend(picture.now + timedelta(hours=1))
+        agg.apply(picture.state, changes)
+
+    def _on_tick(self, now: datetime) -> None:
+        if now >= self._now:
+            self._now = now
+            if self.agg is not None:
+                self.agg.extend(now + timedelta(hours=1))
+
+    # -- drawing ---------------------------------------------------------------------------------
+
+    @property
+    def window_key(self) -> str:
+        return self._window
+
+    def set_window(self, key: str) -> None:
+        keys = [k for k, _ in WINDOWS]
+        if key not in keys:
+            raise ValueError(f"unknown window {key!r} (expected one of {', '.join(keys)})")
+        self.window_box.setCurrentIndex(keys.index(key))
+
+    def _window_changed(self, index: int) -> None:
+        self._window = str(self.window_box.itemData(index))
+        self._follow = True
+        self._drawn = None
+        self.redraw()
+
+    def _user_panned(self, *args: Any) -> None:
+        self._follow = False
+
+    def window_start(self) -> datetime:
+        if self._window == "last_2h":
+            return self._now - timedelta(hours=2)
+        if self._window == "24h":
+            return self._now - timedelta(hours=24)
+        return shift_start(self._now, self.tz)
+
+    def window_label(self) -> str:
+        return dict(WINDOWS)[self._window]
+
+    def _on_timer(self) -> None:
+        agg = self.agg
+        if agg is None:
+            return
+        agg.refresh()
+        key = (id(agg), agg.version, self._window, math.floor(self._now.timestamp() / 60))
+        if key != self._drawn:
+            self.redraw()
+
+    def redraw(self) -> None:
+        """Push the aggregates into the plots (the timer calls this; tests and bench may too)."""
+        agg = self.agg
+        if agg is None:
+            return
+        x_lo = self.window_start().timestamp()
+        self.plotset.update(agg, self._now, x_lo, follow=self._follow)
+        self._drawn = (id(agg), agg.version, self._window, math.floor(self._now.timestamp() / 60))
+        ns = agg.not_served_count(self.window_start(), self._now)
+        open_now = self.plotset.now_index(agg, self._now) - 1
+        pend = int(agg.pending[open_now]) if open_now >= 0 else 0
+        asg = int(agg.assigned[open_now]) if open_now >= 0 else 0
+        self.status.setText(
+            f"Now: {pend} pending · {asg} assigned   ·   eligible calls not served by a team"
+            f" ({self.window_label().lower()}): {ns}"
+        )
+        if self._hover is not None:
+            self._show_hover(self._hover)
+        self.redraws += 1
+        self.redrawn.emit()
+
+    # -- hover and click -------------------------------------------------------------------------
+
+    def _time_plot_at(self, pos: QPointF) -> str | None:
+        for key in TIME_PLOTS:
+            if self.plotset.plots[key].sceneBoundingRect().contains(pos):
+                return key
+        return None
+
+    def _mouse_moved(self, pos: QPointF) -> None:
+        key = self._time_plot_at(pos)
+        if key is None or self.agg is None:
+            if self._hover is not None:
+                self._hover = None
+                self.plotset.set_hover(None)
+                for k in TIME_PLOTS:
+                    self.plotset.set_title(k, TITLES[k])
+            return
+        x = self.plotset.plots[key].getViewBox().mapSceneToView(pos).x()
+        self._show_hover(x)
+
+    def _show_hover(self, epoch: float) -> None:
+        """Show the exact values at ``epoch`` in every time plot's title line."""
+        agg = self.agg
+        if agg is None:
+            return
+        self._hover = epoch
+        self.plotset.set_hover(epoch)
+        x_lo = self.window_start().timestamp()
+        for key in TIME_PLOTS:
+            self.plotset.set_title(key, hover_text(key, agg, epoch, x_lo))
+
+    def hover_at(self, t: datetime) -> dict[str, str]:
+        """Hover at ``t`` (as the mouse would) and return each time plot's title text."""
+        self._show_hover(t.timestamp())
+        return {k: self.plotset.plots[k].titleLabel.text for k in TIME_PLOTS}
+
+    def _mouse_clicked(self, ev: Any) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton or self.agg is None:
+            return
+        pos = ev.scenePos()
+        key = self._time_plot_at(pos)
+        if key is None:
+            return
+        x = self.plotset.plots[key].getViewBox().mapSceneToView(pos).x()
+        self.select_at(datetime.fromtimestamp(x, self.tz))
+
+    def select_at(self, t: datetime) -> list[str]:
+        """Select the calls open at the minute nearest ``t`` (pending or with a team)."""
+        agg = self.agg
+        if agg is None:
+            return []
+        minute = datetime.fromtimestamp(round(t.timestamp() / 60) * 60, self.tz)
+        ids = agg.calls_open_at(minute)
+        self.ctx.selection.select_calls(ids)
+        self.time_clicked.emit(minute, ids)
+        return ids
+
+    # -- exports ---------------------------------------------------------------------------------
+
+    def export_plot_png(self, key: str, path: str | Path) -> Path:
+        self._need(key)
+        return export_plot_png(self.plotset.plots[key], path)
+
+    def export_plot_csv(self, key: str, path: str | Path) -> Path:
+        self._need(key)
+        assert self.agg is not None
+        return export_plot_csv(key, self.agg, self._now, self.window_start().timestamp(), path)
+
+    def export_summary(self, path: str | Path) -> Path:
+        """One page (PDF if ``path`` ends in .pdf, else PNG) a programme manager can mail."""
+        if self.agg is None:
+            raise ExportError("the workload history is still loading; try again in a moment")
+        return export_summary(
+            path,
+            self.agg,
+            self._now,
+            self.window_start().timestamp(),
+            self.colors,
+            self.targets,
+            self.window_label(),
+        )
+
+    def _need(self, key: str) -> None:
+        if key not in PLOTS:
+            raise ValueError(f"no plot named {key!r} (known: {', '.join(PLOTS)})")
+        if self.agg is None:
+            raise ExportError("the workload history is still loading; try again in a moment")
+
+    def _ask_plot(self, key: str, kind: str) -> None:
+        stamp = self._now.astimezone(self.tz).strftime("%Y%m%d-%H%M")
+        name = f"workload-{key}-{stamp}.{kind}"
+        filt = "PNG image (*.png)" if kind == "png" else "CSV data (*.csv)"
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {TITLES[key]}", name, filt)
+        if not path:
+            return
+        try:
+            out = (
+                self.export_plot_png(key, path)
+                if kind == "png"
+                else self.export_plot_csv(key, path)
+            )
+        except (ExportError, ValueError) as exc:
+            QMessageBox.warning(self, "Export failed", str(exc))
+            return
+        self.status.setText(f"Saved {out}")
+
+    def _ask_summary(self) -> None:
+        stamp = self._now.astimezone(self.tz).strftime("%Y%m%d-%H%M")
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Export shift summary",
+            f"workload-summary-{stamp}.pdf",
+            "PDF document (*.pdf);;PNG image (*.png)",
+        )
+        if not path:
+            return
+        try:
+            out = self.export_summary(path)
+        except ExportError as exc:
+            QMessageBox.warning(self, "Export failed", str(exc))
+            return
+        self.status.setText(f"Saved {out}")
+
+    def closeEvent(self, event: Any) -> None:
+        self.timer.stop()
+        super().closeEvent(event)
+
+
+__all__ = ["WINDOWS", "WorkloadPanel", "shift_start"]
