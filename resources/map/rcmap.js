@@ -187,6 +187,7 @@
     }
 
     apply(diff) {
+      const t0 = performance.now();
       for (const key of diff.remove || []) {
         const m = this.markers.get(key);
         const spec = this.specs.get(key);
@@ -232,7 +233,7 @@
       // zoomed in; every marker still has its symbol and its tooltip.
       this.map.getContainer().classList.toggle("rc-dense", this.markers.size > DENSE);
       if (diff.seq) this.applied = diff.seq;
-      return { seq: diff.seq || 0, count: this.markers.size };
+      return { seq: diff.seq || 0, count: this.markers.size, ms: performance.now() - t0 };
     }
 
     // Drop every marker: the console resends the whole picture after a failed update.

@@ -114,6 +114,8 @@ class MapView(QWebEngineView):
         self._closing = False
         self._resync = False
         self.load_count = 0
+        self.last_apply_ms = 0.0
+        """Time the page itself spent on the last update (the rest is the round trip)."""
 
         loaded: list[Overlay] = []
         notices: list[str] = []
@@ -170,6 +172,11 @@ class MapView(QWebEngineView):
         return self._ready
 
     @property
+    def is_idle(self) -> bool:
+        """Ready, with no update in flight or waiting: the page shows the latest picture."""
+        return self._ready and not self._in_flight and self._picture is None
+
+    @property
     def bridge_connected(self) -> bool:
         return self._bridge_connected
 
@@ -200,7 +207,7 @@ class MapView(QWebEngineView):
         self._shown = {}
         self._resync = False
         self._in_flight = 0
-        self._push(force=True)
+        self._push()
         if self._selected:
             self._queue.insert(0, (f"rcMap.select({json.dumps(self._selected)}, false)", None))
         if self._following:
@@ -282,17 +289,24 @@ class MapView(QWebEngineView):
         self._shown = dict(self._wanted)
         self._in_flight = seq
         payload = json.dumps(diff, separators=(",", ":"), ensure_ascii=False)
-        self._run_now(f"rcMap.apply({payload}).seq", lambda result: self._confirmed(seq, result))
+        self._run_now(
+            f'(r => r.seq + " " + r.ms)(rcMap.apply({payload}))',
+            lambda result: self._confirmed(seq, result),
+        )
         return seq
 
     def _confirmed(self, seq: int, result: Any) -> None:
         if seq != self._in_flight:
             return  # an answer from a page that has since been reloaded
         self._in_flight = 0
-        if result == seq:
+        got_seq, _, ms = str(result).partition(" ")
+        if got_seq == str(seq):
+            self.last_apply_ms = float(ms or 0.0)
             self.applied.emit(seq)
         else:
-            log.error("map: the page failed to apply update %d; resending it whole next", seq)
+            log.error(
+                "map: the page failed to apply update %d (%r); resending it whole next", seq, result
+            )
             self._resync = True
         if self._picture is not None and self._ready:
             self._push()
