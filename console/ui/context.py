@@ -1,0 +1,92 @@
+"""What every panel is constructed with: configuration, the picture, the gateway, the selection.
+
+Panels never talk to the store, the socket or the replay engine directly; they subscribe to
+``ctx.pictures`` and act through ``ctx.gateway``. The selection is shared so that picking a call
+on the map selects it in the queue, and back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+
+from console.config import Config
+from console.domain.clock import Clock
+
+if TYPE_CHECKING:
+    from console.store import Store
+
+    from .gateway import CommandGateway
+    from .picture import PictureSource
+    from .tasks import TaskManager
+
+
+class Selection(QObject):
+    """The one current selection. Signals fire only when it changes, so views that both listen
+    and set it cannot loop."""
+
+    call_selected = Signal(str)
+    team_selected = Signal(str)
+    calls_selected = Signal(list)
+    """Several calls (e.g. a cluster or a plot's bar); the first one is also ``call_selected``."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.call_id: str | None = None
+        self.team_id: str | None = None
+        self.call_ids: list[str] = []
+
+    def select_call(self, call_id: str) -> None:
+        if call_id == self.call_id:
+            return
+        self.call_id = call_id
+        self.call_ids = [call_id] if call_id else []
+        self.call_selected.emit(call_id)
+
+    def select_team(self, team_id: str) -> None:
+        if team_id == self.team_id:
+            return
+        self.team_id = team_id
+        self.team_selected.emit(team_id)
+
+    def select_calls(self, ids: list[str]) -> None:
+        ids = list(ids)
+        if ids == self.call_ids:
+            return
+        self.call_ids = ids
+        self.calls_selected.emit(ids)
+        if ids:
+            self.select_call(ids[0])
+
+
+@dataclass
+class ConsoleContext:
+    config: Config
+    store: Store | None
+    """None in a file-only replay."""
+    clock: Clock
+    operator: str
+    role: str
+    """supervisor | trainer | viewer"""
+    pictures: PictureSource
+    gateway: CommandGateway
+    selection: Selection = field(default_factory=Selection)
+    demo: bool = False
+    replay: bool = False
+    tasks: TaskManager | None = None
+    """Background work for panels (``tasks.run(fn, on_done, on_error)``); None: the default."""
+
+    def run_in_background(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> Future[Any] | None:
+        """Shortcut for panels: the context's task manager, or the application's."""
+        from .tasks import default_tasks
+
+        return (self.tasks or default_tasks()).run(fn, on_done, on_error)

@@ -1,0 +1,427 @@
+"""Starting the desktop console: the composition root of the GUI.
+
+``run(args)`` sets up the application object, logging (Qt's own messages and uncaught
+exceptions included), the configuration (the first start writes the commented default file),
+the database (the embedded SQLite schema is created or migrated automatically), the dispatch
+link on a background thread and the main window. ``--demo`` also starts the dispatch simulator on
+a free loopback port, fast enough to show activity, on a fresh database in the user data folder.
+
+:func:`build_console` wires the same graph for tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import os
+import signal
+import sys
+import threading
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+log = logging.getLogger("console.ui")
+
+APP_NAME = "Responder Console"
+ORG_NAME = "Responder Console"
+ORG_DOMAIN = "responder-console.org"
+
+DEMO_SPEED = 30.0
+"""Simulated seconds per wall second in the demo: a simulated hour in two minutes."""
+DEMO_RATE_PER_HOUR = 10.0
+"""Calls an hour in the demo, well above the program's normal load so there is always activity."""
+DEMO_TEAMS = 12
+DEMO_DB = "demo.sqlite"
+
+
+# -- the dispatch simulator on a background thread ----------------------------------------------
+
+
+class SimulatorThread:
+    """The bundled dispatch simulator on its own asyncio loop in a daemon thread."""
+
+    def __init__(
+        self,
+        *,
+        speed: float = DEMO_SPEED,
+        rate_per_hour: float = DEMO_RATE_PER_HOUR,
+        teams: int | None = DEMO_TEAMS,
+        seed: int = 1,
+        host: str = "127.0.0.1",
+        start: Any = None,
+        duration_h: float | None = None,
+    ) -> None:
+        from console.sync.simulator import DispatchSimulator, build
+
+        world = build(
+            seed=seed, start=start, rate_per_hour=rate_per_hour, teams=teams, duration_h=duration_h
+        )
+        self.sim = DispatchSimulator(world, speed=speed, seed=seed)
+        self.host = host
+        self.port: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        return f"ws://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> str:
+        ready = threading.Event()
+
+        def main() -> None:
+            async def go() -> None:
+                self._loop = asyncio.get_running_loop()
+                started = asyncio.Event()
+                task = asyncio.create_task(self.sim.serve(self.host, 0, ready=started))
+                await started.wait()
+                self.port = self.sim.port
+                ready.set()
+                await task
+
+            try:
+                asyncio.run(go())
+            except BaseException as exc:
+                self.error = exc
+                log.exception("dispatch simulator stopped on an error")
+            finally:
+                ready.set()
+
+        self._thread = threading.Thread(target=main, name="dispatch-sim", daemon=True)
+        self._thread.start()
+        ready.wait(timeout)
+        if self.port is None:
+            raise RuntimeError(f"the dispatch simulator did not start: {self.error}")
+        log.info("dispatch simulator on %s at %sx", self.url, self.sim.speed)
+        return self.url
+
+    def clock(self) -> SimClock:
+        """The simulator's clock: the demo's picture is shown at simulated time."""
+        return SimClock(self.sim)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self.sim.stop)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+class SimClock:
+    """Simulated time of a running simulator (so ages and timers match its world)."""
+
+    def __init__(self, sim: Any) -> None:
+        self.sim = sim
+
+    def now(self) -> Any:
+        return self.sim.sim_now()
+
+
+# -- the console graph ----------------------------------------------------------------------------
+
+
+@dataclass
+class Console:
+    """Everything one console window needs, built by :func:`build_console`."""
+
+    ctx: Any
+    window: Any
+    sync: Any = None
+    simulator: SimulatorThread | None = None
+    tasks: Any = None
+    closed: bool = field(default=False)
+
+    def close(self) -> None:
+        """Stop everything in order: picture, link, simulator, workers, web view, database."""
+        if self.closed:
+            return
+        self.closed = True
+        self.ctx.pictures.stop()
+        if self.sync is not None:
+            self.sync.stop()
+        if self.simulator is not None:
+            self.simulator.stop()
+        if self.tasks is not None:
+            self.tasks.shutdown(wait=True)
+        if self.window is not None:
+            self.window.dispose()
+        if self.ctx.store is not None:
+            self.ctx.store.close()
+
+
+def build_console(
+    config: Any,
+    store: Any,
+    *,
+    dispatch_url: str | None,
+    operator: str,
+    role: str,
+    demo: bool = False,
+    simulator: SimulatorThread | None = None,
+    clock: Any = None,
+    settings: Any = None,
+    show: bool = True,
+) -> Console:
+    """Wire picture source, gateway, link and window (on the GUI thread, app already exists)."""
+    from console.domain.clock import SystemClock
+
+    from .context import ConsoleContext, Selection
+    from .gateway import CommandGateway
+    from .picture import LivePictureSource
+    from .tasks import TaskManager
+    from .window import MainWindow
+
+    clock = clock or SystemClock()
+    tasks = TaskManager()
+    pictures = LivePictureSource(store, clock=clock, link_stale_s=config.link_stale_s, tasks=tasks)
+    gateway = CommandGateway(
+        store,
+        operator=operator,
+        role=role,
+        pictures=pictures,
+        tasks=tasks,
+        mobile_crisis_hours=config.mobile_crisis_hours,
+    )
+    ctx = ConsoleContext(
+        config=config,
+        store=store,
+        clock=clock,
+        operator=operator,
+        role=role,
+        pictures=pictures,
+        gateway=gateway,
+        selection=Selection(),
+        demo=demo,
+        tasks=tasks,
+    )
+    sync = None
+    if dispatch_url:
+        from console.sync.service import SyncService
+
+        sync = SyncService(
+            # Wall clock: link health (last message, reconnecting since) is about real time,
+            # even when the picture runs on a simulator's clock.
+            store,
+            dispatch_url,
+            on_changes=pictures.notify,
+            on_health=pictures.set_link,
+        )
+        gateway.set_on_queued(sync.wake_outbox)
+        pictures.set_link(sync.health)
+    window = MainWindow(ctx, settings=settings)
+    console = Console(ctx, window, sync, simulator, tasks)
+    pictures.start()
+    if sync is not None:
+        sync.start()
+    if show:
+        window.show()
+    return console
+
+
+# -- process-wide setup -----------------------------------------------------------------------------
+
+
+def _qt_message_handler(mode: Any, context: Any, message: str) -> None:
+    from PySide6.QtCore import QtMsgType
+
+    qlog = logging.getLogger("console.qt")
+    level = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+        QtMsgType.QtCriticalMsg: logging.ERROR,
+        QtMsgType.QtFatalMsg: logging.CRITICAL,
+    }.get(mode, logging.WARNING)
+    where = f" ({context.category})" if getattr(context, "category", None) else ""
+    qlog.log(level, "%s%s", message, where)
+
+
+_crash_dialog_open = False
+
+
+def _excepthook(
+    exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> None:
+    """A bug: into the log with its traceback, and a dialog that says where the log is."""
+    global _crash_dialog_open
+    if issubclass(exc_type, KeyboardInterrupt):
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+        return
+    logging.getLogger("console.crash").critical("unexpected error", exc_info=(exc_type, exc, tb))
+    if _crash_dialog_open:
+        return
+    try:
+        from PySide6.QtWidgets import QApplication, QMessageBox
+
+        if QApplication.instance() is None or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+            return
+        from console.config import user_data_dir
+        from console.logging_setup import log_file
+
+        _crash_dialog_open = True
+        box = QMessageBox(
+            QMessageBox.Icon.Critical,
+            "Unexpected error",
+            f"The console hit an unexpected error: {exc_type.__name__}: {exc}\n\n"
+            f"It keeps running; details are in {log_file(user_data_dir())}.",
+        )
+        box.setDetailedText("".join(traceback.format_exception(exc_type, exc, tb)))
+        box.finished.connect(lambda _r: _reset_crash_flag())
+        box.open()
+    except Exception:  # never let the hook itself fail loudly
+        pass
+
+
+def _reset_crash_flag() -> None:
+    global _crash_dialog_open
+    _crash_dialog_open = False
+
+
+def _fresh_demo_db(data_dir: Path) -> str:
+    """The demo starts on a new database each time: the simulator starts a new shift."""
+    path = data_dir / DEMO_DB
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            (path.parent / (path.name + suffix)).unlink()
+    return f"sqlite:///{path.as_posix()}"
+
+
+def _fail(message: str) -> int:
+    print(f"responder-console: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    """Open the supervisor console; returns the exit code."""
+    from console.config import (
+        ConfigError,
+        ensure_user_config,
+        load_config,
+        user_data_dir,
+    )
+    from console.logging_setup import setup_logging
+
+    from .map.env import prepare_webengine_env
+
+    data_dir = user_data_dir()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return _fail(f"cannot create the data folder {data_dir}: {exc.strerror}")
+    setup_logging(data_dir, os.environ.get("RESPONDER_CONSOLE_LOG_LEVEL", "INFO"))
+    sys.excepthook = _excepthook
+
+    try:
+        if args.config:
+            config = load_config(Path(args.config))
+        else:
+            ensure_user_config()
+            config = load_config()
+    except ConfigError as exc:
+        return _fail(str(exc))
+
+    demo = bool(getattr(args, "demo", False))
+    if demo:
+        db_url = _fresh_demo_db(data_dir)
+    else:
+        db_url = args.db or config.database_url
+    operator = args.operator or _os_user()
+    role = args.role or "supervisor"
+
+    prepare_webengine_env()
+    from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer, qInstallMessageHandler
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    QCoreApplication.setOrganizationName(ORG_NAME)
+    QCoreApplication.setOrganizationDomain(ORG_DOMAIN)
+    QCoreApplication.setApplicationName(APP_NAME)
+    qInstallMessageHandler(_qt_message_handler)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setDesktopFileName("responder-console")
+
+    simulator: SimulatorThread | None = None
+    dispatch_url = args.dispatch or config.dispatch_url
+    clock = None
+    if demo:
+        try:
+            simulator = SimulatorThread()
+            dispatch_url = simulator.start()
+        except Exception as exc:
+            return _fail(f"the demo's dispatch simulator could not start: {exc}")
+        clock = simulator.clock()
+
+    from console.store import Store, StoreError
+
+    try:
+        store = Store.open(db_url, create=db_url.startswith("sqlite"), clock=clock)
+    except StoreError as exc:
+        if simulator is not None:
+            simulator.stop()
+        return _fail(str(exc))
+
+    console = build_console(
+        config,
+        store,
+        dispatch_url=dispatch_url,
+        operator=operator,
+        role=role,
+        demo=demo,
+        simulator=simulator,
+        clock=clock,
+        settings=QSettings(),
+    )
+    log.info(
+        "console open: operator %s, role %s, database %s, dispatch %s%s",
+        operator,
+        role,
+        config.database_url_redacted if not demo else db_url,
+        dispatch_url,
+        " (demo)" if demo else "",
+    )
+
+    # SIGINT / SIGTERM end the event loop cleanly; a periodic no-op lets Python run its
+    # signal handlers while Qt's loop is in C++.
+    def _quit(signum: int, _frame: Any) -> None:
+        log.info("signal %d: closing", signum)
+        console.window.close()
+        app.quit()
+
+    old = {s: signal.signal(s, _quit) for s in (signal.SIGINT, signal.SIGTERM)}
+    heartbeat = QTimer()
+    heartbeat.start(200)
+    heartbeat.timeout.connect(lambda: None)
+    app.setQuitOnLastWindowClosed(True)
+    try:
+        code = app.exec()
+    finally:
+        heartbeat.stop()
+        for s, h in old.items():
+            signal.signal(s, h)
+        console.close()
+    log.info("console closed (exit %d)", code)
+    return int(code)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "operator"
