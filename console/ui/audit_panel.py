@@ -205,7 +205,7 @@ class AuditPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         row = QHBoxLayout()
-        lab = QLabel("&Filter:", self)
+        lab = QLabel("Filte&r:", self)  # Alt+F stays the File menu
         self.filter = QLineEdit(self)
         self.filter.setPlaceholderText("operator, action, call, team, reason, answer…")
         self.filter.setClearButtonEnabled(True)

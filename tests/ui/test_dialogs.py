@@ -66,9 +66,14 @@ def press_mnemonic(qtbot: Any, dlg: QDialog, key: Qt.Key) -> None:
     qtbot.keyClick(dlg, key, Qt.KeyboardModifier.AltModifier)
 
 
+def enter(qtbot: Any, dlg: QDialog) -> None:
+    """Enter where the supervisor's focus is in the dialog (the list, a field...)."""
+    qtbot.keyClick(dlg.focusWidget() or dlg, Qt.Key.Key_Return)
+
+
 def submit_and_wait(qtbot: Any, dlg: QDialog) -> None:
     with qtbot.waitSignal(dlg.finished, timeout=5000):
-        qtbot.keyClick(dlg, Qt.Key.Key_Return)
+        enter(qtbot, dlg)
 
 
 def test_assign_preselects_the_best_and_explains_the_ineligible(
@@ -91,7 +96,8 @@ def test_assign_preselects_the_best_and_explains_the_ineligible(
         qtbot.waitExposed(dlg)
         dlg.grab().save(str(artifacts / "assign_dialog.png"))
 
-    # Enter accepts: the command carries the version the supervisor saw and reaches the store.
+    # Focus starts on the list (arrows choose); Enter accepts: the command carries the version the supervisor saw and reaches the store.
+    assert dlg.focusWidget() is dlg.teams
     submit_and_wait(qtbot, dlg)
     assert dlg.result() == QDialog.DialogCode.Accepted
     cmd = dlg.command
@@ -110,7 +116,7 @@ def test_escape_cancels_without_sending(qtbot: Any, console: Console) -> None:
     assert dlg is not None
     qtbot.addWidget(dlg)
     with qtbot.waitSignal(dlg.finished, timeout=2000):
-        qtbot.keyClick(dlg, Qt.Key.Key_Escape)
+        qtbot.keyClick(dlg.focusWidget() or dlg, Qt.Key.Key_Escape)
     assert dlg.result() == QDialog.DialogCode.Rejected
     assert console.store.outbox_due() == []
 
@@ -128,7 +134,7 @@ def test_unsafe_call_cannot_go_to_a_civilian_team_and_offers_escalation(
     assert dlg.escalate_button is not None and "Police" in dlg.escalate_button.text()
     # Enter goes to the escalation offer, which opens the escalate dialog with police chosen.
     with qtbot.waitSignal(dlg.finished, timeout=2000):
-        qtbot.keyClick(dlg, Qt.Key.Key_Return)
+        enter(qtbot, dlg)
     esc = dlg.followup
     assert isinstance(esc, EscalateDialog)
     qtbot.addWidget(esc)
@@ -153,7 +159,7 @@ def test_reassign_requires_a_reason(qtbot: Any, console: Console) -> None:
     r = rows(dlg)
     assert r["CRT-3"][0] is False and "already on this call" in r["CRT-3"][1]
     assert dlg.selected_team() is not None
-    qtbot.keyClick(dlg, Qt.Key.Key_Return)
+    enter(qtbot, dlg)
     assert dlg.isVisible() and dlg.result() != QDialog.DialogCode.Accepted
     assert "reason is required" in dlg.error.text()
     assert console.store.outbox_due() == []
@@ -186,11 +192,11 @@ def test_escalate_to_mobile_crisis_outside_hours_is_disabled_with_the_reason(
 
     # Reason and urgency are required.
     dlg.targets[EscalationTarget.CO_RESPONSE].setChecked(True)
-    qtbot.keyClick(dlg, Qt.Key.Key_Return)
+    enter(qtbot, dlg)
     assert "urgency" in dlg.error.text() and dlg.isVisible()
     press_mnemonic(qtbot, dlg, Qt.Key.Key_N)  # &Normal
     qtbot.waitUntil(dlg.normal.isChecked, timeout=2000)
-    qtbot.keyClick(dlg, Qt.Key.Key_Return)
+    enter(qtbot, dlg)
     assert "reason is required" in dlg.error.text()
     qtbot.keyClicks(dlg.reason, "caller now reports threats")
     submit_and_wait(qtbot, dlg)
@@ -225,7 +231,7 @@ def test_viewer_cannot_act(qtbot: Any, viewer_console: Console) -> None:
         qtbot.addWidget(dlg)
         assert not dlg.ok_button.isEnabled(), kind
         assert "Viewer role" in dlg.refusal.text() and dlg.refusal.isVisibleTo(dlg)
-        qtbot.keyClick(dlg, Qt.Key.Key_Return)
+        enter(qtbot, dlg)
         assert dlg.result() != QDialog.DialogCode.Accepted
         dlg.reject()
     assert viewer_console.store.outbox_due() == []
@@ -244,7 +250,7 @@ def test_a_call_changed_meanwhile_is_refused_in_the_dialog(qtbot: Any, console: 
         [ev_call(replace(newer, version=4, updated_at=console.clock.now()), console.clock.now())]
     )
     with qtbot.waitSignal(console.gateway.rejected, timeout=5000):
-        qtbot.keyClick(dlg, Qt.Key.Key_Return)
+        enter(qtbot, dlg)
     assert dlg.isVisible()
     assert "changed meanwhile" in dlg.error.text()
     assert dlg.ok_button.isEnabled()  # can retry after reviewing
@@ -272,7 +278,7 @@ def test_priority_note_service_checkin_build_their_commands(qtbot: Any, console:
     oos = open_action_dialog("team_service", console.ctx, team_id="CRT-2")
     assert oos is not None
     qtbot.addWidget(oos)
-    qtbot.keyClick(oos, Qt.Key.Key_Return)
+    enter(qtbot, oos)
     assert "reason is required" in oos.error.text()
     qtbot.keyClicks(oos.reason, "vehicle breakdown")  # type: ignore[attr-defined]
     submit_and_wait(qtbot, oos)
@@ -316,3 +322,15 @@ def test_selection_is_the_default_subject(qtbot: Any, console: Console) -> None:
     dlg = open_action_dialog("note", console.ctx)
     assert isinstance(dlg, NoteDialog) and dlg.call.id == "HCR-1"
     qtbot.addWidget(dlg)
+
+
+def test_arrow_keys_choose_among_eligible_teams_only(qtbot: Any, console: Console) -> None:
+    dlg = open_action_dialog("assign", console.ctx, call_id="HCR-1")
+    assert isinstance(dlg, AssignDialog)
+    qtbot.addWidget(dlg)
+    qtbot.keyClick(dlg.teams, Qt.Key.Key_Down)
+    assert dlg.selected_team() == "CRT-2"
+    qtbot.keyClick(dlg.teams, Qt.Key.Key_Down)  # the rest are ineligible: not reachable
+    assert dlg.selected_team() == "CRT-2"
+    submit_and_wait(qtbot, dlg)
+    assert isinstance(dlg.command, AssignTeam) and dlg.command.team_id == "CRT-2"
