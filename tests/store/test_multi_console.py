@@ -5,11 +5,14 @@ Every store here is a separate engine (its own connections), as separate process
 
 from __future__ import annotations
 
+import re
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -18,11 +21,18 @@ from alembic import command as alembic_command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from console.app import main as cli
 from console.config import redact_url
 from console.domain.clock import Clock
-from console.domain.commands import AddNote, AssignTeam, ChangePriority, CommandRejected
+from console.domain.commands import (
+    AcknowledgeAlert,
+    AddNote,
+    AssignTeam,
+    ChangePriority,
+    CommandRejected,
+)
 from console.domain.events import CallReceived, CallUpdated, Event, TeamStatusChanged
 from console.domain.model import Call, CallStatus, CallType, Team, TeamStatus
 from console.store import Changes, CommandConflict, Store, StoreError, make_engine
@@ -440,3 +450,136 @@ def test_db_upgrade_runs_the_same_on_every_database(
         assert item.command_id == "c1" and item.claimed_until is not None
     finally:
         engine.dispose()
+
+
+# -- the roles and grants of docs/operations.md ----------------------------------------------------
+
+OPERATIONS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
+
+
+def _doc_sql() -> list[str]:
+    """The SQL statements of docs/operations.md, in order."""
+    blocks = re.findall(r"```sql\n(.*?)```", OPERATIONS.read_text(encoding="utf-8"), re.S)
+    return [s.strip() for b in blocks for s in b.split(";") if s.strip()]
+
+
+def test_documented_roles_and_grants_let_each_part_do_its_job_and_no_more(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not is_pg(db_url):
+        pytest.skip("roles and grants are PostgreSQL's")
+    owner = make_engine(db_url)
+    with owner.connect() as conn:
+        me, can = conn.execute(
+            text("SELECT current_user, rolcreaterole FROM pg_roles WHERE rolname = current_user")
+        ).one()
+    if not can:
+        owner.dispose()
+        pytest.skip("the test server's role may not create roles (CREATEROLE)")
+    tag = uuid.uuid4().hex[:8]
+    names = {"rc_owner": me, "rc_sync": f"rc_sync_{tag}", "rc_console": f"rc_console_{tag}"}
+    dbname = urlsplit(db_url).path.lstrip("/")
+
+    def sub(stmt: str) -> str:
+        stmt = re.sub(r"\bresponder\b", f'"{dbname}"', stmt)
+        return re.sub(r"\brc_(owner|sync|console)\b", lambda m: names[m.group(0)], stmt)
+
+    stmts = [sub(s) for s in _doc_sql()]
+    assert any("GRANT INSERT ON events" in s for s in stmts)
+    table_grants = [
+        s for s in stmts if " ON ALL " in s or re.search(r" ON (events|acks|alembic|SEQUENCE)", s)
+    ]
+    setup = [
+        s
+        for s in stmts
+        if s not in table_grants
+        and not s.startswith("CREATE DATABASE")
+        and s != f"CREATE ROLE {me} LOGIN"
+    ]
+    # The test, not the documentation, sets passwords: through a libpq password file.
+    pw = {r: uuid.uuid4().hex for r in (names["rc_sync"], names["rc_console"])}
+    host = urlsplit(db_url)
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(
+        "".join(f"{host.hostname}:{host.port or 5432}:{dbname}:{r}:{p}\n" for r, p in pw.items())
+    )
+    pgpass.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    opened: list[Store] = []
+    try:
+        with owner.begin() as conn:
+            for s in setup:
+                conn.execute(text(s))
+            for r, p in pw.items():
+                conn.execute(text(f"ALTER ROLE {r} PASSWORD '{p}'"))
+        Store.open(db_url).close()  # `db upgrade` as the owner
+        with owner.begin() as conn:
+            for s in table_grants:
+                conn.execute(text(s))
+
+        def url_for(role: str) -> str:  # no password in the URL: the password file has it
+            return f"postgresql://{role}@{host.hostname}:{host.port or 5432}/{dbname}"
+
+        sync = Store.open(url_for(names["rc_sync"]))
+        console = Store.open(url_for(names["rc_console"]), create=False)
+        opened += [sync, console]
+
+        # The sync service writes dispatch data, quarantines, keeps personal data apart.
+        sync.append(world(3, 3))
+        sync.quarantine("{bad", "not JSON")
+        sync.record_persons("HCR-000001", [{"name": "Jane Roe"}])
+        # A console reads, hears changes, queues commands and acknowledges alerts.
+        assert len(console.load_state().calls) == 3
+        lst = ChangeListener(url_for(names["rc_console"]))
+        lst.connect()
+        lst.close()
+        sent = console.submit(
+            AssignTeam(call_id="HCR-000001", team_id="CRT-1", expected_version=1), operator="sup"
+        )
+        console.submit(AcknowledgeAlert(alert_id="no_team:HCR-000002"), operator="sup")
+        console.submit(
+            AcknowledgeAlert(alert_id="no_team:HCR-000002", reason="again"), operator="sup"
+        )
+        # Another console whose clock runs behind: its earlier acknowledgement replaces the row.
+        behind = Store.open(url_for(names["rc_console"]), create=False, clock=FixedClock(T0))
+        opened.append(behind)
+        behind.submit(AcknowledgeAlert(alert_id="no_team:HCR-000002"), operator="sup-2")
+        assert behind.load_state().acks["no_team:HCR-000002"].operator == "sup-2"
+        with pytest.raises(CommandRejected):
+            console.submit(AssignTeam(call_id="HCR-000001", team_id="CRT-2"), operator="sup")
+        with pytest.raises(CommandRejected):
+            console.submit(AddNote(call_id="HCR-000001", text="x"), operator="v", role="viewer")
+        # ...and the sync service delivers them and records dispatch's answer.
+        (item,) = sync.claim_outbox(10, owner="sync-a", lease_s=30)
+        assert item.command_id == sent.command_id
+        sync.mark_sent(item.command_id)
+        sync.record_answer(item.command_id, accepted=True, detail="ok", at=T0, source_id="a1")
+        assert sync.rebuild_projections() > 0
+
+        # A console can change neither dispatch data nor the outbox's delivery state.
+        with pytest.raises(DBAPIError, match="permission denied"):
+            console.append(world(4, 0)[-1:])
+        with pytest.raises(DBAPIError, match="permission denied"):
+            console.claim_outbox(10, owner="rogue", lease_s=30)
+        with pytest.raises(DBAPIError, match="permission denied"), console.engine.begin() as conn:
+            conn.execute(text("DELETE FROM events"))
+        # The sync service cannot change the schema.
+        with (
+            pytest.raises(DBAPIError, match=r"permission denied|must be owner"),
+            sync.engine.begin() as conn,
+        ):
+            conn.execute(text("DROP TABLE audit"))
+    finally:
+        for s in opened:
+            s.close()
+        with owner.begin() as conn:
+            for r in pw:
+                for what in (
+                    "ALL TABLES IN SCHEMA public",
+                    "ALL SEQUENCES IN SCHEMA public",
+                    "SCHEMA public",
+                    f'DATABASE "{dbname}"',
+                ):
+                    conn.execute(text(f"REVOKE ALL ON {what} FROM {r}"))
+                conn.execute(text(f"DROP ROLE IF EXISTS {r}"))
+        owner.dispose()
