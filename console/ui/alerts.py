@@ -273,7 +273,8 @@ class AlertsPanel(QWidget):
     alerts_changed = Signal(list)
     """(list[Alert]) what the panel shows now, e.g. for a count on the dock's title."""
 
-    COLUMNS = ("Severity", "Alert", "Subject", "Message", "Since")
+    COLUMNS = ("Severity", "Since", "Subject", "Alert")
+    """The message last and stretched: in a narrow dock it is what must stay readable."""
 
     def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -300,9 +301,10 @@ class AlertsPanel(QWidget):
         self.tree.setUniformRowHeights(True)
         self.tree.setAccessibleName("Alerts, most severe first")
         hdr = self.tree.header()
-        for col in (0, 1, 2, 4):
+        for col in (0, 1, 2):
             hdr.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         hdr.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        hdr.setStretchLastSection(True)
         self.tree.currentItemChanged.connect(self._on_current)
         lay.addWidget(self.tree, 1)
 
@@ -326,6 +328,7 @@ class AlertsPanel(QWidget):
         lay.addWidget(self.error)
 
         self.ack_action = QAction("Acknowledge selected alert", self)
+        self.ack_action.setProperty("group", "Alerts")
         self.ack_action.setShortcut(QKeySequence("Ctrl+Return"))
         self.ack_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.ack_action.triggered.connect(self.acknowledge_selected)
@@ -390,18 +393,18 @@ class AlertsPanel(QWidget):
                 self.tree.insertTopLevelItem(pos, item)
                 if current:
                     self.tree.setCurrentItem(item)
+            what = f"{KIND_LABEL.get(a.kind, a.kind.value)}: {a.message}"
             texts = (
                 severity_text(a.severity),
-                KIND_LABEL.get(a.kind, a.kind.value),
-                a.subject,
-                a.message,
                 format_since(a.raised_at, now),
+                a.subject,
+                what,
             )
             for col, text in enumerate(texts):
                 if item.text(col) != text:
                     item.setText(col, text)
             item.setForeground(0, QColor(colors.severity[a.severity]))
-            item.setToolTip(3, a.message)
+            item.setToolTip(3, what)
         self.alerts = alerts
         counts = severity_counts(alerts)
         if alerts:
@@ -568,6 +571,7 @@ class AlertBanner(QFrame):
         lay.addWidget(self.ack_button)
 
         self.ack_action = QAction("Acknowledge emergency alert", self)
+        self.ack_action.setProperty("group", "Alerts")
         self.ack_action.setShortcut(QKeySequence(BANNER_SHORTCUT))
         self.ack_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.ack_action.triggered.connect(lambda: self.acknowledge_with_dialog())

@@ -452,6 +452,9 @@ class AssignDialog(ActionDialog):
             return "No eligible team for this call."
         if self.reassign and self.call.team is None:
             return f"{self.call.id} has no team to reassign from; assign it instead."
+        if self.reassign and self.call.status in (CallStatus.ON_SCENE, CallStatus.TRANSPORTING):
+            where = self.call.status.value.replace("_", " ")
+            return f"{self.call.team} is already {where} at {self.call.id}; it cannot be moved."
         return ""
 
     def escalate_instead(self, target: EscalationTarget | None) -> EscalateDialog:

@@ -20,7 +20,7 @@ from fixtures_dialogs import (
     themed,
 )
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
 from console.domain.events import AlertKind, Severity
 from console.sync.client import LinkHealth, LinkState
@@ -95,6 +95,7 @@ def test_backup_request_banner_until_acknowledged_and_audited(
     qtbot.waitUntil(lambda: banner.flashes >= 2, timeout=3000)  # it flashes
     assert panel.alerts[0].id == alert.id  # critical first in the panel too
     with themed("dark"):
+        QApplication.processEvents()  # let the new style's sizes reach the layout
         host.grab().save(str(artifacts / "alert_banner.png"))
 
     # Time passing and other updates do not clear it.
@@ -128,6 +129,7 @@ def test_acknowledge_from_the_panel_with_keyboard_and_note(qtbot: Any, console: 
     panel = AlertsPanel(console.ctx)
     qtbot.addWidget(panel)
     assert panel.select_alert("no_eligible_team:HCR-4")
+    assert console.ctx.selection.call_id == "HCR-4"  # the alert's call is selected everywhere
     qtbot.keyClicks(panel.note, "waiting for CRT-5 with Narcan")
     with qtbot.waitSignal(console.gateway.submitted, timeout=5000):
         qtbot.keyClick(panel.note, Qt.Key.Key_Return)
@@ -179,3 +181,11 @@ def test_alarm_sound_is_generated_not_shipped(tmp_path: Path) -> None:
         seconds = w.getnframes() / w.getframerate()
     assert 0.5 < seconds < 1.0
     assert alarm_wav(path) == path  # reused, not rewritten
+
+
+def test_alarm_sounds_where_available(qtbot: Any, console: Console) -> None:
+    banner = AlertBanner(console.ctx, sound=True)
+    qtbot.addWidget(banner)
+    console.feed(qtbot, [ev_alert(backup_alert("CRT-1", T0), T0)])
+    assert banner.alarms == 1
+    assert banner._alarm is not None and banner._alarm.kind in ("wav", "beep")
