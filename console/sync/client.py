@@ -179,6 +179,9 @@ class DispatchClient:
             except InvalidURI as exc:
                 self._set_health(state=LinkState.STOPPED, last_error=f"bad dispatch URL: {exc}")
                 raise
+            except Exception as exc:  # e.g. the database is locked or full: retry, never die
+                log.exception("dispatch session failed; reconnecting")
+                self._set_health(last_error=f"{type(exc).__name__}: {exc}")
             finally:
                 self.conn = None
             if stop.is_set():
@@ -206,6 +209,7 @@ class DispatchClient:
 
         reader_task = asyncio.create_task(reader())
         stopper = asyncio.create_task(stop.wait())
+        committing: asyncio.Task[None] | None = None
         try:
             while True:
                 getter = asyncio.create_task(inbox.get())
@@ -223,9 +227,18 @@ class DispatchClient:
                         inbox.put_nowait(None)
                         break
                     frames.append(nxt)
-                if not await self._handle(conn, frames, rid):
+                # Decode this batch while the previous one commits; commits stay in order and
+                # each batch is acknowledged only after its own commit.
+                batch, keep_going = await self._prepare(conn, frames)
+                if committing is not None:
+                    await committing
+                committing = asyncio.create_task(self._finish(conn, batch))
+                if not keep_going:
                     return
         finally:
+            if committing is not None:
+                with contextlib.suppress(ConnectionClosed):
+                    await committing
             stopper.cancel()
             reader_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -233,8 +246,10 @@ class DispatchClient:
             with contextlib.suppress(Exception):
                 await conn.close()
 
-    async def _handle(self, conn: ClientConnection, frames: list[str | bytes], rid: str) -> bool:
-        """Decode, commit, acknowledge. False ends the session (reconnect)."""
+    async def _prepare(
+        self, conn: ClientConnection, frames: list[str | bytes]
+    ) -> tuple[Inbound, bool]:
+        """Decode a batch of frames; False as second item ends the session (reconnect)."""
         now = self.clock.now()
         batch = Inbound()
         keep_going = True
@@ -277,6 +292,10 @@ class DispatchClient:
             else:
                 log.debug("ignoring %s", msg.kind)
         self._set_health(last_message_at=now)
+        return batch, keep_going
+
+    async def _finish(self, conn: ClientConnection, batch: Inbound) -> None:
+        """Commit, then acknowledge: an acknowledged notification is a committed one."""
         rejected = await self.sink.commit(batch)
         if batch.bad:
             self._set_health(quarantined=self.health.quarantined + len(batch.bad))
@@ -297,7 +316,6 @@ class DispatchClient:
                 acks.append(proto.event_response(tid, proto.STATUS_BAD_REQUEST, why[:200]))
         for a in acks:
             await conn.send(proto.encode(a))
-        return keep_going
 
     def _event(self, body: dict[str, Any], batch: Inbound, now: datetime) -> None:
         tid = body["transactionId"]

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from console.domain.codec import call_to_dict, team_to_dict
 from console.domain.events import (
     Alert,
     AlertKind,
@@ -142,6 +141,11 @@ def parse_gml_point(text: str) -> tuple[float, float]:
     if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
         raise EidoError(f"locationByValue: {lat} {lon} is not a position on Earth")
     return lat, lon
+
+
+def record_hash(record: object) -> str:
+    """A short digest of a frozen domain record (its repr is complete and deterministic)."""
+    return hashlib.blake2b(repr(record).encode(), digest_size=6).hexdigest()
 
 
 def content_hash(obj: Any) -> str:
@@ -734,7 +738,7 @@ def parse_eido(doc: Any, *, recorded_at: datetime | None = None) -> ParsedEido:
             raise EidoError("incidentComponent: expected an object")
         out.call = call = _incident(doc, inc, ext, locs, agencies, units)
         kind = CallReceived if inc.get("reportNumberType") == "New" else CallUpdated
-        h = content_hash(call_to_dict(call))
+        h = record_hash(call)
         ev(
             kind,
             f"call:{call.id}:v{call.version}:{iso(call.updated_at)}:{h}",
@@ -782,7 +786,7 @@ def parse_eido(doc: Any, *, recorded_at: datetime | None = None) -> ParsedEido:
         out.persons = _persons(doc)
     for team, pos, backup in units:
         out.teams.append(team)
-        h = content_hash(team_to_dict(team))
+        h = record_hash(team)
         ev(
             TeamStatusChanged,
             f"team:{team.id}:{iso(team.updated_at)}:{h}",

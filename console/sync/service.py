@@ -88,6 +88,7 @@ class SyncService:
         self.answers = 0
         self.commands_sent = 0
         self._quarantine_seen: set[bytes] = set()
+        self._persons_seen: dict[str, bytes] = {}
         self._inflight: dict[str, str] = {}
         self._last_sent: dict[str, float] = {}
         self._db: concurrent.futures.ThreadPoolExecutor | None = None
@@ -154,7 +155,11 @@ class SyncService:
             rejected = {e.source_id for e, _ in res.rejected}
             self._emit(res.changes)
         for call_id, persons in batch.persons.items():
+            digest = hashlib.blake2b(repr(persons).encode(), digest_size=16).digest()
+            if self._persons_seen.get(call_id) == digest:
+                continue  # unchanged: every EIDO of a call repeats its people
             st.record_persons(call_id, persons)
+            self._persons_seen[call_id] = digest
         for a in batch.answers:
             cid = self._inflight.pop(a.key, a.key)
             self._last_sent.pop(cid, None)

@@ -189,6 +189,7 @@ class DispatchSimulator:
         self._t0 = time.monotonic()
         self._sim0 = world.now
         self.ever_subscribed = False
+        self.last_ack_at = 0.0
         self.exit_reason = ""
 
     # -- simulated time ------------------------------------------------------------------------
@@ -379,6 +380,7 @@ class DispatchSimulator:
             del sub.pending[tid]
             sub.acked += p.count
             self.stats.acks += 1
+            self.last_ack_at = time.monotonic()
             return
         # Refused (e.g. it arrived malformed or ahead of its predecessor): send it again.
         self.stats.nacks += 1

@@ -28,7 +28,9 @@ T0 = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 
 
 def _good(i: int) -> dict[str, Any]:
-    c = Call(f"HCR-{i:06d}", CallStatus.PENDING, 2, CallType.WELFARE_CHECK, T0, T0 + timedelta(seconds=i))
+    c = Call(
+        f"HCR-{i:06d}", CallStatus.PENDING, 2, CallType.WELFARE_CHECK, T0, T0 + timedelta(seconds=i)
+    )
     return build_incident_eido(c)
 
 
@@ -47,7 +49,9 @@ def _bad_frames() -> list[tuple[str, str, str | None]]:
         (proto.encode(proto.event("s", "t-code", [unknown_type])), "XYZZY", "t-code"),
         (proto.encode(proto.event("s", "t-unit", [unknown_unit])), "Snoozing", "t-unit"),
         (
-            proto.encode({"event": {"subscriptionId": "s", "transactionId": "t-shape", "notification": [7]}}),
+            proto.encode(
+                {"event": {"subscriptionId": "s", "transactionId": "t-shape", "notification": [7]}}
+            ),
             "array of EIDO",
             "t-shape",
         ),
@@ -70,7 +74,9 @@ class FakeNotifier:
         async for raw in conn:
             msg = json.loads(raw)
             if "subscribe" in msg:
-                await conn.send(proto.encode(proto.subscribe_response(msg["subscribe"]["requestId"], "s")))
+                await conn.send(
+                    proto.encode(proto.subscribe_response(msg["subscribe"]["requestId"], "s"))
+                )
                 for f in self.frames:
                     await conn.send(f)
             elif "eventResponse" in msg:
@@ -122,9 +128,14 @@ def test_each_kind_of_bad_message_is_quarantined_and_the_stream_goes_on(sqlite_u
     assert store.quarantine_count() == len(bad) == len(items)
     reasons = [q.reason for q in items]
     for frame, fragment, _ in bad:
-        assert any(fragment in r for r in reasons), f"no quarantine reason mentions {fragment!r}: {reasons}"
+        assert any(fragment in r for r in reasons), (
+            f"no quarantine reason mentions {fragment!r}: {reasons}"
+        )
     # the raw input is kept as received
-    assert any(q.raw.startswith('{"event": {"subscriptionId": "s", "transactionId": "t-trunc"') for q in items)
+    assert any(
+        q.raw.startswith('{"event": {"subscriptionId": "s", "transactionId": "t-trunc"')
+        for q in items
+    )
     assert svc.health.quarantined == len(bad)
     store.close()
 
@@ -151,7 +162,10 @@ def intervals_from_csv(path: Path) -> dict[str, list[float]]:
             rec = _t(row["Incident_Start_Time"]) or _t(row["Response_Date"])
             if rec is None:
                 continue
-            for name, col in (("received_to_dispatched", "Incident_Dispatch_Time"), ("received_to_onscene", "Incident_Arrival_Time")):
+            for name, col in (
+                ("received_to_dispatched", "Incident_Dispatch_Time"),
+                ("received_to_onscene", "Incident_Arrival_Time"),
+            ):
                 t = _t(row[col])
                 if t is not None and t >= rec:
                     out[name].append((t - rec).total_seconds())
