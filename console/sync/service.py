@@ -347,6 +347,8 @@ def run(args: argparse.Namespace) -> int:
     from console.store import Store
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for noisy in ("websockets", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     if not str(args.dispatch).startswith(("ws://", "wss://")):
         print(
             f"sync: --dispatch must be a ws:// or wss:// URL, not {args.dispatch!r}",

@@ -685,6 +685,8 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for noisy in ("websockets", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         faults = Faults.parse(args.faults)
         if args.teams is not None and args.teams < 1:
@@ -699,8 +701,11 @@ def run(args: argparse.Namespace) -> int:
             from_csv=args.from_csv,
             surge=args.surge,
         )
-    except (ValueError, RosterError, OSError) as exc:
+    except (ValueError, RosterError) as exc:
         print(f"dispatch-sim: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"dispatch-sim: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
     sim = DispatchSimulator(
         world, speed=args.speed, faults=faults, seed=args.seed, state_out=args.state_out

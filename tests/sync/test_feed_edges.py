@@ -127,7 +127,7 @@ def test_each_kind_of_bad_message_is_quarantined_and_the_stream_goes_on(sqlite_u
     items = store.quarantined(100)
     assert store.quarantine_count() == len(bad) == len(items)
     reasons = [q.reason for q in items]
-    for frame, fragment, _ in bad:
+    for _frame, fragment, _ in bad:
         assert any(fragment in r for r in reasons), (
             f"no quarantine reason mentions {fragment!r}: {reasons}"
         )
