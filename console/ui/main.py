@@ -56,12 +56,19 @@ class SimulatorThread:
         host: str = "127.0.0.1",
         start: Any = None,
         duration_h: float | None = None,
+        world: Any = None,
     ) -> None:
+        """A generated shift (``seed``, ``rate_per_hour``, ``teams``...) or a prepared ``world``."""
         from console.sync.simulator import DispatchSimulator, build
 
-        world = build(
-            seed=seed, start=start, rate_per_hour=rate_per_hour, teams=teams, duration_h=duration_h
-        )
+        if world is None:
+            world = build(
+                seed=seed,
+                start=start,
+                rate_per_hour=rate_per_hour,
+                teams=teams,
+                duration_h=duration_h,
+            )
         self.sim = DispatchSimulator(world, speed=speed, seed=seed)
         self.host = host
         self.port: int | None = None
@@ -101,6 +108,13 @@ class SimulatorThread:
             raise RuntimeError(f"the dispatch simulator did not start: {self.error}")
         log.info("dispatch simulator on %s at %sx", self.url, self.sim.speed)
         return self.url
+
+    def call_in_loop(self, fn: Any, *args: Any) -> None:
+        """Run ``fn(*args)`` on the simulator's loop (the world is not thread-safe)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            raise RuntimeError("the simulator is not running")
+        loop.call_soon_threadsafe(fn, *args)
 
     def clock(self) -> SimClock:
         """The simulator's clock: the demo's picture is shown at simulated time."""
@@ -216,6 +230,8 @@ def build_console(
         )
         gateway.set_on_queued(sync.wake_outbox)
         pictures.set_link(sync.health)
+    # A command queued here changes the store too: show it (pending) without waiting for a poll.
+    gateway.submitted.connect(lambda *_: pictures.notify())
     window = MainWindow(ctx, settings=settings)
     console = Console(ctx, window, sync, simulator, tasks)
     pictures.start()

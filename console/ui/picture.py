@@ -321,10 +321,10 @@ class LivePictureSource(PictureSource):
     def _on_health(self, health: LinkHealth | None) -> None:
         old = self._picture
         self._link = health
-        self.link_changed.emit(health)
         now = self.clock.now()
         stale = self.is_stale(now)
         self._picture = Picture(old.state, now, old.seq, True, health, stale)
+        self.link_changed.emit(health)
         if stale != old.stale:
             self.picture_changed.emit(self._picture, Changes())
 
