@@ -80,7 +80,9 @@ def severity_text(sev: Severity) -> str:
 def no_eligible_alerts(calls: Iterable[Call], teams: Iterable[Team]) -> list[Alert]:
     """Pending calls no civilian team may take: unsafe ones (escalate) and those every team is
     ineligible for (busy, off duty, missing a capability)."""
-    team_list = list(teams)
+    # Busy, off-duty and out-of-service teams can take no pending call (the recommendation
+    # also refuses a busy team on the call itself): only the rest need the capability checks.
+    free = [t for t in teams if t.status.on_duty and not t.status.busy]
     out: list[Alert] = []
     for c in calls:
         if c.status is not CallStatus.PENDING:
@@ -88,7 +90,7 @@ def no_eligible_alerts(calls: Iterable[Call], teams: Iterable[Team]) -> list[Ale
         screen = safety_screen(c)
         if not screen.civilian_ok:
             msg = f"{c.id}: {screen.message}"
-        elif any(not ineligibility(c, t) for t in team_list):
+        elif any(not ineligibility(c, t) for t in free):
             continue
         else:
             msg = f"{c.id} (P{c.priority} {c.type.label}): no eligible team on duty right now"
@@ -169,10 +171,10 @@ def ack_command(alert: Alert, state: State, note: str) -> AcknowledgeAlert:
 
 
 def format_since(raised: datetime, now: datetime) -> str:
-    s = max(0, int((now - raised).total_seconds()))
-    if s < 3600:
-        return f"{s // 60}:{s % 60:02d}"
-    return f"{s // 3600}:{s % 3600 // 60:02d} h"
+    """Whole minutes: alerts are minute-scale, and a text that changes once a minute costs
+    hundreds of rows one update a minute instead of one a second."""
+    m = max(0, int((now - raised).total_seconds())) // 60
+    return f"{m} min" if m < 60 else f"{m // 60} h {m % 60:02d}"
 
 
 # -- acknowledging ----------------------------------------------------------------------------------
@@ -282,6 +284,10 @@ class AlertsPanel(QWidget):
         self.ctx = ctx
         self.alerts: list[Alert] = []
         self._items: dict[str, QTreeWidgetItem] = {}
+        self._order: list[str] = []
+        self._shown: dict[str, Alert] = {}
+        self._since: dict[str, str] = {}
+        """What each row shows now: a row is rewritten only when its alert changed."""
         self._no_eligible: list[Alert] = []
         self._no_eligible_for: object = None
         self._acker = _Acker(ctx, self)
@@ -301,9 +307,12 @@ class AlertsPanel(QWidget):
         self.tree.setUniformRowHeights(True)
         self.tree.setAccessibleName("Alerts, most severe first")
         hdr = self.tree.header()
-        for col in (0, 1, 2):
-            hdr.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        hdr.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        # Fixed widths from the font, not ResizeToContents: that re-measures every row on
+        # every change, which hundreds of ticking rows cannot afford.
+        fm = self.tree.fontMetrics()
+        for col, sample in enumerate(("⚠ CRITICAL", "10 h 00", "HCR-0000000")):
+            hdr.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            self.tree.setColumnWidth(col, fm.horizontalAdvance(sample) + 24)
         hdr.setStretchLastSection(True)
         self.tree.currentItemChanged.connect(self._on_current)
         lay.addWidget(self.tree, 1)
@@ -372,39 +381,28 @@ class AlertsPanel(QWidget):
         self._show(alerts, picture.now)
 
     def _show(self, alerts: list[Alert], now: datetime) -> None:
+        """Update rows in place: rebuild the order only when it changed, touch a cell only when
+        its text changed (a tick usually changes just the "since" column)."""
+        ids = [a.id for a in alerts]
+        changed = ids != self._order
+        if changed:
+            self._reorder(alerts)
         colors = theme.colors()
-        changed = [a.id for a in alerts] != [a.id for a in self.alerts] or alerts != self.alerts
-        keep = {a.id for a in alerts}
-        for aid in [k for k in self._items if k not in keep]:
-            gone = self._items.pop(aid)
-            idx = self.tree.indexOfTopLevelItem(gone)
-            if idx >= 0:
-                self.tree.takeTopLevelItem(idx)
-        for pos, a in enumerate(alerts):
-            item = self._items.get(a.id)
-            if item is None:
-                item = QTreeWidgetItem()
-                item.setData(0, ALERT_ID_ROLE, a.id)
-                self._items[a.id] = item
-                self.tree.insertTopLevelItem(pos, item)
-            elif self.tree.indexOfTopLevelItem(item) != pos:
-                current = self.tree.currentItem() is item
-                self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
-                self.tree.insertTopLevelItem(pos, item)
-                if current:
-                    self.tree.setCurrentItem(item)
-            what = f"{KIND_LABEL.get(a.kind, a.kind.value)}: {a.message}"
-            texts = (
-                severity_text(a.severity),
-                format_since(a.raised_at, now),
-                a.subject,
-                what,
-            )
-            for col, text in enumerate(texts):
-                if item.text(col) != text:
-                    item.setText(col, text)
-            item.setForeground(0, QColor(colors.severity[a.severity]))
-            item.setToolTip(3, what)
+        for a in alerts:
+            item = self._items[a.id]
+            if self._shown.get(a.id) != a:
+                changed = True
+                what = f"{KIND_LABEL.get(a.kind, a.kind.value)}: {a.message}"
+                item.setText(0, severity_text(a.severity))
+                item.setText(2, a.subject)
+                item.setText(3, what)
+                item.setToolTip(3, what)
+                item.setForeground(0, QColor(colors.severity[a.severity]))
+                self._shown[a.id] = a
+            since = format_since(a.raised_at, now)
+            if self._since.get(a.id) != since:
+                item.setText(1, since)
+                self._since[a.id] = since
         self.alerts = alerts
         counts = severity_counts(alerts)
         if alerts:
@@ -416,9 +414,42 @@ class AlertsPanel(QWidget):
             self.summary.setText("✓ No open alerts")
         first = self.tree.topLevelItem(0)
         if self.tree.currentItem() is None and first is not None:
+            # Ready for the keyboard, without moving the console's selection to its subject.
+            self.tree.blockSignals(True)
             self.tree.setCurrentItem(first)
+            self.tree.blockSignals(False)
         if changed:
             self.alerts_changed.emit(list(alerts))
+
+    def _reorder(self, alerts: list[Alert]) -> None:
+        """Put the rows in ``alerts`` order, keeping the current row and the scroll position."""
+        current = self.tree.currentItem()
+        current_id = current.data(0, ALERT_ID_ROLE) if current is not None else None
+        scroll = self.tree.verticalScrollBar().value()
+        self.tree.blockSignals(True)
+        try:
+            self.tree.invisibleRootItem().takeChildren()
+            keep = {a.id for a in alerts}
+            for gone in [k for k in self._items if k not in keep]:
+                del self._items[gone]
+                self._shown.pop(gone, None)
+                self._since.pop(gone, None)
+            rows = []
+            for a in alerts:
+                item = self._items.get(a.id)
+                if item is None:
+                    item = QTreeWidgetItem()
+                    item.setData(0, ALERT_ID_ROLE, a.id)
+                    self._items[a.id] = item
+                rows.append(item)
+            self.tree.addTopLevelItems(rows)
+            again = self._items.get(current_id) if current_id is not None else None
+            if again is not None:
+                self.tree.setCurrentItem(again)
+        finally:
+            self.tree.blockSignals(False)
+        self.tree.verticalScrollBar().setValue(scroll)
+        self._order = [a.id for a in alerts]
 
     # -- acting --------------------------------------------------------------------------------
 

@@ -52,6 +52,8 @@ def tick(c: Console, seconds: float) -> None:
 def test_timers_follow_the_picture_clock_and_severity_order(qtbot: Any, console: Console) -> None:
     panel = AlertsPanel(console.ctx)
     qtbot.addWidget(panel)
+    # Ready for the keyboard on the first row, without taking over the console's selection.
+    assert panel.selected_alert() is not None and console.ctx.selection.call_id is None
     # At T0 nothing has waited long: only the calls no civilian team can take (HCR-2 unsafe,
     # HCR-4 an overdose with no Narcan carrier on duty).
     assert sorted(ids(panel)) == ["no_eligible_team:HCR-2", "no_eligible_team:HCR-4"]
@@ -86,9 +88,14 @@ def test_backup_request_banner_until_acknowledged_and_audited(
     qtbot.waitExposed(host)
     assert banner.isHidden()
 
+    chosen = panel.selected_alert()
+    assert chosen is not None
     alert = backup_alert("CRT-3", T0)
     console.feed(qtbot, [ev_alert(alert, T0)])
     assert banner.isVisible()
+    # The new alert goes on top; the row the supervisor was on stays current.
+    current = panel.selected_alert()
+    assert current is not None and current.id == chosen.id
     assert "BACKUP REQUEST" in banner.text.text() and "CRT-3" in banner.text.text()
     assert banner.icon.text() == "⚠"
     assert banner.alarms == 1
