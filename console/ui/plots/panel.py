@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,11 @@ SHIFT_START_HOURS = (7, 19)
 """Local hours the program's 12-hour shifts start at ("this shift")."""
 HISTORY = timedelta(days=7)
 REDRAW_HZ = 2.0
+RESYNC_S = 600.0
+"""Rebuild from the store this often: a picture carries each team's last record only, so team
+statuses that changed twice between two pictures are re-read from the event log."""
+CATCH_UP_EVENTS = 200
+"""A picture this many events past the last one (a catch-up after an outage) triggers a rebuild."""
 AHEAD = timedelta(days=1)
 """Room preallocated past now, so the live edge rarely needs the arrays re-laid."""
 
@@ -97,6 +103,9 @@ class WorkloadPanel(QWidget):
         self._drawn: tuple[int, int, str, int] | None = None
         self._loading = False
         self._hover: float | None = None
+        self._built_at = time.monotonic()
+        self._seq = self._picture.seq
+        self._resync = False
         self.redraws = 0
 
         layout = QVBoxLayout(self)
@@ -179,6 +188,8 @@ class WorkloadPanel(QWidget):
                 return Aggregates.from_state(state, start, end, **kw)
 
         self._loading = True
+        self._resync = False
+        self._built_at = time.monotonic()
         self._tasks().run(build, self._loaded, self._load_failed)
 
     def _loaded(self, agg: Aggregates) -> None:
@@ -199,6 +210,9 @@ class WorkloadPanel(QWidget):
 
     def _on_picture(self, picture: Any, changes: Any) -> None:
         back = picture.now < self._now - timedelta(minutes=1)
+        if picture.seq and self._seq and picture.seq - self._seq > CATCH_UP_EVENTS:
+            self._resync = True
+        self._seq = picture.seq or self._seq
         self._picture = picture
         self._now = picture.now
         agg = self.agg
@@ -251,6 +265,13 @@ class WorkloadPanel(QWidget):
         agg = self.agg
         if agg is None:
             return
+        if (
+            not self._loading
+            and self.ctx.store is not None
+            and not getattr(self.ctx, "replay", False)
+            and (self._resync or time.monotonic() - self._built_at > RESYNC_S)
+        ):
+            self.reload()  # the current aggregates keep drawing until the new ones arrive
         agg.refresh()
         key = (id(agg), agg.version, self._window, math.floor(self._now.timestamp() / 60))
         if key != self._drawn:
