@@ -155,6 +155,13 @@ class ActionDialog(QDialog):
         self.refusal.hide()
         self.layout_.addWidget(self.refusal)
 
+        self.changed_notice = QLabel(self)
+        self.changed_notice.setWordWrap(True)
+        self.changed_notice.setAccessibleName("Changed meanwhile")
+        _set_role(self.changed_notice, "safety")
+        self.changed_notice.hide()
+        self.layout_.addWidget(self.changed_notice)
+
         self.error = QLabel(self)
         self.error.setWordWrap(True)
         self.error.setAccessibleName("Error")
@@ -176,6 +183,8 @@ class ActionDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.layout_.addWidget(self.buttons)
 
+        ctx.pictures.picture_changed.connect(self._on_picture)
+
         allowed, why = ctx.gateway.can_act()
         self.can_act = bool(allowed)
         self.refusal_reason = "" if allowed else (why or "Actions are disabled")
@@ -189,6 +198,46 @@ class ActionDialog(QDialog):
     def blocked(self) -> str:
         """Why this action cannot be taken at all here (empty: it can)."""
         return ""
+
+    def subject(self) -> tuple[str, str] | None:
+        """("call" | "team", id) this dialog acts on, to notice when it changes."""
+        call = getattr(self, "call", None)
+        if isinstance(call, Call):
+            return ("call", call.id)
+        team = getattr(self, "team", None)
+        if isinstance(team, Team):
+            return ("team", team.id)
+        return None
+
+    def _on_picture(self, picture: Any, _changes: Any) -> None:
+        """Never act on a stale view without saying so: the subject changed under the dialog."""
+        subj = self.subject()
+        if subj is None or not self.isVisible():
+            return
+        kind, sid = subj
+        if kind == "call":
+            before = self.state.calls.get(sid)
+            now_c = picture.state.calls.get(sid)
+            if now_c is None or before is None or now_c.version == before.version:
+                return
+            team = f", team {now_c.team}" if now_c.team else ""
+            text = (
+                f"⚠ {sid} changed while this dialog was open: now "
+                f"{now_c.status.value.replace('_', ' ')}, priority {now_c.priority}{team}. "
+                "Cancel and reopen to act on what it is now."
+            )
+        else:
+            before_t = self.state.teams.get(sid)
+            now_t = picture.state.teams.get(sid)
+            if now_t is None or before_t is None or now_t.status is before_t.status:
+                return
+            on = f" on {now_t.call}" if now_t.call else ""
+            text = (
+                f"⚠ {sid} changed while this dialog was open: now "
+                f"{now_t.status.value.replace('_', ' ')}{on}."
+            )
+        self.changed_notice.setText(text)
+        self.changed_notice.show()
 
     # -- common behaviour ------------------------------------------------------------------------
 
@@ -238,12 +287,13 @@ class ActionDialog(QDialog):
         if cmd is None:
             return
         try:  # the same rules the store applies, on the picture the supervisor sees
+            latest = self.ctx.pictures.current()  # the picture may have moved on meanwhile
             validate_command(
                 cmd,
-                self.state.calls,
-                self.state.teams,
+                latest.state.calls,
+                latest.state.teams,
                 mobile_crisis_hours=self.ctx.config.mobile_crisis_hours,
-                now=self.now,
+                now=latest.now,
             )
         except CommandRejected as e:
             self.show_error(str(e))
@@ -294,6 +344,8 @@ class ActionDialog(QDialog):
 
     def done(self, r: int) -> None:
         self._disconnect()
+        with contextlib.suppress(RuntimeError, TypeError):
+            self.ctx.pictures.picture_changed.disconnect(self._on_picture)
         super().done(r)
 
     # -- small builders --------------------------------------------------------------------------

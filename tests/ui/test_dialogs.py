@@ -5,6 +5,7 @@ roles, refusals shown in place, and commands that reach the outbox and the audit
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -243,8 +244,6 @@ def test_a_call_changed_meanwhile_is_refused_in_the_dialog(qtbot: Any, console: 
     qtbot.addWidget(dlg)
     # Dispatch updates the call (new version) while the dialog is open; the store refuses.
     newer = console.call("HCR-1")
-    from dataclasses import replace
-
     console.clock.advance(5)
     console.store.append(
         [ev_call(replace(newer, version=4, updated_at=console.clock.now()), console.clock.now())]
@@ -254,6 +253,27 @@ def test_a_call_changed_meanwhile_is_refused_in_the_dialog(qtbot: Any, console: 
     assert dlg.isVisible()
     assert "changed meanwhile" in dlg.error.text()
     assert dlg.ok_button.isEnabled()  # can retry after reviewing
+
+
+def test_a_change_seen_in_the_picture_is_announced_and_refused_before_sending(
+    qtbot: Any, console: Console
+) -> None:
+    dlg = open_action_dialog("assign", console.ctx, call_id="HCR-1")
+    assert dlg is not None
+    qtbot.addWidget(dlg)
+    assert dlg.changed_notice.isHidden()
+    newer = console.call("HCR-1")
+    console.clock.advance(5)
+    now = console.clock.now()
+    console.feed(qtbot, [ev_call(replace(newer, priority=2, version=4, updated_at=now), now)])
+    assert dlg.changed_notice.isVisible()
+    assert (
+        "HCR-1 changed" in dlg.changed_notice.text() and "priority 2" in dlg.changed_notice.text()
+    )
+    enter(qtbot, dlg)  # refused at once, on the picture: nothing reaches the store
+    assert "changed meanwhile" in dlg.error.text()
+    assert console.store.outbox_due() == []
+    assert [e.answer_status for e in console.store.audit()] == []
 
 
 def test_priority_note_service_checkin_build_their_commands(qtbot: Any, console: Console) -> None:
