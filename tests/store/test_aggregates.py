@@ -107,7 +107,9 @@ def _np_times(path: Path) -> dict[str, np.ndarray]:
 
     def epoch(vals: list[str]) -> np.ndarray:
         d = np.array(["NaT" if v in MISSING else v.replace(" ", "T") for v in vals], "M8[ms]")
-        return ((d + EST) - np.datetime64(0, "ms")).astype("m8[ms]").astype(np.float64) / 1000.0
+        ms: np.ndarray = (d + EST).astype("i8").astype(np.float64)  # ms since the epoch
+        ms[np.isnat(d)] = np.nan
+        return ms / 1000.0
 
     rec = epoch(cols["Incident_Start_Time"])
     rec = np.where(np.isnan(rec), epoch(cols["Response_Date"]), rec)
