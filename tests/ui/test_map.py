@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -400,6 +402,29 @@ def test_page_loads_nothing_from_the_network(
 
 @pytest.mark.webengine
 @pytest.mark.timeout(90)
+def test_links_open_outside_and_the_map_never_navigates_away(
+    qtbot: Any, make_view: Callable[..., MapView]
+) -> None:
+    view = make_view(tile_url="https://tiles.example.invalid/{z}/{x}/{y}.png")
+    opened: list[str] = []
+    view.open_external = lambda url: opened.append(url.toString())
+    js(qtbot, view, "(window.sameDocument = 'yes') && 1")
+    js(qtbot, view, "document.querySelector('.leaflet-control-attribution a').click() || 1")
+    qtbot.waitUntil(lambda: bool(opened), timeout=5000)
+    assert opened[0].startswith("https://")
+    js(qtbot, view, "(location.href = 'https://example.invalid/') && 1")
+    js(qtbot, view, "(location.href = 'file:///etc/hostname') && 1")
+    # Still the same map document, still live.
+    assert js(qtbot, view, "window.sameDocument") == "yes"
+    assert view.url().toLocalFile() == str(view.page_path)
+    p = Picture()
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        p.push(view)
+    assert set(snapshot(qtbot, view)) == p.expected_keys()
+
+
+@pytest.mark.webengine
+@pytest.mark.timeout(90)
 def test_offline_without_basemap_says_so_and_still_shows_markers(
     qtbot: Any, make_view: Callable[..., MapView], tmp_path: Path
 ) -> None:
@@ -489,6 +514,25 @@ def test_a_failed_update_is_followed_by_a_full_resend(
     assert set(snap) == p.expected_keys()
     assert snap["team:T-01"]["domColor"] == _rgb(TEAM_STATUS_COLORS[TeamStatus.EN_ROUTE])
     assert js(qtbot, view, "document.querySelectorAll('.rc-m').length") == len(snap)
+
+
+@pytest.mark.webengine
+@pytest.mark.timeout(90)
+def test_a_killed_renderer_is_replaced_and_the_picture_restored(
+    qtbot: Any, make_view: Callable[..., MapView]
+) -> None:
+    view = make_view()
+    p = Picture()
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        p.push(view)
+    pid = view.page().renderProcessPid()
+    if not pid or not hasattr(signal, "SIGKILL"):
+        pytest.skip("no separate renderer process to end here")
+    with qtbot.waitSignal(view.ready, timeout=30000):
+        os.kill(pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: view.is_idle, timeout=10000)
+    assert view.page().renderProcessPid() != pid
+    assert set(snapshot(qtbot, view)) == p.expected_keys()
 
 
 @pytest.mark.webengine

@@ -19,7 +19,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QFile, QIODevice, QObject, QUrl, Signal, Slot
+from PySide6.QtCore import QFile, QIODevice, QObject, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWebChannel import QWebChannel
 from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineScript
 from PySide6.QtWebEngineWidgets import QWebEngineView
@@ -43,7 +44,10 @@ from .page import (
 log = logging.getLogger(__name__)
 
 HARTFORD = (41.7658, -72.6851)
-READY_CHECK = 'typeof L === "object" && typeof window.rcMap === "object"'
+READY_CHECK = (
+    'typeof L === "object" && typeof window.rcMap === "object"'
+    ' ? String(window.rcMap.token || "") : null'
+)
 
 
 class MapBridge(QObject):
@@ -64,6 +68,34 @@ class MapBridge(QObject):
     @Slot()
     def followStopped(self) -> None:
         self.follow_stopped.emit()
+
+
+class _MapPage(QWebEnginePage):
+    """The map page never navigates away: a link (the tile attribution, say) opens outside."""
+
+    def __init__(self, parent: QObject, open_external: Callable[[QUrl], object]) -> None:
+        super().__init__(parent)
+        self.home: QUrl | None = None
+        self._open_external = open_external
+
+    def acceptNavigationRequest(  # Qt's name
+        self, url: QUrl | str, type: QWebEnginePage.NavigationType, isMainFrame: bool
+    ) -> bool:
+        url = QUrl(url)
+        if (
+            not isMainFrame
+            or self.home is None
+            or (url.isLocalFile() and url.toLocalFile() == self.home.toLocalFile())
+        ):
+            return True
+        if type == QWebEnginePage.NavigationType.NavigationTypeLinkClicked and url.scheme() in (
+            "http",
+            "https",
+        ):
+            self._open_external(url)
+        else:
+            log.warning("map: blocked navigation to %s", url.toString())
+        return False
 
 
 def _qwebchannel_js() -> str:
@@ -113,6 +145,7 @@ class MapView(QWebEngineView):
         self._dark = dark
         self._closing = False
         self._resync = False
+        self._token = 0
         self.load_count = 0
         self.last_apply_ms = 0.0
         """Time the page itself spent on the last update (the rest is the round trip)."""
@@ -136,8 +169,11 @@ class MapView(QWebEngineView):
             notices=tuple(notices),
         )
 
-        page = QWebEnginePage(self)
+        self.open_external: Callable[[QUrl], object] = QDesktopServices.openUrl
+        """Opens a link clicked in the map (replaceable, e.g. in tests)."""
+        page = _MapPage(self, lambda url: self.open_external(url))
         self.setPage(page)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
         self._bridge = MapBridge(self)
         self._bridge.marker_clicked.connect(self._on_marker_clicked)
         self._bridge.page_ready.connect(self._on_bridge_ready)
@@ -163,7 +199,8 @@ class MapView(QWebEngineView):
         self.destroyed.connect(lambda *_: shutil.rmtree(directory, ignore_errors=True))
         html, _ = render_page(self._options)
         self.page_path = write_page(self._dir, html)
-        self.load(QUrl.fromLocalFile(str(self.page_path)))
+        page.home = QUrl.fromLocalFile(str(self.page_path))
+        self.load(page.home)
 
     # -- state ------------------------------------------------------------------------------
 
@@ -188,21 +225,27 @@ class MapView(QWebEngineView):
 
     def _on_load_started(self) -> None:
         self.load_count += 1
-        self._ready = False
-        self._in_flight = 0
-        self._bridge_connected = False
 
     def _on_load_finished(self, ok: bool) -> None:
-        if not ok:
-            log.error("map page failed to load: %s", self.page_path)
-            return
-        self.page().runJavaScript(READY_CHECK, 0, self._on_ready_check)
+        # Also fires for a navigation the page refused; the document token tells a fresh
+        # document (populate it) from the one already showing the picture (nothing to do).
+        self.page().runJavaScript(READY_CHECK, 0, lambda r: self._on_ready_check(ok, r))
 
-    def _on_ready_check(self, result: Any) -> None:
-        if result is not True:
+    def _on_ready_check(self, ok: bool, result: Any) -> None:
+        if not isinstance(result, str):
             # loadFinished(True) also fires when every script failed: Leaflet is the proof.
-            log.error("map page loaded without Leaflet (%s); the map stays empty", self.page_path)
+            self._ready = False
+            if ok:
+                log.error(
+                    "map page loaded without Leaflet (%s); the map stays empty", self.page_path
+                )
+            else:
+                log.error("map page failed to load: %s", self.page_path)
             return
+        if self._ready and result == str(self._token):
+            return
+        self._token += 1
+        self._run_now(f"window.rcMap.token = {self._token}", None)
         self._ready = True
         self._shown = {}
         self._resync = False
@@ -229,6 +272,7 @@ class MapView(QWebEngineView):
             return
         log.error("map renderer ended (%s, exit code %s); loading the page again", status, code)
         self._ready = False
+        self._bridge_connected = False
         self._shown = {}
         self._in_flight = 0
         self.load(QUrl.fromLocalFile(str(self.page_path)))
