@@ -196,3 +196,19 @@ def test_alarm_sounds_where_available(qtbot: Any, console: Console) -> None:
     console.feed(qtbot, [ev_alert(backup_alert("CRT-1", T0), T0)])
     assert banner.alarms == 1
     assert banner._alarm is not None and banner._alarm.kind in ("wav", "beep")
+
+
+def test_banner_button_asks_for_a_note_and_enter_acknowledges(qtbot: Any, console: Console) -> None:
+    banner = AlertBanner(console.ctx, sound=False)
+    qtbot.addWidget(banner)
+    alert = backup_alert("CRT-2", T0)
+    console.feed(qtbot, [ev_alert(alert, T0)])
+    dlg = banner.acknowledge_with_dialog()
+    assert dlg is not None and dlg.alert.id == alert.id
+    qtbot.addWidget(dlg)
+    qtbot.keyClicks(dlg.note, "called CRT-2, all fine")
+    with qtbot.waitSignal(console.gateway.submitted, timeout=5000):
+        qtbot.keyClick(dlg.note, Qt.Key.Key_Return)
+    assert banner.isHidden()
+    console.refresh(qtbot)
+    assert console.source.current().state.acks[alert.id].note == "called CRT-2, all fine"
