@@ -261,6 +261,7 @@ def test_markers_after_load_match_the_picture(
     assert len(team_colors) == 4
     # Time in status is on the label.
     assert "12m" in snap["team:T-01"]["domLabel"]
+    assert view.page_errors == []
 
 
 @pytest.mark.webengine
@@ -392,6 +393,22 @@ def test_page_loads_nothing_from_the_network(
     # Overlays drawn from the configured GeoJSON, and no offline notice since there is a basemap.
     assert js(qtbot, view, "document.querySelectorAll('path.rc-ov-boundary').length") == 1
     assert js(qtbot, view, "document.querySelectorAll('path.rc-ov-area').length") == 17
+    # Hovering a neighborhood names it (folium's GeoJSON tooltip works offline too).
+    js(
+        qtbot,
+        view,
+        "(() => { const l = Object.values(rcMap.map._layers).find("
+        "x => x.feature && x.feature.properties && x.feature.properties.name === 'Asylum Hill');"
+        " l.fire('mouseover', {latlng: l.getBounds().getCenter()}, true); return 1; })()",
+    )
+    qtbot.waitUntil(
+        lambda: (
+            "Asylum Hill"
+            in js(qtbot, view, "document.querySelector('.leaflet-tooltip-pane').innerText")
+        ),
+        timeout=5000,
+    )
+    assert view.page_errors == []
     assert OFFLINE_NOTICE not in js(qtbot, view, "rcMap.noticeTexts()")
     # The configured tile server cannot be reached: the map says so instead of going blank.
     qtbot.waitUntil(

@@ -76,7 +76,26 @@ class _MapPage(QWebEnginePage):
     def __init__(self, parent: QObject, open_external: Callable[[QUrl], object]) -> None:
         super().__init__(parent)
         self.home: QUrl | None = None
+        self.errors: list[str] = []
         self._open_external = open_external
+
+    def javaScriptConsoleMessage(  # Qt's name
+        self,
+        level: QWebEnginePage.JavaScriptConsoleMessageLevel,
+        message: str,
+        line: int,
+        source: str,
+    ) -> None:
+        """The page's console goes to the log; errors are also kept for diagnostics."""
+        where = f"{source.rsplit('/', 1)[-1]}:{line}"
+        if level == QWebEnginePage.JavaScriptConsoleMessageLevel.ErrorMessageLevel:
+            self.errors.append(f"{message} ({where})")
+            del self.errors[:-50]
+            log.error("map page: %s (%s)", message, where)
+        elif level == QWebEnginePage.JavaScriptConsoleMessageLevel.WarningMessageLevel:
+            log.warning("map page: %s (%s)", message, where)
+        else:
+            log.debug("map page: %s (%s)", message, where)
 
     def acceptNavigationRequest(  # Qt's name
         self, url: QUrl | str, type: QWebEnginePage.NavigationType, isMainFrame: bool
@@ -216,6 +235,12 @@ class MapView(QWebEngineView):
     @property
     def bridge_connected(self) -> bool:
         return self._bridge_connected
+
+    @property
+    def page_errors(self) -> list[str]:
+        """The last JavaScript errors the page reported (newest last)."""
+        page = self.page()
+        return list(page.errors) if isinstance(page, _MapPage) else []
 
     @property
     def bridge(self) -> MapBridge:
