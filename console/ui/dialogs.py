@@ -135,6 +135,8 @@ class ActionDialog(QDialog):
         self.now: datetime = picture.now
         self.command: Command | None = None
         """The command handed to the gateway (None until accepted)."""
+        self.command_id: str | None = None
+        """The id the store gave it (for following dispatch's answer)."""
         self.followup: QDialog | None = None
         """A dialog this one opened instead of itself (escalation offered by the safety screen)."""
         self._awaiting: Command | None = None
@@ -271,10 +273,6 @@ class ActionDialog(QDialog):
                 w.setProperty("invalid", False)
                 w.style().unpolish(w)
                 w.style().polish(w)
-
-    def version_seen(self, call_id: str) -> int | None:
-        call = self.state.calls.get(call_id)
-        return call.version if call is not None else None
 
     def accept(self) -> None:
         if self._awaiting is not None:
