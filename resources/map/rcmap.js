@@ -36,6 +36,8 @@
       // The cluster layer needs a maximum zoom even when no tile layer supplies one.
       if (map.options.maxZoom === undefined) map.setMaxZoom(19);
       if (map.options.minZoom === undefined) map.setMinZoom(3);
+      this.linkLayer = L.layerGroup().addTo(map);
+      this.links = new Map();
       this.plain = L.layerGroup().addTo(map);
       this.cluster = typeof L.markerClusterGroup === "function"
         ? L.markerClusterGroup({
@@ -94,6 +96,7 @@
             ["rc-lg-overdue", "!", "OVERDUE: pending too long"],
             ["rc-lg-unsafe", "⚠", "Unsafe: safety flags"],
             ["rc-lg-stale", "?", "Stale position (faded, dashed)"],
+            ["rc-lg-link", "", "Team to the call it works"],
           ];
           for (const [cls, sym, text] of rows) {
             const row = el("div", "rc-lg-row");
@@ -229,11 +232,46 @@
         if (regroup) this._group(s).addLayer(m);
         if (moved && this.following === s.key) this._whenIdle(() => this.map.panTo(m.getLatLng()));
       }
+      this._updateLinks();
       // A crowded map keeps only the labels that need a decision (teams, overdue calls) until
       // zoomed in; every marker still has its symbol and its tooltip.
       this.map.getContainer().classList.toggle("rc-dense", this.markers.size > DENSE);
       if (diff.seq) this.applied = diff.seq;
       return { seq: diff.seq || 0, count: this.markers.size, ms: performance.now() - t0 };
+    }
+
+    // A dashed line in the team's colour from each busy team to the call it works.
+    _updateLinks() {
+      const seen = new Set();
+      for (const [key, s] of this.specs) {
+        if (s.kind !== "team" || !s.link) continue;
+        const c = this.specs.get(s.link);
+        if (!c) continue;
+        seen.add(key);
+        const pts = [[s.lat, s.lon], [c.lat, c.lon]];
+        let line = this.links.get(key);
+        if (!line) {
+          line = L.polyline(pts, { color: s.color, weight: 2, opacity: 0.8, dashArray: "6 6", interactive: false, className: "rc-link" });
+          line.rcTo = s.link;
+          this.linkLayer.addLayer(line);
+          this.links.set(key, line);
+        } else {
+          const cur = line.getLatLngs();
+          if (!cur[0].equals(pts[0]) || !cur[1].equals(pts[1])) line.setLatLngs(pts);
+          if (line.options.color !== s.color) line.setStyle({ color: s.color });
+          line.rcTo = s.link;
+        }
+      }
+      for (const [key, line] of this.links) {
+        if (!seen.has(key)) {
+          this.linkLayer.removeLayer(line);
+          this.links.delete(key);
+        }
+      }
+    }
+
+    linkList() {
+      return Array.from(this.links, ([from, line]) => ({ from: from, to: line.rcTo }));
     }
 
     // Drop every marker: the console resends the whole picture after a failed update.
@@ -242,6 +280,8 @@
       if (this.cluster !== this.plain) this.cluster.clearLayers();
       this.markers.clear();
       this.specs.clear();
+      this.linkLayer.clearLayers();
+      this.links.clear();
       return true;
     }
 

@@ -155,6 +155,14 @@ class Picture:
             self.calls.values(), self.teams.values(), self.positions, now, TH
         )
 
+    def expected_links(self) -> set[tuple[str, str]]:
+        keys = self.expected_keys()
+        return {
+            (f"team:{t.id}", f"call:{t.call}")
+            for t in self.teams.values()
+            if t.status.busy and t.call and {f"team:{t.id}", f"call:{t.call}"} <= keys
+        }
+
     def expected_keys(self) -> set[str]:
         teams = {
             f"team:{t.id}"
@@ -261,6 +269,10 @@ def test_markers_after_load_match_the_picture(
     assert len(team_colors) == 4
     # Time in status is on the label.
     assert "12m" in snap["team:T-01"]["domLabel"]
+    # Busy teams are tied to their calls by a line.
+    links = {(x["from"], x["to"]) for x in js(qtbot, view, "rcMap.linkList()")}
+    assert links == p.expected_links() and links
+    assert js(qtbot, view, "document.querySelectorAll('path.rc-link').length") == len(links)
     assert view.page_errors == []
 
 
@@ -311,6 +323,8 @@ def test_cleared_call_disappears(qtbot: Any, make_view: Callable[..., MapView]) 
     snap = snapshot(qtbot, view)
     assert "call:C-2" not in snap
     assert set(snap) == p.expected_keys()
+    links = {(x["from"], x["to"]) for x in js(qtbot, view, "rcMap.linkList()")}
+    assert links == p.expected_links() and ("team:T-02", "call:C-2") not in links
     assert js(qtbot, view, "document.querySelectorAll('.rc-m').length") == len(snap)
 
 

@@ -78,6 +78,8 @@ class MarkerSpec(TypedDict):
     z: int
     cluster: bool
     tip: list[str]
+    link: str
+    """For a team working a call: that call's marker key (the page draws a line to it)."""
 
 
 def marker_key(kind: str, ident: str) -> str:
@@ -158,6 +160,7 @@ def team_marker(team: Team, pos: Position, now: datetime, thresholds: Thresholds
         z=Z_TEAM,
         cluster=False,
         tip=tip,
+        link=marker_key("call", team.call) if team.call and team.status.busy else "",
     )
 
 
@@ -217,6 +220,7 @@ def call_marker(call: Call, now: datetime, thresholds: Thresholds) -> MarkerSpec
         # unsafe calls never are, so nothing that needs a decision hides in a cluster.
         cluster=not pending and not call.is_unsafe,
         tip=tip,
+        link="",
     )
 
 
