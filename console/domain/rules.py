@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, tzinfo
 
 from .commands import (
     AddNote,
@@ -71,6 +71,13 @@ class ServiceHours:
 
     start: time = time(0, 0)
     end: time = time(23, 59, 59)
+    tz: tzinfo | None = None
+    """The hours' time zone; None: the console machine's local time (the center's)."""
+
+    def open_at_instant(self, when: datetime) -> bool:
+        """Whether the partner takes calls at this instant, judged in the hours' own zone."""
+        local = when.astimezone(self.tz) if self.tz is not None else when.astimezone()
+        return self.open_at(local.time().replace(tzinfo=None))
 
     def open_at(self, t: time) -> bool:
         if self.start <= self.end:
@@ -353,7 +360,7 @@ def validate_command(
             command.target is EscalationTarget.MOBILE_CRISIS
             and mobile_crisis_hours is not None
             and now is not None
-            and not mobile_crisis_hours.open_at(now.timetz().replace(tzinfo=None))
+            and not mobile_crisis_hours.open_at_instant(now)
         ):
             raise CommandRejected(
                 "mobile crisis is closed now (hours "

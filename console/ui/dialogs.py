@@ -95,7 +95,7 @@ def plain(text: str) -> str:
 
 def mobile_crisis_open(hours: ServiceHours, now: datetime) -> bool:
     """Whether mobile crisis takes calls at ``now``, judged exactly as the rules judge it."""
-    return hours.open_at(now.timetz().replace(tzinfo=None))
+    return hours.open_at_instant(now)
 
 
 def hours_text(hours: ServiceHours) -> str:

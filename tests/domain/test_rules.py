@@ -159,7 +159,7 @@ def test_command_validation() -> None:
     with pytest.raises(CommandRejected, match="mobile crisis is closed"):
         validate_command(
             EscalateCall(call_id="HCR-1", target=EscalationTarget.MOBILE_CRISIS, reason="x"),
-            calls, teams, mobile_crisis_hours=ServiceHours(time(8), time(12)), now=NOW,
+            calls, teams, mobile_crisis_hours=ServiceHours(time(8), time(12), UTC), now=NOW,
         )
     with pytest.raises(CommandRejected, match="already priority 2"):
         validate_command(ChangePriority(call_id="HCR-1", priority=2), calls, teams)
@@ -172,3 +172,12 @@ def test_command_validation() -> None:
 def test_service_hours_across_midnight() -> None:
     h = ServiceHours(time(20), time(6))
     assert h.open_at(time(23)) and h.open_at(time(2)) and not h.open_at(time(12))
+
+
+def test_service_hours_are_judged_in_their_own_time_zone() -> None:
+    from datetime import timezone
+
+    eastern = timezone(timedelta(hours=-5))
+    hours = ServiceHours(time(8), time(20), eastern)
+    assert hours.open_at_instant(datetime(2026, 11, 26, 14, 0, tzinfo=UTC))  # 09:00 local
+    assert not hours.open_at_instant(datetime(2026, 11, 27, 2, 0, tzinfo=UTC))  # 21:00 local
