@@ -485,6 +485,19 @@ def test_updates_before_ready_are_applied_once_ready(qtbot: Any) -> None:
         view.dispose()
 
 
+def test_webengine_env_adds_the_flags_once_and_keeps_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from console.ui.map.env import prepare_webengine_env
+
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    monkeypatch.setenv("QTWEBENGINE_CHROMIUM_FLAGS", "--lang=en-US --disable-gpu")
+    prepare_webengine_env()
+    prepare_webengine_env()
+    flags = os.environ["QTWEBENGINE_CHROMIUM_FLAGS"].split()
+    assert sorted(flags) == ["--disable-gpu", "--lang=en-US", "--no-sandbox"]
+
+
 def test_bad_coordinates_are_left_off_the_map() -> None:
     p = Picture()
     p.positions["T-01"] = Position(float("nan"), -72.7, NOW)
