@@ -30,7 +30,7 @@ from console.ui.map.markers import (
     diff_markers,
     picture_markers,
 )
-from console.ui.map.page import OFFLINE_NOTICE
+from console.ui.map.page import OFFLINE_NOTICE, MapConfigError
 from console.ui.map.view import MapView
 
 NOW = datetime(2026, 3, 14, 21, 30, tzinfo=UTC)
@@ -496,6 +496,14 @@ def test_webengine_env_adds_the_flags_once_and_keeps_others(
     prepare_webengine_env()
     flags = os.environ["QTWEBENGINE_CHROMIUM_FLAGS"].split()
     assert sorted(flags) == ["--disable-gpu", "--lang=en-US", "--no-sandbox"]
+
+
+@pytest.mark.parametrize(
+    ("kw", "named"), [({"center": (141.0, -72.6)}, "map center"), ({"zoom": 40}, "map zoom")]
+)
+def test_bad_map_settings_are_named(qtbot: Any, kw: dict[str, Any], named: str) -> None:
+    with pytest.raises(MapConfigError, match=named):
+        MapView(tile_url=None, **kw)
 
 
 def test_bad_coordinates_are_left_off_the_map() -> None:

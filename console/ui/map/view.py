@@ -29,7 +29,7 @@ from PySide6.QtWidgets import QWidget
 from console.domain.model import Call, Position, Team
 from console.domain.rules import Thresholds
 
-from .markers import MarkerSpec, diff_markers, marker_key, picture_markers
+from .markers import MarkerSpec, diff_markers, marker_key, picture_markers, valid_latlon
 from .page import (
     OSM_ATTRIBUTION,
     OSM_TILE_URL,
@@ -148,6 +148,10 @@ class MapView(QWebEngineView):
         zoom: int = 13,
         dark: bool = False,
     ) -> None:
+        if not valid_latlon(*center):
+            raise MapConfigError(f"map center {center!r} is not a (latitude, longitude) pair")
+        if not 1 <= zoom <= 19:
+            raise MapConfigError(f"map zoom {zoom!r} is outside 1..19")
         super().__init__(parent)
         self._ready = False
         self._bridge_connected = False
