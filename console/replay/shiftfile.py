@@ -635,6 +635,8 @@ def open_for_replay(
     """
     if role not in ROLES:
         raise ShiftFileError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if "://" not in target and not Path(target).exists():
+        raise ShiftFileError(f"{target}: no such shift file or database")
     if looks_like_shift_file(target):
         if start is not None or end is not None:
             raise ShiftFileError(

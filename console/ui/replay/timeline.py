@@ -1,0 +1,520 @@
+"""The replay timeline: a strip under the window with the shift's event density, key events,
+trainer bookmarks and decision points, and the playback controls.
+
+Drag on the strip to seek. Keyboard: Space play/pause, Left/Right step to the previous/next
+event, +/- change speed, Ctrl+B add a bookmark.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QKeyEvent,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPolygonF,
+)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QSizePolicy,
+    QStyle,
+    QToolButton,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.replay.engine import SPEED_STEPS, Mark, ReplayEngine
+
+from ..context import ConsoleContext
+from .annotations import AnnotationDialog
+from .source import ReplayPictureSource
+from .training import TrainingController
+
+log = logging.getLogger(__name__)
+
+MARK_COLORS = {"escalation": "#ff9800", "overdue": "#ffd600", "backup": "#ff1744"}
+BOOKMARK_COLOR = "#40c4ff"
+DECISION_COLOR = "#e040fb"
+CURSOR_COLOR = "#ff5252"
+DENSITY_COLOR = "#5c6bc0"
+
+
+def speed_label(s: float) -> str:
+    return f"{s:g}x"
+
+
+class TimelineStrip(QWidget):
+    """Density, marks, annotations and the cursor; press or drag to seek."""
+
+    seek_requested = Signal(object)
+    """(datetime) where the user pressed or dragged."""
+    annotation_activated = Signal(int)
+    """(annotation id) double-clicked."""
+
+    PAD = 8
+
+    def __init__(self, engine: ReplayEngine, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.setObjectName("timeline-strip")
+        self.setMinimumHeight(64)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.cursor_at: datetime = engine.start
+        self.marks: list[Mark] = engine.marks()
+        self.annotations: list[Any] = []
+        self._density: list[int] = []
+        self._density_width = -1
+        self._drag_target: datetime | None = None
+        self._pressed = False
+        self._drag_timer = QTimer(self)
+        self._drag_timer.setSingleShot(True)
+        self._drag_timer.setInterval(60)
+        self._drag_timer.timeout.connect(self._flush_drag)
+
+    def sizeHint(self) -> QSize:
+        return QSize(800, 72)
+
+    # -- geometry -------------------------------------------------------------------------------
+
+    def _span_s(self) -> float:
+        return max((self.engine.end - self.engine.start).total_seconds(), 1e-6)
+
+    def x_of(self, t: datetime) -> float:
+        w = self.width() - 2 * self.PAD
+        frac = (t - self.engine.start).total_seconds() / self._span_s()
+        return self.PAD + max(0.0, min(1.0, frac)) * w
+
+    def time_at(self, x: float) -> datetime:
+        w = max(self.width() - 2 * self.PAD, 1)
+        frac = max(0.0, min(1.0, (x - self.PAD) / w))
+        return self.engine.start + timedelta(seconds=frac * self._span_s())
+
+    # -- updates --------------------------------------------------------------------------------
+
+    def set_cursor(self, t: datetime) -> None:
+        old = self.x_of(self.cursor_at)
+        self.cursor_at = t
+        new = self.x_of(t)
+        if int(old) != int(new):
+            lo, hi = int(min(old, new)) - 2, int(max(old, new)) + 3
+            self.update(lo, 0, hi - lo, self.height())
+
+    def set_annotations(self, annotations: list[Any]) -> None:
+        self.annotations = list(annotations)
+        self.update()
+
+    # -- painting -------------------------------------------------------------------------------
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        h = self.height()
+        p.fillRect(self.rect(), self.palette().base())
+        bins = max(1, (self.width() - 2 * self.PAD) // 3)
+        if bins != self._density_width:
+            self._density = self.engine.density(bins)
+            self._density_width = bins
+        peak = max(self._density, default=0) or 1
+        bar_top, bar_bottom = 16, h - 18
+        bw = (self.width() - 2 * self.PAD) / bins
+        color = QColor(DENSITY_COLOR)
+        for i, n in enumerate(self._density):
+            if n:
+                bh = max(1.0, (bar_bottom - bar_top) * n / peak)
+                p.fillRect(
+                    QRectF(self.PAD + i * bw, bar_bottom - bh, max(bw - 0.5, 1.0), bh), color
+                )
+        # hour ticks
+        p.setPen(QPen(self.palette().text().color(), 1))
+        span_h = self._span_s() / 3600
+        step = 1 if span_h <= 30 else 6 if span_h <= 24 * 4 else 24
+        t = self.engine.start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        font = p.font()
+        font.setPointSizeF(max(7.0, font.pointSizeF() - 1))
+        p.setFont(font)
+        last_label_x = -1e9
+        while t < self.engine.end:
+            if t.hour % step == 0:
+                x = self.x_of(t)
+                p.drawLine(QPointF(x, bar_bottom), QPointF(x, bar_bottom + 4))
+                if x - last_label_x > 44:
+                    label = f"{t.astimezone():%H:%M}" if step < 24 else f"{t.astimezone():%a %d}"
+                    p.drawText(QPointF(x - 14, h - 3), label)
+                    last_label_x = x
+            t += timedelta(hours=1)
+        # key events: ticks along the top
+        for m in self.marks:
+            x = self.x_of(m.at)
+            p.setPen(QPen(QColor(MARK_COLORS.get(m.kind, "#ffffff")), 2))
+            p.drawLine(QPointF(x, 2), QPointF(x, 13))
+        # bookmarks and decision points: flags on the bar area
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        for a in self.annotations:
+            x = self.x_of(a.at)
+            c = QColor(DECISION_COLOR if a.kind == "decision" else BOOKMARK_COLOR)
+            p.setPen(QPen(c, 1.5))
+            p.drawLine(QPointF(x, bar_top), QPointF(x, bar_bottom))
+            p.setBrush(c)
+            if a.kind == "decision":
+                poly = QPolygonF(
+                    [
+                        QPointF(x, bar_top - 1),
+                        QPointF(x + 6, bar_top + 5),
+                        QPointF(x, bar_top + 11),
+                        QPointF(x - 6, bar_top + 5),
+                    ]
+                )
+            else:
+                poly = QPolygonF(
+                    [QPointF(x, bar_top), QPointF(x + 9, bar_top + 4), QPointF(x, bar_top + 8)]
+                )
+            p.drawPolygon(poly)
+        # the cursor
+        x = self.x_of(self.cursor_at)
+        p.setPen(QPen(QColor(CURSOR_COLOR), 2))
+        p.drawLine(QPointF(x, 0), QPointF(x, h))
+        p.end()
+
+    # -- mouse ----------------------------------------------------------------------------------
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._pressed = True
+            t = self.time_at(event.position().x())
+            self.set_cursor(t)
+            self.seek_requested.emit(t)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        x = event.position().x()
+        if self._pressed:
+            # Coalesced: a drag seeks at most ~16 times a second, and once more on release.
+            self._drag_target = self.time_at(x)
+            self.set_cursor(self._drag_target)
+            if not self._drag_timer.isActive():
+                self._drag_timer.start()
+            return
+        tip = self._tip_at(x)
+        if tip:
+            QToolTip.showText(event.globalPosition().toPoint(), tip, self)
+        else:
+            QToolTip.hideText()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self._pressed:
+            self._pressed = False
+            self._drag_timer.stop()
+            self._drag_target = None
+            t = self.time_at(event.position().x())
+            self.set_cursor(t)
+            self.seek_requested.emit(t)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        a = self._annotation_near(event.position().x())
+        if a is not None:
+            self.annotation_activated.emit(a.id)
+
+    def _flush_drag(self) -> None:
+        if self._drag_target is not None:
+            t, self._drag_target = self._drag_target, None
+            self.seek_requested.emit(t)
+
+    def _annotation_near(self, x: float) -> Any:
+        best, dist = None, 6.0
+        for a in self.annotations:
+            d = abs(self.x_of(a.at) - x)
+            if d <= dist:
+                best, dist = a, d
+        return best
+
+    def _tip_at(self, x: float) -> str:
+        lines: list[str] = []
+        a = self._annotation_near(x)
+        if a is not None:
+            what = "Decision point" if a.kind == "decision" else "Bookmark"
+            lines.append(f"{what} {a.at.astimezone():%H:%M:%S}: {a.title}")
+            if a.note:
+                lines.append(a.note)
+        for m in self.marks:
+            if abs(self.x_of(m.at) - x) <= 3:
+                lines.append(f"{m.at.astimezone():%H:%M:%S} {m.label}")
+                if len(lines) > 6:
+                    break
+        return "\n".join(lines)
+
+
+class TimelinePanel(QWidget):
+    """The replay strip and its controls (constructed with the replay's ``ctx``)."""
+
+    def __init__(self, ctx: ConsoleContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        src = ctx.pictures
+        if not isinstance(src, ReplayPictureSource):
+            raise TypeError("the timeline needs a ReplayPictureSource (replay mode only)")
+        self.ctx = ctx
+        self.source: ReplayPictureSource = src
+        self.engine = src.engine
+        self.shift_file: Any = src.shift_file
+        self.setObjectName("timeline")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+        self.strip = TimelineStrip(self.engine, self)
+        style = self.style()
+        SP = QStyle.StandardPixmap
+        self._play_icon = style.standardIcon(SP.SP_MediaPlay)
+        self._pause_icon = style.standardIcon(SP.SP_MediaPause)
+        self.prev_btn = self._button("Previous", "Previous event (Left)", src.step_previous)
+        self.prev_btn.setIcon(style.standardIcon(SP.SP_MediaSkipBackward))
+        self.play_btn = self._button("Play", "Play / pause (Space)", src.toggle)
+        self.next_btn = self._button("Next", "Next event (Right)", src.step_next)
+        self.next_btn.setIcon(style.standardIcon(SP.SP_MediaSkipForward))
+        self.speed_box = QComboBox(self)
+        self.speed_box.setToolTip("Playback speed (+ / -)")
+        for s in SPEED_STEPS:
+            self.speed_box.addItem(speed_label(s), float(s))
+        self.speed_box.currentIndexChanged.connect(self._speed_picked)
+        self.time_label = QLabel(self)
+        self.time_label.setObjectName("timeline-time")
+        self.time_label.setMinimumWidth(220)
+        self.jump_btns = {
+            kind: self._button(
+                label,
+                f"Jump to the next {label.lower()}",
+                lambda _=False, k=kind: self._jump(k),
+                text=True,
+            )
+            for kind, label in (
+                ("escalation", "Escalation"),
+                ("overdue", "Overdue call"),
+                ("backup", "Backup request"),
+            )
+        }
+        for kind, b in self.jump_btns.items():
+            b.setStyleSheet(f"QToolButton {{ border-bottom: 3px solid {MARK_COLORS[kind]}; }}")
+        self.bookmark_btn = self._button(
+            "Bookmark…", "Add a bookmark here (Ctrl+B)", self.add_bookmark, text=True
+        )
+        self.decision_btn = self._button(
+            "Decision point…", "Mark a decision point here", self.add_decision, text=True
+        )
+        self.training_box = QCheckBox("Training mode", self)
+        self.training_box.setToolTip("Pause at each decision point and ask the trainee")
+        self.debrief_btn = self._button(
+            "Debrief…", "The decisions side by side", self.show_debrief, text=True
+        )
+        self.training = TrainingController(ctx, src, self.shift_file, self)
+        self.training_box.toggled.connect(self.training.set_enabled)
+        if self.shift_file is None:
+            for b in (self.bookmark_btn, self.decision_btn):
+                b.setEnabled(False)
+                b.setToolTip("Bookmarks are saved in a shift file: open one to add them")
+
+        row = QHBoxLayout()
+        row.setContentsMargins(4, 2, 4, 0)
+        left: tuple[QWidget, ...] = (
+            self.prev_btn,
+            self.play_btn,
+            self.next_btn,
+            self.speed_box,
+            self.time_label,
+        )
+        for w in left:
+            row.addWidget(w)
+        row.addStretch(1)
+        row.addWidget(QLabel("Next:", self))
+        for b in self.jump_btns.values():
+            row.addWidget(b)
+        row.addSpacing(12)
+        right: tuple[QWidget, ...] = (
+            self.bookmark_btn,
+            self.decision_btn,
+            self.training_box,
+            self.debrief_btn,
+        )
+        for w in right:
+            row.addWidget(w)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 2)
+        lay.setSpacing(2)
+        lay.addLayout(row)
+        lay.addWidget(self.strip)
+
+        self._actions: dict[str, QAction] = {}
+        for name, keys, fn in (
+            ("play", ("Space",), src.toggle),
+            ("previous", ("Left",), src.step_previous),
+            ("next", ("Right",), src.step_next),
+            ("faster", ("+", "="), src.faster),
+            ("slower", ("-",), src.slower),
+            ("bookmark", ("Ctrl+B",), self.add_bookmark),
+        ):
+            act = QAction(name, self)
+            act.setShortcuts([QKeySequence(k) for k in keys])
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.triggered.connect(lambda _=False, f=fn: f())
+            self.addAction(act)
+            self._actions[name] = act
+
+        self.strip.seek_requested.connect(src.seek)
+        self.strip.annotation_activated.connect(self.edit_annotation)
+        src.position_changed.connect(self._on_position)
+        src.playing_changed.connect(self._on_playing)
+        src.speed_changed.connect(self._on_speed)
+        self._on_speed(src.speed)
+        self._on_playing(src.playing)
+        self._on_position(src.now())
+        self.reload_annotations()
+
+    def _button(self, label: str, tip: str, fn: Any, *, text: bool = False) -> QToolButton:
+        b = QToolButton(self)
+        b.setText(label)
+        b.setToolTip(tip)
+        b.setAutoRaise(not text)
+        if not text:
+            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        b.clicked.connect(lambda _=False: fn())
+        return b
+
+    # -- keyboard (when the panel itself has focus and the window shortcuts are not active) --------
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        handlers = {
+            Qt.Key.Key_Space: self.source.toggle,
+            Qt.Key.Key_Left: self.source.step_previous,
+            Qt.Key.Key_Right: self.source.step_next,
+            Qt.Key.Key_Plus: self.source.faster,
+            Qt.Key.Key_Equal: self.source.faster,
+            Qt.Key.Key_Minus: self.source.slower,
+        }
+        fn = handlers.get(Qt.Key(key))
+        if fn is None:
+            super().keyPressEvent(event)
+            return
+        fn()
+        event.accept()
+
+    # -- reactions ------------------------------------------------------------------------------
+
+    def _on_position(self, t: datetime) -> None:
+        self.strip.set_cursor(t)
+        elapsed = t - self.engine.start
+        h, rem = divmod(int(elapsed.total_seconds()), 3600)
+        self.time_label.setText(
+            f"{t.astimezone():%a %d %b %H:%M:%S}  (+{h}:{rem // 60:02d}:{rem % 60:02d})"
+        )
+
+    def _on_playing(self, playing: bool) -> None:
+        self.play_btn.setIcon(self._pause_icon if playing else self._play_icon)
+        self.play_btn.setText("Pause" if playing else "Play")
+
+    def _on_speed(self, speed: float) -> None:
+        i = self.speed_box.findData(float(speed))
+        self.speed_box.blockSignals(True)
+        if i < 0:
+            self.speed_box.addItem(speed_label(speed), float(speed))
+            i = self.speed_box.count() - 1
+        self.speed_box.setCurrentIndex(i)
+        self.speed_box.blockSignals(False)
+
+    def _speed_picked(self, i: int) -> None:
+        v = self.speed_box.itemData(i)
+        if v is not None:
+            self.source.set_speed(float(v))
+
+    def _jump(self, kind: str) -> None:
+        if self.source.jump_to_next(kind) is None:
+            self.time_label.setToolTip(f"No later {kind.replace('_', ' ')} in this shift")
+            QToolTip.showText(
+                self.mapToGlobal(self.time_label.geometry().bottomLeft()),
+                f"No later {kind} in this shift",
+                self,
+            )
+
+    # -- annotations ------------------------------------------------------------------------------
+
+    def reload_annotations(self) -> None:
+        anns = self.shift_file.annotations() if self.shift_file is not None else []
+        self.strip.set_annotations(anns)
+        self.training.reload()
+
+    def _save(self, fn: Any) -> bool:
+        from console.replay.engine import ReplayError
+
+        try:
+            fn()
+        except ReplayError as exc:
+            QMessageBox.warning(self, "Could not save", str(exc))
+            return False
+        self.reload_annotations()
+        return True
+
+    def add_bookmark(self, kind: str = "bookmark") -> AnnotationDialog | None:
+        if self.shift_file is None:
+            return None
+        self.source.pause()
+        at = self.source.now()
+        state = self.source.current().state
+        dlg = AnnotationDialog(kind, at, state, parent=self)
+
+        def accepted() -> None:
+            v = dlg.values()
+            self._save(
+                lambda: self.shift_file.add_annotation(
+                    kind,
+                    at,
+                    v["title"],
+                    v["note"],
+                    call_id=v.get("call_id"),
+                    author=self.ctx.operator,
+                )
+            )
+
+        dlg.accepted.connect(accepted)
+        dlg.open()
+        return dlg
+
+    def add_decision(self) -> AnnotationDialog | None:
+        return self.add_bookmark("decision")
+
+    def edit_annotation(self, aid: int) -> AnnotationDialog | None:
+        if self.shift_file is None:
+            return None
+        ann = next((a for a in self.shift_file.annotations() if a.id == aid), None)
+        if ann is None:
+            return None
+        self.source.seek(ann.at)
+        dlg = AnnotationDialog(
+            ann.kind, ann.at, self.source.current().state, existing=ann, parent=self
+        )
+
+        def accepted() -> None:
+            if dlg.delete_requested:
+                self._save(lambda: self.shift_file.delete_annotation(aid))
+                return
+            v = dlg.values()
+            self._save(
+                lambda: self.shift_file.update_annotation(aid, title=v["title"], note=v["note"])
+            )
+
+        dlg.accepted.connect(accepted)
+        dlg.open()
+        return dlg
+
+    def show_debrief(self) -> Any:
+        return self.training.show_debrief()
