@@ -570,8 +570,8 @@ def test_documented_roles_and_grants_let_each_part_do_its_job_and_no_more(
         ):
             conn.execute(text("DROP TABLE audit"))
     finally:
-        for s in opened:
-            s.close()
+        for st in opened:
+            st.close()
         with owner.begin() as conn:
             for r in pw:
                 for what in (
