@@ -10,6 +10,7 @@ from .store import (
     QuarantineItem,
     Store,
     Submitted,
+    sender_identity,
 )
 
 __all__ = [
@@ -26,5 +27,6 @@ __all__ = [
     "Submitted",
     "make_engine",
     "normalize_url",
+    "sender_identity",
     "upgrade",
 ]
