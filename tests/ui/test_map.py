@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -428,6 +430,60 @@ def test_page_loads_nothing_from_the_network(
     qtbot.waitUntil(
         lambda: any("unreachable" in n for n in js(qtbot, view, "rcMap.noticeTexts()")),
         timeout=20000,
+    )
+
+
+@pytest.fixture
+def tile_server() -> Iterator[tuple[str, list[str]]]:
+    """An on-site tile server on loopback: every tile a plain 256 px PNG; paths served, logged."""
+    from PySide6.QtCore import QBuffer, QIODevice
+    from PySide6.QtGui import QColor, QImage
+
+    img = QImage(256, 256, QImage.Format.Format_RGB32)
+    img.fill(QColor("#c8d7c0"))
+    buf = QBuffer()
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    img.save(buf, "PNG")  # type: ignore[call-overload]
+    png = bytes(buf.data().data())
+    served: list[str] = []
+
+    class Tiles(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            served.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(png)))
+            self.end_headers()
+            self.wfile.write(png)
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/{{z}}/{{x}}/{{y}}.png", served
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.mark.webengine
+@pytest.mark.timeout(90)
+def test_tiles_come_from_the_configured_server(
+    qtbot: Any, make_view: Callable[..., MapView], tile_server: tuple[str, list[str]]
+) -> None:
+    url, served = tile_server
+    view = make_view(tile_url=url, tile_attribution="City GIS", zoom=13)
+    qtbot.waitUntil(lambda: js(qtbot, view, "rcMap.tileLoads") >= 4, timeout=15000)
+    assert all(path.startswith("/13/") for path in served[:4]), served[:4]
+    assert js(qtbot, view, "rcMap.tileErrors") == 0
+    texts = js(qtbot, view, "rcMap.noticeTexts()")
+    assert not any("unreachable" in n or "Offline" in n for n in texts), texts
+    assert "City GIS" in js(
+        qtbot, view, "document.querySelector('.leaflet-control-attribution').innerText"
     )
 
 

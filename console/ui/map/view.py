@@ -22,7 +22,7 @@ from typing import Any
 from PySide6.QtCore import QFile, QIODevice, QObject, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWebChannel import QWebChannel
-from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineScript
+from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineScript, QWebEngineSettings
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QWidget
 
@@ -196,6 +196,10 @@ class MapView(QWebEngineView):
         """Opens a link clicked in the map (replaceable, e.g. in tests)."""
         page = _MapPage(self, lambda url: self.open_external(url))
         self.setPage(page)
+        # The page is a local file; without this Chromium refuses it every http(s) tile.
+        page.settings().setAttribute(
+            QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, True
+        )
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
         self._bridge = MapBridge(self)
         self._bridge.marker_clicked.connect(self._on_marker_clicked)
