@@ -2,7 +2,7 @@
  *
  * The page is built once; afterwards the console sends diffs ({seq, upsert: [spec], remove:
  * [key]}) to rcMap.apply(). Markers are kept by key ("team:T-03", "call:C-1042") and updated in
- * place: moved with setLatLng, restyled with setIcon, never recreated for a change. Text from
+ * place: moved with setLatLng, restyled by changing their own element, never recreated. Text from
  * dispatch is only ever set with textContent. Clicks go back over the QWebChannel bridge.
  */
 (function () {
