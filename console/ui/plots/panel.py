@@ -20,10 +20,12 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QMenu,
     QMessageBox,
+    QScrollArea,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -52,6 +54,8 @@ statuses that changed twice between two pictures are re-read from the event log.
 CATCH_UP_EVENTS = 200
 """A picture this many events past the last one (a catch-up after an outage) triggers a rebuild."""
 AHEAD = timedelta(days=1)
+MIN_ROW_HEIGHT = 140
+MIN_PLOT_WIDTH = 640
 """Room preallocated past now, so the live edge rarely needs the arrays re-laid."""
 
 
@@ -142,8 +146,15 @@ class WorkloadPanel(QWidget):
         bar.addWidget(self.export_button)
         layout.addLayout(bar)
 
-        self.plotset = PlotSet(self.colors, self.targets, parent=self)
-        layout.addWidget(self.plotset.widget, 1)
+        self.plotset = PlotSet(self.colors, self.targets)
+        # A docked panel is often short: below a readable height per plot it scrolls rather
+        # than squeezing seven plots into slivers.
+        self.plotset.widget.setMinimumSize(MIN_PLOT_WIDTH, MIN_ROW_HEIGHT * 6)
+        self.scroller = QScrollArea(self)
+        self.scroller.setWidgetResizable(True)
+        self.scroller.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroller.setWidget(self.plotset.widget)
+        layout.addWidget(self.scroller, 1)
         scene = self.plotset.widget.scene()
         scene.sigMouseMoved.connect(self._mouse_moved)
         scene.sigMouseClicked.connect(self._mouse_clicked)

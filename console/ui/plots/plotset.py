@@ -18,7 +18,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 
-from console.domain.model import CALL_TYPE_LABELS, EscalationTarget
+from console.domain.model import CALL_TYPE_LABELS, CallType, EscalationTarget
 from console.store.aggregates import (
     CALL_TYPES,
     ESC_ROWS,
@@ -62,6 +62,19 @@ INTERVAL_LABELS = {
     "received_to_dispatched": "Received→dispatched",
     "received_to_onscene": "Received→on scene",
 }
+SHORT_TYPE_LABELS = {
+    CallType.MENTAL_HEALTH: "Mental health",
+    CallType.EMOTIONAL_DISTRESS: "Distress",
+    CallType.SUBSTANCE_USE: "Substance",
+    CallType.OVERDOSE: "Overdose",
+    CallType.WELFARE_CHECK: "Welfare",
+    CallType.BASIC_NEEDS: "Basic needs",
+    CallType.HOMELESSNESS: "Homeless",
+    CallType.TRANSPORT: "Transport",
+    CallType.JUVENILE: "Juvenile",
+    CallType.OTHER: "Other",
+}
+"""Legend labels short enough for two columns beside the plot; hover uses the full ones."""
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -76,6 +89,20 @@ def _fast(item: pg.PlotDataItem) -> pg.PlotDataItem:
     item.setClipToView(True)
     item.setDownsampling(auto=True, method="peak")
     return item
+
+
+def _shrinkable(label: pg.LabelItem) -> None:
+    """A title (long while it shows hover values) must not widen its plot past the dock."""
+    grow = label.updateMin
+
+    def update_min() -> None:
+        grow()
+        label.setMinimumWidth(0)
+        _, h = label._sizeHint[Qt.SizeHint.MinimumSize]
+        label._sizeHint[Qt.SizeHint.MinimumSize] = (0, h)
+
+    label.updateMin = update_min
+    update_min()
 
 
 def _natural(s: str) -> tuple[object, ...]:
@@ -133,6 +160,7 @@ class PlotSet:
         vb.setAutoVisible(y=True)
         vb.enableAutoRange(axis="y")
         p.setMenuEnabled(False)
+        _shrinkable(p.titleLabel)
         self.plots[key] = p
         if date:
             vl = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(c.muted, width=1))
@@ -142,11 +170,12 @@ class PlotSet:
             self.vlines[key] = vl
         return p
 
-    def _legend(self, row: int) -> pg.LegendItem:
+    def _legend(self, row: int, cols: int = 1) -> pg.LegendItem:
         """A legend beside its plot (column 2), never over the data."""
         c = self.colors
         leg = pg.LegendItem(
             offset=None,
+            colCount=cols,
             labelTextColor=c.text,
             labelTextSize=f"{self.font.pointSize()}pt",
             verSpacing=-8,
@@ -191,7 +220,7 @@ class PlotSet:
 
         # Calls per hour, stacked by type, against the same hours of the previous weeks.
         p = self._plot("calls_hourly", 2, 0, 2, True)
-        self.leg_types = self._legend(2)
+        self.leg_types = self._legend(2, cols=2)
         self.c_band_lo = pg.PlotDataItem(
             pen=pg.mkPen(c.band, width=1, style=Qt.PenStyle.DotLine), stepMode="center"
         )
@@ -239,7 +268,12 @@ class PlotSet:
                 movable=False,
                 pen=pg.mkPen(hues[name], width=1, style=Qt.PenStyle.DotLine),
                 label=f"target {INTERVAL_LABELS[name].lower()} {seconds / 60:g} min",
-                labelOpts={"position": 0.01, "color": c.target, "anchors": [(0, 1), (0, 1)]},
+                labelOpts={
+                    "position": 0.01,
+                    "color": c.target,
+                    "anchors": [(0, 1), (0, 1)],
+                    "fill": _color(c.background, 200),
+                },
             )
             p.addItem(line)  # counted in the y range: the target always shows
             self.target_lines[name] = line
@@ -272,19 +306,20 @@ class PlotSet:
         # Coverage vs demand by hour of week.
         p = self._plot("coverage", 5, 1, 1, False)
         leg = self._legend(5)
-        self.c_staffed = p.plot(pen=pg.mkPen(c.staffed, width=2), stepMode="center")
+        self.c_staffed = p.plot(pen=pg.mkPen(c.staffed, width=3), stepMode="center")
         self.c_demand = p.plot(pen=pg.mkPen(c.demand, width=2), stepMode="center")
         leg.addItem(self.c_staffed, "Staffed teams (mean)")
         leg.addItem(self.c_demand, "Calls / h (mean)")
         self.bars_ns = pg.BarGraphItem(
-            x0=[0], width=[0], height=[0], brush=pg.mkBrush(c.not_served), pen=None
+            x0=[0], width=[0], height=[0], brush=pg.mkBrush(_color(c.not_served, 150)), pen=None
         )
         p.addItem(self.bars_ns)
+        self.bars_ns.setZValue(-1)  # the lines stay readable over the bars
         leg.addItem(self.bars_ns, "Eligible, not served")
         p.getAxis("bottom").setTicks([[(24 * d, DAYS[d]) for d in range(7)], []])
         p.setXRange(0, WEEK_H, padding=0.01)
         p.getViewBox().enableAutoRange(axis="x", enable=False)
-        self.widget.ci.layout.setColumnFixedWidth(2, 180)
+        self.widget.ci.layout.setColumnFixedWidth(2, 200)
         self.widget.ci.layout.setRowStretchFactor(5, 2)
         for r in range(5):
             self.widget.ci.layout.setRowStretchFactor(r, 2)
@@ -313,6 +348,16 @@ class PlotSet:
         """Redraw from the aggregates: data up to ``now``, the view on ``[x_lo, now]``."""
         agg.refresh()
         now_e = now.timestamp()
+        # Tick labels in the aggregates' time zone (the one hover and exports speak), not the
+        # machine's; the offset of "now" serves the whole window.
+        off = now.astimezone(agg.tz).utcoffset()
+        west = -int(off.total_seconds()) if off is not None else 0
+        for key in TIME_PLOTS:
+            axis = self.plots[key].getAxis("bottom")
+            if axis.utcOffset != west:
+                axis.utcOffset = west
+                axis.picture = None
+                axis.update()
         i_now = self.now_index(agg, now)
         i0 = self.first_index(agg, i_now)
         x = self._x(agg)[i0:i_now]
@@ -392,7 +437,7 @@ class PlotSet:
             self._types_shown = tuple(shown)
             self.leg_types.clear()
             for k in shown:
-                self.leg_types.addItem(self.bars_types[k], CALL_TYPE_LABELS[CALL_TYPES[k]])
+                self.leg_types.addItem(self.bars_types[k], SHORT_TYPE_LABELS[CALL_TYPES[k]])
             self.leg_types.addItem(self.c_band_mean, "4-week mean")
         lo, mean, hi = agg.calls_band()
         edges = np.append(hx[j0:j1], hx[j1 - 1] + HOUR) if j1 > j0 else np.zeros(1)

@@ -1,0 +1,326 @@
+"""The workload dock, offscreen: plotted data read back against the store after a simulated hour,
+a click on a time selects the calls open then, exports that open, a screenshot to look at.
+
+The panel is driven by a small PictureSource of this file (same signals as
+``console.ui.picture.PictureSource``) fed from a real SQLite store, so the test controls exactly
+which pictures arrive and when.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QObject, QPoint, QPointF, Qt, Signal
+from PySide6.QtGui import QImage
+
+from console.config import parse_config
+from console.domain.events import Event
+from console.domain.model import Call, Team, TeamStatus
+from console.domain.projection import State, apply
+from console.domain.synthetic import synthetic_shift
+from console.store import Changes, Store
+from console.store.metrics import team_histories
+from console.ui.context import Selection
+from console.ui.picture import Picture
+from console.ui.plots import WorkloadPanel
+from console.ui.plots.plotset import PLOTS, TIME_PLOTS
+
+NY = ZoneInfo("America/New_York")
+START = datetime(2026, 11, 26, 12, tzinfo=UTC)  # 07:00 in Hartford: a shift starts
+
+
+class StandInPictures(QObject):
+    """The PictureSource contract: ``picture_changed(Picture, Changes)``, ``tick(now)``."""
+
+    picture_changed = Signal(object, object)
+    tick = Signal(object)
+
+    def __init__(self, picture: Picture) -> None:
+        super().__init__()
+        self._picture = picture
+
+    def current(self) -> Picture:
+        return self._picture
+
+    def publish(self, state: State, now: datetime, changes: Changes | None, seq: int) -> None:
+        self._picture = Picture(state.copy(), now, seq, True, None, False)
+        self.picture_changed.emit(self._picture, changes)
+
+
+class Shift:
+    """A store, the events of a synthetic shift, and the state folded so far."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.events = synthetic_shift(2200, seed=11, start=START, teams=8)
+        self.store = Store.open(f"sqlite:///{tmp / 'plots.sqlite'}")
+        self.state = State()
+        self.pos = 0
+        self.now = START
+
+    def feed(self, until: datetime, batch: int = 12) -> Iterator[tuple[Changes, int]]:
+        """Append the events up to ``until`` in small batches, as the sync service would."""
+        while self.pos < len(self.events) and self.events[self.pos].occurred_at <= until:
+            chunk: list[Event] = []
+            while (
+                len(chunk) < batch
+                and self.pos < len(self.events)
+                and self.events[self.pos].occurred_at <= until
+            ):
+                chunk.append(self.events[self.pos])
+                self.pos += 1
+            res = self.store.append(chunk)
+            for e in res.appended:
+                apply(self.state, e)
+            self.now = chunk[-1].occurred_at
+            yield res.changes, res.last_seq
+        self.now = until
+
+
+@pytest.fixture
+def shift(tmp_path: Path) -> Iterator[Shift]:
+    s = Shift(tmp_path)
+    list(s.feed(START + timedelta(hours=5), batch=500))
+    yield s
+    s.store.close()
+
+
+@pytest.fixture
+def panel(qtbot: Any, shift: Shift) -> Iterator[tuple[WorkloadPanel, SimpleNamespace, Shift]]:
+    cfg = parse_config("")
+    pictures = StandInPictures(Picture(shift.state.copy(), shift.now, 0, True, None, False))
+    ctx = SimpleNamespace(
+        config=cfg,
+        store=shift.store,
+        pictures=pictures,
+        selection=Selection(),
+        replay=False,
+        tasks=None,
+    )
+    p = WorkloadPanel(ctx, tz=NY, redraw_hz=4)
+    qtbot.addWidget(p)
+    p.resize(1400, 1000)
+    p.show()
+    with qtbot.waitSignal(p.loaded, timeout=20000):
+        pass
+    yield p, ctx, shift
+    p.close()
+
+
+# -- independent expectations, straight from the store ------------------------------------------
+
+
+def _calls(store: Store) -> list[Call]:
+    return list(store.load_state().calls.values())
+
+
+def _open_at(calls: list[Call], t: datetime) -> tuple[set[str], set[str]]:
+    pend, asg = set(), set()
+    for c in calls:
+        closed = (c.cleared_at or c.updated_at) if not c.is_open else None
+        if c.dispatched_at is None or c.status.value == "pending":
+            if c.received_at <= t and (closed is None or t < closed):
+                pend.add(c.id)
+        else:
+            if c.received_at <= t < c.dispatched_at:
+                pend.add(c.id)
+            if c.dispatched_at <= t and (closed is None or t < closed):
+                asg.add(c.id)
+    return pend, asg
+
+
+def _status_at(hist: list[Team], t: datetime) -> TeamStatus | None:
+    cur = None
+    for r in hist:
+        if (r.status_since or r.updated_at) <= t:
+            cur = r.status
+    return cur
+
+
+def _utc(x: float) -> datetime:
+    return datetime.fromtimestamp(float(x), UTC)
+
+
+# -- the tests ----------------------------------------------------------------------------------
+
+
+def test_plotted_data_equals_store_after_a_simulated_hour(qtbot: Any, panel: Any) -> None:
+    p, ctx, shift = panel
+    p.set_window("last_2h")
+    redraws = p.redraws
+    end = shift.now + timedelta(hours=1)
+    for changes, seq in shift.feed(end):
+        ctx.pictures.publish(shift.state, shift.now, changes, seq)
+    ctx.pictures.tick.emit(end)  # the source's once-a-second tick carries the clock on
+    # Redraw is timer driven: a burst of pictures drew nothing by itself.
+    assert p.redraws == redraws
+    with qtbot.waitSignal(p.redrawn, timeout=5000):
+        pass
+    assert p.redraws == redraws + 1
+
+    calls = _calls(shift.store)
+    ps = p.plotset
+    x, y = ps.c_pending.getData()
+    _, ya = ps.c_assigned.getData()
+    assert x is not None and len(x) > 100  # the last two hours, one point a minute, in view
+    assert x[-1] <= shift.now.timestamp() < x[-1] + 60
+    for xi, pi, ai in zip(x, y, ya, strict=True):
+        pend, asg = _open_at(calls, _utc(xi))
+        assert (int(pi), int(ai)) == (len(pend), len(asg)), _utc(xi)
+
+    hist = team_histories(shift.store)
+    xt, avail = ps.c_teams[0].getData()
+    _, upto_scene = ps.c_teams[2].getData()
+    for k in range(0, len(xt), 7):
+        t = _utc(xt[k])
+        st = [_status_at(h, t) for h in hist.values()]
+        assert avail[k] == sum(1 for s in st if s is TeamStatus.AVAILABLE)
+        busy = {TeamStatus.AVAILABLE, TeamStatus.ASSIGNED, TeamStatus.EN_ROUTE, TeamStatus.ON_SCENE}
+        assert upto_scene[k] == sum(1 for s in st if s in busy)
+
+    # Rolling p90 received -> dispatched at the last sample: the last hour's completed intervals.
+    xi, p90 = ps.c_intervals["received_to_dispatched"][1].getData()
+    t_last = xi[-1]
+    vals = [
+        (c.dispatched_at - c.received_at).total_seconds()
+        for c in calls
+        if c.dispatched_at is not None
+        and t_last - 3600 < c.dispatched_at.timestamp() <= t_last
+        and c.dispatched_at >= c.received_at
+    ]
+    assert vals
+    assert p90[-1] == pytest.approx(np.percentile(vals, 90) / 60, abs=1e-9)
+
+    # Calls per hour: the stacked bars of one full hour sum to the calls received in it.
+    hour0 = math.floor((shift.now.timestamp() - 2 * 3600) / 3600) * 3600
+    total = 0.0
+    for bar in ps.bars_types:
+        if not bar.isVisible():
+            continue
+        x0 = np.asarray(bar.opts["x0"])
+        h = np.asarray(bar.opts["height"])
+        total += float(h[np.abs(x0 - (hour0 + 0.08 * 3600)) < 1].sum())
+    expected = sum(1 for c in calls if hour0 <= c.received_at.timestamp() < hour0 + 3600)
+    assert expected > 0 and total == expected
+
+    # The view follows the window.
+    lo, hi = ps.plots["open_calls"].getViewBox().viewRange()[0]
+    assert lo == pytest.approx(shift.now.timestamp() - 7200, abs=200)
+    assert hi == pytest.approx(shift.now.timestamp(), abs=200)
+
+
+def _scene_point(p: WorkloadPanel, key: str, t: datetime, frac_y: float = 0.5) -> QPoint:
+    plot = p.plotset.plots[key]
+    vb = plot.getViewBox()
+    (_, _), (y0, y1) = vb.viewRange()
+    scene = vb.mapViewToScene(QPointF(t.timestamp(), y0 + (y1 - y0) * frac_y))
+    pt: QPoint = p.plotset.widget.mapFromScene(scene)
+    return pt
+
+
+def test_click_selects_calls_open_then_and_hover_shows_values(qtbot: Any, panel: Any) -> None:
+    p, ctx, shift = panel
+    p.set_window("last_2h")
+    p.redraw()
+    calls = _calls(shift.store)
+    # A moment with several open calls, chosen from the store.
+    best = max(
+        (shift.now - timedelta(minutes=m) for m in range(5, 100, 3)),
+        key=lambda t: sum(map(len, _open_at(calls, t))),
+    )
+    pend, asg = _open_at(calls, best)
+    assert pend | asg
+    pos = _scene_point(p, "open_calls", best)
+    got: list[Any] = []
+    selected: list[list[str]] = []
+    p.time_clicked.connect(lambda t, ids: got.append((t, ids)))
+    ctx.selection.calls_selected.connect(selected.append)
+    qtbot.mouseMove(p.plotset.widget.viewport(), pos)
+    qtbot.mouseClick(p.plotset.widget.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.waitUntil(lambda: bool(got), timeout=3000)
+    t_clicked, ids = got[-1]
+    assert abs((t_clicked - best).total_seconds()) <= 60  # within one pixel's worth of a minute
+    exp_p, exp_a = _open_at(calls, t_clicked)
+    assert set(ids) == exp_p | exp_a
+    assert selected[-1] == ids and ctx.selection.call_id == ids[0]
+
+    # Hover: every time plot's title carries the exact values at that minute.
+    titles = p.hover_at(t_clicked)
+    assert f"pending {len(exp_p)} · assigned {len(exp_a)}" in titles["open_calls"]
+    hist = team_histories(shift.store)
+    avail = sum(1 for h in hist.values() if _status_at(h, t_clicked) is TeamStatus.AVAILABLE)
+    assert f"available {avail}" in titles["teams"]
+    assert "p50" in titles["intervals"] and "police" in titles["escalations"]
+
+
+def test_exports_write_files_that_open(qtbot: Any, panel: Any, tmp_path: Path) -> None:
+    p, _, _ = panel
+    p.set_window("shift")
+    p.redraw()
+    for key in PLOTS:
+        png = p.export_plot_png(key, tmp_path / f"{key}.png")
+        img = QImage(str(png))
+        assert not img.isNull() and img.width() >= 600, key
+        out = p.export_plot_csv(key, tmp_path / f"{key}.csv")
+        with out.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+        assert len(rows) > 1, key
+        assert all(len(r) == len(rows[0]) for r in rows), key
+    # The CSV holds what the plot shows: pending per minute of the window, as drawn.
+    with (tmp_path / "open_calls.csv").open(newline="", encoding="utf-8") as f:
+        table = list(csv.DictReader(f))
+    x, y = p.plotset.c_pending.getData()
+    drawn = {round(float(a)): int(b) for a, b in zip(x, y, strict=True)}
+    for row in table[:: max(1, len(table) // 25)]:
+        t = datetime.fromisoformat(row["time"]).timestamp()
+        if round(t) in drawn:
+            assert int(row["pending"]) == drawn[round(t)]
+    assert datetime.fromisoformat(table[0]["time"]).astimezone(NY).hour == 7  # shift start
+
+    png = p.export_summary(tmp_path / "summary.png")
+    img = QImage(str(png))
+    assert not img.isNull() and img.width() > img.height()
+    pdf = p.export_summary(tmp_path / "summary.pdf")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and b"%%EOF" in data[-1024:]
+    assert (
+        data.count(b"/Type /Page\n") + data.count(b"/Type /Page>") + data.count(b"/Type /Page ")
+        >= 1
+    )
+
+    with pytest.raises(ValueError, match="no plot named"):
+        p.export_plot_csv("nope", tmp_path / "x.csv")
+
+
+def test_screenshot_of_the_dock(qtbot: Any, panel: Any, artifacts: Path) -> None:
+    p, ctx, shift = panel
+    for changes, seq in shift.feed(shift.now + timedelta(minutes=40)):
+        ctx.pictures.publish(shift.state, shift.now, changes, seq)
+    p.set_window("shift")
+    with qtbot.waitSignal(p.redrawn, timeout=5000):
+        pass
+    p.hover_at(shift.now - timedelta(minutes=75))
+    shot = p.grab()
+    assert shot.save(str(artifacts / "plots.png"))
+    p.resize(1000, 300)  # the size the window docks it at: plots keep their height and scroll
+    qtbot.waitUntil(lambda: p.scroller.verticalScrollBar().maximum() > 0, timeout=3000)
+    legend = p.plotset.leg_types
+    view = p.plotset.widget
+    qtbot.waitUntil(
+        lambda: (
+            view.mapFromScene(legend.sceneBoundingRect()).boundingRect().right()
+            <= view.viewport().width()
+        ),
+        timeout=3000,
+    )
+    assert p.grab().save(str(artifacts / "plots-docked.png"))
+    p.export_summary(artifacts / "plots-summary.png")
+    assert all(p.plotset.plots[k].isVisible() for k in TIME_PLOTS)
