@@ -163,6 +163,13 @@ def test_playback_at_3600x_keeps_the_gui_responsive(
     qtbot.wait(100)
     assert src.now() == stopped
     assert src.published - published >= 3  # the panels were fed along the way
+    # Playing folded forward picture by picture; what it shows is what folding from the start
+    # up to the clock's time gives.
+    engine = src.engine
+    assert src.current().now == stopped
+    assert src.current().state.same_picture(
+        fold([*engine.base, *(e for e in engine.events if e.occurred_at <= stopped)])
+    )
     # The heartbeat kept beating: the event loop was never frozen. (How short the stalls are is
     # measured by `bench ui_stall`, not asserted here; this run's numbers are kept as an artifact.)
     stall_ms = max(gaps[1:]) * 1000 if len(gaps) > 1 else 0.0
@@ -237,6 +244,41 @@ def test_training_decision_is_recorded_and_debriefed(
     assert deb.cell(0, "What happened").startswith(f"send {real_team}")
     assert deb.cell(0, "Recommendation") == d.decision.recommended_text()
     deb.close()
+
+
+def test_bookmarks_are_edited_and_deleted_in_the_shift_file(qtbot: Any, replay: Any) -> None:
+    tl, src = replay.timeline, replay.source
+    sf = tl.shift_file
+    at = src.engine.start + timedelta(hours=2)
+    src.seek(at)
+    dlg = tl.add_bookmark()
+    assert dlg is not None
+    dlg.title_edit.setText("Two teams past an hour on scene")
+    dlg.note_edit.setPlainText("Ask: who do you check on first?")
+    dlg.accept()
+    (b,) = open_shift_file(sf.path).annotations()
+    assert (b.kind, b.at, b.title, b.note, b.author) == (
+        "bookmark",
+        at,
+        "Two teams past an hour on scene",
+        "Ask: who do you check on first?",
+        "T. Trainer",
+    )
+    # double-click on its flag opens it for editing
+    strip = tl.strip
+    x = int(strip.x_of(at))
+    with qtbot.waitSignal(strip.annotation_activated, timeout=2_000):
+        qtbot.mouseDClick(strip, Qt.MouseButton.LeftButton, pos=QPoint(x, 30))
+    edit = tl.edit_annotation(b.id)
+    assert edit is not None and edit.title_edit.text() == b.title
+    edit.note_edit.setPlainText("Ask about check-ins")
+    edit.accept()
+    assert open_shift_file(sf.path).annotations()[0].note == "Ask about check-ins"
+    gone = tl.edit_annotation(b.id)
+    assert gone is not None
+    gone._delete()
+    assert open_shift_file(sf.path).annotations() == []
+    assert strip.annotations == []
 
 
 def test_screenshot_of_the_replay_window(qtbot: Any, replay: Any, artifacts: Path) -> None:
