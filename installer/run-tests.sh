@@ -14,7 +14,9 @@ if [ -z "${RC_TEST_PG_URL:-}" ] && command -v pg_lsclusters >/dev/null 2>&1 && [
     su postgres -c "psql -q -v ON_ERROR_STOP=1" >/dev/null <<'SQL'
 DO $$ BEGIN
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'rc_test') THEN
-    CREATE ROLE rc_test LOGIN CREATEDB PASSWORD 'rc_test';
+    CREATE ROLE rc_test LOGIN CREATEDB CREATEROLE PASSWORD 'rc_test';
+  ELSE
+    ALTER ROLE rc_test CREATEDB CREATEROLE;
   END IF;
 END $$;
 SQL
