@@ -9,6 +9,8 @@ the city -- and nothing that points at a person:
 - phone numbers, dates of birth and any other personal field are dropped; an age becomes a
   ten-year band (90 and over merged);
 - free text (notes, summaries, reasons, answers, alert wording, destinations) is withheld;
+- record identifiers that lead back to dispatch's record -- call (incident) numbers, event and
+  alert ids, which may embed them or exact coordinates -- become sequential pseudonyms;
 - an exact address becomes its neighborhood (or its hundred block when no neighborhood is
   known); a point is moved to a random spot of its ~300 m block cell, the same spot for every
   event of a call. The spot comes from a keyed hash whose key is drawn per export and never
@@ -29,6 +31,7 @@ from console.domain.commands import AddNote, Command
 from console.domain.events import (
     Alert,
     AlertAcknowledged,
+    AlertKind,
     AlertRaised,
     CallEscalated,
     CallReceived,
@@ -39,6 +42,7 @@ from console.domain.events import (
     Event,
     Note,
     NoteAdded,
+    TeamAssigned,
     TeamPositionReported,
     TeamStatusChanged,
 )
@@ -55,6 +59,8 @@ CELL_LON = 0.0036
 _HOUSE_NUMBER = re.compile(r"^\s*(\d+)[A-Za-z]?(?:-\d+)?\s+(.+?)\s*$")
 _UNIT = re.compile(r"\s*(?:,|#|\b(?:apt|unit|suite|ste|fl|floor|rm|room)\b\.?).*$", re.IGNORECASE)
 _DISPOSITIONS = frozenset(d.value for d in Disposition)
+_CALL_ALERTS = frozenset({AlertKind.PENDING_OVERDUE, AlertKind.NO_ELIGIBLE_TEAM})
+"""Alert kinds whose subject is a call (the others name a team or the link)."""
 
 
 def generalize_address(address: str, neighborhood: str = "") -> str:
@@ -93,6 +99,9 @@ class Deidentifier:
         self._key = key if key is not None else secrets.token_bytes(32)
         self._people: dict[str, str] = {}
         self._operators: dict[str, str] = {}
+        self._calls: dict[str, str] = {}
+        self._sources: dict[str, str] = {}
+        self._alerts: dict[str, str] = {}
 
     # -- pieces ------------------------------------------------------------------------------
 
@@ -128,6 +137,25 @@ class Deidentifier:
             self._operators[key] = f"Operator {len(self._operators) + 1}"
         return self._operators[key]
 
+    def call_id(self, cid: str) -> str:
+        """A call (incident) number as a pseudonym, the same for every record of the call."""
+        if cid not in self._calls:
+            self._calls[cid] = f"CALL-{len(self._calls) + 1:05d}"
+        return self._calls[cid]
+
+    def source_id(self, sid: str) -> str:
+        """Dispatch's fact id (it may embed a call number or exact coordinates) as an opaque,
+        still unique, one."""
+        if sid not in self._sources:
+            self._sources[sid] = f"f{len(self._sources) + 1:08d}"
+        return self._sources[sid]
+
+    def alert_id(self, aid: str) -> str:
+        if aid not in self._alerts:
+            kind = aid.split(":", 1)[0]
+            self._alerts[aid] = f"{kind}:{len(self._alerts) + 1}"
+        return self._alerts[aid]
+
     @staticmethod
     def text(s: str, placeholder: str = WITHHELD) -> str:
         return placeholder if s.strip() else ""
@@ -143,6 +171,7 @@ class Deidentifier:
             disposition = "other"
         return replace(
             c,
+            id=self.call_id(c.id),
             lat=lat,
             lon=lon,
             address=generalize_address(c.address, c.neighborhood),
@@ -154,6 +183,7 @@ class Deidentifier:
     def team(self, t: Team) -> Team:
         return replace(
             t,
+            call=None if t.call is None else self.call_id(t.call),
             name="",
             destination=None if t.destination is None else self.text(t.destination) or None,
         )
@@ -164,12 +194,22 @@ class Deidentifier:
 
     def command(self, c: Command) -> Command:
         kw: dict[str, Any] = {"reason": self.text(c.reason)}
+        if c.call_id is not None:
+            kw["call_id"] = self.call_id(c.call_id)
         if isinstance(c, AddNote):
             kw["text"] = NOTE_WITHHELD
         return replace(c, **kw)
 
     def alert(self, a: Alert) -> Alert:
-        return replace(a, message=f"{a.kind.value.replace('_', ' ')}: {a.subject}")
+        subject = a.subject
+        if subject in self._calls or a.kind in _CALL_ALERTS:
+            subject = self.call_id(subject)
+        return replace(
+            a,
+            id=self.alert_id(a.id),
+            subject=subject,
+            message=f"{a.kind.value.replace('_', ' ')}: {subject}",
+        )
 
     def persons(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """A call's people as role, pseudonym and age band; nothing else survives."""
@@ -190,14 +230,17 @@ class Deidentifier:
 
     def event(self, e: Event) -> Event:
         """The event with everything identifying removed or replaced."""
+        e = replace(e, source_id=self.source_id(e.source_id))
         if isinstance(e, CallReceived | CallUpdated):
             return replace(e, call=self.call(e.call))
         if isinstance(e, TeamStatusChanged):
             return replace(e, team=self.team(e.team))
         if isinstance(e, TeamPositionReported):
             return replace(e, position=self.position(e.team_id, e.position))
+        if isinstance(e, TeamAssigned):
+            return replace(e, call_id=self.call_id(e.call_id))
         if isinstance(e, CallEscalated):
-            return replace(e, reason=self.text(e.reason))
+            return replace(e, call_id=self.call_id(e.call_id), reason=self.text(e.reason))
         if isinstance(e, CommandRequested):
             return replace(e, command=self.command(e.command), operator=self.operator(e.operator))
         if isinstance(e, CommandConfirmed):
@@ -207,11 +250,18 @@ class Deidentifier:
         if isinstance(e, AlertRaised):
             return replace(e, alert=self.alert(e.alert))
         if isinstance(e, AlertAcknowledged):
-            return replace(e, operator=self.operator(e.operator), note=self.text(e.note))
+            return replace(
+                e,
+                alert_id=self.alert_id(e.alert_id),
+                operator=self.operator(e.operator),
+                note=self.text(e.note),
+            )
         if isinstance(e, NoteAdded):
             n = e.note
-            return replace(e, note=Note(n.call_id, NOTE_WITHHELD, self.operator(n.author), n.at))
-        return e  # assignments: ids and times only
+            return replace(
+                e, note=Note(self.call_id(n.call_id), NOTE_WITHHELD, self.operator(n.author), n.at)
+            )
+        return e
 
 
 def deidentify_events(events: list[Event], d: Deidentifier) -> list[Event]:

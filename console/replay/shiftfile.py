@@ -192,7 +192,7 @@ def write_shift_file(
     for cid in sorted(persons or {}):
         found = (persons or {})[cid]
         if found:
-            people.append((cid, d.persons(found) if d else found))
+            people.append((d.call_id(cid), d.persons(found)) if d else (cid, found))
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()

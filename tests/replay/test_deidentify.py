@@ -45,7 +45,7 @@ def _sensitive_shift() -> tuple[list[Event], dict[str, list[dict[str, str]]]]:
     events = list(synthetic_shift(600, seed=21, start=T0 - timedelta(hours=2)))
     persons: dict[str, list[dict[str, str]]] = {}
     for i, (given, sur, phone, dob, addr) in enumerate(PEOPLE):
-        cid = f"SEN-{i}"
+        cid = f"INC-25-0{i}8317"
         at = T0 + timedelta(minutes=10 * i)
         call = Call(
             cid,
@@ -61,7 +61,7 @@ def _sensitive_shift() -> tuple[list[Event], dict[str, list[dict[str, str]]]]:
             summary=f"{given} {sur} at {addr}, callback {phone}",
             destination=f"{addr} (mother's home)",
         )
-        events.append(_ev(CallReceived, f"s{i}a", at, call=call))
+        events.append(_ev(CallReceived, f"call:{cid}:v1:{at.isoformat()}:{addr}", at, call=call))
         later = at + timedelta(minutes=3)
         events.append(
             _ev(
@@ -159,9 +159,21 @@ def test_no_name_phone_or_address_survives_anywhere_in_the_file(tmp_path: Path) 
     export_shift(store, start, end, clean, deidentify=True)
 
     needles: set[str] = set()
-    for given, sur, phone, dob, addr in PEOPLE:
-        for s in (given, sur, phone, dob, addr, f"{given} {sur}", "Hank Strozier", "Strozier"):
+    for i, (given, sur, phone, dob, addr) in enumerate(PEOPLE):
+        for s in (
+            given,
+            sur,
+            phone,
+            dob,
+            addr,
+            f"{given} {sur}",
+            "Hank Strozier",
+            "Strozier",
+            f"INC-25-0{i}8317",
+        ):
             needles |= _variants(s)
+        lat0, lon0 = 41.7601 + i * 0.01, -72.6802 - i * 0.01
+        needles.add(f"{lat0:.6f},{lon0:.6f}")  # the exact point, as the feed writes it
     plain_bytes = plain.read_bytes()
     # The check itself must see them where they are: the plain export keeps them.
     assert any(n.encode() in plain_bytes for n in needles)
@@ -175,23 +187,30 @@ def test_no_name_phone_or_address_survives_anywhere_in_the_file(tmp_path: Path) 
     sf = open_shift_file(clean)
     assert sf.deidentified and sf.meta["deidentified"] == "1"
     final = ReplayEngine.from_shift(sf.data).state_at(end)
-    for i in range(len(PEOPLE)):
-        c = final.calls[f"SEN-{i}"]
+    # the sensitive calls are the ones with people recorded; their numbers are pseudonyms now
+    pseudo = sorted(sf.persons, key=lambda k: final.calls[k].received_at)
+    assert len(pseudo) == len(PEOPLE) and all(k.startswith("CALL-") for k in pseudo)
+    for i, cid in enumerate(pseudo):
+        c = final.calls[cid]
         assert c.summary == ""
         assert c.address == ("0 block of Zion Street" if i == 1 else "Frog Hollow")
         # the point moved, but stayed in its block cell
         lat0, lon0 = 41.7601 + i * 0.01, -72.6802 - i * 0.01
+        assert c.lat is not None and c.lon is not None
         assert (c.lat, c.lon) != (lat0, lon0)
-        assert math.floor(c.lat / CELL_LAT) == math.floor(lat0 / CELL_LAT)  # type: ignore[operator]
-        assert math.floor(c.lon / CELL_LON) == math.floor(lon0 / CELL_LON)  # type: ignore[operator]
+        assert math.floor(c.lat / CELL_LAT) == math.floor(lat0 / CELL_LAT)
+        assert math.floor(c.lon / CELL_LON) == math.floor(lon0 / CELL_LON)
+        # the whole story of the call survived under its pseudonym
+        assert c.status is CallStatus.ASSIGNED and c.team == "CRT-1"
+        assert [n.call_id for n in final.notes_for(cid)] == [cid]
     # the same call keeps the same point in every event
     points = {
         (e.call.lat, e.call.lon)
         for e in sf.data.events
-        if isinstance(e, CallReceived | CallUpdated) and e.call.id == "SEN-0"
+        if isinstance(e, CallReceived | CallUpdated) and e.call.id == pseudo[0]
     }
     assert len(points) == 1
-    assert sf.persons["SEN-0"] == [{"role": "Caller", "name": "Person 1", "age_band": "40-49"}]
+    assert sf.persons[pseudo[0]] == [{"role": "Caller", "name": "Person 1", "age_band": "40-49"}]
     ops = {e.operator for e in sf.data.events if isinstance(e, CommandRequested)}
     assert ops == {"Operator 1"}
     store.close()
