@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ from console.domain.rules import Thresholds
 from console.ui.map.markers import (
     PRIORITY_COLORS,
     TEAM_STATUS_COLORS,
+    MarkerCache,
     diff_markers,
     picture_markers,
 )
@@ -560,6 +562,37 @@ def test_webengine_env_adds_the_flags_once_and_keeps_others(
 def test_bad_map_settings_are_named(qtbot: Any, kw: dict[str, Any], named: str) -> None:
     with pytest.raises(MapConfigError, match=named):
         MapView(tile_url=None, **kw)
+
+
+def test_marker_cache_gives_exactly_the_uncached_picture() -> None:
+    rng = random.Random(11)
+    p = Picture()
+    cache = MarkerCache()
+    reused = 0
+    previous: dict[str, Any] = {}
+    for step in range(120):
+        now = NOW + timedelta(seconds=13 * step)
+        roll = rng.random()
+        if roll < 0.3:
+            tid = rng.choice(sorted(p.teams))
+            p.teams[tid] = replace(
+                p.teams[tid], status=rng.choice(list(TeamStatus)), status_since=now
+            )
+        elif roll < 0.5:
+            tid = rng.choice(sorted(p.positions))
+            old = p.positions[tid]
+            p.positions[tid] = Position(old.lat + 0.001, old.lon, now)
+        elif roll < 0.7:
+            cid = rng.choice(sorted(p.calls))
+            p.calls[cid] = replace(
+                p.calls[cid], status=rng.choice(list(CallStatus)), priority=rng.choice((1, 2, 3))
+            )
+        got = cache.picture(p.calls.values(), p.teams.values(), p.positions, now, TH)
+        want = picture_markers(p.calls.values(), p.teams.values(), p.positions, now, TH)
+        assert got == want, step
+        reused += sum(1 for k, spec in got.items() if previous.get(k) is spec)
+        previous = got
+    assert reused > 0  # the cache does reuse unchanged specs
 
 
 def test_bad_coordinates_are_left_off_the_map() -> None:

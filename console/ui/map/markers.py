@@ -245,10 +245,78 @@ def picture_markers(
     return out
 
 
+def _minutes(now: datetime, then: datetime | None) -> int:
+    return -1 if then is None else int((now - then).total_seconds() // 60)
+
+
+class MarkerCache:
+    """``picture_markers`` that reuses the spec of a record that has not changed.
+
+    The projection swaps whole records, never mutates them, so the same object means the same
+    record; its spec is then the same as long as everything time-dependent it shows (whole
+    minutes, overdue / aging / stale) is the same too. That makes a refresh cost about one
+    comparison per marker instead of rebuilding every label, and lets the diff skip unchanged
+    specs by identity.
+    """
+
+    def __init__(self) -> None:
+        self._thresholds: Thresholds | None = None
+        self._teams: dict[str, tuple[Team, Position, tuple[Any, ...], MarkerSpec]] = {}
+        self._calls: dict[str, tuple[Call, tuple[Any, ...], MarkerSpec]] = {}
+
+    def picture(
+        self,
+        calls: Iterable[Call],
+        teams: Iterable[Team],
+        positions: Mapping[str, Position],
+        now: datetime,
+        thresholds: Thresholds,
+    ) -> dict[str, MarkerSpec]:
+        if thresholds is not self._thresholds:
+            self._teams, self._calls, self._thresholds = {}, {}, thresholds
+        out: dict[str, MarkerSpec] = {}
+        seen_teams: dict[str, tuple[Team, Position, tuple[Any, ...], MarkerSpec]] = {}
+        for team in teams:
+            pos = positions.get(team.id)
+            if pos is None or not team_visible(team, pos):
+                continue
+            times = (
+                _minutes(now, team.status_since or team.updated_at),
+                _minutes(now, pos.at),
+                _minutes(now, team.last_checkin),
+                is_stale(pos, now, thresholds),
+            )
+            hit = self._teams.get(team.id)
+            if hit is not None and hit[0] is team and hit[1] is pos and hit[2] == times:
+                spec = hit[3]
+            else:
+                spec = team_marker(team, pos, now, thresholds)
+            seen_teams[team.id] = (team, pos, times, spec)
+            out[spec["key"]] = spec
+        seen_calls: dict[str, tuple[Call, tuple[Any, ...], MarkerSpec]] = {}
+        for call in calls:
+            if not call_visible(call):
+                continue
+            waited = (now - call.received_at).total_seconds()
+            limit = thresholds.pending_limit(call)
+            ctimes = (int(waited // 60), waited > limit, waited > limit / 2)
+            chit = self._calls.get(call.id)
+            if chit is not None and chit[0] is call and chit[1] == ctimes:
+                spec = chit[2]
+            else:
+                spec = call_marker(call, now, thresholds)
+            seen_calls[call.id] = (call, ctimes, spec)
+            out[spec["key"]] = spec
+        self._teams, self._calls = seen_teams, seen_calls
+        return out
+
+
 def diff_markers(
     shown: Mapping[str, MarkerSpec], wanted: Mapping[str, MarkerSpec]
 ) -> dict[str, Any]:
     """``{"upsert": [...], "remove": [...]}``: what turns ``shown`` into ``wanted``."""
-    upsert = [spec for key, spec in wanted.items() if shown.get(key) != spec]
+    upsert = [
+        spec for key, spec in wanted.items() if (old := shown.get(key)) is not spec and old != spec
+    ]
     remove = [key for key in shown if key not in wanted]
     return {"upsert": upsert, "remove": remove}

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import QWidget
 from console.domain.model import Call, Position, Team
 from console.domain.rules import Thresholds
 
-from .markers import MarkerSpec, diff_markers, marker_key, picture_markers, valid_latlon
+from .markers import MarkerCache, MarkerSpec, diff_markers, marker_key, valid_latlon
 from .page import (
     OSM_ATTRIBUTION,
     OSM_TILE_URL,
@@ -162,6 +162,7 @@ class MapView(QWebEngineView):
             tuple[list[Call], list[Team], dict[str, Position], datetime, Thresholds] | None
         ) = None
         self._in_flight = 0
+        self._cache = MarkerCache()
         self._seq = 0
         self._selected: str | None = None
         self._following: str | None = None
@@ -350,7 +351,7 @@ class MapView(QWebEngineView):
 
     def _push(self, force: bool = False) -> int:
         if self._picture is not None:
-            self._wanted = picture_markers(*self._picture)
+            self._wanted = self._cache.picture(*self._picture)
             self._picture = None
         if self._resync:
             # The page may hold a partial update: start it over from the whole picture.
