@@ -203,7 +203,11 @@ def debrief(
     still gets a row so the debrief shows what was skipped."""
     by_decision: dict[int, list[tuple[str, Action]]] = {}
     for aid, trainee, action in choices:
-        by_decision.setdefault(aid, []).append((trainee, Action.from_dict(action)))
+        try:
+            saved = Action.from_dict(action)
+        except (ReplayError, AttributeError):
+            continue  # an unreadable saved choice is left out, not fatal to the debrief
+        by_decision.setdefault(aid, []).append((trainee, saved))
     rows: list[DebriefRow] = []
     for aid, at, title, call_id in sorted(decisions, key=lambda d: (d[1], d[0])):
         d = decision_at(engine, aid, at, title, call_id)

@@ -449,7 +449,13 @@ class TimelinePanel(QWidget):
     # -- annotations ------------------------------------------------------------------------------
 
     def reload_annotations(self) -> None:
-        anns = self.shift_file.annotations() if self.shift_file is not None else []
+        from console.replay.engine import ReplayError
+
+        try:
+            anns = self.shift_file.annotations() if self.shift_file is not None else []
+        except ReplayError as exc:  # a damaged annotation table must not close the replay
+            log.error("cannot read the bookmarks: %s", exc)
+            anns = []
         self.strip.set_annotations(anns)
         self.training.reload()
 

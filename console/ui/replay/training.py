@@ -250,9 +250,13 @@ class TrainingController(QObject):
         source.decision_reached.connect(self._reached)
 
     def reload(self) -> None:
-        self.decisions = (
-            self.shift_file.annotations("decision") if self.shift_file is not None else []
-        )
+        try:
+            self.decisions = (
+                self.shift_file.annotations("decision") if self.shift_file is not None else []
+            )
+        except ReplayError as exc:
+            log.error("cannot read the decision points: %s", exc)
+            self.decisions = []
         if self.enabled:
             self.source.set_stops([a.at for a in self.decisions])
 
@@ -297,11 +301,15 @@ class TrainingController(QObject):
         self.decision_recorded.emit(aid, action)
 
     def choices(self) -> list[tuple[int, str, dict[str, Any]]]:
-        saved = (
-            [(c.annotation_id, c.trainee, c.action) for c in self.shift_file.choices()]
-            if self.shift_file is not None
-            else []
-        )
+        try:
+            saved = (
+                [(c.annotation_id, c.trainee, c.action) for c in self.shift_file.choices()]
+                if self.shift_file is not None
+                else []
+            )
+        except (ReplayError, ValueError) as exc:
+            log.error("cannot read the trainees' choices: %s", exc)
+            saved = []
         return saved + self._memory
 
     def rows(self) -> list[DebriefRow]:
