@@ -517,12 +517,15 @@ def test_links_open_outside_and_the_map_never_navigates_away(
 def test_offline_without_basemap_says_so_and_still_shows_markers(
     qtbot: Any, make_view: Callable[..., MapView], tmp_path: Path
 ) -> None:
-    bad = tmp_path / "beats.geojson"
+    # A hostile path: its text reaches the page (the notice) and must not break out of it.
+    bad = tmp_path / "beats<" / "script><b>x.geojson"
+    bad.parent.mkdir()
     bad.write_text("{not json", encoding="utf-8")
     view = make_view(overlays=[("Beats", bad)])
     notices = js(qtbot, view, "rcMap.noticeTexts()")
     assert OFFLINE_NOTICE in notices
-    assert any("Beats" in n and "not JSON" in n for n in notices), notices
+    assert any("Beats" in n and "not JSON" in n and str(bad) in n for n in notices), notices
+    assert js(qtbot, view, "document.querySelectorAll('.rc-notices b').length") == 0
     assert js(qtbot, view, "document.querySelector('.rc-notices').innerText").count("Offline") == 1
     p = Picture()
     with qtbot.waitSignal(view.applied, timeout=5000):

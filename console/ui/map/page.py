@@ -158,7 +158,8 @@ class _RcMapInit(MacroElement):
     def __init__(self, options: dict[str, Any]) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "RcMapInit"
-        self.options_json = json.dumps(options)
+        # Inside a <script> element: "</" must not end it early (a notice may quote a path).
+        self.options_json = json.dumps(options).replace("</", "<\\/")
 
 
 def _bounds(data: dict[str, Any]) -> list[list[float]] | None:
