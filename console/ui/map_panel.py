@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QToolBar, QVBoxLayout, QWidget
 
@@ -84,6 +84,7 @@ class MapPanel(QWidget):
         ctx.pictures.picture_changed.connect(self._on_picture)
         ctx.pictures.tick.connect(self._on_tick)
         self._fitted = False
+        self._pending: Picture | None = None
         self._push(ctx.pictures.current())
 
     @property
@@ -110,7 +111,16 @@ class MapPanel(QWidget):
     def _on_picture(self, picture: Picture, changes: Changes | None) -> None:
         if changes is not None and not (changes.calls or changes.teams or changes.positions):
             return
-        self._push(picture)
+        # Next turn of the event loop (see the queue panel): the map's diff is its own slice.
+        first = self._pending is None
+        self._pending = picture
+        if first:
+            QTimer.singleShot(0, self._apply_pending)
+
+    def _apply_pending(self) -> None:
+        picture, self._pending = self._pending, None
+        if picture is not None:
+            self._push(picture)
 
     def _on_ready(self) -> None:
         self._fitted = False  # a (re)loaded page fits again once it shows the markers

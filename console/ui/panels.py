@@ -13,9 +13,9 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -223,6 +223,7 @@ class _TablePanel(QWidget):
         self.setFocusProxy(self.table)
         self._syncing = False
         self._sized = 0
+        self._pending_picture: Picture | None = None
 
         ctx.pictures.picture_changed.connect(self._on_picture)
         ctx.pictures.tick.connect(self.model.tick)
@@ -236,24 +237,50 @@ class _TablePanel(QWidget):
     def _on_picture(self, picture: Picture, changes: Changes | None) -> None:
         if changes is not None and not self._relevant(changes):
             return
-        self._show(picture, changes)
+        # Apply on the next turn of the event loop, not inside the signal: each panel's update
+        # then runs as its own short slice, so the GUI thread never does every panel at once.
+        # Pictures that arrive meanwhile replace the pending one (each is complete).
+        first = self._pending_picture is None
+        self._pending_picture = picture
+        if first:
+            QTimer.singleShot(0, self._apply_pending)
+
+    def _apply_pending(self) -> None:
+        picture, self._pending_picture = self._pending_picture, None
+        if picture is not None:
+            self._show(picture, None)
 
     def _show(self, picture: Picture, changes: Changes | None) -> None:
         raise NotImplementedError
 
+    # Typical widest content per column: sizing from samples costs nothing, where asking the
+    # view to measure 300 rows stalls the GUI thread for a third of a second.
+    COLUMN_SAMPLES: ClassVar[dict[str, str]] = {
+        "id": "HCR-000000",
+        "priority": "P1",
+        "age": "0:00 h !",
+        "type": "Mental-health crisis",
+        "status": "at destination ⏳",
+        "team": "CRT-10 +1",
+        "location": "Sheldon-Charter Oak · 1999 Asylum Ave",
+        "safety": "⚠ threat to others",
+        "provider": "Provider",
+        "in_status": "0:00 h",
+        "checkin": "0:00 h !",
+        "call": "HCR-000000",
+    }
+
     def _size_columns_once(self) -> None:
-        # Fit the columns to what the first few pictures hold (ids, teams, calls appear over
-        # the first seconds); after that the widths are the supervisor's.
-        if self._sized >= 8 or self.model.rowCount() == 0:
+        if self._sized:
             return
-        self._sized += 1
+        self._sized = 1
         hh = self.table.horizontalHeader()
-        fm = hh.fontMetrics()
-        for i in range(hh.count() - 1):
-            self.table.resizeColumnToContents(i)
-            title = str(self.model.headerData(i, Qt.Orientation.Horizontal))
-            need = fm.horizontalAdvance(title) + 28  # room for the sort indicator
-            hh.resizeSection(i, min(max(hh.sectionSize(i) + 8, need), 260))
+        fm = self.table.fontMetrics()
+        hfm = hh.fontMetrics()
+        for i, col in enumerate(self.model.COLUMNS[:-1]):
+            sample = self.COLUMN_SAMPLES.get(col.key, col.title)
+            need = max(fm.horizontalAdvance(sample) + 16, hfm.horizontalAdvance(col.title) + 28)
+            hh.resizeSection(i, min(need, 280))
 
     # -- selection ----------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -200,6 +201,8 @@ class LivePictureSource(PictureSource):
         self._stopped = False
         self.reloads = 0
         """Reloads that produced a new picture (for tests and diagnostics)."""
+        self.load_ms: deque[float] = deque(maxlen=1000)
+        """Worker time of the latest reloads, in ms (diagnostics, benchmark)."""
         self._delay = QTimer(self)
         self._delay.setSingleShot(True)
         self._delay.timeout.connect(self._maybe_reload)
@@ -274,8 +277,18 @@ class LivePictureSource(PictureSource):
         self._in_flight = True
         self._last_start = time.monotonic()
         base, seq = self._state, self._seq
-        if self.tasks.run(lambda: self._load(base, seq), self._loaded, self._load_failed) is None:
+        job = self.tasks.run(
+            lambda: self._timed_load(base, seq), self._loaded, self._load_failed, lane="picture"
+        )
+        if job is None:
             self._in_flight = False
+
+    def _timed_load(self, base: State | None, seq: int) -> tuple[State, int, Changes | None] | None:
+        t = time.perf_counter()
+        try:
+            return self._load(base, seq)
+        finally:
+            self.load_ms.append((time.perf_counter() - t) * 1000.0)
 
     def _load(self, base: State | None, seq: int) -> tuple[State, int, Changes | None] | None:
         """Worker thread: a new State, or None when nothing was appended."""

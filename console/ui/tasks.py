@@ -34,6 +34,7 @@ class TaskManager(QObject):
         super().__init__(parent)
         self._reads = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="rc-read")
         self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rc-write")
+        self._lanes: dict[str, ThreadPoolExecutor] = {}
         self._ids = itertools.count(1)
         self._callbacks: dict[int, tuple[Done | None, Failed | None]] = {}
         self._lock = threading.Lock()
@@ -52,15 +53,19 @@ class TaskManager(QObject):
         on_error: Failed | None = None,
         *,
         writer: bool = False,
+        lane: str | None = None,
     ) -> Future[Any] | None:
-        """Run ``fn()`` off the GUI thread; ``on_done(result)`` / ``on_error(exc)`` run on it."""
+        """Run ``fn()`` off the GUI thread; ``on_done(result)`` / ``on_error(exc)`` run on it.
+
+        ``lane`` names a dedicated single worker (e.g. ``"picture"``): work that must not wait
+        behind long reads (a plot's query) gets its own thread."""
         if self._closed:
             log.debug("task refused: the task manager is shut down")
             return None
         tid = next(self._ids)
         with self._lock:
             self._callbacks[tid] = (on_done, on_error)
-        pool = self._writes if writer else self._reads
+        pool = self._writes if writer else (self._lane(lane) if lane else self._reads)
 
         def job() -> Any:
             try:
@@ -77,6 +82,14 @@ class TaskManager(QObject):
             with self._lock:
                 self._callbacks.pop(tid, None)
             return None
+
+    def _lane(self, name: str) -> ThreadPoolExecutor:
+        with self._lock:
+            pool = self._lanes.get(name)
+            if pool is None:
+                pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"rc-{name}")
+                self._lanes[name] = pool
+            return pool
 
     def _emit(self, tid: int, ok: bool, value: object) -> None:
         if self._closed:
@@ -102,6 +115,8 @@ class TaskManager(QObject):
         """Stop taking tasks; drop queued ones; let running ones finish (``wait``)."""
         self._closed = True
         self._reads.shutdown(wait=wait, cancel_futures=True)
+        for pool in list(self._lanes.values()):
+            pool.shutdown(wait=wait, cancel_futures=True)
         self._writes.shutdown(wait=wait, cancel_futures=False)  # a queued write still lands
         with self._lock:
             self._callbacks.clear()

@@ -143,7 +143,7 @@ def test_reassign_is_pending_then_confirmed_everywhere(qtbot, running) -> None: 
     command_id = sub.args[0]
     qtbot.waitUntil(lambda: PENDING_MARK in _queue_cell(win, CALL, "command"), timeout=10_000)
     assert "reassign" in _queue_cell(win, CALL, "command")
-    assert PENDING_MARK in _board_cell(win, second, "status")
+    qtbot.waitUntil(lambda: PENDING_MARK in _board_cell(win, second, "status"), timeout=5_000)
     # Nothing has taken effect: the call is still with the first team everywhere.
     assert _queue_cell(win, CALL, "team") == first
     assert pictures.current().state.commands[command_id].status == CommandStatus.REQUESTED
@@ -164,8 +164,10 @@ def test_reassign_is_pending_then_confirmed_everywhere(qtbot, running) -> None: 
     assert st.teams[second].call == CALL and st.teams[second].status.busy
     assert st.teams[first].status is TeamStatus.AVAILABLE
     # The board shows the new team on the call and the old one free.
-    assert _board_cell(win, second, "call") == CALL
-    assert _board_cell(win, first, "status").startswith("available")
+    qtbot.waitUntil(lambda: _board_cell(win, second, "call") == CALL, timeout=5_000)
+    qtbot.waitUntil(
+        lambda: _board_cell(win, first, "status").startswith("available"), timeout=5_000
+    )
     # The map recoloured the team's marker in place (no page reload).
     qtbot.waitUntil(lambda: mv._shown[f"team:{second}"] != before, timeout=10_000)
     assert mv._shown[f"team:{second}"]["color"] != before["color"]
@@ -220,10 +222,10 @@ def test_refused_command_is_shown_with_its_reason_and_the_view_restored(qtbot, r
     qtbot.waitUntil(
         lambda: pictures.current().state.calls[CALL].status is CallStatus.CLEARED, timeout=10_000
     )
+    qtbot.waitUntil(lambda: _queue_cell(win, CALL, "status").startswith("cleared"), timeout=5_000)
     assert PENDING_MARK not in _queue_cell(win, CALL, "command")
-    assert _queue_cell(win, CALL, "status").startswith("cleared")
     assert pictures.current().state.teams[second].status is TeamStatus.AVAILABLE
-    assert PENDING_MARK not in _board_cell(win, second, "status")
+    qtbot.waitUntil(lambda: PENDING_MARK not in _board_cell(win, second, "status"), timeout=5_000)
     queue = win.panels["queue"]
     assert not queue.proxy.proxy_index_of(CALL).isValid()  # "open only" hides it now
     qtbot.waitUntil(lambda: ("reassign", CALL, "refused") in _audit_rows(win), timeout=10_000)
