@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import random
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -113,7 +114,7 @@ class DispatchClient:
         backoff_cap_s: float = 15.0,
         seed: int | None = None,
         on_health: Callable[[LinkHealth], None] | None = None,
-        max_batch_frames: int = 64,
+        max_batch_frames: int = 16,
     ) -> None:
         self.url = url
         self.sink = sink
@@ -127,6 +128,10 @@ class DispatchClient:
         self.conn: ClientConnection | None = None
         self.health = LinkHealth(LinkState.CONNECTING, self.clock.now(), url)
         self.frames_received = 0
+        self.last_frame_monotonic = time.monotonic()
+        """When the last frame arrived (for "idle" decisions, independent of commit time)."""
+        self.busy = False
+        """True while a batch is being decoded or committed."""
         self.eidos_received = 0
         self.connects = 0
         self._quarantined_seen: set[int] = set()
@@ -201,6 +206,7 @@ class DispatchClient:
         async def reader() -> None:
             try:
                 async for raw in conn:
+                    self.last_frame_monotonic = time.monotonic()
                     inbox.put_nowait(raw)
             except ConnectionClosed as exc:
                 self._set_health(last_error=_describe(exc))
@@ -229,6 +235,7 @@ class DispatchClient:
                     frames.append(nxt)
                 # Decode this batch while the previous one commits; commits stay in order and
                 # each batch is acknowledged only after its own commit.
+                self.busy = True
                 batch, keep_going = await self._prepare(conn, frames)
                 if committing is not None:
                     await committing
@@ -239,6 +246,7 @@ class DispatchClient:
             if committing is not None:
                 with contextlib.suppress(ConnectionClosed):
                     await committing
+            self.busy = False
             stopper.cancel()
             reader_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -316,6 +324,7 @@ class DispatchClient:
                 acks.append(proto.event_response(tid, proto.STATUS_BAD_REQUEST, why[:200]))
         for a in acks:
             await conn.send(proto.encode(a))
+        self.busy = False
 
     def _event(self, body: dict[str, Any], batch: Inbound, now: datetime) -> None:
         tid = body["transactionId"]

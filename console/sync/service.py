@@ -255,7 +255,10 @@ class SyncService:
     async def _idle_watch(self, stop: asyncio.Event, idle_s: float) -> None:
         while not stop.is_set():
             await asyncio.sleep(min(0.2, idle_s / 4))
-            if time.monotonic() - self._last_activity >= idle_s:
+            last = max(self._last_activity, self.client.last_frame_monotonic)
+            # Until dispatch has answered once, allow for a slow start on either side.
+            limit = idle_s if self.client.connects else max(idle_s, 30.0)
+            if not self.client.busy and time.monotonic() - last >= limit:
                 log.info("no message for %.1fs; stopping", idle_s)
                 stop.set()
 

@@ -266,10 +266,15 @@ class World:
     def next_time(self) -> datetime | None:
         return self._agenda[0].at if self._agenda else None
 
-    def advance_to(self, t: datetime) -> None:
+    def advance_to(self, t: datetime, max_tasks: int | None = None) -> bool:
+        """Run what is due by ``t``; with ``max_tasks``, stop early (False: not yet at ``t``)."""
         if self.end is not None and t > self.end:
             t = self.end
+        done = 0
         while self._agenda and self._agenda[0].at <= t:
+            if max_tasks is not None and done >= max_tasks:
+                return False
+            done += 1
             task = heapq.heappop(self._agenda)
             if task.epoch is not None and self._epochs.get(task.epoch[0], 0) != task.epoch[1]:
                 continue
@@ -278,6 +283,7 @@ class World:
         self.now = max(self.now, t)
         if self.end is not None and self.now >= self.end:
             self.finished = True
+        return True
 
     def take_snapshots(self) -> list[tuple[str, str, Any]]:
         """The changes since the last call, in order (the feed turns each into an EIDO)."""

@@ -52,6 +52,7 @@ ACK_TIMEOUT_S = 1.0
 MAX_NACKS = 4
 DRAIN_LIMIT_S = 30.0
 TICK_S = 0.05
+STEP_TASKS = 400
 
 
 # -- faults ------------------------------------------------------------------------------------
@@ -127,6 +128,8 @@ class _Pending:
     count: int
     sent_at: float = 0.0
     nacks: int = 0
+    seq: int = 0
+    """Send order on this subscription (renewed on each retransmission)."""
 
 
 @dataclass
@@ -137,6 +140,27 @@ class Subscription:
     queue: asyncio.Queue[str | None] | None = None
     acked: int = 0
     reconciled: bool = False
+    send_seq: int = 0
+    max_acked_seq: int = 0
+    last_ack: float = 0.0
+
+    def stamp(self, p: _Pending, now: float) -> None:
+        self.send_seq += 1
+        p.seq = self.send_seq
+        p.sent_at = now
+
+    def overdue(self, p: _Pending, now: float, timeout: float) -> bool:
+        """Lost, as far as the notifier can tell.
+
+        The link is ordered, so a notification sent before one already acknowledged was lost
+        (dropped, or refused); otherwise only a subscriber silent for a good while means loss —
+        a busy one committing a large backlog is not retransmitted to.
+        """
+        if now - p.sent_at <= timeout:
+            return False
+        if p.seq < self.max_acked_seq:
+            return True
+        return now - max(p.sent_at, self.last_ack) > 5 * timeout
 
 
 @dataclass
@@ -265,7 +289,9 @@ class DispatchSimulator:
             part = docs[i : i + self.batch]
             tid = uuid.uuid4().hex
             frame = proto.encode(proto.event(sub.id, tid, part))
-            sub.pending[tid] = _Pending(frame, len(part), time.monotonic())
+            pend = _Pending(frame, len(part))
+            sub.stamp(pend, time.monotonic())
+            sub.pending[tid] = pend
             self.stats.notifications += 1
             self.stats.eidos += len(part)
             sub.queue.put_nowait(frame)
@@ -278,9 +304,14 @@ class DispatchSimulator:
                 self._frames(sub, docs)
 
     def step(self) -> None:
-        """Advance the world to now and publish what changed."""
+        """Advance the world towards now and publish what changed.
+
+        At most STEP_TASKS world steps per tick, so a fast replay never holds the event loop
+        long enough to starve connections and acknowledgements (simulated time catches up over
+        the following ticks).
+        """
         if not self.world.finished:
-            self.world.advance_to(self.sim_now())
+            self.world.advance_to(self.sim_now(), max_tasks=STEP_TASKS)
         self.publish(self._collect())
 
     # -- connections ---------------------------------------------------------------------------
@@ -376,6 +407,8 @@ class DispatchSimulator:
         p = sub.pending.get(tid)
         if p is None:
             return
+        sub.last_ack = time.monotonic()
+        sub.max_acked_seq = max(sub.max_acked_seq, p.seq)
         if body["statusCode"] == proto.STATUS_OK:
             del sub.pending[tid]
             sub.acked += p.count
@@ -391,7 +424,7 @@ class DispatchSimulator:
             )
             del sub.pending[tid]
             return
-        p.sent_at = time.monotonic()
+        sub.stamp(p, time.monotonic())
         if sub.queue is not None:
             self.stats.retransmits += 1
             sub.queue.put_nowait(p.frame)
@@ -485,8 +518,8 @@ class DispatchSimulator:
                 if sub.conn is None or sub.queue is None:
                     continue
                 for p in sub.pending.values():
-                    if now - p.sent_at > self.ack_timeout_s:
-                        p.sent_at = now
+                    if sub.overdue(p, now, self.ack_timeout_s):
+                        sub.stamp(p, now)
                         self.stats.retransmits += 1
                         sub.queue.put_nowait(p.frame)
             if self.world.finished:

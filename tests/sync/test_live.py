@@ -39,11 +39,11 @@ def _sim(
 
 
 @pytest.mark.slow
-def test_convergence_under_all_faults(tmp_path: Path, sqlite_url: str) -> None:
+def test_convergence_under_all_faults(tmp_path: Path, db_url: str) -> None:
     st = _sim(tmp_path, faults=ALL_FAULTS, hours=10, rate=6.0, speed=1500)
     try:
         res = cli(
-            "sync", "--db", sqlite_url, "--dispatch", st.url, "--exit-when-idle", "4", timeout=200
+            "sync", "--db", db_url, "--dispatch", st.url, "--exit-when-idle", "4", timeout=200
         )
         assert res.returncode == 0
         assert st.done.wait(60), "simulator did not finish"
@@ -55,8 +55,8 @@ def test_convergence_under_all_faults(tmp_path: Path, sqlite_url: str) -> None:
     for fault in ("dropped", "duplicated", "reordered", "malformed", "disconnects"):
         assert s[fault] > 0, f"the run never exercised {fault}: {s}"
     assert len(truth["calls"]) > 30
-    assert_same_picture(state_of(sqlite_url), truth)
-    store = Store.open(sqlite_url, create=False)
+    assert_same_picture(state_of(db_url), truth)
+    store = Store.open(db_url, create=False)
     try:
         assert store.quarantine_count() >= 1
         reasons = " ".join(q.reason for q in store.quarantined(500))
