@@ -196,10 +196,12 @@ class ReplayPictureSource(PictureSource):
             return
         idx = self.engine.index_at(now)
         if idx == self._index and self._state is not None:
-            # No new event: only time moved. Ages tick through ``tick``.
+            # No new event: only time moved; ages follow the once-a-second ``tick`` (or at once
+            # after a jump).
             old = self._picture
             self._picture = Picture(old.state, now, old.seq, False, None, False)
-            self.tick.emit(now)
+            if force:
+                self.tick.emit(now)
             return
         forward = self._state is not None and self._index <= idx
         if forward and idx - self._index <= self.engine.snapshot_every and self._state is not None:
@@ -214,7 +216,6 @@ class ReplayPictureSource(PictureSource):
         self._picture = Picture(state, now, idx, False, None, False)
         self.published += 1
         self.picture_changed.emit(self._picture, computed)
-        self.tick.emit(now)
 
     def _on_tick(self) -> None:
         # The replay's own time, not the wall clock's, once a second while paused too.

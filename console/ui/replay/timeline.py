@@ -21,6 +21,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPen,
+    QPixmap,
     QPolygonF,
 )
 from PySide6.QtWidgets import (
@@ -82,6 +83,8 @@ class TimelineStrip(QWidget):
         self._density_width = -1
         self._drag_target: datetime | None = None
         self._pressed = False
+        self._background: QPixmap | None = None
+        self._background_key: tuple[int, int, float] = (0, 0, 0.0)
         self._drag_timer = QTimer(self)
         self._drag_timer.setSingleShot(True)
         self._drag_timer.setInterval(60)
@@ -117,15 +120,33 @@ class TimelineStrip(QWidget):
 
     def set_annotations(self, annotations: list[Any]) -> None:
         self.annotations = list(annotations)
+        self._background = None
         self.update()
 
     # -- painting -------------------------------------------------------------------------------
 
     def paintEvent(self, _event: QPaintEvent) -> None:
+        # Everything but the cursor is drawn once into a pixmap: the cursor moves 25 times a
+        # second during playback and must not redraw hundreds of bars and marks each time.
+        ratio = self.devicePixelRatioF()
+        size = self.size()
+        if self._background is None or self._background_key != (size.width(), size.height(), ratio):
+            self._background = self._render_background(ratio)
+            self._background_key = (size.width(), size.height(), ratio)
         p = QPainter(self)
+        p.drawPixmap(0, 0, self._background)
+        x = self.x_of(self.cursor_at)
+        p.setPen(QPen(QColor(CURSOR_COLOR), 2))
+        p.drawLine(QPointF(x, 0), QPointF(x, self.height()))
+        p.end()
+
+    def _render_background(self, ratio: float) -> QPixmap:
+        pm = QPixmap(max(1, int(self.width() * ratio)), max(1, int(self.height() * ratio)))
+        pm.setDevicePixelRatio(ratio)
+        pm.fill(self.palette().base().color())
+        p = QPainter(pm)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         h = self.height()
-        p.fillRect(self.rect(), self.palette().base())
         bins = max(1, (self.width() - 2 * self.PAD) // 3)
         if bins != self._density_width:
             self._density = self.engine.density(bins)
@@ -185,11 +206,8 @@ class TimelineStrip(QWidget):
                     [QPointF(x, bar_top), QPointF(x + 9, bar_top + 4), QPointF(x, bar_top + 8)]
                 )
             p.drawPolygon(poly)
-        # the cursor
-        x = self.x_of(self.cursor_at)
-        p.setPen(QPen(QColor(CURSOR_COLOR), 2))
-        p.drawLine(QPointF(x, 0), QPointF(x, h))
         p.end()
+        return pm
 
     # -- mouse ----------------------------------------------------------------------------------
 
