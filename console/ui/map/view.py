@@ -10,6 +10,7 @@ and repopulated from the last picture.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import shutil
@@ -225,6 +226,7 @@ class MapView(QWebEngineView):
         # The directory outlives no view; the lambda holds the path, not the view.
         directory = self._dir
         self.destroyed.connect(lambda *_: shutil.rmtree(directory, ignore_errors=True))
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)  # if never destroyed
         html, _ = render_page(self._options)
         self.page_path = write_page(self._dir, html)
         page.home = QUrl.fromLocalFile(str(self.page_path))
