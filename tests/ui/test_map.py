@@ -254,6 +254,7 @@ def test_markers_after_load_match_the_picture(
     snap = snapshot(qtbot, view)
     assert set(snap) == p.expected_keys()
     assert js(qtbot, view, "document.querySelectorAll('.rc-m').length") == len(p.expected_keys())
+    assert view.marker_count == len(p.expected_keys())
     for key, m in snap.items():
         kind, ident = key.split(":")
         assert m["rendered"], key

@@ -239,6 +239,11 @@ class MapView(QWebEngineView):
         return self._ready
 
     @property
+    def marker_count(self) -> int:
+        """Markers sent to the page (teams and calls it shows or is about to)."""
+        return len(self._shown)
+
+    @property
     def is_idle(self) -> bool:
         """Ready, with no update in flight or waiting: the page shows the latest picture."""
         return self._ready and not self._in_flight and self._picture is None
