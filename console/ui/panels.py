@@ -279,7 +279,7 @@ class _TablePanel(QWidget):
         hfm = hh.fontMetrics()
         for i, col in enumerate(self.model.COLUMNS[:-1]):
             sample = self.COLUMN_SAMPLES.get(col.key, col.title)
-            need = max(fm.horizontalAdvance(sample) + 16, hfm.horizontalAdvance(col.title) + 28)
+            need = max(fm.horizontalAdvance(sample) + 16, hfm.horizontalAdvance(col.title) + 40)
             hh.resizeSection(i, min(need, 280))
 
     # -- selection ----------------------------------------------------------------------------------

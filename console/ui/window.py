@@ -305,6 +305,15 @@ class MainWindow(QMainWindow):
         self.stale_banner = Banner("stale", central)
         self.stale_banner.hide()
         self.notice = NoticeBar(central)
+        # The critical-alert banner (backup requests) sits above everything else.
+        banner_cls = optional("alerts", "AlertBanner")
+        self.alert_banner: QWidget | None = None
+        if banner_cls is not None:
+            try:
+                self.alert_banner = banner_cls(ctx, central)
+                v.addWidget(self.alert_banner)
+            except Exception:
+                log.exception("the critical-alert banner could not be built")
         v.addWidget(self.demo_banner)
         v.addWidget(self.stale_banner)
         v.addWidget(self.notice)
@@ -510,13 +519,7 @@ class MainWindow(QMainWindow):
         sheet.triggered.connect(self.show_shortcuts)
         help_menu.addAction(sheet)
         about = QAction("&About", self)
-        about.triggered.connect(
-            lambda: QMessageBox.about(
-                self,
-                "About",
-                f"Responder Console {__version__}\nSupervisor console for civilian crisis-response teams.",
-            )
-        )
+        about.triggered.connect(self.show_about)
         help_menu.addAction(about)
 
     def _focus_filter(self) -> None:
@@ -558,6 +561,20 @@ class MainWindow(QMainWindow):
         box.setText(f"<table cellpadding=3>{rows}</table>")
         box.open()
 
+    def show_about(self) -> None:
+        about = optional("help", "show_about")
+        if about is not None:
+            try:
+                about(self, self.ctx)
+                return
+            except Exception:
+                log.exception("the About box could not be shown")
+        QMessageBox.about(
+            self,
+            "About",
+            f"Responder Console {__version__}\nSupervisor console for civilian crisis-response teams.",
+        )
+
     def _open_settings(self, cls: Any) -> None:
         if cls is None:
             QMessageBox.information(
@@ -566,9 +583,24 @@ class MainWindow(QMainWindow):
             return
         try:
             dlg = cls(self.ctx, self)
+            saved = getattr(dlg, "config_saved", None)
+            if saved is not None:
+                saved.connect(self.apply_config)
             dlg.open()
         except Exception:
             log.exception("the settings dialog could not be opened")
+
+    def apply_config(self, config: Any) -> None:
+        """New settings: thresholds reach the tables and the map at once, the theme too."""
+        self.ctx.config = config
+        for key in ("queue", "board"):
+            model = getattr(self.panels.get(key), "model", None)
+            if model is not None and hasattr(model, "set_thresholds"):
+                model.set_thresholds(config.thresholds)
+        self.map_panel.thresholds = config.thresholds
+        self.map_panel._push(self.ctx.pictures.current())
+        if config.theme in ("dark", "light") and config.theme != self.theme:
+            self.apply_theme(config.theme)
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()

@@ -290,3 +290,34 @@ def test_viewer_sees_everything_and_cannot_act(qtbot, store, tmp_path) -> None: 
         assert win.notice.isVisible() and why in win.notice.label.text()
     finally:
         console.close()
+
+
+def test_enter_and_shortcuts_open_the_action_dialogs(qtbot, store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store.append([*team_events("CRT-1", T0), call_event("HCR-1", T0)])
+    console = _build(store, tmp_path)
+    win = console.window
+    try:
+        queue, board = win.panels["queue"], win.panels["board"]
+        qtbot.waitUntil(
+            lambda: queue.model.rowCount() == 1 and board.model.rowCount() == 1, timeout=10_000
+        )
+        # Nothing selected: the call actions say why they are disabled.
+        assert not win.actions_set.actions["escalate"].isEnabled()
+        assert "select a call first" in win.actions_set.actions["escalate"].toolTip()
+        queue.table.selectRow(0)
+        assert win.actions_set.actions["escalate"].isEnabled()
+        opened: list[tuple[str, object]] = []
+        win.actions_set.opened.connect(lambda kind, dlg: opened.append((kind, dlg)))
+        queue.table.setFocus()
+        qtbot.keyClick(queue.table, Qt.Key.Key_Return)
+        assert opened and opened[-1][0] == "assign" and opened[-1][1] is not None
+        opened[-1][1].reject()  # type: ignore[attr-defined]
+        win.actions_set.actions["priority"].trigger()
+        assert opened[-1][0] == "priority" and opened[-1][1] is not None
+        opened[-1][1].reject()  # type: ignore[attr-defined]
+        board.table.selectRow(0)
+        win.actions_set.actions["checkin"].trigger()
+        assert opened[-1][0] == "checkin" and opened[-1][1] is not None
+        opened[-1][1].reject()  # type: ignore[attr-defined]
+    finally:
+        console.close()
