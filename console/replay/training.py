@@ -93,8 +93,9 @@ class Decision:
     def actual_text(self) -> str:
         if self.actual_at is None:
             return self.actual.describe()
-        mins = (self.actual_at - self.at).total_seconds() / 60
-        return f"{self.actual.describe()} ({mins:.0f} min later, {self.actual_at:%H:%M})"
+        secs = (self.actual_at - self.at).total_seconds()
+        later = f"{secs:.0f} s" if secs < 60 else f"{secs / 60:.0f} min"
+        return f"{self.actual.describe()} ({later} later, {self.actual_at.astimezone():%H:%M})"
 
     def recommended_text(self) -> str:
         rec = self.recommendation

@@ -200,7 +200,7 @@ def _pending_decision(engine: Any) -> tuple[datetime, str, str]:
 
 
 def test_training_decision_is_recorded_and_debriefed(
-    qtbot: Any, replay: Any, tmp_path: Path
+    qtbot: Any, replay: Any, artifacts: Path
 ) -> None:
     tl, src = replay.timeline, replay.source
     sf = tl.shift_file
@@ -233,6 +233,7 @@ def test_training_decision_is_recorded_and_debriefed(
     assert [(c.trainee, c.action) for c in saved] == [
         ("T. Trainer", {"kind": "assign", "team": pick})
     ]
+    d.grab().save(str(artifacts / "replay_decision.png"))
     qtbot.mouseClick(d.continue_btn, Qt.MouseButton.LeftButton)
     assert src.playing
     src.pause()
@@ -243,6 +244,7 @@ def test_training_decision_is_recorded_and_debriefed(
     assert deb.cell(0, "Choice").startswith(f"send {pick}")
     assert deb.cell(0, "What happened").startswith(f"send {real_team}")
     assert deb.cell(0, "Recommendation") == d.decision.recommended_text()
+    deb.grab().save(str(artifacts / "replay_debrief.png"))
     deb.close()
 
 

@@ -60,7 +60,7 @@ class DecisionDialog(QDialog):
         self.setObjectName("decision-dialog")
         self.setWindowTitle("Decision point")
         self.setWindowModality(Qt.WindowModality.WindowModal)
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(640)
         lay = QVBoxLayout(self)
         head = QLabel(
             f"<b>{decision.title or 'Decision point'}</b> — {decision.at.astimezone():%H:%M:%S}",
@@ -100,19 +100,25 @@ class DecisionDialog(QDialog):
         self.send_btn.clicked.connect(self._send)
         self.send_btn.setEnabled(self.teams.count() > 0 and c is not None)
         row.addWidget(self.send_btn)
+        self.hold_btn = QPushButton("Hold in queue", self)
+        self.hold_btn.clicked.connect(lambda: self.pick(Action("hold")))
+        row.addWidget(self.hold_btn)
+        row.addStretch(1)
+        lay.addLayout(row)
+        esc_row = QHBoxLayout()
+        esc_row.addWidget(QLabel("Escalate to:", self))
         self.escalate_btns: dict[str, QPushButton] = {}
         for target, label in _ESCALATIONS:
-            b = QPushButton(f"Escalate: {label}", self)
+            b = QPushButton(label, self)
+            b.setToolTip(f"Escalate the call to {label.lower()}")
             b.clicked.connect(
                 lambda _=False, t=target: self.pick(Action("escalate", target=t.value))
             )
             b.setEnabled(c is not None)
-            row.addWidget(b)
+            esc_row.addWidget(b)
             self.escalate_btns[target.value] = b
-        self.hold_btn = QPushButton("Hold in queue", self)
-        self.hold_btn.clicked.connect(lambda: self.pick(Action("hold")))
-        row.addWidget(self.hold_btn)
-        lay.addLayout(row)
+        esc_row.addStretch(1)
+        lay.addLayout(esc_row)
         name_row = QHBoxLayout()
         name_row.addWidget(QLabel("Trainee:", self))
         self.trainee = QLineEdit(trainee, self)
