@@ -130,14 +130,14 @@ class Shots:
         img: QImage = widget.grab().toImage()
         path = self.out / f"{name}.png"
         tmp = path.with_suffix(".tmp.png")
-        if not img.save(str(tmp), "PNG", 9):
+        if not img.save(str(tmp), "PNG", 9):  # type: ignore[call-overload]
             raise RuntimeError(f"could not write {tmp}")
         if tmp.stat().st_size > MAX_PNG_BYTES:
             # A 256-colour palette keeps UI text crisp and the file a fraction of the size.
             small = img.convertToFormat(
                 QImage.Format.Format_Indexed8, Qt.ImageConversionFlag.ThresholdDither
             )
-            small.save(str(tmp), "PNG", 9)
+            small.save(str(tmp), "PNG", 9)  # type: ignore[call-overload]
         tmp.replace(path)
         self.saved.append(path)
         print(
@@ -520,7 +520,7 @@ def _quiet_qt(mode: Any, context: Any, message: str) -> None:
     """Qt's warnings except the offscreen platform's harmless ones (no window manager)."""
     from PySide6.QtCore import QtMsgType
 
-    if "does not support" in message or "GPUInfo" in message:
+    if any(s in message for s in ("does not support", "GPUInfo", "RHI", "QRhi")):
         return
     if mode in (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg):
         print(f"qt: {message}", file=sys.stderr)
