@@ -44,6 +44,12 @@
           maxClusterRadius: 40,
           disableClusteringAtZoom: 15,
           showCoverageOnHover: false,
+          // A square like the calls it stands for, with their number; neutral, not an alarm.
+          iconCreateFunction: (cluster) => L.divIcon({
+            html: el("div", "rc-cluster-box", String(cluster.getChildCount())),
+            className: "rc-cluster",
+            iconSize: [26, 26],
+          }),
         }).addTo(map)
         : this.plain;
       this.tileErrors = 0;

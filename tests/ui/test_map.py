@@ -363,12 +363,12 @@ def test_overdue_unsafe_and_stale_are_marked_not_only_by_colour(
     opacity = js(
         qtbot,
         view,
-        "getComputedStyle(rcMap.markers.get('team:T-05')._icon.querySelector('.rc-m')).opacity",
+        "getComputedStyle(rcMap.markers.get('team:T-05')._icon.querySelector('.rc-sym')).opacity",
     )
     fresh = js(
         qtbot,
         view,
-        "getComputedStyle(rcMap.markers.get('team:T-01')._icon.querySelector('.rc-m')).opacity",
+        "getComputedStyle(rcMap.markers.get('team:T-01')._icon.querySelector('.rc-sym')).opacity",
     )
     assert float(opacity) < float(fresh)
     # Time passes: C-1 (P2, limit 10 min) becomes overdue with no other change.
