@@ -151,6 +151,7 @@ class Console:
     sync: Any = None
     simulator: SimulatorThread | None = None
     tasks: Any = None
+    notifier: Any = None
     closed: bool = field(default=False)
 
     def close(self) -> None:
@@ -159,6 +160,8 @@ class Console:
             return
         self.closed = True
         self.ctx.pictures.stop()
+        if self.notifier is not None:
+            self.notifier.stop()
         if self.sync is not None:
             self.sync.stop()
         if self.simulator is not None:
@@ -183,6 +186,7 @@ def build_console(
     clock: Any = None,
     settings: Any = None,
     show: bool = True,
+    pg_notify_url: str | None = None,
 ) -> Console:
     """Wire picture source, gateway, link and window (on the GUI thread, app already exists)."""
     from console.domain.clock import SystemClock
@@ -232,8 +236,17 @@ def build_console(
         pictures.set_link(sync.health)
     # A command queued here changes the store too: show it (pending) without waiting for a poll.
     gateway.submitted.connect(lambda *_: pictures.notify())
+    notifier = None
+    if pg_notify_url:
+        # A console on the center's shared PostgreSQL: the sync service writes; NOTIFY says when.
+        from .pgnotify import PgChangeNotifier
+
+        notifier = PgChangeNotifier(pg_notify_url)
+        notifier.changed.connect(pictures.notify)
     window = MainWindow(ctx, settings=settings)
-    console = Console(ctx, window, sync, simulator, tasks)
+    console = Console(ctx, window, sync, simulator, tasks, notifier=notifier)
+    if notifier is not None:
+        notifier.start()
     pictures.start()
     if sync is not None:
         sync.start()
@@ -374,7 +387,10 @@ def run(args: argparse.Namespace) -> int:
     app.setDesktopFileName("responder-console")
 
     simulator: SimulatorThread | None = None
-    dispatch_url = args.dispatch or config.dispatch_url
+    shared_db = db_url.startswith(("postgresql", "postgres:"))
+    # On a shared PostgreSQL the center's sync service holds the dispatch link, unless this
+    # console is told to hold it (--dispatch).
+    dispatch_url = args.dispatch or (None if shared_db else config.dispatch_url)
     clock = None
     if demo:
         try:
@@ -403,6 +419,7 @@ def run(args: argparse.Namespace) -> int:
         simulator=simulator,
         clock=clock,
         settings=QSettings(),
+        pg_notify_url=db_url if shared_db else None,
     )
     log.info(
         "console open: operator %s, role %s, database %s, dispatch %s%s",

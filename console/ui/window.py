@@ -637,7 +637,10 @@ class MainWindow(QMainWindow):
         if self.ctx.replay:
             text, tip = "Replay", "Replaying a recorded shift"
         elif link is None:
-            text, tip = "Dispatch: no link", "This console does not hold the dispatch link"
+            text = "Dispatch: via the center's sync service"
+            tip = "This console reads the shared database; the sync service holds the dispatch link"
+            if self.ctx.store is None or self.ctx.store.dialect != "postgresql":
+                text, tip = "Dispatch: no link", "This console does not hold the dispatch link"
         elif link.up:
             age = link.message_age_s(datetime.now(UTC))  # the link keeps wall time
             text = "Dispatch: up" + (f" · last message {age:.0f} s ago" if age is not None else "")
