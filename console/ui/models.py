@@ -88,7 +88,7 @@ nothing to re-sort on a tick. Not the filter text either."""
 OVERDUE_MARK = "!"
 UNSAFE_MARK = "⚠"
 PENDING_MARK = "⏳"
-STALE_MARK = "⌛"
+STALE_MARK = "◌"  # in DejaVu Sans (the hourglass is not), so it never renders as a box
 
 
 # -- palette -----------------------------------------------------------------------------------

@@ -113,7 +113,7 @@ def no_tester_failures(qtlog: Any) -> None:
 
 def by_age_seconds(shown: str) -> int:
     """Seconds from an age as shown (``! 04:07``, ``1:05 h``), parsed independently."""
-    shown = shown.removeprefix("! ").split(" ⌛")[0]
+    shown = shown.removeprefix("! ").split(" ◌")[0]
     if shown.endswith(" h"):
         h, m = shown[:-2].split(":")
         return int(h) * 3600 + int(m) * 60
@@ -569,11 +569,11 @@ def test_board_columns() -> None:
     assert text(board, "CRT-2", "status") == "on scene"
     assert text(board, "CRT-2", "provider") == "CRT"
     # CRT-2 has no position: stale marker and the reason; CRT-1's is fresh.
-    assert text(board, "CRT-2", "in_status").endswith("⌛")
+    assert text(board, "CRT-2", "in_status").endswith("◌")
     assert "no position reported" in text(board, "CRT-2", "in_status", TOOLTIP)
-    assert not text(board, "CRT-1", "in_status").endswith("⌛")
+    assert not text(board, "CRT-1", "in_status").endswith("◌")
     # Off duty: no staleness complaint.
-    assert not text(board, "CRT-3", "in_status").endswith("⌛")
+    assert not text(board, "CRT-3", "in_status").endswith("◌")
     for col in range(board.columnCount()):
         assert board.data(board.index(0, col), ID_ROLE) == board.ids()[0]
 
