@@ -48,6 +48,7 @@ T = TypeVar("T")
 OUTBOX_POLL_S = 0.25
 RESEND_AFTER_S = 2.0
 RESEND_CAP_S = 30.0
+COMMITTED_MEMORY = 50_000
 
 
 class SyncService:
@@ -89,6 +90,8 @@ class SyncService:
         self.commands_sent = 0
         self._quarantine_seen: set[bytes] = set()
         self._persons_seen: dict[str, bytes] = {}
+        self._committed: dict[str, None] = {}
+        """Source ids known to be in the store, oldest first (bounded: memory stays flat)."""
         self._inflight: dict[str, str] = {}
         self._last_sent: dict[str, float] = {}
         self._db: concurrent.futures.ThreadPoolExecutor | None = None
@@ -147,12 +150,30 @@ class SyncService:
             self.quarantined += 1
             log.warning("quarantined: %s", bad.reason)
         rejected: set[str] = set()
-        if batch.events:
-            res = st.append(batch.events)
+        # Facts already committed (a unit repeated in every incident document, a reconciled
+        # entity, a retransmission) need not reach the store again; it would only count them.
+        fresh = []
+        for e in batch.events:
+            if e.source_id in self._committed:
+                self.duplicates += 1
+                continue
+            self._committed[e.source_id] = None
+            fresh.append(e)
+        if fresh:
+            try:
+                res = st.append(fresh)
+            except BaseException:
+                for e in fresh:
+                    self._committed.pop(e.source_id, None)
+                raise
             self.appended += len(res.appended)
             self.duplicates += res.duplicates
             self.rejected += len(res.rejected)
             rejected = {e.source_id for e, _ in res.rejected}
+            for sid in rejected:
+                self._committed.pop(sid, None)  # refused for now: must reach the store again
+            while len(self._committed) > COMMITTED_MEMORY:
+                self._committed.pop(next(iter(self._committed)))
             self._emit(res.changes)
         for call_id, persons in batch.persons.items():
             digest = hashlib.blake2b(repr(persons).encode(), digest_size=16).digest()
