@@ -355,6 +355,8 @@ class QueuePanel(_TablePanel):
         self.only.setToolTip("Hide cleared, escalated and cancelled calls")
         self.only.toggled.connect(proxy.set_open_only)
         self.only.setChecked(True)
+        # Closed calls pile up over a shift: with "open only" the model does not hold them.
+        self.only.toggled.connect(lambda _on: self._show(ctx.pictures.current(), None))
         self.table.sortByColumn(model.column_of("priority"), Qt.SortOrder.AscendingOrder)
         ctx.selection.call_selected.connect(self.select_id)
 
@@ -364,7 +366,8 @@ class QueuePanel(_TablePanel):
     def _show(self, picture: Picture, changes: Changes | None) -> None:
         st: State = picture.state
         pending = [r for r in st.commands.values() if r.pending]
-        self.model.set_picture(st.calls.values(), picture.now, pending)
+        calls = st.open_calls() if self.only.isChecked() else st.calls.values()
+        self.model.set_picture(calls, picture.now, pending)
         self._size_columns_once()
 
     def _select_in_ctx(self, rid: str) -> None:
