@@ -321,3 +321,58 @@ def test_enter_and_shortcuts_open_the_action_dialogs(qtbot, store, tmp_path) -> 
         opened[-1][1].reject()  # type: ignore[attr-defined]
     finally:
         console.close()
+
+
+def test_background_tasks_deliver_on_the_gui_thread_and_serialise_writes(qtbot) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from console.ui.tasks import TaskManager
+
+    tm = TaskManager()
+    try:
+        seen: list[tuple[str, object]] = []
+        main = threading.current_thread()
+        tm.run(lambda: threading.current_thread().name, lambda r: seen.append(("done", r)))
+        tm.run(lambda: 1 / 0, None, lambda e: seen.append(("error", type(e).__name__)))
+        qtbot.waitUntil(lambda: len(seen) == 2, timeout=5000)
+        assert ("error", "ZeroDivisionError") in seen
+        worker = next(r for k, r in seen if k == "done")
+        assert worker != main.name
+        # Writes run one at a time, in submission order, on one thread.
+        order: list[int] = []
+        active = [0]
+        overlap = [False]
+
+        def write(i: int) -> int:
+            active[0] += 1
+            overlap[0] = overlap[0] or active[0] > 1
+            order.append(i)
+            active[0] -= 1
+            return i
+
+        done: list[int] = []
+        for i in range(20):
+            tm.run(lambda i=i: write(i), done.append, writer=True)
+        qtbot.waitUntil(lambda: len(done) == 20, timeout=5000)
+        assert order == list(range(20)) == done
+        assert not overlap[0]
+    finally:
+        tm.shutdown()
+
+
+def test_qt_messages_go_to_the_log(qtbot, caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+
+    from PySide6.QtCore import qInstallMessageHandler, qWarning
+
+    from console.ui.main import _qt_message_handler
+
+    previous = qInstallMessageHandler(_qt_message_handler)
+    try:
+        with caplog.at_level(logging.WARNING, logger="console.qt"):
+            qWarning("a warning from Qt")
+    finally:
+        qInstallMessageHandler(previous)
+    assert any(
+        r.name == "console.qt" and "a warning from Qt" in r.getMessage() for r in caplog.records
+    )
