@@ -108,7 +108,8 @@ def spawn(*args: str, log: Path) -> subprocess.Popen[bytes]:
 
 
 def state_of(db_url: str) -> dict[str, Any]:
-    return json.loads(cli("state", "--db", db_url, "--json").stdout)
+    out: dict[str, Any] = json.loads(cli("state", "--db", db_url, "--json").stdout)
+    return out
 
 
 def assert_same_picture(console: dict[str, Any], truth: dict[str, Any]) -> None:

@@ -68,7 +68,7 @@ def test_health_reports_reconnecting_then_up_then_message_age(
         # serve on the very port the service keeps trying
         def main() -> None:
             async def go() -> None:
-                st.loop = asyncio.get_running_loop()  # type: ignore[union-attr]
+                st.loop = asyncio.get_running_loop()
                 ev = asyncio.Event()
                 task = asyncio.create_task(sim.serve("127.0.0.1", port, ready=ev))
                 await ev.wait()
@@ -76,7 +76,7 @@ def test_health_reports_reconnecting_then_up_then_message_age(
                 await task
 
             asyncio.run(go())
-            st.done.set()  # type: ignore[union-attr]
+            st.done.set()
 
         threading.Thread(target=main, daemon=True).start()
         assert ready.wait(10)

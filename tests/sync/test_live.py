@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -65,6 +66,12 @@ def test_convergence_under_all_faults(tmp_path: Path, db_url: str) -> None:
         store.close()
 
 
+def _grows(store: Store, n: int) -> Callable[[], bool]:
+    """A condition: the event log has grown by more than ``n`` from now."""
+    goal = store.event_count() + n
+    return lambda: store.event_count() > goal
+
+
 def _submit_some(store: Store, done: set[str], tag: str) -> list[str]:
     """Assign pending calls to eligible teams, note and reprioritise: what a supervisor does."""
     ids: list[str] = []
@@ -116,12 +123,10 @@ def test_kill_9_of_the_sync_service_mid_stream(tmp_path: Path, sqlite_url: str) 
     try:
         for round_ in range(3):
             proc = spawn(*args, log=log)
-            goal = store.event_count() + 50
-            wait_until(lambda g=goal: store.event_count() > g, 60, "events to arrive")
+            wait_until(_grows(store, 50), 60, "events to arrive")
             submitted += _submit_some(store, seen, f"round {round_}")
             # the axe falls mid-stream, with commands just queued or in flight
-            goal = store.event_count() + 5 * (round_ + 1)
-            wait_until(lambda g=goal: store.event_count() > g, 60, "more events")
+            wait_until(_grows(store, 5 * (round_ + 1)), 60, "more events")
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(10)
         proc = spawn(*args, log=log)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,7 @@ AT = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
         ("responseToRequestObject", proto.response_to_request("k1", 603, "closed", answered_at=AT)),
     ],
 )
-def test_sta024_messages_match_the_nena_schema(component: str, msg: dict) -> None:
+def test_sta024_messages_match_the_nena_schema(component: str, msg: dict[str, Any]) -> None:
     # requestForServiceObject/requestAwareness put requestId at the top level in the schema's
     # "required" while defining it inside; validate the part that is consistent.
     v = ws_validator(component)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,7 @@ def shift(seed: int, hours: float = 24, rate: float = 2.0, teams: int | None = N
     return w
 
 
-def truth(w: World) -> dict:
+def truth(w: World) -> dict[str, Any]:
     return DispatchSimulator(w).truth()
 
 
