@@ -102,7 +102,13 @@ def test_timeline_seek_updates_the_picture(qtbot: Any, replay: Any) -> None:
     expected = fold([*engine.base, *(e for e in engine.events if e.occurred_at <= pic.now)])
     assert pic.state.same_picture(expected)
     queue = replay.window.panels["queue"]
-    qtbot.waitUntil(lambda: queue.model.rowCount() == len(expected.calls), timeout=10_000)
+    open_now = {cid for cid, c in expected.calls.items() if c.is_open}
+    assert open_now
+    # The queue shows the replay's picture: every open call, each as it stood at that instant.
+    qtbot.waitUntil(lambda: open_now <= set(queue.model.ids()), timeout=10_000)
+    for cid in queue.model.ids():
+        shown = queue.model.call(cid)
+        assert shown is not None and shown == expected.calls[cid]
     # a drag lands where the mouse is released
     x2 = strip.PAD + (strip.width() - 2 * strip.PAD) * 3 // 4
     qtbot.mousePress(strip, Qt.MouseButton.LeftButton, pos=QPoint(x, 30))
