@@ -146,6 +146,8 @@ class SyncService:
             if digest in self._quarantine_seen:
                 continue  # a retransmission of input already kept
             self._quarantine_seen.add(digest)
+            if len(self._quarantine_seen) > COMMITTED_MEMORY:
+                self._quarantine_seen.clear()  # only a guard against storing a repeat twice
             st.quarantine(bad.raw, bad.reason)
             self.quarantined += 1
             log.warning("quarantined: %s", bad.reason)

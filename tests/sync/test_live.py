@@ -247,3 +247,22 @@ def test_dispatch_refuses_a_command_on_a_call_cleared_meanwhile(
         svc.stop()
         st.stop()
         store.close()
+
+
+@pytest.mark.slow
+def test_the_demo_simulator_runs_from_a_thread_and_stops_cleanly(sqlite_url: str) -> None:
+    from console.sync.service import SyncService
+    from console.sync.simulator import start_demo_simulator
+
+    sim = start_demo_simulator(speed=600, rate_per_hour=20)
+    store = Store.open(sqlite_url, create=True)
+    svc = SyncService(store, sim.url)
+    svc.start()
+    try:
+        wait_until(lambda: len(store.load_state().calls) >= 1, 30, "a call from the demo shift")
+        assert len(store.load_state().teams) == 8  # the bundled roster
+    finally:
+        svc.stop()
+        sim.stop()
+        store.close()
+    assert sim.finished.is_set() and sim.error is None
