@@ -16,7 +16,7 @@ in the replay window as a trainer would, with a bookmark, a decision point and a
 answer.
 
 Each picture is ``QWidget.grab()`` of the real widget, saved as PNG (palette-reduced when that
-keeps it readable and smaller). Takes about two minutes.
+keeps it readable and smaller). Takes about a minute.
 """
 
 from __future__ import annotations

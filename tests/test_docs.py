@@ -77,6 +77,12 @@ def test_every_image_shown_exists_and_is_a_png(doc: Path) -> None:
             assert head == b"\x89PNG\r\n\x1a\n", f"{ref} is not a PNG file"
 
 
+def test_pictures_stay_small() -> None:
+    # The screenshot script palette-reduces a large picture; a bigger file means it did not.
+    big = {p.name: p.stat().st_size for p in IMAGES.glob("*.png") if p.stat().st_size > 400_000}
+    assert not big, f"pictures over 400 KB: {big}"
+
+
 def test_every_picture_is_shown_by_a_document() -> None:
     shown = {(d.parent / r).resolve() for d in _documents() for r in _images(d)}
     pictures = sorted(IMAGES.glob("*.png"))
