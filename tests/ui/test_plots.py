@@ -324,3 +324,18 @@ def test_screenshot_of_the_dock(qtbot: Any, panel: Any, artifacts: Path) -> None
     assert p.grab().save(str(artifacts / "plots-docked.png"))
     p.export_summary(artifacts / "plots-summary.png")
     assert all(p.plotset.plots[k].isVisible() for k in TIME_PLOTS)
+
+
+def test_span_slides_with_the_clock_on_the_worker(qtbot: Any, panel: Any) -> None:
+    p, ctx, shift = panel
+    old = p.agg
+    assert old is not None
+    later = old.end - timedelta(minutes=90)  # the clock nears the end of the arrays
+    with qtbot.waitSignal(p.loaded, timeout=20000):
+        ctx.pictures.tick.emit(later)
+    assert p.agg is not old
+    assert p.agg.end >= later + timedelta(hours=20)
+    assert p.agg.start >= later - timedelta(days=7, minutes=1)
+    # The rebuilt aggregates hold the same history: the calls of the shift so far.
+    assert sorted(p.agg.calls_open_at(shift.now)) == sorted(old.calls_open_at(shift.now))
+    assert int(p.agg.calls_hourly.sum()) == int(old.calls_hourly.sum()) > 0

@@ -54,6 +54,7 @@ statuses that changed twice between two pictures are re-read from the event log.
 CATCH_UP_EVENTS = 200
 """A picture this many events past the last one (a catch-up after an outage) triggers a rebuild."""
 AHEAD = timedelta(days=1)
+REBUILD_AHEAD = timedelta(hours=1)
 MIN_ROW_HEIGHT = 140
 MIN_PLOT_WIDTH = 640
 """Room preallocated past now, so the live edge rarely needs the arrays re-laid."""
@@ -183,8 +184,9 @@ class WorkloadPanel(QWidget):
     def reload(self) -> None:
         """Rebuild the aggregates off the GUI thread: from the store, or from the picture."""
         pic = self.ctx.pictures.current()
-        start = pic.now - self.history
-        end = pic.now + AHEAD
+        now = max(pic.now, self._now)  # the tick may have carried the clock past the picture
+        start = now - self.history
+        end = now + AHEAD
         kw = {"thresholds": self.thresholds, "tz": self.tz}
         store = self.ctx.store
         if store is not None and not getattr(self.ctx, "replay", False):
@@ -205,7 +207,7 @@ class WorkloadPanel(QWidget):
 
     def _loaded(self, agg: Aggregates) -> None:
         # Pictures that arrived while the worker ran are folded in by one full comparison.
-        agg.extend(self._now + timedelta(hours=1))
+        agg.extend(self._now + REBUILD_AHEAD)
         agg.apply(self._picture.state, None)
         agg.refresh()
         self.agg = agg
@@ -232,14 +234,27 @@ class WorkloadPanel(QWidget):
         if back and not picture.live:  # replay sought backwards: the history is rebuilt
             self.reload()
             return
-        agg.extend(picture.now + timedelta(hours=1))
+        self._make_room(agg)
         agg.apply(picture.state, changes)
 
     def _on_tick(self, now: datetime) -> None:
         if now >= self._now:
             self._now = now
             if self.agg is not None:
-                self.agg.extend(now + timedelta(hours=1))
+                self._make_room(self.agg)
+
+    def _make_room(self, agg: Aggregates) -> None:
+        """Keep the arrays ahead of the clock. With a store, the span slides by a rebuild on the
+        worker well before its end (the week's history moves with it); a file replay has no
+        store and short spans, so its arrays grow in place."""
+        if self._now + 2 * REBUILD_AHEAD < agg.end:
+            return
+        if self.ctx.store is not None and not getattr(self.ctx, "replay", False):
+            if not self._loading:
+                self.reload()
+            if self._now + REBUILD_AHEAD < agg.end:
+                return
+        agg.extend(self._now + REBUILD_AHEAD)
 
     # -- drawing ---------------------------------------------------------------------------------
 
