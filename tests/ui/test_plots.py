@@ -339,3 +339,40 @@ def test_span_slides_with_the_clock_on_the_worker(qtbot: Any, panel: Any) -> Non
     # The rebuilt aggregates hold the same history: the calls of the shift so far.
     assert sorted(p.agg.calls_open_at(shift.now)) == sorted(old.calls_open_at(shift.now))
     assert int(p.agg.calls_hourly.sum()) == int(old.calls_hourly.sum()) > 0
+
+
+def test_replay_without_store_builds_from_the_picture_and_rebuilds_on_seek_back(
+    qtbot: Any, shift: Shift
+) -> None:
+    full = shift.state.copy()
+    at = shift.now
+    pictures = StandInPictures(Picture(full, at, 0, False, None, False))
+    ctx = SimpleNamespace(
+        config=parse_config(""),
+        store=None,
+        pictures=pictures,
+        selection=Selection(),
+        replay=True,
+        tasks=None,
+    )
+    p = WorkloadPanel(ctx, tz=NY)
+    qtbot.addWidget(p)
+    with qtbot.waitSignal(p.loaded, timeout=20000):
+        pass
+    assert p.agg is not None
+    n_full = int(p.agg.calls_hourly.sum())
+    assert n_full == len(full.calls)
+    # Seek back two hours: the picture holds fewer calls; the plots forget the future.
+    back = at - timedelta(hours=2)
+    earlier = State()
+    for e in shift.events:
+        if e.occurred_at <= back:
+            apply(earlier, e)
+    with qtbot.waitSignal(p.loaded, timeout=20000):
+        pictures._picture = Picture(earlier, back, 0, False, None, False)
+        pictures.picture_changed.emit(pictures._picture, None)
+    assert int(p.agg.calls_hourly.sum()) == len(earlier.calls) < n_full
+    p.redraw()
+    x, _ = p.plotset.c_pending.getData()
+    assert x is not None and x[-1] <= back.timestamp()
+    p.close()
