@@ -214,6 +214,8 @@ class _TablePanel(QWidget):
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
         hh.setHighlightSections(False)
+        # Right-aligned titles (numbers) would sit under the sort arrow: keep room for it.
+        hh.setStyleSheet("QHeaderView::section { padding-right: 18px; }")
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.activated_row.connect(lambda: self.actions_set.trigger(self.primary_action))

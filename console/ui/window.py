@@ -121,7 +121,13 @@ class NoticeBar(QWidget):
         lay.addWidget(self.label, 1)
         lay.addWidget(self.button)
         self.messages: list[str] = []
+        self.on_visible: Callable[[bool], None] | None = None
         self.hide()
+
+    def setVisible(self, visible: bool) -> None:
+        super().setVisible(visible)
+        if self.on_visible is not None:
+            self.on_visible(visible)
 
     def show_message(self, text: str) -> None:
         self.messages.append(text)
@@ -512,6 +518,9 @@ class MainWindow(QMainWindow):
         dismiss.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         dismiss.triggered.connect(self.notice.hide)
         self.addAction(dismiss)
+        # Esc belongs to the message only while one is shown.
+        dismiss.setEnabled(False)
+        self.notice.on_visible = dismiss.setEnabled
 
         help_menu = mb.addMenu("&Help")
         sheet = QAction("&Keyboard shortcuts", self)
@@ -628,7 +637,8 @@ class MainWindow(QMainWindow):
 
     def _on_tick(self, now: datetime) -> None:
         local = now.astimezone()
-        self.clock_label.setText(local.strftime("%a %d %b %H:%M:%S"))
+        prefix = "Simulated time " if self.ctx.demo else ("Replay " if self.ctx.replay else "")
+        self.clock_label.setText(prefix + local.strftime("%a %d %b %H:%M:%S"))
         self._show_link(self.ctx.pictures.current(), now)
 
     def _show_link(self, picture: Picture, now: datetime | None = None) -> None:
