@@ -24,6 +24,7 @@ from .colors import PlotColors
 from .plotset import INTERVAL_LABELS, PlotSet, plot_table
 
 SUMMARY_SCENE = (1600, 1000)
+_ARGB = QImage.Format.Format_ARGB32
 """Logical size the summary's plots are laid out at before being scaled onto the page."""
 
 
@@ -120,7 +121,8 @@ def paint_summary(
     painter.drawText(
         QRectF(rect.left() + pad, y, rect.width() - 2 * pad, line_h),
         int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-        f"Workload summary — {window_label}: {start:%a %d %b %Y %H:%M} to {end:%H:%M %Z}",
+        f"Workload summary — {window_label}: {start:%a %d %b %Y %H:%M} to "
+        + (f"{end:%H:%M %Z}" if end.date() == start.date() else f"{end:%a %d %b %H:%M %Z}"),
     )
     y += line_h
     painter.setFont(body_font)
@@ -144,7 +146,18 @@ def paint_summary(
         avail = QRectF(rect.left() + pad, y, rect.width() - 2 * pad, rect.bottom() - y - pad)
         scale = min(avail.width() / w, avail.height() / h)
         target = QRectF(avail.left(), avail.top(), w * scale, h * scale)
-        ps.widget.scene().render(painter, target, QRectF(0, 0, w, h))
+        # Through an image at the target's device size: point-sized tick labels would otherwise
+        # be resolved at the PDF's resolution and swamp the plots.
+        img = QImage(max(1, round(target.width())), max(1, round(target.height())), _ARGB)
+        img.fill(QColor(colors.background))
+        inner = QPainter(img)
+        try:
+            inner.setRenderHint(QPainter.RenderHint.Antialiasing)
+            inner.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+            ps.widget.scene().render(inner, QRectF(img.rect()), QRectF(0, 0, w, h))
+        finally:
+            inner.end()
+        painter.drawImage(target, img)
     finally:
         ps.widget.close()
         ps.widget.deleteLater()
