@@ -308,7 +308,12 @@ class TimelinePanel(QWidget):
         self.speed_box.currentIndexChanged.connect(self._speed_picked)
         self.time_label = QLabel(self)
         self.time_label.setObjectName("timeline-time")
-        self.time_label.setMinimumWidth(220)
+        # A fixed width: a label that resizes with its digits would re-layout the whole window
+        # 25 times a second during playback.
+        fm = self.time_label.fontMetrics()
+        self.time_label.setFixedWidth(
+            fm.horizontalAdvance("Wed 30 Sep 00:00:00  (+000:00:00)") + 12
+        )
         self.jump_btns = {
             kind: self._button(
                 label,
