@@ -112,7 +112,10 @@ class Shots:
         out.mkdir(parents=True, exist_ok=True)
 
     def save_floating(self, name: str, dock: Any, width: int, height: int) -> Path:
-        """``dock`` floated at ``width`` x ``height``, grabbed, and docked again."""
+        """``dock`` floated at ``width`` x ``height``, grabbed, and the window's layout put back
+        exactly as it was (docking it again alone leaves it at a transitional size)."""
+        win = dock.parentWidget()
+        state = win.saveState()
         dock.setFloating(True)
         dock.resize(width, height)
         dock.show()
@@ -121,6 +124,14 @@ class Shots:
             return self.save(name, dock)
         finally:
             dock.setFloating(False)
+            win.restoreState(state)
+            # Offscreen there is no window manager to send the resize that lays the docks'
+            # contents out again: nudge the window's size and back.
+            size = win.size()
+            win.resize(size.width() + 1, size.height())
+            pump(0.2)
+            win.resize(size)
+            pump(0.5)
 
     def save(self, name: str, widget: Any) -> Path:
         from PySide6.QtCore import Qt
@@ -163,19 +174,23 @@ def _stage(world: Any, overdue_id: list[str], backup_team: list[str]) -> None:
 
     cid = world.new_call_id()
     now = world.now
+    free = [t for t in world.teams.values() if t.status is TeamStatus.AVAILABLE]
+    # An overdose when a free team carries Narcan (the usual case), else a welfare check, so a
+    # free team is eligible and Assign has a recommendation.
+    overdose = any(t.capabilities.narcan for t in free) or not free
     world.open_call(
         Call(
             id=cid,
             status=CallStatus.PENDING,
             priority=1,
-            type=CallType.OVERDOSE,
+            type=CallType.OVERDOSE if overdose else CallType.WELFARE_CHECK,
             received_at=now - timedelta(minutes=6),
             updated_at=now,
             lat=41.7637,
             lon=-72.6851,
             address="410 Park St",
             neighborhood="Frog Hollow",
-            summary="Overdose reported near 410 Park St",
+            summary="Caller reports a person unresponsive near 410 Park St",
             source_type="OD",
         )
     )
@@ -231,6 +246,14 @@ def live_shots(app: Any, tmp: Path, shots: Shots, seed: int) -> Path:
             lambda: (pictures.current().state.as_of or SHIFT_START) >= SHIFT_START + WARM_UP,
             timeout=120,
         )
+        # A team free to take the staged call, so Assign has a recommendation to show.
+        wait_until(
+            "a free team",
+            lambda: any(
+                t.status is TeamStatus.AVAILABLE for t in pictures.current().state.teams.values()
+            ),
+            timeout=120,
+        )
         sim.call_in_loop(_slow_down, sim.sim)
         overdue: list[str] = []
         backup: list[str] = []
@@ -270,12 +293,10 @@ def live_shots(app: Any, tmp: Path, shots: Shots, seed: int) -> Path:
         if mv is not None:
             wait_until("the map to settle", lambda: mv.is_idle, timeout=30)
 
+        # Whole-window pictures first: floating a dock and docking it again leaves offscreen
+        # layouts slightly off, so the widened (floated) docks come last.
         shots.save("main-window", win)
-        # The docks widened (floated), as a supervisor would to read every column.
-        shots.save_floating("call-queue", win.docks["queue"], 1180, 420)
-        shots.save_floating("team-board", win.docks["board"], 980, 400)
         shots.save("map", win.map_panel)
-        shots.save_floating("alerts-panel", win.docks["alerts"], 900, 300)
         shots.save("demo-banner", win.demo_banner)
         banner = _find_alert_banner(win)
         if banner is not None and banner.isVisible():
@@ -289,6 +310,8 @@ def live_shots(app: Any, tmp: Path, shots: Shots, seed: int) -> Path:
         dlg.resize(900, 480)
         shots.save("assign-dialog", dlg)
         before = len(st.commands)
+        if dlg.recommendation.best is None:
+            raise RuntimeError(f"no team is eligible for {cid}: rerun with another --seed")
         dlg.accept()
         wait_until("the assignment to be queued", lambda: not dlg.isVisible(), timeout=20)
         wait_until(
@@ -345,36 +368,6 @@ def live_shots(app: Any, tmp: Path, shots: Shots, seed: int) -> Path:
             timeout=30,
         )
 
-        # Acknowledge the emergency with a note from the alerts panel.
-        alerts = win.panels["alerts"]
-        crit = [a for a in getattr(alerts, "alerts", []) if a.severity is Severity.CRITICAL]
-        if crit and hasattr(alerts, "select_alert"):
-            alerts.select_alert(crit[0].id)
-            alerts.note.setText("Called the team; police co-responding")
-            alerts.acknowledge_selected()
-            wait_until(
-                "the acknowledgement",
-                lambda: crit[0].id in pictures.current().state.acks,
-                timeout=20,
-            )
-
-        # Workload: floated and enlarged, as a supervisor would to read it.
-        wl_panel = win.panels["workload"]
-        if hasattr(wl_panel, "agg"):
-            wait_until("the workload history", lambda: wl_panel.agg is not None, timeout=60)
-        shots.save_floating("workload", win.docks["workload"], 1200, 940)
-
-        ap = win.panels["audit"]
-        if hasattr(ap, "model"):
-            wait_until("the audit rows", lambda: ap.model.rowCount() >= 4, timeout=30)
-        shots.save_floating("audit", win.docks["audit"], 1400, 360)
-
-        sheet = help_mod.show_shortcuts(win)
-        sheet.resize(760, 900)
-        wait_until("the shortcut sheet", sheet.isVisible)
-        shots.save("shortcut-sheet", sheet)
-        sheet.close()
-
         # The link down: stop the simulator and let the window say so.
         win.map_panel.fit_all()
         sim.stop()
@@ -395,7 +388,41 @@ def live_shots(app: Any, tmp: Path, shots: Shots, seed: int) -> Path:
         )
         pump(1.0)
         shots.save("link-down", win)
-        shots.save_floating("team-board-pending", win.docks["board"], 980, 400)
+
+        # The docks widened (floated), as a supervisor would to read every column.
+        ctx.selection.select_call(cid)
+        shots.save_floating("call-queue", win.docks["queue"], 1180, 420)
+        shots.save_floating("team-board", win.docks["board"], 980, 400)
+        shots.save_floating("alerts-panel", win.docks["alerts"], 900, 330)
+
+        # Acknowledge the emergency with a note from the alerts panel.
+        alerts = win.panels["alerts"]
+        crit = [a for a in getattr(alerts, "alerts", []) if a.severity is Severity.CRITICAL]
+        if crit and hasattr(alerts, "select_alert"):
+            alerts.select_alert(crit[0].id)
+            alerts.note.setText("Called the team; police co-responding")
+            alerts.acknowledge_selected()
+            wait_until(
+                "the acknowledgement",
+                lambda: crit[0].id in pictures.current().state.acks,
+                timeout=20,
+            )
+
+        wl_panel = win.panels["workload"]
+        if hasattr(wl_panel, "agg"):
+            wait_until("the workload history", lambda: wl_panel.agg is not None, timeout=60)
+        shots.save_floating("workload", win.docks["workload"], 1200, 940)
+
+        ap = win.panels["audit"]
+        if hasattr(ap, "model"):
+            wait_until("the audit rows", lambda: ap.model.rowCount() >= 6, timeout=30)
+        shots.save_floating("audit", win.docks["audit"], 1400, 380)
+
+        sheet = help_mod.show_shortcuts(win)
+        sheet.resize(760, 900)
+        wait_until("the shortcut sheet", sheet.isVisible)
+        shots.save("shortcut-sheet", sheet)
+        sheet.close()
     finally:
         console.close()
     return db
