@@ -122,6 +122,10 @@ POSITION_EVERY_S = 30.0
 CHECKIN_EVERY_S = 20 * 60.0
 
 
+_TICK = timedelta(milliseconds=1)
+"""The CAD's clock resolution: successive records of one unit differ by at least this."""
+
+
 # -- roster ------------------------------------------------------------------------------------
 
 
@@ -319,16 +323,21 @@ class World:
 
     def set_team(self, team_id: str, **kw: Any) -> Team:
         old = self.teams[team_id]
+        # A unit's record has no revision counter: its time must strictly increase, or two
+        # changes in the same instant (cleared, then sent again) would tie for "latest".
+        at = max(self.now, old.updated_at + _TICK)
         if "status" in kw and kw["status"] is not old.status:
-            kw.setdefault("status_since", self.now)
-        new = replace(old, updated_at=self.now, **kw)
+            kw.setdefault("status_since", at)
+        new = replace(old, updated_at=at, **kw)
         self.teams[team_id] = new
         self.changed_teams.add(team_id)
         self.snapshots.append(("team", team_id, self.unit_view(team_id)))
         return new
 
     def move(self, team_id: str, lat: float, lon: float) -> None:
-        self.positions[team_id] = Position(round(lat, 6), round(lon, 6), self.now)
+        old = self.positions.get(team_id)
+        at = self.now if old is None else max(self.now, old.at + _TICK)
+        self.positions[team_id] = Position(round(lat, 6), round(lon, 6), at)
         self.changed_teams.add(team_id)
         self.snapshots.append(("team", team_id, self.unit_view(team_id)))
 
