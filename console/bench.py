@@ -13,6 +13,7 @@ BENCHMARKS: dict[str, str] = {
     "fold": "console.store.bench:bench_fold",
     "sync": "console.sync.bench:bench_sync",
     "seek": "console.replay.bench:bench_seek",
+    "replay_stall": "console.ui.replay.bench:bench_replay_stall",
     "map_update": "console.ui.map.bench:bench_map_update",
     "ui_stall": "console.ui.bench:bench_ui_stall",
     "plots": "console.ui.plots.bench:bench_plots",
