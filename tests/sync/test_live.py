@@ -44,7 +44,7 @@ def test_convergence_under_all_faults(tmp_path: Path, db_url: str) -> None:
     st = _sim(tmp_path, faults=ALL_FAULTS, hours=10, rate=6.0, speed=1500)
     try:
         res = cli(
-            "sync", "--db", db_url, "--dispatch", st.url, "--exit-when-idle", "4", timeout=200
+            "sync", "--db", db_url, "--dispatch", st.url, "--exit-when-idle", "6", timeout=200
         )
         assert res.returncode == 0
         assert st.done.wait(60), "simulator did not finish"
@@ -119,7 +119,7 @@ def test_kill_9_of_the_sync_service_mid_stream(tmp_path: Path, sqlite_url: str) 
     submitted: list[str] = []
     seen: set[str] = set()
     log = tmp_path / "sync.log"
-    args = ("sync", "--db", sqlite_url, "--dispatch", st.url, "--exit-when-idle", "4")
+    args = ("sync", "--db", sqlite_url, "--dispatch", st.url, "--exit-when-idle", "6")
     try:
         for round_ in range(3):
             proc = spawn(*args, log=log)
