@@ -171,7 +171,7 @@ def test_plotted_data_equals_store_after_a_simulated_hour(qtbot: Any, panel: Any
     ps = p.plotset
     x, y = ps.c_pending.getData()
     _, ya = ps.c_assigned.getData()
-    assert x is not None and len(x) > 100  # the last two hours, one point a minute, in view
+    assert x is not None and len(x) > 100  # the window (and half a window before), per minute
     assert x[-1] <= shift.now.timestamp() < x[-1] + 60
     for xi, pi, ai in zip(x, y, ya, strict=True):
         pend, asg = _open_at(calls, _utc(xi))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
@@ -76,6 +77,10 @@ SHORT_TYPE_LABELS = {
 }
 """Legend labels short enough for two columns beside the plot; hover uses the full ones."""
 FILL_POINTS = 480
+LONG_VIEW_POINTS = 3000
+"""Minutes in view above which clip-to-view and downsampling are switched on."""
+SLOW_REFRESH_S = 5.0
+"""The per-team and per-hour-of-week views refresh at most this often (they move slowly)."""
 LINE = 1
 """Pen width of the live curves: wider pens cost the raster engine about twice per redraw (the
 dock measured 48 ms CPU at width 2, 28 ms at 1); bright colours on the dark base carry them."""
@@ -88,11 +93,26 @@ def _color(c: str, alpha: int = 255) -> QColor:
     return q
 
 
-def _fast(item: pg.PlotDataItem) -> pg.PlotDataItem:
-    """Long histories draw only what is in view, at most a few points per pixel."""
-    item.setClipToView(True)
-    item.setDownsampling(auto=True, method="peak")
-    return item
+def _long_view(item: pg.PlotDataItem, on: bool) -> None:
+    """Long views draw only what is in view, at most a few points per pixel. Short ones draw
+    every point: below a few thousand points pyqtgraph's re-clipping on every slide of the
+    window costs more than the points it saves (measured, see bench)."""
+    item.setClipToView(on)
+    item.setDownsampling(auto=on, method="peak")
+
+
+def _set(item: pg.PlotDataItem, x: np.ndarray, y: np.ndarray, **kw: object) -> None:
+    """``setData`` only when the data differ: an unchanged curve is not repainted at all."""
+    last = getattr(item, "_rc_last", None)
+    if (
+        last is not None
+        and last[0].shape == x.shape
+        and np.array_equal(last[0], x)
+        and np.array_equal(last[1], y, equal_nan=True)
+    ):
+        return
+    item._rc_last = (x.copy(), np.array(y, copy=True))
+    item.setData(x, y, **kw)
 
 
 def _shrinkable(label: pg.LabelItem) -> None:
@@ -142,12 +162,14 @@ class PlotSet:
         self.plots: dict[str, pg.PlotItem] = {}
         self.vlines: dict[str, pg.InfiniteLine] = {}
         self._x_cache: tuple[int, int, np.ndarray] | None = None
-        self.margin_windows: float | None = 1.0
+        self.margin_windows: float | None = 0.5
         """History pushed before the window, in windows (None: the whole span)."""
         self._types_shown: tuple[int, ...] = ()
         self._breach_x = np.zeros(0)
         self._breach_y = np.zeros(0)
+        self._long = False
         self._slow_key: tuple[int, int, int, int] | None = None
+        self._slow_at = 0.0
         self._hourly_key: tuple[int, int, int, float] | None = None
         self._hourly_counts = np.zeros((0, 0), np.int32)
         self._build()
@@ -203,11 +225,9 @@ class PlotSet:
         # Open calls: pending vs assigned, with the pending-limit breaches marked.
         p = self._plot("open_calls", 0, 0, 2, True)
         leg = self._legend(0)
-        self.c_pending = _fast(p.plot(pen=pg.mkPen(c.pending, width=LINE)))
-        self.c_assigned = _fast(p.plot(pen=pg.mkPen(c.assigned, width=LINE)))
-        self.c_overdue = _fast(
-            p.plot(pen=pg.mkPen(c.overdue, width=LINE, style=Qt.PenStyle.DashLine))
-        )
+        self.c_pending = p.plot(pen=pg.mkPen(c.pending, width=LINE))
+        self.c_assigned = p.plot(pen=pg.mkPen(c.assigned, width=LINE))
+        self.c_overdue = p.plot(pen=pg.mkPen(c.overdue, width=LINE, style=Qt.PenStyle.DashLine))
         leg.addItem(self.c_pending, "Pending")
         leg.addItem(self.c_assigned, "Assigned")
         leg.addItem(self.c_overdue, "Pending past limit")
@@ -227,7 +247,6 @@ class PlotSet:
             item = pg.PlotDataItem(pen=None, fillLevel=0, brush=pg.mkBrush(_color(col, 170)))
             item.setZValue(10 - k)  # the lowest band on top, so every band shows its own colour
             p.addItem(item)
-            item.setClipToView(True)  # after addItem, which applies the plot's own setting
             leg.addItem(item, GROUP_LABELS[g])
             self.c_teams.append(item)
         p.setLabel("left", "teams", color=c.muted)
@@ -267,8 +286,8 @@ class PlotSet:
         hues = {"received_to_dispatched": c.pending, "received_to_onscene": c.team_groups[2]}
         for name in ROLLING:
             lab = INTERVAL_LABELS[name]
-            c50 = _fast(p.plot(pen=pg.mkPen(hues[name], width=LINE)))
-            c90 = _fast(p.plot(pen=pg.mkPen(hues[name], width=LINE, style=Qt.PenStyle.DashLine)))
+            c50 = p.plot(pen=pg.mkPen(hues[name], width=LINE))
+            c90 = p.plot(pen=pg.mkPen(hues[name], width=LINE, style=Qt.PenStyle.DashLine))
             leg.addItem(c50, f"{lab} p50")
             leg.addItem(c90, f"{lab} p90")
             self.c_intervals[name] = (c50, c90)
@@ -298,7 +317,7 @@ class PlotSet:
         leg = self._legend(4)
         self.c_esc: list[pg.PlotDataItem] = []
         for k, row in enumerate(ESC_ROWS):
-            item = _fast(p.plot(pen=pg.mkPen(c.escalations[k], width=LINE)))
+            item = p.plot(pen=pg.mkPen(c.escalations[k], width=LINE))
             leg.addItem(item, ESC_LABELS[row])
             self.c_esc.append(item)
         p.setLabel("left", "count", color=c.muted)
@@ -338,6 +357,13 @@ class PlotSet:
         for r in range(5):
             self.widget.ci.layout.setRowStretchFactor(r, 2)
 
+    def lines(self) -> list[pg.PlotDataItem]:
+        """Every per-minute curve of the time plots (the filled team bands included)."""
+        out = [self.c_pending, self.c_assigned, self.c_overdue, *self.c_teams, *self.c_esc]
+        for c50, c90 in self.c_intervals.values():
+            out += [c50, c90]
+        return out
+
     # -- drawing ---------------------------------------------------------------------------------
 
     def _x(self, agg: Aggregates) -> np.ndarray:
@@ -373,16 +399,21 @@ class PlotSet:
                 axis.picture = None
                 axis.update()
         i_now = self.now_index(agg, now)
-        # One window of history before the view (room to pan back) is pushed, not the week:
+        # Half a window of history before the view (room to pan back) is pushed, not the week:
         # the week feeds the band and the coverage, and setData costs per point.
         span = max(1, math.ceil((now_e - x_lo) / MINUTE))
         i0 = self.first_index(agg, i_now)
         if self.margin_windows is not None:
             i0 = max(i0, i_now - math.ceil((1 + self.margin_windows) * span) - 1)
         x = self._x(agg)[i0:i_now]
-        self.c_pending.setData(x, agg.pending[i0:i_now])
-        self.c_assigned.setData(x, agg.assigned[i0:i_now])
-        self.c_overdue.setData(x, agg.overdue[i0:i_now])
+        long_view = span > LONG_VIEW_POINTS
+        if long_view != self._long:
+            self._long = long_view
+            for item in self.lines():
+                _long_view(item, long_view)
+        _set(self.c_pending, x, agg.pending[i0:i_now])
+        _set(self.c_assigned, x, agg.assigned[i0:i_now])
+        _set(self.c_overdue, x, agg.overdue[i0:i_now])
         x_first = agg.t0 + i0 * MINUTE
         bt = np.array(
             sorted(t for t in agg.breaches.values() if x_first <= t <= now_e), dtype=np.float64
@@ -398,26 +429,33 @@ class PlotSet:
         # for every band so the stack stays consistent (hover still reads every minute).
         ds = max(1, math.ceil(span / FILL_POINTS))
         for k, item in enumerate(self.c_teams):
-            item.setDownsampling(ds=ds, auto=False, method="subsample")
-            item.setData(x, cum[k])
+            if item.opts["downsample"] != ds or item.opts["autoDownsample"]:
+                item.setDownsampling(ds=ds, auto=False, method="subsample")
+            _set(item, x, cum[k])
 
         self._update_hourly(agg, now_e)
 
         for name, (c50, c90) in self.c_intervals.items():
-            c50.setData(x, agg.p50[name][i0:i_now] / 60, connect="finite")
-            c90.setData(x, agg.p90[name][i0:i_now] / 60, connect="finite")
+            _set(c50, x, agg.p50[name][i0:i_now] / 60, connect="finite")
+            _set(c90, x, agg.p90[name][i0:i_now] / 60, connect="finite")
 
         i_lo = max(i0, min(i_now, math.floor((x_lo - agg.t0) / MINUTE)))
         esc = np.cumsum(agg.escalations[:, i_lo:i_now], axis=1)
         xe = self._x(agg)[i_lo:i_now]
         for k, item in enumerate(self.c_esc):
-            item.setData(xe, esc[k])
+            _set(item, xe, esc[k])
 
         # The per-hour-of-week and per-team views move slowly: redrawn once a minute (or when
         # the window changes), not at the timer's rate.
         slow_key = (id(agg), agg.n, math.floor(now_e / MINUTE), math.floor(x_lo / MINUTE))
-        if slow_key != self._slow_key:
+        if slow_key != self._slow_key and (
+            self._slow_key is None
+            or slow_key[:2] != self._slow_key[:2]
+            or abs(slow_key[3] - self._slow_key[3]) > 1  # another window was chosen
+            or time.monotonic() - self._slow_at >= SLOW_REFRESH_S
+        ):
             self._slow_key = slow_key
+            self._slow_at = time.monotonic()
             self._update_slow(agg, now, x_lo)
 
         if follow:
