@@ -226,6 +226,75 @@ class Heartbeat:
         return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
+# GUI-thread work to time during the run, so a stall can be traced to its panel.
+SLICES: tuple[tuple[str, str, str], ...] = (
+    ("console.ui.panels", "QueuePanel", "_show"),
+    ("console.ui.panels", "BoardPanel", "_show"),
+    ("console.ui.models", "_RecordTableModel", "tick"),
+    ("console.ui.map_panel", "MapPanel", "_push"),
+    ("console.ui.alerts", "AlertsPanel", "refresh"),
+    ("console.ui.plots.panel", "WorkloadPanel", "redraw"),
+    ("console.ui.plots.panel", "WorkloadPanel", "_on_picture"),
+    ("console.ui.audit_panel", "AuditPanel", "_loaded"),
+    ("console.ui.window", "MainWindow", "_show_link"),
+    ("console.ui.picture", "LivePictureSource", "_loaded"),
+)
+
+
+class Slices:
+    """Times selected GUI-thread methods (patched on their classes for the run)."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, list[float]] = {}
+        self._saved: list[tuple[type, str, Any]] = []
+        self.recording = False
+
+    def install(self) -> None:
+        import functools
+        import importlib
+
+        for module, cls_name, meth in SLICES:
+            try:
+                cls = getattr(importlib.import_module(module), cls_name)
+                fn = cls.__dict__[meth]
+            except Exception:  # not in this build: nothing to time
+                continue
+            label = f"{cls_name}.{meth}"
+            bucket = self.times.setdefault(label, [])
+
+            def timed(*a: Any, __fn: Any = fn, __b: list[float] = bucket, **k: Any) -> Any:
+                if not self.recording:
+                    return __fn(*a, **k)
+                t = time.perf_counter()
+                try:
+                    return __fn(*a, **k)
+                finally:
+                    __b.append((time.perf_counter() - t) * 1000.0)
+
+            functools.update_wrapper(timed, fn)
+            self._saved.append((cls, meth, fn))
+            setattr(cls, meth, timed)
+
+    def uninstall(self) -> None:
+        for cls, meth, fn in self._saved:
+            setattr(cls, meth, fn)
+        self._saved.clear()
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for label, xs in self.times.items():
+            if not xs:
+                continue
+            ys = sorted(xs)
+            out[label] = {
+                "n": len(ys),
+                "p50_ms": round(ys[len(ys) // 2], 1),
+                "max_ms": round(ys[-1], 1),
+                "total_ms": round(sum(ys), 0),
+            }
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]["max_ms"]))
+
+
 def _run_loop(app: Any, seconds: float) -> None:
     from PySide6.QtCore import QEventLoop, QTimer
 
@@ -247,14 +316,23 @@ def _wait(app: Any, cond: Any, timeout_s: float) -> bool:
 
 def bench_ui_stall(quick: bool) -> list[dict[str, Any]]:
     app = _app()
+    duration = 10.0 if quick else 60.0
+    slices = Slices()
+    slices.install()
+    try:
+        return _measure(app, duration, slices)
+    finally:
+        slices.uninstall()
+
+
+def _measure(app: Any, duration: float, slices: Slices) -> list[dict[str, Any]]:
     from PySide6.QtCore import QSettings
 
     from console.config import load_config
     from console.store import Store
 
-    from .main import build_console
+    from .main import build_console, settle_memory
 
-    duration = 10.0 if quick else 60.0
     with tempfile.TemporaryDirectory(prefix="rc-bench-ui-") as tmp:
         clock = _Clock()
         store = Store.open(f"sqlite:///{Path(tmp) / 'bench.db'}", clock=clock)
@@ -279,6 +357,7 @@ def bench_ui_stall(quick: bool) -> list[dict[str, Any]]:
             if mv is not None:
                 _wait(app, lambda: mv.is_ready, 60)
             _run_loop(app, 2.0)  # settle: first paints, column sizing, page fit
+            settle_memory()  # as the console does once it is up
 
             hb = Heartbeat()
             hb.start()
@@ -304,6 +383,7 @@ def bench_ui_stall(quick: bool) -> list[dict[str, Any]]:
 
             reloads0 = pictures.reloads
             th = threading.Thread(target=feeder, name="bench-feed", daemon=True)
+            slices.recording = True
             hb.start()
             t0 = time.monotonic()
             th.start()
@@ -312,6 +392,7 @@ def bench_ui_stall(quick: bool) -> list[dict[str, Any]]:
             th.join(10)
             wall = time.monotonic() - t0
             hb.stop()
+            slices.recording = False
             busy_worst, busy_p99 = hb.worst_ms, hb.pct(0.99)
             reloads = pictures.reloads - reloads0
             loads = sorted(pictures.load_ms)
@@ -336,5 +417,6 @@ def bench_ui_stall(quick: bool) -> list[dict[str, Any]]:
             "teams": N_TEAMS,
             "open_calls": N_CALLS,
             "seconds": duration,
+            "gui_slices": slices.summary(),
         }
     ]
