@@ -245,6 +245,11 @@ def test_click_selects_calls_open_then_and_hover_shows_values(qtbot: Any, panel:
     p.time_clicked.connect(lambda t, ids: got.append((t, ids)))
     ctx.selection.calls_selected.connect(selected.append)
     qtbot.mouseMove(p.plotset.widget.viewport(), pos)
+    # Hovering alone shows the values of that minute in the title line.
+    qtbot.waitUntil(
+        lambda: p.plotset.plots["open_calls"].titleLabel.text.startswith("Open calls at"),
+        timeout=3000,
+    )
     qtbot.mouseClick(p.plotset.widget.viewport(), Qt.MouseButton.LeftButton, pos=pos)
     qtbot.waitUntil(lambda: bool(got), timeout=3000)
     t_clicked, ids = got[-1]
