@@ -719,11 +719,17 @@ class MainWindow(QMainWindow):
             self.theme_action.setChecked(name == "light")
             self.theme_action.blockSignals(False)
 
+    @property
+    def _layout_key(self) -> str:
+        # Live and replay keep their own layouts (replay has a timeline the live console lacks);
+        # the theme is shared.
+        return "replay-window" if self.ctx.replay else "window"
+
     def restore_layout(self) -> bool:
         """Geometry, docks and theme as the supervisor left them; False if none was saved."""
         s = self.settings
-        geo = s.value("window/geometry")
-        state = s.value("window/state")
+        geo = s.value(f"{self._layout_key}/geometry")
+        state = s.value(f"{self._layout_key}/state")
         if isinstance(geo, QByteArray):
             self.restoreGeometry(geo)
         restored = isinstance(state, QByteArray) and self.restoreState(state, SETTINGS_VERSION)
@@ -737,8 +743,8 @@ class MainWindow(QMainWindow):
 
     def save_layout(self) -> None:
         s = self.settings
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState(SETTINGS_VERSION))
+        s.setValue(f"{self._layout_key}/geometry", self.saveGeometry())
+        s.setValue(f"{self._layout_key}/state", self.saveState(SETTINGS_VERSION))
         s.setValue("window/theme", self.theme)
         s.sync()
 
