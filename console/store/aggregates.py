@@ -400,7 +400,15 @@ class Aggregates:
         return True
 
     def team_utilization(self, start: datetime, end: datetime) -> dict[str, float]:
-        return team_utilization(self._teams, start, end)
+        """:func:`metrics.team_utilization` over the records that matter for ``[start, end)``:
+        from the one in force at ``start`` on (the result is the same; a week of history is
+        not walked for a two-hour window)."""
+        window: dict[str, list[Team]] = {}
+        for tid, recs in self._teams.items():
+            i = bisect.bisect_right(recs, start, key=self._since)
+            j = bisect.bisect_right(recs, end, key=self._since)
+            window[tid] = recs[max(i - 1, 0) : j + 1]
+        return team_utilization(window, start, end)
 
     def current_teams(self) -> dict[str, Team]:
         return {tid: recs[-1] for tid, recs in self._teams.items() if recs}
@@ -462,8 +470,13 @@ class Aggregates:
             return self.apply_alert(e.alert)
         return False
 
-    def apply(self, state: State, changes: Changes | None) -> bool:
-        """Bring the aggregates up to a fresh picture; ``changes`` None means anything may differ."""
+    def apply(self, state: State, changes: Changes | None, *, prune: bool = True) -> bool:
+        """Bring the aggregates up to a fresh picture; ``changes`` None means anything may differ.
+
+        With ``prune`` a call missing from the picture is taken out (a replay sought back); a
+        live projection never loses a call, so live pictures pass ``prune=False`` and a picture
+        not loaded yet cannot empty the plots.
+        """
         before = self.version
         call_ids: Iterable[str] = state.calls if changes is None else changes.calls
         for cid in call_ids:
@@ -473,7 +486,7 @@ class Aggregates:
                     self.remove_call(cid)
             elif self._calls.get(cid) != c:
                 self.apply_call(c)
-        if changes is None:
+        if changes is None and prune:
             for cid in [k for k in self._calls if k not in state.calls]:
                 self.remove_call(cid)
         team_ids: Iterable[str] = state.teams if changes is None else changes.teams

@@ -385,3 +385,13 @@ def test_replay_without_store_builds_from_the_picture_and_rebuilds_on_seek_back(
     x, _ = p.plotset.c_pending.getData()
     assert x is not None and x[-1] <= back.timestamp()
     p.close()
+
+
+def test_an_empty_live_picture_does_not_empty_the_plots(qtbot: Any, panel: Any) -> None:
+    """The live source's first picture may still be loading when the history arrives."""
+    p, ctx, shift = panel
+    assert p.agg is not None
+    before = int(p.agg.calls_hourly.sum())
+    assert before > 0
+    ctx.pictures.publish(State(), shift.now, None, 0)
+    assert int(p.agg.calls_hourly.sum()) == before

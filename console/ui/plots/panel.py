@@ -208,7 +208,7 @@ class WorkloadPanel(QWidget):
     def _loaded(self, agg: Aggregates) -> None:
         # Pictures that arrived while the worker ran are folded in by one full comparison.
         agg.extend(self._now + REBUILD_AHEAD)
-        agg.apply(self._picture.state, None)
+        agg.apply(self._picture.state, None, prune=not self._picture.live)
         agg.refresh()
         self.agg = agg
         self._loading = False
@@ -235,7 +235,7 @@ class WorkloadPanel(QWidget):
             self.reload()
             return
         self._make_room(agg)
-        agg.apply(picture.state, changes)
+        agg.apply(picture.state, changes, prune=not picture.live)
 
     def _on_tick(self, now: datetime) -> None:
         if now >= self._now:
