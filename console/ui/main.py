@@ -400,6 +400,8 @@ def run(args: argparse.Namespace) -> int:
     # On a shared PostgreSQL the center's sync service holds the dispatch link, unless this
     # console is told to hold it (--dispatch).
     dispatch_url = args.dispatch or (None if shared_db else config.dispatch_url)
+    if dispatch_url and not dispatch_url.startswith(("ws://", "wss://")):
+        return _fail(f"--dispatch {dispatch_url!r} is not a WebSocket URL (ws://HOST:PORT)")
     clock = None
     if demo:
         try:

@@ -417,7 +417,9 @@ class MainWindow(QMainWindow):
         self.resizeDocks(
             [self.docks["queue"], self.docks["board"]], [h // 2, h // 2], Qt.Orientation.Vertical
         )
-        self.resizeDocks([self.docks["workload"]], [max(200, h // 4)], Qt.Orientation.Vertical)
+        self.resizeDocks(
+            [self.docks["workload"]], [max(220, int(h * 0.3))], Qt.Orientation.Vertical
+        )
 
     def add_panel(
         self,
