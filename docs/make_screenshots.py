@@ -381,7 +381,7 @@ def live_shots(app: Any, tmp: Path, shots: Shots, seed: int) -> Path:
         wait_until(
             "the pending mark on the board",
             lambda: any(
-                "⏳" in str(board.model.index(r, board.model.column_of("status")).data())
+                "⟳" in str(board.model.index(r, board.model.column_of("status")).data())
                 for r in range(board.model.rowCount())
             ),
             timeout=20,

@@ -54,7 +54,7 @@ ACTION_LABELS = {
 }
 
 _ANSWER_MARK = {
-    "pending": "⏳ awaiting dispatch",
+    "pending": "⟳ awaiting dispatch",
     "confirmed": "✓ confirmed",
     "refused": "✕ refused by dispatch",
     "rejected": "✕ refused by the console",

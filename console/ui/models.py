@@ -17,7 +17,7 @@ for data far more often than the picture changes.
 
 Colour is never the only signal: an overdue timer also gets a ``!`` marker, bold text and a
 tooltip that says why; unsafe calls show ``⚠`` and their flags; commands awaiting dispatch's
-answer show ``⏳``.
+answer show ``⟳``.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ nothing to re-sort on a tick. Not the filter text either."""
 
 OVERDUE_MARK = "!"
 UNSAFE_MARK = "⚠"
-PENDING_MARK = "⏳"
+PENDING_MARK = "⟳"  # in DejaVu Sans (the hourglass is not), so it never renders as a box
 STALE_MARK = "◌"  # in DejaVu Sans (the hourglass is not), so it never renders as a box
 
 
@@ -590,7 +590,7 @@ class CallQueueModel(_RecordTableModel):
         Column("team", "Team", "Team working the call"),
         Column("location", "Location", "Neighborhood · address"),
         Column("safety", "Safety", "⚠ safety flags: not for a civilian team"),
-        Column("command", "Command", "⏳ a command awaiting dispatch's answer"),
+        Column("command", "Command", "⟳ a command awaiting dispatch's answer"),
     )
 
     def __init__(
@@ -751,7 +751,7 @@ class TeamBoardModel(_RecordTableModel):
     COLUMNS = (
         Column("team", "Team", f"Team id; {STALE_MARK} marks a stale or unknown position"),
         Column("provider", "Provider", "Provider agency"),
-        Column("status", "Status", "Team status; ⏳ a command awaiting dispatch's answer"),
+        Column("status", "Status", "Team status; ⟳ a command awaiting dispatch's answer"),
         Column(
             "in_status",
             "In status",

@@ -552,7 +552,7 @@ def test_safety_flags_and_pending_commands_are_text() -> None:
     tip = text(model, "HCR-000001", "safety", TOOLTIP)
     assert "weapon" in tip and "police" in tip
     assert text(model, "HCR-000002", "safety") == ""
-    assert text(model, "HCR-000002", "command") == "⏳ assign CRT-3"
+    assert text(model, "HCR-000002", "command") == "⟳ assign CRT-3"
     assert text(model, "HCR-000003", "command") == ""  # confirmed: no longer pending
     # The answer arrives: the marker goes, with a dataChanged, no reset.
     changed = spy(model.dataChanged)
@@ -565,7 +565,7 @@ def test_safety_flags_and_pending_commands_are_text() -> None:
 def test_board_columns() -> None:
     board = filled_board()
     assert text(board, "CRT-3", "capabilities") == "Narcan · 3 seats"
-    assert text(board, "CRT-1", "status") == "available  ⏳ out of service"
+    assert text(board, "CRT-1", "status") == "available  ⟳ out of service"
     assert text(board, "CRT-2", "status") == "on scene"
     assert text(board, "CRT-2", "provider") == "CRT"
     # CRT-2 has no position: stale marker and the reason; CRT-1's is fresh.
@@ -653,7 +653,7 @@ def test_palette_switch_recolours_without_reset() -> None:
         == (LIGHT_PALETTE.team_status_fg[TeamStatus.AVAILABLE])
     )
     assert changed and not resets
-    assert text(board, "CRT-1", "status") == "available  ⏳ out of service"
+    assert text(board, "CRT-1", "status") == "available  ⟳ out of service"
     with pytest.raises(ValueError, match="dusk"):
         palette_for("dusk")
 
