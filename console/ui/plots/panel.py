@@ -315,9 +315,10 @@ class WorkloadPanel(QWidget):
         open_now = self.plotset.now_index(agg, self._now) - 1
         pend = int(agg.pending[open_now]) if open_now >= 0 else 0
         asg = int(agg.assigned[open_now]) if open_now >= 0 else 0
+        late = int(agg.overdue[open_now]) if open_now >= 0 else 0
         self.status.setText(
-            f"Now: {pend} pending · {asg} assigned   ·   eligible calls not served by a team"
-            f" ({self.window_label().lower()}): {ns}"
+            f"Now: {pend} pending ({late} past limit) · {asg} assigned   ·   eligible calls not"
+            f" served by a team ({self.window_label().lower()}): {ns}"
         )
         if self._hover is not None:
             self._show_hover(self._hover)
