@@ -33,6 +33,9 @@ from console.sync.registry import UnknownCode
 log = logging.getLogger("console.sync.client")
 
 
+SEEN_DOCS = 20_000
+
+
 class LinkState:
     CONNECTING = "connecting"
     UP = "up"
@@ -87,6 +90,10 @@ class Inbound:
     refused: dict[str, str] = field(default_factory=dict)
     """transactionId -> why it is answered 400 (it carried bad input)."""
     eidos: int = 0
+    doc_keys: dict[str, list[str]] = field(default_factory=dict)
+    """transactionId -> keys of its documents, remembered once the transaction is committed."""
+    skipped: int = 0
+    """Documents already committed earlier (retransmitted or reconciled), not parsed again."""
 
 
 class Sink(Protocol):
@@ -134,7 +141,8 @@ class DispatchClient:
         """True while a batch is being decoded or committed."""
         self.eidos_received = 0
         self.connects = 0
-        self._quarantined_seen: set[int] = set()
+        self._seen_docs: dict[str, None] = {}
+        """Keys ($id|lastUpdateTimeStamp) of documents committed, oldest first (bounded)."""
 
     # -- health ----------------------------------------------------------------------------------
 
@@ -329,9 +337,14 @@ class DispatchClient:
     def _event(self, body: dict[str, Any], batch: Inbound, now: datetime) -> None:
         tid = body["transactionId"]
         sids = batch.transactions.setdefault(tid, set())
+        keys = batch.doc_keys.setdefault(tid, [])
         for doc in body.get("notification") or []:
             batch.eidos += 1
             self.eidos_received += 1
+            key = f"{doc.get('$id')}|{doc.get('lastUpdateTimeStamp')}"
+            if key in self._seen_docs:
+                batch.skipped += 1
+                continue
             try:
                 parsed = parse_eido(doc, recorded_at=now)
             except (EidoError, UnknownCode) as exc:
@@ -345,6 +358,7 @@ class DispatchClient:
                 batch.bad.append(Bad(raw, f"schema: {type(exc).__name__}: {exc}"))
                 batch.refused[tid] = f"schema: {exc}"
                 continue
+            keys.append(key)
             batch.events.extend(parsed.events)
             sids.update(e.source_id for e in parsed.events)
             if parsed.call is not None and parsed.persons:
