@@ -363,7 +363,7 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         metavar="SECONDS",
-        help="exit 0 after this many seconds without a message",
+        help="exit 0 after this many seconds without a message (at least 30 s before dispatch first answers)",
     )
 
 
