@@ -78,8 +78,7 @@ def test_demo_after_a_simulated_hour(qtbot, tmp_path, shared_data, artifacts) ->
         qtbot.waitUntil(lambda: board.model.rowCount() == 12, timeout=10_000)
         # The queue (open only) holds exactly the picture's open calls.
         qtbot.waitUntil(
-            lambda: set(queue.model.ids())
-            == {c.id for c in pictures.current().state.open_calls()},
+            lambda: set(queue.model.ids()) == {c.id for c in pictures.current().state.open_calls()},
             timeout=10_000,
         )
         # Let the map apply the latest picture before the grab.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
@@ -29,7 +30,7 @@ def _sid() -> str:
 
 def call_event(
     cid: str, at: datetime, status: CallStatus = CallStatus.PENDING, **kw: object
-) -> CallReceived:
+) -> CallReceived | CallUpdated:
     c = Call(
         id=cid,
         status=status,
@@ -81,7 +82,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 def _build(
     store: Store, tmp_path: Path, role: str = "supervisor", settings: QSettings | None = None
-):  # type: ignore[no-untyped-def]
+) -> Any:
     from console.ui.main import build_console
 
     return build_console(
@@ -131,9 +132,9 @@ def test_window_has_every_panel_and_a_shortcut_to_each(qtbot, store, tmp_path) -
         console.close()
 
 
-def test_live_picture_reaches_queue_and_board_and_selection_is_shared(
+def test_live_picture_reaches_queue_and_board_and_selection_is_shared(  # type: ignore[no-untyped-def]
     qtbot, store, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     console = _build(store, tmp_path)
     win, ctx = console.window, console.ctx
     try:
@@ -184,7 +185,7 @@ def test_reloads_are_coalesced_and_off_the_gui_thread(qtbot, store, tmp_path) ->
             threads.append(threading.current_thread().name)
             return original(base, seq)
 
-        pictures._load = spy  # type: ignore[method-assign]
+        pictures._load = spy
         before = pictures.reloads
         # 50 separate commits, each notified at once, as a burst from the feed would be.
         for i in range(50):
@@ -324,6 +325,7 @@ def test_enter_and_shortcuts_open_the_action_dialogs(qtbot, store, tmp_path) -> 
 
 
 def test_background_tasks_deliver_on_the_gui_thread_and_serialise_writes(qtbot) -> None:  # type: ignore[no-untyped-def]
+    import functools
     import threading
 
     from console.ui.tasks import TaskManager
@@ -352,7 +354,7 @@ def test_background_tasks_deliver_on_the_gui_thread_and_serialise_writes(qtbot) 
 
         done: list[int] = []
         for i in range(20):
-            tm.run(lambda i=i: write(i), done.append, writer=True)
+            tm.run(functools.partial(write, i), done.append, writer=True)
         qtbot.waitUntil(lambda: len(done) == 20, timeout=5000)
         assert order == list(range(20)) == done
         assert not overlap[0]
