@@ -231,3 +231,35 @@ def test_missing_and_sentinel_values_are_handled(tmp_path: Path) -> None:
     bad.write_text("a,b\n1,2\n")
     with pytest.raises(ValueError, match="no column"):
         read_csv(bad)
+
+
+def test_dispatch_sim_cli_writes_its_truth_on_sigterm(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "truth.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "console", "dispatch-sim", "--port", "0", "--seed", "3",
+         "--speed", "600", "--rate", "30", "--start", "2026-11-26T08:00:00+00:00",
+         "--state-out", str(out)],
+        cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("dispatch-sim listening on ws://127.0.0.1:"), line
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    import json
+
+    truth = json.loads(out.read_text())
+    assert set(truth) >= {"as_of", "calls", "teams", "commands", "stats"}
+    assert [t["id"] for t in truth["teams"]] == sorted(s.id for s in load_roster())
+    assert all(t["lat"] is not None for t in truth["teams"])
