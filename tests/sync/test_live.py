@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,10 +25,9 @@ from console.domain.rules import ineligibility
 from console.store import Store
 from console.sync.simulator import DispatchSimulator, Faults, build
 
-from .helpers import SimThread, assert_same_picture, cli, spawn, state_of, wait_until
+from .helpers import ROOT, SimThread, assert_same_picture, cli, spawn, state_of, wait_until
 
 START = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
-ALL_FAULTS = Faults(drop=0.05, dup=0.05, reorder=0.05, malformed=0.03, disconnect=2.0)
 
 
 def _sim(
@@ -41,15 +42,25 @@ def _sim(
 
 @pytest.mark.slow
 def test_convergence_under_all_faults(tmp_path: Path, db_url: str) -> None:
-    st = _sim(tmp_path, faults=ALL_FAULTS, hours=10, rate=6.0, speed=1500)
+    """The acceptance scenario, with both real commands: dispatch-sim and sync."""
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "console", "dispatch-sim", "--port", "0", "--seed", "5",
+         "--speed", "1500", "--duration", "10", "--rate", "6", "--start", START.isoformat(),
+         "--faults", "drop=0.05,dup=0.05,reorder=0.05,malformed=0.03,disconnect=2",
+         "--state-out", str(tmp_path / "truth.json")],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
     try:
-        res = cli(
-            "sync", "--db", db_url, "--dispatch", st.url, "--exit-when-idle", "6", timeout=200
-        )
+        assert sim.stdout is not None
+        url = sim.stdout.readline().strip().rsplit(" ", 1)[-1]
+        assert url.startswith("ws://127.0.0.1:"), url
+        res = cli("sync", "--db", db_url, "--dispatch", url, "--exit-when-idle", "6", timeout=200)
         assert res.returncode == 0
-        assert st.done.wait(60), "simulator did not finish"
+        assert sim.wait(60) == 0, "dispatch-sim did not finish"
     finally:
-        st.stop()
+        if sim.poll() is None:
+            sim.kill()
     truth = json.loads((tmp_path / "truth.json").read_text())
     s = truth["stats"]
     assert s["exit"] == "all acknowledged"
