@@ -378,3 +378,47 @@ def test_qt_messages_go_to_the_log(qtbot, caplog) -> None:  # type: ignore[no-un
     assert any(
         r.name == "console.qt" and "a warning from Qt" in r.getMessage() for r in caplog.records
     )
+
+
+def test_map_and_tables_share_the_selection(qtbot, store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store.append([*team_events("CRT-1", T0), call_event("HCR-1", T0)])
+    console = _build(store, tmp_path)
+    win, ctx = console.window, console.ctx
+    try:
+        mv = win.map_panel.map_view
+        queue, board = win.panels["queue"], win.panels["board"]
+        qtbot.waitUntil(lambda: mv.is_ready and "call:HCR-1" in mv._shown, timeout=60_000)
+        qtbot.waitUntil(lambda: queue.model.rowCount() == 1, timeout=10_000)
+        # A click on the map (as the page's bridge reports it) selects in the queue ...
+        mv.bridge.markerClicked("call", "HCR-1")
+        assert ctx.selection.call_id == "HCR-1"
+        assert queue.selected_id() == "HCR-1"
+        # ... and picking a team on the board highlights it on the map.
+        board.table.selectRow(0)
+        assert ctx.selection.team_id == "CRT-1"
+        assert mv._selected == "team:CRT-1"
+        # Follow needs a selected team; zoom-to-call a selected call: both reach the page.
+        win.map_panel.act_follow.setChecked(True)
+        assert mv._following == "team:CRT-1"
+        win.map_panel.act_follow.setChecked(False)
+        assert mv._following is None
+        # Start far out, so only zoom-to-call can bring the map in close.
+        zooms: list[object] = []
+
+        def zoomed_out() -> bool:
+            mv.run_js(
+                "rcMap.map.setView([41.70, -72.60], 11, {animate: false}).getZoom()", zooms.append
+            )
+            return 11 in zooms
+
+        qtbot.waitUntil(zoomed_out, timeout=10_000)
+        zooms.clear()
+        win.map_panel.act_zoom_call.trigger()
+
+        def zoomed_in() -> bool:
+            mv.run_js("rcMap.map.getZoom()", zooms.append)
+            return any(isinstance(z, int | float) and z >= 15 for z in zooms)
+
+        qtbot.waitUntil(zoomed_in, timeout=10_000)
+    finally:
+        console.close()
