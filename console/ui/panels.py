@@ -262,7 +262,7 @@ class _TablePanel(QWidget):
         "priority": "P1",
         "age": "0:00 h !",
         "type": "Mental-health crisis",
-        "status": "at destination ⏳",
+        "status": "at destination ⟳",
         "team": "CRT-10 +1",
         "location": "Sheldon-Charter Oak · 1999 Asylum Ave",
         "safety": "⚠ threat to others",
