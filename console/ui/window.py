@@ -278,6 +278,10 @@ class _WorkloadStandIn(QLabel):
 
 
 class MainWindow(QMainWindow):
+    """The supervisor's window. ``panels[key]`` / ``docks[key]`` give each panel (map, queue,
+    board, alerts, workload, audit, plus any added with :meth:`add_panel`); a dock added after
+    construction takes its saved place once :meth:`restore_layout` is called again."""
+
     def __init__(self, ctx: ConsoleContext, *, settings: QSettings | None = None) -> None:
         super().__init__()
         self.ctx = ctx
