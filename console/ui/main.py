@@ -455,6 +455,9 @@ def run(args: argparse.Namespace) -> int:
     heartbeat.start(200)
     heartbeat.timeout.connect(lambda: None)
     app.setQuitOnLastWindowClosed(True)
+    smoke = getattr(args, "smoke_test", None)
+    if smoke:
+        _start_smoke_test(console, app, float(smoke))
     try:
         code = app.exec()
     finally:
@@ -464,6 +467,46 @@ def run(args: argparse.Namespace) -> int:
         console.close()
     log.info("console closed (exit %d)", code)
     return int(code)
+
+
+def _start_smoke_test(console: Console, app: Any, timeout_s: float) -> None:
+    """Exit 0 once the map page has Leaflet and markers drawn; 1 if not within ``timeout_s``.
+
+    For checking an installation (installer/smoke_test.py): the web engine's helper process
+    and its resources are what a broken bundle loses first.
+    """
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    deadline = time.monotonic() + timeout_s
+    panel = getattr(console.window, "map_panel", None)
+    view = getattr(panel, "view", None)
+    timer = QTimer(app)
+
+    def verdict(result: Any) -> None:
+        markers = view.marker_count if view is not None else 0
+        if result == "object" and markers > 0:
+            print(f"smoke: ok (Leaflet loaded, {markers} markers drawn)", flush=True)
+            timer.stop()
+            app.exit(0)
+
+    def check() -> None:
+        if time.monotonic() > deadline:
+            state = (
+                "no map view"
+                if view is None
+                else f"ready={view.is_ready}, markers={view.marker_count}"
+            )
+            print(f"smoke: FAILED after {timeout_s:.0f} s ({state})", file=sys.stderr, flush=True)
+            timer.stop()
+            app.exit(1)
+            return
+        if view is not None and view.is_ready:
+            view.run_js("typeof L", verdict)
+
+    timer.timeout.connect(check)
+    timer.start(500)
 
 
 def _os_user() -> str:
