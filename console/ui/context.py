@@ -58,9 +58,10 @@ class Selection(QObject):
         if ids == self.call_ids:
             return
         self.call_ids = ids
+        if ids and ids[0] != self.call_id:
+            self.call_id = ids[0]
+            self.call_selected.emit(ids[0])
         self.calls_selected.emit(ids)
-        if ids:
-            self.select_call(ids[0])
 
 
 @dataclass

@@ -361,6 +361,25 @@ class QueuePanel(_TablePanel):
         self.only.toggled.connect(lambda _on: self._show(ctx.pictures.current(), None))
         self.table.sortByColumn(model.column_of("priority"), Qt.SortOrder.AscendingOrder)
         ctx.selection.call_selected.connect(self.select_id)
+        ctx.selection.calls_selected.connect(self.select_ids)
+
+    def select_ids(self, ids: list[str]) -> None:
+        """Highlight several calls at once (a moment picked on the workload plots)."""
+        if len(ids) < 2:
+            return
+        sm = self.table.selectionModel()
+        self._syncing = True
+        try:
+            for rid in ids[1:]:
+                idx = self.proxy.proxy_index_of(rid)
+                if idx.isValid():
+                    sm.select(
+                        idx,
+                        QItemSelectionModel.SelectionFlag.Select
+                        | QItemSelectionModel.SelectionFlag.Rows,
+                    )
+        finally:
+            self._syncing = False
 
     def _relevant(self, changes: Changes) -> bool:
         return bool(changes.calls or changes.commands)

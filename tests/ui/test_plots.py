@@ -244,14 +244,17 @@ def test_click_selects_calls_open_then_and_hover_shows_values(qtbot: Any, panel:
     selected: list[list[str]] = []
     p.time_clicked.connect(lambda t, ids: got.append((t, ids)))
     ctx.selection.calls_selected.connect(selected.append)
+    # Start from elsewhere: a move to where the pointer already is (an earlier test may have
+    # left it there) delivers no event.
+    qtbot.mouseMove(p.plotset.widget.viewport(), QPoint(2, 2))
     qtbot.mouseMove(p.plotset.widget.viewport(), pos)
     # Hovering alone shows the values of that minute in the title line.
     qtbot.waitUntil(
         lambda: p.plotset.plots["open_calls"].titleLabel.text.startswith("Open calls at"),
-        timeout=3000,
+        timeout=10_000,
     )
     qtbot.mouseClick(p.plotset.widget.viewport(), Qt.MouseButton.LeftButton, pos=pos)
-    qtbot.waitUntil(lambda: bool(got), timeout=3000)
+    qtbot.waitUntil(lambda: bool(got), timeout=10_000)
     t_clicked, ids = got[-1]
     assert abs((t_clicked - best).total_seconds()) <= 60  # within one pixel's worth of a minute
     exp_p, exp_a = _open_at(calls, t_clicked)
@@ -320,7 +323,7 @@ def test_screenshot_of_the_dock(qtbot: Any, panel: Any, artifacts: Path) -> None
     shot = p.grab()
     assert shot.save(str(artifacts / "plots.png"))
     p.resize(1000, 300)  # the size the window docks it at: plots keep their height and scroll
-    qtbot.waitUntil(lambda: p.scroller.verticalScrollBar().maximum() > 0, timeout=3000)
+    qtbot.waitUntil(lambda: p.scroller.verticalScrollBar().maximum() > 0, timeout=10_000)
     legend = p.plotset.leg_types
     view = p.plotset.widget
     qtbot.waitUntil(
@@ -328,7 +331,7 @@ def test_screenshot_of_the_dock(qtbot: Any, panel: Any, artifacts: Path) -> None
             view.mapFromScene(legend.sceneBoundingRect()).boundingRect().right()
             <= view.viewport().width()
         ),
-        timeout=3000,
+        timeout=10_000,
     )
     assert p.grab().save(str(artifacts / "plots-docked.png"))
     p.export_summary(artifacts / "plots-summary.png")

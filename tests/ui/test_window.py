@@ -422,3 +422,23 @@ def test_map_and_tables_share_the_selection(qtbot, store, tmp_path) -> None:  # 
         qtbot.waitUntil(zoomed_in, timeout=10_000)
     finally:
         console.close()
+
+
+def test_several_calls_selected_at_once_are_all_highlighted(qtbot, store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    console = _build(store, tmp_path)
+    win, ctx = console.window, console.ctx
+    try:
+        store.append([call_event(f"HCR-{i}", T0) for i in range(1, 5)])
+        ctx.pictures.notify()
+        queue = win.panels["queue"]
+        qtbot.waitUntil(lambda: queue.model.rowCount() == 4, timeout=10_000)
+        seen: list[list[str]] = []
+        ctx.selection.calls_selected.connect(seen.append)
+        ctx.selection.select_calls(["HCR-2", "HCR-4"])
+        assert ctx.selection.call_id == "HCR-2"
+        assert ctx.selection.call_ids == ["HCR-2", "HCR-4"]
+        assert seen == [["HCR-2", "HCR-4"]]
+        rows = queue.table.selectionModel().selectedRows()
+        assert sorted(queue.proxy.id_at(r.row()) for r in rows) == ["HCR-2", "HCR-4"]
+    finally:
+        console.close()
