@@ -23,7 +23,10 @@ log = logging.getLogger("console")
 # Subcommands implemented in their own layer: (module, help). Each module offers
 # configure_parser(parser) and run(args) -> int.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "dispatch-sim": ("console.sync.simulator", "serve the dispatch protocol (simulated or CSV shift)"),
+    "dispatch-sim": (
+        "console.sync.simulator",
+        "serve the dispatch protocol (simulated or CSV shift)",
+    ),
     "sync": ("console.sync.service", "headless sync service: database <-> dispatch"),
     "export-shift": ("console.replay.shiftfile", "write a self-contained shift file for replay"),
     "replay": ("console.ui.replay_cli", "open the console in replay mode"),
@@ -143,8 +146,11 @@ def cmd_db(args: argparse.Namespace) -> int:
         from console.config import redact_url
 
         where = redact_url(normalize_url(args.db))
-        print(f"schema {'created' if before is None else 'at'} {after} ({where})"
-              if before in (None, after) else f"schema migrated {before} -> {after} ({where})")
+        print(
+            f"schema {'created' if before is None else 'at'} {after} ({where})"
+            if before in (None, after)
+            else f"schema migrated {before} -> {after} ({where})"
+        )
         return 0
     store = _open_store(args.db)
     n = store.rebuild_projections()
@@ -171,11 +177,24 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_quarantine(args: argparse.Namespace) -> int:
     store = _open_store(args.db)
     items = store.quarantined(args.limit)
-    print(json.dumps(
-        {"count": store.quarantine_count(),
-         "items": [{"id": i.id, "received_at": i.received_at.isoformat(), "source": i.source,
-                    "reason": i.reason, "raw": i.raw[:2000]} for i in items]},
-        indent=2))
+    print(
+        json.dumps(
+            {
+                "count": store.quarantine_count(),
+                "items": [
+                    {
+                        "id": i.id,
+                        "received_at": i.received_at.isoformat(),
+                        "source": i.source,
+                        "reason": i.reason,
+                        "raw": i.raw[:2000],
+                    }
+                    for i in items
+                ],
+            },
+            indent=2,
+        )
+    )
     return 0
 
 
@@ -198,7 +217,9 @@ def cmd_gui(args: argparse.Namespace) -> int:
     try:
         gui = importlib.import_module("console.ui.main")
     except ImportError as exc:
-        raise UserError(f"the desktop console is not available in this installation ({exc})") from exc
+        raise UserError(
+            f"the desktop console is not available in this installation ({exc})"
+        ) from exc
     result: int = gui.run(args)
     return result
 

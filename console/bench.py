@@ -47,7 +47,14 @@ def run_benchmarks(
         except Exception as exc:  # one failing benchmark must not hide the others
             print(f"bench: {name} failed: {type(exc).__name__}: {exc}", file=progress)
             results.append(
-                {"name": name, "unit": "", "value": 0.0, "baseline": "", "baseline_value": 0.0,
-                 "ratio": 0.0, "error": f"{type(exc).__name__}: {exc}"}
+                {
+                    "name": name,
+                    "unit": "",
+                    "value": 0.0,
+                    "baseline": "",
+                    "baseline_value": 0.0,
+                    "ratio": 0.0,
+                    "error": f"{type(exc).__name__}: {exc}",
+                }
             )
     return results

@@ -44,9 +44,18 @@ def render_templates(ver: str) -> list[Path]:
 
 def build() -> Path:
     subprocess.run(
-        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--clean",
-         "--distpath", str(DIST), "--workpath", str(ROOT / "build" / "pyinstaller"),
-         str(INSTALLER / f"{NAME}.spec")],
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--clean",
+            "--distpath",
+            str(DIST),
+            "--workpath",
+            str(ROOT / "build" / "pyinstaller"),
+            str(INSTALLER / f"{NAME}.spec"),
+        ],
         check=True,
         cwd=ROOT,
     )
@@ -61,8 +70,10 @@ def linux_extras(bundle: Path) -> None:
     shutil.copy(INSTALLER / "linux" / f"{NAME}.desktop", share / "applications" / f"{NAME}.desktop")
     for f in (INSTALLER / "linux").glob("*.metainfo.xml"):
         shutil.copy(f, share / "metainfo" / f.name)
-    shutil.copy(ROOT / "resources" / "icons" / f"{NAME}.svg",
-                share / "icons" / "hicolor" / "scalable" / "apps" / f"{NAME}.svg")
+    shutil.copy(
+        ROOT / "resources" / "icons" / f"{NAME}.svg",
+        share / "icons" / "hicolor" / "scalable" / "apps" / f"{NAME}.svg",
+    )
 
 
 def tarball(bundle: Path, ver: str) -> Path:
@@ -88,7 +99,9 @@ def main() -> int:
         print(f"tarball: {tarball(bundle, ver)}")
     if not args.no_smoke:
         exe = bundle / (NAME + (".exe" if sys.platform == "win32" else ""))
-        return subprocess.run([sys.executable, str(INSTALLER / "smoke_test.py"), str(exe)]).returncode
+        return subprocess.run(
+            [sys.executable, str(INSTALLER / "smoke_test.py"), str(exe)]
+        ).returncode
     return 0
 
 

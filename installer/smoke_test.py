@@ -19,7 +19,11 @@ import time
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("executable", nargs="+", help="the console command (e.g. dist/responder-console/responder-console)")
+    ap.add_argument(
+        "executable",
+        nargs="+",
+        help="the console command (e.g. dist/responder-console/responder-console)",
+    )
     ap.add_argument("--timeout", type=float, default=180.0)
     args = ap.parse_args()
     env = dict(os.environ)
@@ -31,7 +35,10 @@ def main() -> int:
         t0 = time.monotonic()
         proc = subprocess.run(
             [*args.executable, "--demo", "--smoke-test", str(int(args.timeout))],
-            env=env, capture_output=True, text=True, timeout=args.timeout + 60,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=args.timeout + 60,
         )
     dt = time.monotonic() - t0
     sys.stdout.write(proc.stdout)

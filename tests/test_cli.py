@@ -13,8 +13,9 @@ from console.store import Store
 
 
 def rc(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "console", *args], capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "console", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_version() -> None:
@@ -37,8 +38,13 @@ def test_db_upgrade_state_report_on_a_fresh_file(tmp_path: Path) -> None:
     assert set(call) >= {"id", "status", "priority", "type", "team", "safety_flags", "received_at"}
     rep = json.loads(rc("report", "--db", url, "--json").stdout)
     assert rep["calls_received"] == len(state["calls"])
-    assert set(rep["intervals_s"]) == {"received_to_dispatched", "dispatched_to_enroute",
-                                       "enroute_to_onscene", "received_to_onscene", "onscene_to_cleared"}
+    assert set(rep["intervals_s"]) == {
+        "received_to_dispatched",
+        "dispatched_to_enroute",
+        "enroute_to_onscene",
+        "received_to_onscene",
+        "onscene_to_cleared",
+    }
 
 
 def test_errors_are_one_line(tmp_path: Path) -> None:

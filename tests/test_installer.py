@@ -57,7 +57,7 @@ def test_desktop_entry_and_metainfo() -> None:
     assert entry["Exec"].split()[0] == spec_name() == entry["TryExec"]
     assert (ROOT / "resources" / "icons" / f"{entry['Icon']}.svg").is_file()
     meta = next((INSTALLER / "linux").glob("*.metainfo.xml.in")).read_text()
-    assert "<launchable type=\"desktop-id\">responder-console.desktop</launchable>" in meta
+    assert '<launchable type="desktop-id">responder-console.desktop</launchable>' in meta
     assert f"<binary>{spec_name()}</binary>" in meta
 
 

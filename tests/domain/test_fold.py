@@ -61,10 +61,19 @@ def test_folding_in_two_parts_equals_folding_all(rnd: random.Random, cut: int) -
 def test_stale_update_never_regresses_a_call() -> None:
     state = fold(SHIFT)
     cleared = next(c for c in state.calls.values() if c.status is CallStatus.CLEARED)
-    older = replace(cleared, status=CallStatus.EN_ROUTE, updated_at=cleared.updated_at - timedelta(minutes=5),
-                    version=cleared.version - 1)
-    late = CallUpdated(source="dispatch", source_id="late-1", occurred_at=older.updated_at,
-                       recorded_at=START, call=older)
+    older = replace(
+        cleared,
+        status=CallStatus.EN_ROUTE,
+        updated_at=cleared.updated_at - timedelta(minutes=5),
+        version=cleared.version - 1,
+    )
+    late = CallUpdated(
+        source="dispatch",
+        source_id="late-1",
+        occurred_at=older.updated_at,
+        recorded_at=START,
+        call=older,
+    )
     assert apply(state, late) is False
     assert state.calls[cleared.id].status is CallStatus.CLEARED
 
@@ -72,10 +81,19 @@ def test_stale_update_never_regresses_a_call() -> None:
 def test_strict_apply_refuses_impossible_newer_record_and_changes_nothing() -> None:
     state = fold(SHIFT)
     cleared = next(c for c in state.calls.values() if c.status is CallStatus.CLEARED)
-    bad = replace(cleared, status=CallStatus.ASSIGNED, updated_at=cleared.updated_at + timedelta(minutes=1),
-                  version=cleared.version + 1)
-    ev = CallUpdated(source="dispatch", source_id="bad-1", occurred_at=bad.updated_at,
-                     recorded_at=START, call=bad)
+    bad = replace(
+        cleared,
+        status=CallStatus.ASSIGNED,
+        updated_at=cleared.updated_at + timedelta(minutes=1),
+        version=cleared.version + 1,
+    )
+    ev = CallUpdated(
+        source="dispatch",
+        source_id="bad-1",
+        occurred_at=bad.updated_at,
+        recorded_at=START,
+        call=bad,
+    )
     with pytest.raises(TransitionError, match="closed"):
         apply(state, ev, strict=True)
     assert state.calls[cleared.id] is cleared
@@ -84,10 +102,23 @@ def test_strict_apply_refuses_impossible_newer_record_and_changes_nothing() -> N
 
 def test_command_answer_before_request_converges() -> None:
     cmd = AssignTeam(call_id="HCR-000001", team_id="CRT-1")
-    req = CommandRequested(source="console", source_id="cmd-a", occurred_at=START, recorded_at=START,
-                           command_id="a", command=cmd, operator="sup")
-    ok = CommandConfirmed(source="dispatch", source_id="ans-a", occurred_at=START + timedelta(seconds=2),
-                          recorded_at=START, command_id="a", detail="assigned")
+    req = CommandRequested(
+        source="console",
+        source_id="cmd-a",
+        occurred_at=START,
+        recorded_at=START,
+        command_id="a",
+        command=cmd,
+        operator="sup",
+    )
+    ok = CommandConfirmed(
+        source="dispatch",
+        source_id="ans-a",
+        occurred_at=START + timedelta(seconds=2),
+        recorded_at=START,
+        command_id="a",
+        detail="assigned",
+    )
     s1, s2 = fold([req, ok]), fold([ok, req])
     assert s1.same_picture(s2)
     rec = s1.commands["a"]

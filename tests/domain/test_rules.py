@@ -42,15 +42,23 @@ CALL_AT = (41.7637, -72.6851)
 
 def call(**kw: object) -> Call:
     base: dict[str, object] = dict(
-        id="HCR-1", status=CallStatus.PENDING, priority=2, type=CallType.MENTAL_HEALTH,
-        received_at=NOW - timedelta(minutes=3), updated_at=NOW, lat=CALL_AT[0], lon=CALL_AT[1],
+        id="HCR-1",
+        status=CallStatus.PENDING,
+        priority=2,
+        type=CallType.MENTAL_HEALTH,
+        received_at=NOW - timedelta(minutes=3),
+        updated_at=NOW,
+        lat=CALL_AT[0],
+        lon=CALL_AT[1],
     )
     base.update(kw)
     return Call(**base)  # type: ignore[arg-type]
 
 
 def team(tid: str, **kw: object) -> Team:
-    base: dict[str, object] = dict(id=tid, status=TeamStatus.AVAILABLE, updated_at=NOW, provider="CRT")
+    base: dict[str, object] = dict(
+        id=tid, status=TeamStatus.AVAILABLE, updated_at=NOW, provider="CRT"
+    )
     base.update(kw)
     return Team(**base)  # type: ignore[arg-type]
 
@@ -82,7 +90,9 @@ def test_off_duty_out_of_service_and_busy_teams_never_eligible() -> None:
     c = call()
     assert ineligibility(c, team("A", status=TeamStatus.OFF_DUTY)) == ["off duty"]
     assert ineligibility(c, team("B", status=TeamStatus.OUT_OF_SERVICE)) == ["out of service"]
-    assert ineligibility(c, team("C", status=TeamStatus.ON_SCENE, call="HCR-9")) == ["busy on HCR-9"]
+    assert ineligibility(c, team("C", status=TeamStatus.ON_SCENE, call="HCR-9")) == [
+        "busy on HCR-9"
+    ]
     assert ineligibility(c, team("D")) == []
 
 
@@ -110,7 +120,10 @@ def test_recommendation_ranks_by_eta_with_reasons_and_lists_ineligible() -> None
 
 def test_workload_breaks_near_ties() -> None:
     teams = [team("BUSY"), team("FRESH")]
-    pos = {"BUSY": Position(CALL_AT[0] + 0.001, CALL_AT[1], NOW), "FRESH": Position(CALL_AT[0] + 0.002, CALL_AT[1], NOW)}
+    pos = {
+        "BUSY": Position(CALL_AT[0] + 0.001, CALL_AT[1], NOW),
+        "FRESH": Position(CALL_AT[0] + 0.002, CALL_AT[1], NOW),
+    }
     rec = recommend(call(), teams, pos, {"BUSY": 5, "FRESH": 1})
     assert [x.team_id for x in rec.ranked] == ["FRESH", "BUSY"]
 
@@ -122,27 +135,45 @@ def test_unsafe_call_has_no_best_team() -> None:
 
 
 def test_timers() -> None:
-    th = Thresholds(pending_s={1: 120, 2: 600, 3: 1800}, pending_by_type_s={"overdose": 60},
-                    checkin_interval_s=1800, position_stale_s=300)
+    th = Thresholds(
+        pending_s={1: 120, 2: 600, 3: 1800},
+        pending_by_type_s={"overdose": 60},
+        checkin_interval_s=1800,
+        position_stale_s=300,
+    )
     calls = [
         call(id="P1", priority=1, received_at=NOW - timedelta(minutes=3)),
         call(id="P2", priority=2, received_at=NOW - timedelta(minutes=3)),
         call(id="OD", priority=3, type=CallType.OVERDOSE, received_at=NOW - timedelta(seconds=90)),
     ]
-    teams = [team("T1", status=TeamStatus.ON_SCENE, call="X", status_since=NOW - timedelta(minutes=40),
-                  updated_at=NOW - timedelta(minutes=40))]
+    teams = [
+        team(
+            "T1",
+            status=TeamStatus.ON_SCENE,
+            call="X",
+            status_since=NOW - timedelta(minutes=40),
+            updated_at=NOW - timedelta(minutes=40),
+        )
+    ]
     pos = {"T1": Position(*CALL_AT, NOW - timedelta(minutes=10))}
     alerts = {a.id: a for a in timer_alerts(calls, teams, pos, NOW, th)}
     kinds = sorted((a.kind.value, a.subject) for a in alerts.values())
-    assert kinds == [("checkin_overdue", "T1"), ("pending_overdue", "OD"), ("pending_overdue", "P1"),
-                     ("position_stale", "T1")]
+    assert kinds == [
+        ("checkin_overdue", "T1"),
+        ("pending_overdue", "OD"),
+        ("pending_overdue", "P1"),
+        ("position_stale", "T1"),
+    ]
     assert alerts["pending_overdue:P1"].kind is AlertKind.PENDING_OVERDUE
 
 
 def test_command_validation() -> None:
-    calls = {"HCR-1": call(), "HCR-2": call(id="HCR-2", status=CallStatus.CLEARED),
-             "HCR-3": call(id="HCR-3", safety_flags=(SafetyFlag.WEAPON,)),
-             "HCR-4": call(id="HCR-4", status=CallStatus.EN_ROUTE, team="A", teams=("A",))}
+    calls = {
+        "HCR-1": call(),
+        "HCR-2": call(id="HCR-2", status=CallStatus.CLEARED),
+        "HCR-3": call(id="HCR-3", safety_flags=(SafetyFlag.WEAPON,)),
+        "HCR-4": call(id="HCR-4", status=CallStatus.EN_ROUTE, team="A", teams=("A",)),
+    }
     teams = {"A": team("A", status=TeamStatus.EN_ROUTE, call="HCR-4"), "B": team("B")}
     validate_command(AssignTeam(call_id="HCR-1", team_id="B"), calls, teams)
     with pytest.raises(CommandRejected, match="busy on HCR-4"):
@@ -155,11 +186,16 @@ def test_command_validation() -> None:
         validate_command(ReassignCall(call_id="HCR-4", team_id="B"), calls, teams)
     validate_command(ReassignCall(call_id="HCR-4", team_id="B", reason="closer"), calls, teams)
     with pytest.raises(CommandRejected, match="reason is required"):
-        validate_command(EscalateCall(call_id="HCR-1", target=EscalationTarget.POLICE), calls, teams)
+        validate_command(
+            EscalateCall(call_id="HCR-1", target=EscalationTarget.POLICE), calls, teams
+        )
     with pytest.raises(CommandRejected, match="mobile crisis is closed"):
         validate_command(
             EscalateCall(call_id="HCR-1", target=EscalationTarget.MOBILE_CRISIS, reason="x"),
-            calls, teams, mobile_crisis_hours=ServiceHours(time(8), time(12), UTC), now=NOW,
+            calls,
+            teams,
+            mobile_crisis_hours=ServiceHours(time(8), time(12), UTC),
+            now=NOW,
         )
     with pytest.raises(CommandRejected, match="already priority 2"):
         validate_command(ChangePriority(call_id="HCR-1", priority=2), calls, teams)

@@ -29,7 +29,9 @@ def test_report_against_independent_computation(db_url: str) -> None:
     assert rep["calls_received"] == len(calls)
     assert rep["calls_cleared"] == sum(c.status is CallStatus.CLEARED for c in calls)
     assert rep["calls_escalated"] == sum(c.status is CallStatus.ESCALATED for c in calls)
-    assert rep["escalations"]["police"] == rep["calls_escalated"]  # the generator escalates to police
+    assert (
+        rep["escalations"]["police"] == rep["calls_escalated"]
+    )  # the generator escalates to police
     for name, (a, b) in INTERVALS.items():
         vals = [
             (getattr(c, b) - getattr(c, a)).total_seconds()

@@ -61,10 +61,23 @@ def test_impossible_update_is_quarantined_with_reason(db_url: str) -> None:
     store = loaded(db_url)
     state = store.load_state()
     done = next(c for c in state.calls.values() if c.status is CallStatus.CLEARED)
-    bad = replace(done, status=CallStatus.PENDING, updated_at=done.updated_at + timedelta(seconds=5),
-                  version=done.version + 1)
-    res = store.append([CallUpdated(source="dispatch", source_id="oops", occurred_at=bad.updated_at,
-                                    recorded_at=bad.updated_at, call=bad)])
+    bad = replace(
+        done,
+        status=CallStatus.PENDING,
+        updated_at=done.updated_at + timedelta(seconds=5),
+        version=done.version + 1,
+    )
+    res = store.append(
+        [
+            CallUpdated(
+                source="dispatch",
+                source_id="oops",
+                occurred_at=bad.updated_at,
+                recorded_at=bad.updated_at,
+                call=bad,
+            )
+        ]
+    )
     assert len(res.rejected) == 1 and res.appended == []
     assert store.load_state().calls[done.id].status is CallStatus.CLEARED
     q = store.quarantined()
@@ -75,16 +88,38 @@ def test_impossible_update_is_quarantined_with_reason(db_url: str) -> None:
 def test_command_goes_to_outbox_audit_and_waits_for_dispatch(db_url: str) -> None:
     store = loaded(db_url)
     state = store.load_state()
-    pending = next(
-        c for c in state.calls.values() if c.status is CallStatus.PENDING and not c.safety_flags
-    ) if any(c.status is CallStatus.PENDING and not c.safety_flags for c in state.calls.values()) else None
+    pending = (
+        next(
+            c for c in state.calls.values() if c.status is CallStatus.PENDING and not c.safety_flags
+        )
+        if any(c.status is CallStatus.PENDING and not c.safety_flags for c in state.calls.values())
+        else None
+    )
     if pending is None:  # make one: a fresh call
         base = next(iter(state.calls.values()))
-        pending = replace(base, id="HCR-NEW", status=CallStatus.PENDING, team=None, teams=(),
-                          safety_flags=(), updated_at=START, version=1)
+        pending = replace(
+            base,
+            id="HCR-NEW",
+            status=CallStatus.PENDING,
+            team=None,
+            teams=(),
+            safety_flags=(),
+            updated_at=START,
+            version=1,
+        )
         from console.domain.events import CallReceived
-        store.append([CallReceived(source="dispatch", source_id="new-1", occurred_at=START,
-                                   recorded_at=START, call=pending)])
+
+        store.append(
+            [
+                CallReceived(
+                    source="dispatch",
+                    source_id="new-1",
+                    occurred_at=START,
+                    recorded_at=START,
+                    call=pending,
+                )
+            ]
+        )
     free = next(t for t in state.teams.values() if t.status.value == "available")
     sub = store.submit(AssignTeam(call_id=pending.id, team_id=free.id, reason=""), operator="sup.a")
     assert sub.changes.commands == {sub.command_id}
@@ -98,15 +133,24 @@ def test_command_goes_to_outbox_audit_and_waits_for_dispatch(db_url: str) -> Non
         store.submit(AssignTeam(call_id=pending.id, team_id=free.id), operator="sup.b")
     store.mark_sent(sub.command_id)
     assert store.outbox_due()[0].attempts == 1
-    store.record_answer(sub.command_id, accepted=False, detail="call cleared meanwhile",
-                        at=START + timedelta(hours=9), source_id=f"ans-{sub.command_id}")
+    store.record_answer(
+        sub.command_id,
+        accepted=False,
+        detail="call cleared meanwhile",
+        at=START + timedelta(hours=9),
+        source_id=f"ans-{sub.command_id}",
+    )
     assert store.outbox_due() == []
     rec = store.load_state().commands[sub.command_id]
     assert rec.status == CommandStatus.REFUSED and rec.answer == "call cleared meanwhile"
     audit = store.audit()
     mine = next(a for a in audit if a.command_id == sub.command_id)
     assert (mine.operator, mine.action, mine.answer_status, mine.answer) == (
-        "sup.a", "assign", "refused", "call cleared meanwhile")
+        "sup.a",
+        "assign",
+        "refused",
+        "call cleared meanwhile",
+    )
     rejected = next(a for a in audit if a.operator == "sup.b")
     assert rejected.answer_status == "rejected" and "awaiting" in rejected.answer
 
@@ -126,8 +170,9 @@ def test_rules_refusals_and_viewers_are_audited(db_url: str) -> None:
 
 def test_acknowledging_an_alert_is_local_and_audited(db_url: str) -> None:
     store = Store.open(db_url)
-    sub = store.submit(AcknowledgeAlert(alert_id="pending_overdue:HCR-1", reason="called back"),
-                       operator="sup")
+    sub = store.submit(
+        AcknowledgeAlert(alert_id="pending_overdue:HCR-1", reason="called back"), operator="sup"
+    )
     assert store.outbox_due() == []
     ack = store.load_state().acks["pending_overdue:HCR-1"]
     assert ack.operator == "sup" and ack.note == "called back"
@@ -136,7 +181,9 @@ def test_acknowledging_an_alert_is_local_and_audited(db_url: str) -> None:
 
 def test_persons_kept_apart_from_the_log(db_url: str) -> None:
     store = loaded(db_url)
-    store.record_persons("HCR-000001", [{"role": "Caller", "name": "Jane Roe", "phone": "860-555-0101"}])
+    store.record_persons(
+        "HCR-000001", [{"role": "Caller", "name": "Jane Roe", "phone": "860-555-0101"}]
+    )
     assert store.persons("HCR-000001")[0]["name"] == "Jane Roe"
     with store.engine.connect() as conn:
         payloads = conn.execute(text("SELECT payload FROM events")).scalars().all()
@@ -154,7 +201,9 @@ def test_newer_schema_is_refused_and_left_untouched(tmp_path) -> None:  # type: 
     with pytest.raises(SchemaTooNew):
         Store.open(url, create=False)
     with eng.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "9999_future"
+        assert (
+            conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "9999_future"
+        )
 
 
 def test_missing_schema_is_explained(tmp_path) -> None:  # type: ignore[no-untyped-def]
