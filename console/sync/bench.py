@@ -173,20 +173,25 @@ def bench_sync_memory(quick: bool) -> dict[str, Any]:
             raise RuntimeError(f"dispatch-sim did not start: {line!r}")
         sync = subprocess.Popen(
             [sys.executable, "-m", "console", "sync", "--db", f"sqlite:///{d}/m.db",
-             "--dispatch", url, "--exit-when-idle", "5"],
+             "--dispatch", url],
             cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         samples: list[tuple[float, int]] = []
         hwm = 0
         t0 = time.monotonic()
-        while sync.poll() is None:
+        # The simulator exits once the shift is over and everything is acknowledged.
+        while sim.poll() is None and sync.poll() is None:
             try:
                 rss, hwm = _rss_kib(sync.pid)
             except OSError:
                 break
             samples.append((time.monotonic() - t0, rss))
             time.sleep(0.5)
-        sim.wait(60)
+        sync.terminate()
+        sync.wait(30)
+        if sim.poll() is None:
+            sim.terminate()
+            sim.wait(30)
     wall = hours * 3600 / speed
     steady = [r for t, r in samples if t >= 0.1 * wall] or [r for _, r in samples]
     q = max(1, len(steady) // 4)

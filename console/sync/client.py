@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.uri import parse_uri
 
 from console.domain.clock import Clock, SystemClock
 from console.domain.events import Event
@@ -123,6 +124,10 @@ class DispatchClient:
         on_health: Callable[[LinkHealth], None] | None = None,
         max_batch_frames: int = 16,
     ) -> None:
+        try:
+            parse_uri(url)
+        except (InvalidURI, ValueError) as exc:
+            raise ValueError(f"bad dispatch URL {url!r}: {exc}") from None
         self.url = url
         self.sink = sink
         self.clock = clock or SystemClock()

@@ -394,7 +394,14 @@ def run(args: argparse.Namespace) -> int:
             extra = f" ({h.last_error})" if h.last_error and h.state != LinkState.UP else ""
             log.info("dispatch link %s%s", h.state, extra)
 
-    svc = SyncService(store, args.dispatch, on_health=health, exit_when_idle_s=args.exit_when_idle)
+    try:
+        svc = SyncService(
+            store, args.dispatch, on_health=health, exit_when_idle_s=args.exit_when_idle
+        )
+    except ValueError as exc:
+        store.close()
+        print(f"sync: {exc}", file=sys.stderr)
+        return 2
 
     async def main() -> None:
         stop = asyncio.Event()

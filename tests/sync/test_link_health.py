@@ -99,3 +99,19 @@ def test_health_reports_reconnecting_then_up_then_message_age(
             st.stop()
         store.close()
     assert svc.health.state == LinkState.STOPPED
+
+
+def test_a_bad_dispatch_url_is_refused_at_once(sqlite_url: str) -> None:
+    import pytest
+
+    from .helpers import cli
+
+    store = Store.open(sqlite_url, create=True)
+    try:
+        with pytest.raises(ValueError, match="bad dispatch URL"):
+            SyncService(store, "ws://[bad")
+    finally:
+        store.close()
+    res = cli("sync", "--db", sqlite_url, "--dispatch", "ws://[bad", timeout=30, check=False)
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines() == ["sync: bad dispatch URL 'ws://[bad': Invalid IPv6 URL"]
