@@ -114,4 +114,6 @@ def test_a_bad_dispatch_url_is_refused_at_once(sqlite_url: str) -> None:
         store.close()
     res = cli("sync", "--db", sqlite_url, "--dispatch", "ws://[bad", timeout=30, check=False)
     assert res.returncode == 2
-    assert res.stderr.strip().splitlines() == ["sync: bad dispatch URL 'ws://[bad': Invalid IPv6 URL"]
+    assert res.stderr.strip().splitlines() == [
+        "sync: bad dispatch URL 'ws://[bad': Invalid IPv6 URL"
+    ]
