@@ -245,6 +245,21 @@ persons = Table(
 )
 Index("ix_persons_call_id", persons.c.call_id)
 
+link_status = Table(
+    "link_status",
+    metadata,
+    # One row per sync service (migration 0003): consoles that share the database but not the
+    # dispatch link read the link's health here, and see a silent service as a dead link.
+    Column("service", String(120), primary_key=True),
+    Column("state", String(20), nullable=False),
+    Column("since", UtcDateTime, nullable=False),
+    Column("url", String(255), nullable=False, default=""),
+    Column("last_message_at", UtcDateTime),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=False, default=""),
+    Column("reported_at", UtcDateTime, nullable=False),
+)
+
 PROJECTION_TABLES = (
     calls,
     teams,

@@ -185,6 +185,20 @@ class AuditEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkReport:
+    """A sync service's last word on the dispatch link (wall-clock times)."""
+
+    service: str
+    state: str
+    since: datetime
+    url: str
+    last_message_at: datetime | None
+    attempts: int
+    last_error: str
+    reported_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class QuarantineItem:
     id: int
     received_at: datetime
@@ -1033,6 +1047,55 @@ class Store:
                 .values(answer_status=status, answer=detail, answered_at=at)
             )
         return result.changes
+
+    # -- the dispatch link's health, for consoles that do not hold the link ----------------------
+
+    def report_link(
+        self,
+        service: str,
+        *,
+        state: str,
+        since: datetime,
+        url: str,
+        last_message_at: datetime | None,
+        attempts: int = 0,
+        last_error: str = "",
+    ) -> None:
+        """Record a sync service's view of the dispatch link (one row per service)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(S.link_status).where(S.link_status.c.service == service))
+            conn.execute(
+                insert(S.link_status).values(
+                    service=service,
+                    state=state,
+                    since=since,
+                    url=url,
+                    last_message_at=last_message_at,
+                    attempts=attempts,
+                    last_error=last_error,
+                    reported_at=datetime.now(UTC),
+                )
+            )
+
+    def link_reports(self) -> list[LinkReport]:
+        """Every sync service's last report, freshest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(S.link_status).order_by(S.link_status.c.reported_at.desc())
+            ).all()
+        return [
+            LinkReport(
+                r.service,
+                r.state,
+                r.since,
+                r.url,
+                r.last_message_at,
+                r.attempts,
+                r.last_error,
+                r.reported_at,
+            )
+            for r in rows
+        ]
 
     def audit(self, limit: int = 200, *, call_id: str | None = None) -> list[AuditEntry]:
         q = select(S.audit).order_by(S.audit.c.id.desc()).limit(limit)

@@ -153,6 +153,7 @@ class Console:
     simulator: SimulatorThread | None = None
     tasks: Any = None
     notifier: Any = None
+    watcher: Any = None
     closed: bool = field(default=False)
 
     def close(self) -> None:
@@ -163,6 +164,8 @@ class Console:
         self.ctx.pictures.stop()
         if self.notifier is not None:
             self.notifier.stop()
+        if self.watcher is not None:
+            self.watcher.stop()
         if self.sync is not None:
             self.sync.stop()
         if self.simulator is not None:
@@ -244,10 +247,18 @@ def build_console(
 
         notifier = PgChangeNotifier(pg_notify_url)
         notifier.changed.connect(pictures.notify)
+    watcher = None
+    if pg_notify_url and sync is None:
+        # No link of its own: show the link as the center's sync service reports it.
+        from .linkwatch import SharedLinkWatcher
+
+        watcher = SharedLinkWatcher(ctx, silence_s=max(20.0, config.link_stale_s))
     window = MainWindow(ctx, settings=settings)
-    console = Console(ctx, window, sync, simulator, tasks, notifier=notifier)
+    console = Console(ctx, window, sync, simulator, tasks, notifier=notifier, watcher=watcher)
     if notifier is not None:
         notifier.start()
+    if watcher is not None:
+        watcher.start()
     pictures.start()
     if sync is not None:
         sync.start()
