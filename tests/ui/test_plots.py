@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QObject, QPoint, QPointF, QSize, Qt, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QSize, Qt, Signal
+from PySide6.QtGui import QImage, QMouseEvent
 from PySide6.QtPdf import QPdfDocument
+from PySide6.QtWidgets import QApplication
 
 from console.config import parse_config
 from console.domain.events import Event
@@ -227,6 +228,21 @@ def _scene_point(p: WorkloadPanel, key: str, t: datetime, frac_y: float = 0.5) -
     return pt
 
 
+def _mouse(
+    widget: Any, kind: QEvent.Type, pos: QPoint, button: Qt.MouseButton = Qt.MouseButton.NoButton
+) -> None:
+    held = button if kind is QEvent.Type.MouseButtonPress else Qt.MouseButton.NoButton
+    ev = QMouseEvent(
+        kind,
+        QPointF(pos),
+        QPointF(widget.mapToGlobal(pos)),
+        button,
+        held,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(widget, ev)
+
+
 def test_click_selects_calls_open_then_and_hover_shows_values(qtbot: Any, panel: Any) -> None:
     p, ctx, shift = panel
     p.set_window("last_2h")
@@ -244,16 +260,20 @@ def test_click_selects_calls_open_then_and_hover_shows_values(qtbot: Any, panel:
     selected: list[list[str]] = []
     p.time_clicked.connect(lambda t, ids: got.append((t, ids)))
     ctx.selection.calls_selected.connect(selected.append)
-    # Start from elsewhere: a move to where the pointer already is (an earlier test may have
-    # left it there) delivers no event.
-    qtbot.mouseMove(p.plotset.widget.viewport(), QPoint(2, 2))
-    qtbot.mouseMove(p.plotset.widget.viewport(), pos)
+    # The mouse events are delivered to the plot's viewport directly: the simulated pointer of
+    # an offscreen session is shared with every earlier test and may be held elsewhere.
+    _mouse(p.plotset.widget.viewport(), QEvent.Type.MouseMove, pos)
     # Hovering alone shows the values of that minute in the title line.
     qtbot.waitUntil(
         lambda: p.plotset.plots["open_calls"].titleLabel.text.startswith("Open calls at"),
         timeout=10_000,
     )
-    qtbot.mouseClick(p.plotset.widget.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    _mouse(
+        p.plotset.widget.viewport(), QEvent.Type.MouseButtonPress, pos, Qt.MouseButton.LeftButton
+    )
+    _mouse(
+        p.plotset.widget.viewport(), QEvent.Type.MouseButtonRelease, pos, Qt.MouseButton.LeftButton
+    )
     qtbot.waitUntil(lambda: bool(got), timeout=10_000)
     t_clicked, ids = got[-1]
     assert abs((t_clicked - best).total_seconds()) <= 60  # within one pixel's worth of a minute
