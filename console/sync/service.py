@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import hashlib
 import logging
 import queue
@@ -35,8 +36,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
+from console.config import redact_url
 from console.domain.clock import Clock, SystemClock
 from console.domain.commands import EscalateCall
+from console.store.store import sender_identity
 from console.sync import protocol as proto
 from console.sync.client import DispatchClient, Inbound, LinkHealth, LinkState
 from console.sync.eido import build_incident_eido
@@ -46,6 +49,10 @@ log = logging.getLogger("console.sync.service")
 T = TypeVar("T")
 
 OUTBOX_POLL_S = 0.25
+OUTBOX_LEASE_S = 10.0
+"""A claim outlives many polls, so a live sender always renews before it runs out."""
+LINK_REPORT_S = 5.0
+"""How often the link's health is recorded for consoles that share the database."""
 RESEND_AFTER_S = 2.0
 RESEND_CAP_S = 30.0
 COMMITTED_MEMORY = 50_000
@@ -103,6 +110,8 @@ class SyncService:
         self._health_lock = threading.Lock()
         self._health_now = self.client.health
         self.error: BaseException | None = None
+        self.owner = sender_identity()
+        """This sender's name in the outbox claims and the link reports."""
 
     # -- state other threads may read ---------------------------------------------------------
 
@@ -216,7 +225,13 @@ class SyncService:
                 log.exception("outbox sender failed; retrying")
 
     async def _send_due(self) -> None:
-        items = await self._in_db(self.store.outbox_due, 100)
+        # Claimed, not just read: several sync services may share one outbox, and a claimed
+        # row is this sender's alone until the lease (renewed every poll) runs out.
+        items = await self._in_db(
+            functools.partial(
+                self.store.claim_outbox, 100, owner=self.owner, lease_s=OUTBOX_LEASE_S
+            )
+        )
         now = time.monotonic()
         for item in items:
             last = self._last_sent.get(item.command_id)
@@ -260,6 +275,7 @@ class SyncService:
         tasks = [
             asyncio.create_task(self.client.run(self._stop)),
             asyncio.create_task(self._outbox_loop(self._stop)),
+            asyncio.create_task(self._report_loop(self._stop)),
         ]
         if self.exit_when_idle_s is not None:
             tasks.append(asyncio.create_task(self._idle_watch(self._stop, self.exit_when_idle_s)))
@@ -273,7 +289,32 @@ class SyncService:
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                # Hand unanswered commands to another sender at once, not after the lease.
+                await self._in_db(self.store.release_outbox, self.owner)
             self._db.shutdown(wait=True)
+
+    async def _report_loop(self, stop: asyncio.Event) -> None:
+        """Record the link's health in the database for consoles that do not hold the link."""
+        while not stop.is_set():
+            h = self.health
+            try:
+                await self._in_db(
+                    functools.partial(
+                        self.store.report_link,
+                        self.owner,
+                        state=h.state,
+                        since=h.since,
+                        url=redact_url(self.url),
+                        last_message_at=h.last_message_at,
+                        attempts=h.attempts,
+                        last_error=h.last_error,
+                    )
+                )
+            except Exception as exc:  # the feed matters more than the report: log, go on
+                log.warning("cannot record the link's health: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), LINK_REPORT_S)
 
     async def _idle_watch(self, stop: asyncio.Event, idle_s: float) -> None:
         while not stop.is_set():
@@ -384,7 +425,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         store = Store.open(args.db, create=True)
     except Exception as exc:
-        print(f"sync: cannot open database {args.db}: {exc}", file=sys.stderr)
+        print(f"sync: cannot open database {redact_url(args.db)}: {exc}", file=sys.stderr)
         return 1
     last_state = [""]
 

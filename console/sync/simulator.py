@@ -205,6 +205,8 @@ class DispatchSimulator:
         self.batch = batch
         self.subs: dict[str, Subscription] = {}
         self.stats = Stats()
+        self.deliveries: dict[str, int] = {}
+        """Times each command (by idempotency key) reached dispatch: resends included."""
         self.port: int | None = None
         self._server: Server | None = None
         self._stop = asyncio.Event()
@@ -477,6 +479,7 @@ class DispatchSimulator:
         self.step()  # the command lands in the world as of now
         if msg.kind == "requestForService":
             key = b["requestId"]
+            self.deliveries[key] = self.deliveries.get(key, 0) + 1
             try:
                 call_id, target, _urgency, reason = escalation_request_of(b["eido"])
             except (EidoError, UnknownCode) as exc:
@@ -489,6 +492,7 @@ class DispatchSimulator:
             reply = proto.response_to_request(key, code, out.text, answered_at=out.answered_at)
         else:
             key = b["idempotencyKey"]
+            self.deliveries[key] = self.deliveries.get(key, 0) + 1
             args = dict(b.get("args") or {})
             args.setdefault("operator", b.get("operator"))
             out = self.world.apply_command(key, str(b["kind"]), args)
@@ -601,6 +605,7 @@ class DispatchSimulator:
                 "accepted": a.accepted,
                 "answer": a.text,
                 "applied": w.applied.get(k, 0),
+                "delivered": self.deliveries.get(k, 0),
             }
             for k, a in sorted(w.answers.items())
         ]
