@@ -650,6 +650,10 @@ class World:
 # -- a generated shift -------------------------------------------------------------------------
 
 
+AVL_INTERVAL_S = 120.0
+"""Simulated seconds between two location reports of a team that has not moved."""
+
+
 class GeneratedShift:
     """Calls arriving by the hour-of-day profile; the CAD dispatches the nearest eligible team."""
 
@@ -669,6 +673,19 @@ class GeneratedShift:
         if duration_h is not None:
             world.end = world.start + timedelta(hours=duration_h)
         self._schedule_arrival()
+        world.after(AVL_INTERVAL_S, self._avl)
+
+    def _avl(self) -> None:
+        """Vehicle location reports: an on-duty team reports where it is every couple of minutes,
+        moving or not, as real AVL does — a silent position means a problem, not a parked van."""
+        w = self.w
+        for tid, team in w.teams.items():
+            pos = w.positions.get(tid)
+            if pos is None or not team.status.on_duty:
+                continue
+            if (w.now - pos.at).total_seconds() >= AVL_INTERVAL_S:
+                w.move(tid, pos.lat, pos.lon)
+        w.after(AVL_INTERVAL_S, self._avl)
 
     def _rate_at(self, t: datetime) -> float:
         mean = sum(HOURLY_PROFILE) / len(HOURLY_PROFILE)
