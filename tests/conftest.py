@@ -82,3 +82,73 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'console.db'}"
+
+
+CAD_CSV = Path("cad") / "decc_weekly" / "decc_week48_cad_pseudonymized.csv"
+
+
+@pytest.fixture(scope="session")
+def cad_replay(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The real CAD export served by ``dispatch-sim --from-csv`` over a real socket and synced
+    into SQLite by the headless ``sync`` command — once per run, read by every test that needs
+    the end-to-end path (treat the database as read-only)."""
+    import subprocess
+    import sys
+
+    csv = shared_data / CAD_CSV
+    if not csv.is_file():
+        pytest.skip(f"real CAD export not found at {csv}")
+    tmp = tmp_path_factory.mktemp("cad-replay")
+    db = f"sqlite:///{tmp / 'live.sqlite'}"
+    truth = tmp / "truth.json"
+    sim = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "console",
+            "dispatch-sim",
+            "--port",
+            "0",
+            "--from-csv",
+            str(csv),
+            "--speed",
+            "200000",
+            "--state-out",
+            str(truth),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert sim.stdout is not None
+        line = sim.stdout.readline()
+        if "listening on" not in line:
+            sim.kill()
+            pytest.fail(
+                f"the dispatch simulator did not start: {sim.communicate(timeout=30)[1][-300:]}"
+            )
+        url = line.strip().rsplit(" ", 1)[-1]
+        sync = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "console",
+                "sync",
+                "--db",
+                db,
+                "--dispatch",
+                url,
+                "--exit-when-idle",
+                "5",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=500,
+        )
+        assert sync.returncode == 0, sync.stderr[-2000:]
+    finally:
+        if sim.poll() is None:
+            sim.terminate()
+        sim.communicate(timeout=60)
+    return {"csv": csv, "db": Path(tmp / "live.sqlite"), "truth": truth}

@@ -4,9 +4,6 @@ intervals equal the live ones."""
 
 from __future__ import annotations
 
-import importlib.util
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,68 +15,15 @@ from console.replay.shiftfile import export_shift, open_shift_file
 from console.store import Store
 from console.store.metrics import report
 
-CSV = Path("cad") / "decc_weekly" / "decc_week48_cad_pseudonymized.csv"
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_a_real_cad_shift_replays_with_the_live_numbers(shared_data: Path, tmp_path: Path) -> None:
-    csv = shared_data / CSV
-    if not csv.is_file():
-        pytest.skip(f"{csv} not found")
-    for mod in ("console.sync.simulator", "console.sync.service", "console.sync.sim_csv"):
-        if importlib.util.find_spec(mod) is None:
-            pytest.skip(f"{mod} is not available: the CSV cannot be replayed through sync")
-    db = f"sqlite:///{tmp_path / 'live.db'}"
-    sim = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "console",
-            "dispatch-sim",
-            "--port",
-            "0",
-            "--from-csv",
-            str(csv),
-            "--speed",
-            "200000",
-            "--state-out",
-            str(tmp_path / "truth.json"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert sim.stdout is not None
-        line = sim.stdout.readline()
-        if "listening on" not in line:
-            sim.kill()
-            err = sim.communicate(timeout=30)[1]
-            pytest.skip(f"the dispatch simulator did not start: {err.strip()[-300:]}")
-        url = line.strip().rsplit(" ", 1)[-1]
-        sync = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "console",
-                "sync",
-                "--db",
-                db,
-                "--dispatch",
-                url,
-                "--exit-when-idle",
-                "5",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=500,
-        )
-        assert sync.returncode == 0, sync.stderr[-2000:]
-    finally:
-        if sim.poll() is None:
-            sim.terminate()
-        sim.communicate(timeout=60)
+def test_a_real_cad_shift_replays_with_the_live_numbers(
+    cad_replay: dict[str, Path], tmp_path: Path
+) -> None:
+    csv = cad_replay["csv"]
+    db = f"sqlite:///{cad_replay['db']}"
 
     from console.sync.sim_csv import read_csv
 

@@ -12,11 +12,8 @@ through the dispatch simulator and the sync service runs the same checks on the 
 from __future__ import annotations
 
 import csv
-import importlib.util
 import math
 import random
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -155,66 +152,10 @@ def cad(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def cad_replayed(
-    cad: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Any]]:
+def cad_replayed(cad: dict[str, Any], cad_replay: dict[str, Path]) -> Iterator[dict[str, Any]]:
     """The same export served by the dispatch simulator (its own timestamps) over a real socket
     and synced into SQLite by the headless sync service: the end-to-end path."""
-    for mod in ("console.sync.simulator", "console.sync.service", "console.sync.sim_csv"):
-        if importlib.util.find_spec(mod) is None:
-            pytest.skip(f"{mod} is not available: the CSV cannot be replayed through sync")
-    tmp = tmp_path_factory.mktemp("cad-e2e")
-    db = f"sqlite:///{tmp / 'live.sqlite'}"
-    sim = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "console",
-            "dispatch-sim",
-            "--port",
-            "0",
-            "--from-csv",
-            str(cad["path"]),
-            "--speed",
-            "200000",
-            "--state-out",
-            str(tmp / "truth.json"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert sim.stdout is not None
-        line = sim.stdout.readline()
-        if "listening on" not in line:
-            sim.kill()
-            pytest.skip(
-                f"the dispatch simulator did not start: {sim.communicate(timeout=30)[1][-300:]}"
-            )
-        url = line.strip().rsplit(" ", 1)[-1]
-        sync = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "console",
-                "sync",
-                "--db",
-                db,
-                "--dispatch",
-                url,
-                "--exit-when-idle",
-                "5",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=500,
-        )
-        assert sync.returncode == 0, sync.stderr[-2000:]
-    finally:
-        if sim.poll() is None:
-            sim.terminate()
-        sim.communicate(timeout=60)
+    db = f"sqlite:///{cad_replay['db']}"
     store = Store.open(db, create=False)
     agg = Aggregates.from_store(store, WEEK_START, WEEK_END, tz=NY)
     yield {**cad, "store": store, "agg": agg}
