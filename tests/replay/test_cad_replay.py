@@ -16,7 +16,6 @@ from console.store import Store
 from console.store.metrics import report
 
 
-
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_a_real_cad_shift_replays_with_the_live_numbers(
