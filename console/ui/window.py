@@ -320,7 +320,8 @@ class MainWindow(QMainWindow):
         self.alert_banner: QWidget | None = None
         if banner_cls is not None:
             try:
-                self.alert_banner = banner_cls(ctx, central)
+                # A replayed emergency is shown, not sounded: a training room is not a floor.
+                self.alert_banner = banner_cls(ctx, central, sound=not ctx.replay)
                 v.addWidget(self.alert_banner)
             except Exception:
                 log.exception("the critical-alert banner could not be built")
