@@ -354,32 +354,10 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Open the supervisor console; returns the exit code."""
-    from console.config import (
-        ConfigError,
-        ensure_user_config,
-        load_config,
-        user_data_dir,
-    )
-    from console.logging_setup import setup_logging
-
-    from .map.env import prepare_webengine_env
-
-    data_dir = user_data_dir()
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return _fail(f"cannot create the data folder {data_dir}: {exc.strerror}")
-    setup_logging(data_dir, os.environ.get("RESPONDER_CONSOLE_LOG_LEVEL", "INFO"))
-    sys.excepthook = _excepthook
-
-    try:
-        if args.config:
-            config = load_config(Path(args.config))
-        else:
-            ensure_user_config()
-            config = load_config()
-    except ConfigError as exc:
-        return _fail(str(exc))
+    started = start_process(getattr(args, "config", None))
+    if isinstance(started, str):
+        return _fail(started)
+    config, data_dir = started
 
     demo = bool(getattr(args, "demo", False))
     if demo:
@@ -389,22 +367,8 @@ def run(args: argparse.Namespace) -> int:
     operator = args.operator or _os_user()
     role = args.role or "supervisor"
 
-    prepare_webengine_env()
-    from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer, qInstallMessageHandler
-    from PySide6.QtGui import QGuiApplication
-    from PySide6.QtWidgets import QApplication
-
-    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
-        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
-    )
-    QCoreApplication.setOrganizationName(ORG_NAME)
-    QCoreApplication.setOrganizationDomain(ORG_DOMAIN)
-    QCoreApplication.setApplicationName(APP_NAME)
-    qInstallMessageHandler(_qt_message_handler)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setApplicationDisplayName(APP_NAME)
-    app.setDesktopFileName("responder-console")
+    app = make_qt_app()
+    from PySide6.QtCore import QSettings
 
     simulator: SimulatorThread | None = None
     shared_db = db_url.startswith(("postgresql", "postgres:"))
@@ -454,21 +418,76 @@ def run(args: argparse.Namespace) -> int:
 
     settle_memory()
 
-    # SIGINT / SIGTERM end the event loop cleanly; a periodic no-op lets Python run its
-    # signal handlers while Qt's loop is in C++.
+    smoke = getattr(args, "smoke_test", None)
+    if smoke:
+        _start_smoke_test(console, app, float(smoke))
+    code = run_event_loop(app, console)
+    log.info("console closed (exit %d)", code)
+    return int(code)
+
+
+def start_process(config_path: str | None) -> tuple[Any, Path] | str:
+    """Data folder, logging, crash hook and configuration; a one-line reason on failure.
+
+    Shared by the live console and replay, so both start the same way.
+    """
+    from console.config import ConfigError, ensure_user_config, load_config, user_data_dir
+    from console.logging_setup import setup_logging
+
+    data_dir = user_data_dir()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot create the data folder {data_dir}: {exc.strerror}"
+    setup_logging(data_dir, os.environ.get("RESPONDER_CONSOLE_LOG_LEVEL", "INFO"))
+    sys.excepthook = _excepthook
+    try:
+        if config_path:
+            return load_config(Path(config_path)), data_dir
+        ensure_user_config()
+        return load_config(), data_dir
+    except ConfigError as exc:
+        return str(exc)
+
+
+def make_qt_app() -> Any:
+    """The QApplication, named for QSettings, high-DPI correct, Qt's messages in our log."""
+    from PySide6.QtCore import QCoreApplication, Qt, qInstallMessageHandler
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from .map.env import prepare_webengine_env
+
+    prepare_webengine_env()
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    QCoreApplication.setOrganizationName(ORG_NAME)
+    QCoreApplication.setOrganizationDomain(ORG_DOMAIN)
+    QCoreApplication.setApplicationName(APP_NAME)
+    qInstallMessageHandler(_qt_message_handler)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setDesktopFileName("responder-console")
+    return app
+
+
+def run_event_loop(app: Any, console: Any) -> int:
+    """Run until the window closes or SIGINT/SIGTERM arrives; then close everything in order."""
+    from PySide6.QtCore import QTimer
+
     def _quit(signum: int, _frame: Any) -> None:
         log.info("signal %d: closing", signum)
         console.window.close()
         app.quit()
 
     old = {s: signal.signal(s, _quit) for s in (signal.SIGINT, signal.SIGTERM)}
+    # A periodic no-op lets Python run its signal handlers while Qt's loop is in C++.
     heartbeat = QTimer()
     heartbeat.start(200)
     heartbeat.timeout.connect(lambda: None)
     app.setQuitOnLastWindowClosed(True)
-    smoke = getattr(args, "smoke_test", None)
-    if smoke:
-        _start_smoke_test(console, app, float(smoke))
     try:
         code = app.exec()
     finally:
@@ -476,7 +495,6 @@ def run(args: argparse.Namespace) -> int:
         for s, h in old.items():
             signal.signal(s, h)
         console.close()
-    log.info("console closed (exit %d)", code)
     return int(code)
 
 

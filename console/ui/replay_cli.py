@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import signal
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -164,52 +162,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"responder-console replay: {exc}", file=sys.stderr)
         return 2
 
-    from console.config import ConfigError, ensure_user_config, load_config, user_data_dir
-    from console.logging_setup import setup_logging
-
     from .main import (
-        APP_NAME,
-        ORG_DOMAIN,
         ORG_NAME,
-        _excepthook,
         _os_user,
-        _qt_message_handler,
+        make_qt_app,
+        run_event_loop,
+        start_process,
     )
-    from .map.env import prepare_webengine_env
 
-    data_dir = user_data_dir()
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        print(
-            f"responder-console replay: cannot create {data_dir}: {exc.strerror}", file=sys.stderr
-        )
+    started = start_process(getattr(args, "config", None))
+    if isinstance(started, str):
+        print(f"responder-console replay: {started}", file=sys.stderr)
         return 2
-    setup_logging(data_dir, os.environ.get("RESPONDER_CONSOLE_LOG_LEVEL", "INFO"))
-    sys.excepthook = _excepthook
-    try:
-        cfg_path = getattr(args, "config", None)
-        if cfg_path:
-            config = load_config(Path(cfg_path))
-        else:
-            ensure_user_config()
-            config = load_config()
-    except ConfigError as exc:
-        print(f"responder-console replay: {exc}", file=sys.stderr)
-        return 2
+    config, _data_dir = started
     operator = getattr(args, "operator", None) or _os_user()
 
-    prepare_webengine_env()
-    from PySide6.QtCore import QCoreApplication, QSettings, QTimer, qInstallMessageHandler
-    from PySide6.QtWidgets import QApplication
+    app = make_qt_app()
+    from PySide6.QtCore import QSettings
 
-    QCoreApplication.setOrganizationName(ORG_NAME)
-    QCoreApplication.setOrganizationDomain(ORG_DOMAIN)
-    QCoreApplication.setApplicationName(APP_NAME)
-    qInstallMessageHandler(_qt_message_handler)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    app.setApplicationDisplayName(APP_NAME)
     console = build_replay_console(
         config,
         opened,
@@ -221,19 +191,4 @@ def run(args: argparse.Namespace) -> int:
     )
     log.info("replay open: %s as %s (%s)", args.target, role, operator)
 
-    def _quit(signum: int, _frame: Any) -> None:
-        console.window.close()
-        app.quit()
-
-    old = {s: signal.signal(s, _quit) for s in (signal.SIGINT, signal.SIGTERM)}
-    heartbeat = QTimer()
-    heartbeat.start(200)
-    heartbeat.timeout.connect(lambda: None)
-    try:
-        code = app.exec()
-    finally:
-        heartbeat.stop()
-        for s, h in old.items():
-            signal.signal(s, h)
-        console.close()
-    return int(code)
+    return run_event_loop(app, console)
