@@ -280,6 +280,8 @@ class _RecordTableModel(QAbstractTableModel):
         self._cells: list[list[Cell]] = []
         self._search: list[str] = []
         self._now: datetime | None = None
+        self._ticked_at: datetime | None = None
+        """When the time columns were last recomputed for every row."""
         self._brushes: dict[str, QBrush] = {}
         self._bold = QFont()
         self._bold.setBold(True)
@@ -335,6 +337,7 @@ class _RecordTableModel(QAbstractTableModel):
     def tick(self, now: datetime) -> None:
         """The clock moved: recompute and announce the time columns only."""
         self._now = now
+        self._ticked_at = now
         if not self._ids or not self._ticking:
             return
         for row, rid in enumerate(self._ids):
@@ -413,13 +416,19 @@ class _RecordTableModel(QAbstractTableModel):
                 cmin, cmax = min(cmin, diff[0]), max(cmax, diff[-1])
             self.dataChanged.emit(self.index(first, cmin), self.index(last, cmax), CELL_ROLES)
 
-        # 3. Time columns of every existing row move with ``now``.
-        for row, rid in enumerate(self._ids):
-            rec = self._records[rid]
-            for col in self._ticking:
-                self._cells[row][col] = self._ticking_cell(col, rec, now)
-        if self._ids:
-            self._announce_columns(self._ticking)
+        # 3. Time columns of every existing row move with ``now`` — unless they were computed
+        #    less than a second ago: ages show whole seconds, and re-announcing whole columns
+        #    several times a second (a sorting proxy re-checks every row) is what a busy feed
+        #    must not cost the GUI thread. A jump (replay seek) is always applied.
+        ticked = self._ticked_at
+        if ticked is None or abs((now - ticked).total_seconds()) >= 1.0:
+            self._ticked_at = now
+            for row, rid in enumerate(self._ids):
+                rec = self._records[rid]
+                for col in self._ticking:
+                    self._cells[row][col] = self._ticking_cell(col, rec, now)
+            if self._ids:
+                self._announce_columns(self._ticking)
 
         # 4. New ids, appended in the order given.
         added = [rid for rid in new if rid not in self._row_of]

@@ -296,8 +296,17 @@ def test_unchanged_picture_emits_only_the_time_columns() -> None:
         pending=[AssignTeam(call_id="HCR-000001", team_id="CRT-3")],
     )
     age = model.column_of("age")
-    assert changed and all(tl.column() == br.column() == age for tl, br, _ in changed)
+    assert all(tl.column() == br.column() == age for tl, br, _ in changed)
     assert not inserted and not removed
+    # A second later the ages move: only the time column is announced, for every row.
+    changed.clear()
+    model.set_picture(
+        [c for c in calls if c is not None],
+        T0 + timedelta(seconds=1),
+        pending=[AssignTeam(call_id="HCR-000001", team_id="CRT-3")],
+    )
+    assert changed and all(tl.column() == br.column() == age for tl, br, _ in changed)
+    assert changed[-1][0].row() == 0 and changed[-1][1].row() == model.rowCount() - 1
 
 
 def test_a_changed_call_is_announced_for_its_row_only() -> None:
