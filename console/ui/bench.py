@@ -9,9 +9,7 @@ the same heartbeat, same window and data, with no feed.
 
 from __future__ import annotations
 
-import os
 import random
-import sys
 import tempfile
 import threading
 import time
@@ -37,6 +35,8 @@ from console.domain.model import (
     TeamStatus,
 )
 
+from .map.env import bench_app
+
 N_TEAMS = 60
 N_CALLS = 300
 RATE = 200.0
@@ -49,20 +49,7 @@ LON = (-72.718, -72.643)
 
 
 def _app() -> Any:
-    if not os.environ.get("QT_QPA_PLATFORM") and sys.platform.startswith("linux"):
-        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-            os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from .map.env import prepare_webengine_env
-
-    prepare_webengine_env()
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance()
-    if app is None:
-        app = QApplication(["responder-console-bench"])
-    elif not isinstance(app, QApplication):
-        raise RuntimeError("ui_stall needs a QApplication, but a non-GUI one already exists")
-    return app
+    return bench_app("ui_stall")
 
 
 class _Clock:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import operator
-import os
 import random
 import statistics
 import sys
@@ -36,7 +35,7 @@ from console.domain.model import (
 )
 from console.domain.rules import Thresholds
 
-from .env import prepare_webengine_env
+from .env import bench_app
 
 N_TEAMS = 60
 N_CALLS = 300
@@ -48,18 +47,7 @@ LON = (-72.718, -72.643)
 
 
 def _app() -> Any:
-    if not os.environ.get("QT_QPA_PLATFORM") and sys.platform.startswith("linux"):
-        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-            os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    prepare_webengine_env()
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication.instance()
-    if app is None:
-        app = QApplication(["responder-console-bench"])
-    elif not isinstance(app, QApplication):
-        raise RuntimeError("map_update needs a QApplication, but a non-GUI one already exists")
-    return app
+    return bench_app("map_update")
 
 
 def _wait(until: list[bool] | Callable[[], bool], timeout_s: float) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 _FLAGS = ("--no-sandbox", "--disable-gpu")
 
@@ -41,3 +42,20 @@ def prepare_webengine_env() -> None:
                 current.append(flag)
         os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = " ".join(current)
     import PySide6.QtWebEngineWidgets  # noqa: F401  (side effect: registers early init)
+
+
+def bench_app(what: str) -> Any:
+    """The QApplication a benchmark runs in: offscreen when there is no display, web engine
+    ready, and the existing application reused when there is one."""
+    if not os.environ.get("QT_QPA_PLATFORM") and sys.platform.startswith("linux"):
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    prepare_webengine_env()
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(["responder-console-bench"])
+    elif not isinstance(app, QApplication):
+        raise RuntimeError(f"{what} needs a QApplication, but a non-GUI one already exists")
+    return app

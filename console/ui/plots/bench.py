@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 import tempfile
 import time
@@ -24,17 +23,14 @@ from typing import Any
 from console.domain.synthetic import synthetic_shift
 from console.store import Store
 from console.store.aggregates import Aggregates
+from console.ui.map.env import bench_app
 
 REDRAW_TARGET_MS = 30.0
 RATIO_TARGET = 0.05
 
 
 def _app() -> Any:
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtWidgets import QApplication
-
-    return QApplication.instance() or QApplication([])
+    return bench_app("plots")
 
 
 def _history(days: float, teams: int = 12) -> tuple[list[Any], datetime, datetime]:
