@@ -109,47 +109,27 @@ class Palette:
     call_status_fg: Mapping[CallStatus, str] = field(default_factory=dict)
 
 
-DARK_PALETTE = Palette(
-    name="dark",
-    overdue_bg="#5c1010",
-    overdue_fg="#ffcdd2",
-    unsafe_fg="#ffb74d",
-    pending_fg="#90caf9",
-    muted_fg="#8a8f98",
-    priority_fg={1: "#ff8a80", 2: "#ffcc80", 3: "#b0bec5"},
-    team_status_fg={
-        TeamStatus.AVAILABLE: "#81c784",
-        TeamStatus.ASSIGNED: "#ce93d8",
-        TeamStatus.EN_ROUTE: "#64b5f6",
-        TeamStatus.ON_SCENE: "#ffb74d",
-        TeamStatus.TRANSPORTING: "#4dd0e1",
-        TeamStatus.AT_DESTINATION: "#bcaaa4",
-        TeamStatus.OUT_OF_SERVICE: "#9e9e9e",
-        TeamStatus.OFF_DUTY: "#757575",
-    },
-    call_status_fg={CallStatus.PENDING: "#ffcc80"},
-)
+def _from_theme(name: str) -> Palette:
+    """The models' colours come from the theme: one source for tables, map and plots."""
+    from .theme import colors
 
-LIGHT_PALETTE = Palette(
-    name="light",
-    overdue_bg="#ffcdd2",
-    overdue_fg="#8e0000",
-    unsafe_fg="#b34700",
-    pending_fg="#0d47a1",
-    muted_fg="#6b7078",
-    priority_fg={1: "#b71c1c", 2: "#a84300", 3: "#455a64"},
-    team_status_fg={
-        TeamStatus.AVAILABLE: "#1b5e20",
-        TeamStatus.ASSIGNED: "#6a1b9a",
-        TeamStatus.EN_ROUTE: "#0d47a1",
-        TeamStatus.ON_SCENE: "#a84300",
-        TeamStatus.TRANSPORTING: "#006064",
-        TeamStatus.AT_DESTINATION: "#4e342e",
-        TeamStatus.OUT_OF_SERVICE: "#616161",
-        TeamStatus.OFF_DUTY: "#757575",
-    },
-    call_status_fg={CallStatus.PENDING: "#a84300"},
-)
+    t = colors(name)
+    return Palette(
+        name=name,
+        overdue_bg=t.overdue_bg,
+        overdue_fg=t.overdue_fg,
+        unsafe_fg=t.unsafe,
+        pending_fg=t.pending,
+        muted_fg=t.muted,
+        priority_fg=dict(t.priority),
+        team_status_fg=dict(t.team_status),
+        # Only a waiting call is coloured in the queue; other statuses keep the text colour.
+        call_status_fg={CallStatus.PENDING: t.call_status[CallStatus.PENDING]},
+    )
+
+
+DARK_PALETTE = _from_theme("dark")
+LIGHT_PALETTE = _from_theme("light")
 
 PALETTES: dict[str, Palette] = {p.name: p for p in (DARK_PALETTE, LIGHT_PALETTE)}
 
