@@ -6,6 +6,7 @@ the same way; :func:`report` loads the records it needs from the store.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -140,8 +141,6 @@ def compute_report(
 
 def team_histories(store: Store, end: datetime | None = None) -> dict[str, list[Team]]:
     """Each team's successive records, oldest first, from the event log."""
-    import json
-
     q = (
         select(S.events.c.payload)
         .where(S.events.c.kind == "team_status")
@@ -163,8 +162,6 @@ def team_histories(store: Store, end: datetime | None = None) -> dict[str, list[
 def report(
     store: Store, start: datetime | None = None, end: datetime | None = None
 ) -> dict[str, object]:
-    import json
-
     with store.engine.connect() as conn:
         calls = [call_from_dict(json.loads(d)) for (d,) in conn.execute(select(S.calls.c.data))]
         escal = {r.call_id: EscalationTarget(r.target) for r in conn.execute(select(S.escalations))}

@@ -443,9 +443,7 @@ class Store:
             _insert_events(conn, accepted, record_json)
         changes = self._write_back(conn, state, before, touched, accepted, record_json)
         seq = self._last_seq(conn)
-        result = AppendResult(
-            accepted, dups, rejected, Changes(**{**_fields(changes), "seq": seq}), seq
-        )
+        result = AppendResult(accepted, dups, rejected, Changes(**changes, seq=seq), seq)
         if accepted:
             notify.publish(conn, result.changes, after, seq)
         return result
@@ -1213,10 +1211,6 @@ def _note_of(e: Any) -> Note | None:
     return n if isinstance(n, Note) else None
 
 
-def _fields(d: dict[str, frozenset[str]]) -> dict[str, Any]:
-    return dict(d)
-
-
 def _call_row(st: State, cid: str, cache: dict[int, str] | None) -> dict[str, Any]:
     c = st.calls[cid]
     data = cache.get(id(c)) if cache else None
@@ -1299,7 +1293,3 @@ def _audit_values(command: Command, operator: str, role: str, now: datetime) -> 
         "reason": command.reason,
         "detail": _dumps(command_to_dict(command)),
     }
-
-
-def open_store(url: str, *, create: bool = True) -> Store:
-    return Store.open(url, create=create)
