@@ -357,10 +357,11 @@ class AlertsPanel(QWidget):
     # -- data ----------------------------------------------------------------------------------
 
     def _on_picture(self, picture: Any, changes: Any) -> None:
-        self.refresh()
+        # Its own turn of the event loop (console.ui.pacer); a tick and a picture coalesce.
+        self.ctx.later(self.refresh, self.refresh)
 
     def _on_tick(self, now: datetime) -> None:
-        self.refresh()
+        self.ctx.later(self.refresh, self.refresh)
 
     def refresh(self) -> None:
         picture = self.ctx.pictures.current()

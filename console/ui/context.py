@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from console.store import Store
 
     from .gateway import CommandGateway
+    from .pacer import Pacer
     from .picture import PictureSource
     from .tasks import TaskManager
 
@@ -80,6 +81,15 @@ class ConsoleContext:
     replay: bool = False
     tasks: TaskManager | None = None
     """Background work for panels (``tasks.run(fn, on_done, on_error)``); None: the default."""
+    pacer: Pacer | None = None
+    """Paces panel updates one per event-loop turn; None: the application's."""
+
+    def later(self, key: object, fn: Callable[[], None]) -> None:
+        """Run a panel's update on a later turn of the event loop, one update per turn (see
+        :mod:`console.ui.pacer`); a key already waiting keeps its place and runs once."""
+        from .pacer import default_pacer
+
+        (self.pacer or default_pacer()).schedule(key, fn)
 
     def run_in_background(
         self,

@@ -162,6 +162,8 @@ class Console:
             return
         self.closed = True
         self.ctx.pictures.stop()
+        if self.ctx.pacer is not None:
+            self.ctx.pacer.clear()
         if self.notifier is not None:
             self.notifier.stop()
         if self.watcher is not None:
@@ -197,6 +199,7 @@ def build_console(
 
     from .context import ConsoleContext, Selection
     from .gateway import CommandGateway
+    from .pacer import Pacer
     from .picture import LivePictureSource
     from .tasks import TaskManager
     from .window import MainWindow
@@ -223,6 +226,7 @@ def build_console(
         selection=Selection(),
         demo=demo,
         tasks=tasks,
+        pacer=Pacer(),
     )
     sync = None
     if dispatch_url:

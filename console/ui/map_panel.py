@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QToolBar, QVBoxLayout, QWidget
 
@@ -112,10 +112,8 @@ class MapPanel(QWidget):
         if changes is not None and not (changes.calls or changes.teams or changes.positions):
             return
         # Next turn of the event loop (see the queue panel): the map's diff is its own slice.
-        first = self._pending is None
         self._pending = picture
-        if first:
-            QTimer.singleShot(0, self._apply_pending)
+        self.ctx.later(self._apply_pending, self._apply_pending)
 
     def _apply_pending(self) -> None:
         picture, self._pending = self._pending, None

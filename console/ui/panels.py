@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -239,13 +239,11 @@ class _TablePanel(QWidget):
     def _on_picture(self, picture: Picture, changes: Changes | None) -> None:
         if changes is not None and not self._relevant(changes):
             return
-        # Apply on the next turn of the event loop, not inside the signal: each panel's update
+        # Apply on a later turn of the event loop, not inside the signal: each panel's update
         # then runs as its own short slice, so the GUI thread never does every panel at once.
         # Pictures that arrive meanwhile replace the pending one (each is complete).
-        first = self._pending_picture is None
         self._pending_picture = picture
-        if first:
-            QTimer.singleShot(0, self._apply_pending)
+        self.ctx.later(self._apply_pending, self._apply_pending)
 
     def _apply_pending(self) -> None:
         picture, self._pending_picture = self._pending_picture, None

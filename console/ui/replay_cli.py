@@ -84,6 +84,8 @@ class ReplayConsole:
             return
         self.closed = True
         self.ctx.pictures.stop()
+        if self.ctx.pacer is not None:
+            self.ctx.pacer.clear()
         if self.window is not None:
             self.window.dispose()
         if self.ctx.store is not None:
@@ -108,6 +110,7 @@ def build_replay_console(
 
     from .context import ConsoleContext, Selection
     from .gateway import CommandGateway
+    from .pacer import Pacer
     from .replay import ReplayPictureSource, TimelinePanel
     from .window import MainWindow
 
@@ -127,6 +130,7 @@ def build_replay_console(
         gateway=gateway,
         selection=Selection(),
         replay=True,
+        pacer=Pacer(),
     )
     window = MainWindow(ctx, settings=settings)
     timeline = TimelinePanel(ctx)

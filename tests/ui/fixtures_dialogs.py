@@ -52,6 +52,7 @@ from console.store import Store
 from console.ui import theme
 from console.ui.context import ConsoleContext, Selection
 from console.ui.gateway import CommandGateway
+from console.ui.pacer import Pacer
 from console.ui.picture import LivePictureSource
 from console.ui.tasks import TaskManager
 
@@ -242,6 +243,7 @@ def build_console(
         gateway=gateway,
         selection=Selection(),
         tasks=tasks,
+        pacer=Pacer(),
     )
     source.start()
     qtbot.waitUntil(lambda: source.reloads >= 1, timeout=5000)

@@ -47,6 +47,8 @@ def tick(c: Console, seconds: float) -> None:
     """Move the clock and deliver the once-a-second tick the source's timer would send."""
     c.clock.advance(seconds)
     c.source._on_tick()
+    assert c.ctx.pacer is not None
+    c.ctx.pacer.flush()  # the panels' paced updates, which the event loop would run next
 
 
 def test_timers_follow_the_picture_clock_and_severity_order(qtbot: Any, console: Console) -> None:

@@ -1,0 +1,78 @@
+"""One GUI update per turn of the event loop.
+
+A new picture touches every panel: queue, board, map, alerts. Run back to back inside the
+signal (or as zero-delay calls, which Qt delivers in one batch), their costs add up to one
+long stall of the GUI thread, during which a key press, a timer or a repaint waits. The pacer
+runs queued updates one at a time from a zero-interval timer, so the event loop turns between
+them and everything else gets its turn. Updates are keyed: queuing a key that is already
+waiting replaces its function and keeps its place, so a panel that falls behind does its
+latest update once rather than every update it missed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Hashable
+
+from PySide6.QtCore import QObject, QTimer
+
+log = logging.getLogger(__name__)
+
+
+class Pacer(QObject):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._jobs: dict[Hashable, Callable[[], None]] = {}
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._run_one)
+        self.ran = 0
+        """Updates run so far (diagnostics, tests)."""
+
+    def schedule(self, key: Hashable, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on a later turn of the event loop (GUI thread only)."""
+        self._jobs[key] = fn
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def pending(self) -> int:
+        return len(self._jobs)
+
+    def flush(self) -> None:
+        """Run everything queued now (shutdown, tests, a grab that must show the latest)."""
+        while self._jobs:
+            self._run_one()
+
+    def cancel(self, key: Hashable) -> None:
+        self._jobs.pop(key, None)
+
+    def clear(self) -> None:
+        """Drop everything queued (shutdown: the panels are going away)."""
+        self._jobs.clear()
+        self._timer.stop()
+
+    def _run_one(self) -> None:
+        if not self._jobs:
+            return
+        key = next(iter(self._jobs))
+        fn = self._jobs.pop(key)
+        try:
+            fn()
+        except Exception:  # one panel's failure must not starve the others
+            log.exception("GUI update %r failed", key)
+        finally:
+            self.ran += 1
+            if self._jobs and not self._timer.isActive():
+                self._timer.start()
+
+
+_default: Pacer | None = None
+
+
+def default_pacer() -> Pacer:
+    """The process's pacer (panels built without a context that carries one)."""
+    global _default
+    if _default is None:
+        _default = Pacer()
+    return _default
