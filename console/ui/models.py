@@ -23,20 +23,19 @@ answer show ``⟳``.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QColor, QFont, QStandardItem, QStandardItemModel
 
 from console.domain.commands import (
     AddNote,
@@ -84,6 +83,10 @@ TICK_ROLES: list[int] = [_DISPLAY, _TOOLTIP, _FOREGROUND, _BACKGROUND, _FONT, _A
 """Roles the clock changes. Not the sort key: a time column sorts by the moment it counts from
 (received, status since, last check-in), which the clock does not move, so a sorting proxy has
 nothing to re-sort on a tick. Not the filter text either."""
+
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
 OVERDUE_MARK = "!"
 UNSAFE_MARK = "⚠"
@@ -239,8 +242,14 @@ class Column:
     align_right: bool = False
 
 
-class _RecordTableModel(QAbstractTableModel):
-    """Rows keyed by id, kept in arrival order; pictures applied by diffing, never by reset."""
+class _RecordTableModel(QStandardItemModel):
+    """Rows keyed by id, kept in arrival order; pictures applied by diffing, never by reset.
+
+    The cells live in Qt's own items: a view painting thirty rows, and a proxy sorting three
+    hundred, then never call back into Python (each call would also wait for the interpreter
+    lock while the feed's thread holds it). Python keeps each row's :class:`Cell` list only to
+    know what changed, and writes just that.
+    """
 
     COLUMNS: ClassVar[tuple[Column, ...]] = ()
 
@@ -250,7 +259,7 @@ class _RecordTableModel(QAbstractTableModel):
         palette: Palette = DARK_PALETTE,
         parent: QObject | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(0, len(self.COLUMNS), parent)
         self._thresholds = thresholds or Thresholds()
         self._palette = palette
         self._ids: list[str] = []
@@ -261,12 +270,17 @@ class _RecordTableModel(QAbstractTableModel):
         self._search: list[str] = []
         self._now: datetime | None = None
         self._ticked_at: datetime | None = None
-        """When the time columns were last recomputed for every row."""
+        """When the time columns were last recomputed."""
         self._brushes: dict[str, QBrush] = {}
         self._bold = QFont()
         self._bold.setBold(True)
         self._ticking = [i for i, c in enumerate(self.COLUMNS) if c.ticking]
         self._static = [i for i, c in enumerate(self.COLUMNS) if not c.ticking]
+        for i, col in enumerate(self.COLUMNS):
+            head = QStandardItem(col.title)
+            head.setToolTip(col.tip)
+            head.setData(_RIGHT if col.align_right else _LEFT, _ALIGN)
+            self.setHorizontalHeaderItem(i, head)
 
     # -- subclass hooks --
     def _record_id(self, record: Any) -> str:
@@ -315,17 +329,18 @@ class _RecordTableModel(QAbstractTableModel):
         raise KeyError(f"no column {key!r} (columns: {', '.join(c.key for c in self.COLUMNS)})")
 
     def tick(self, now: datetime) -> None:
-        """The clock moved: recompute and announce the time columns only."""
+        """The clock moved: recompute the time columns only, and write the cells whose text or
+        colour changed. Their sort keys do not move with the clock, so no proxy re-sorts."""
         self._now = now
         self._ticked_at = now
-        if not self._ids or not self._ticking:
-            return
         for row, rid in enumerate(self._ids):
             rec = self._records[rid]
             cells = self._cells[row]
             for col in self._ticking:
-                cells[col] = self._ticking_cell(col, rec, now)
-        self._announce_columns(self._ticking)
+                cell = self._ticking_cell(col, rec, now)
+                if cell != cells[col]:
+                    cells[col] = cell
+                    self.setItemData(self.index(row, col), self._roles(cell, col, tick=True))
 
     def set_thresholds(self, thresholds: Thresholds) -> None:
         self._thresholds = thresholds
@@ -336,12 +351,13 @@ class _RecordTableModel(QAbstractTableModel):
         """Switch theme: colours change, nothing else; no reset."""
         self._palette = palette
         self._brushes.clear()
-        if self._ids:
-            self.dataChanged.emit(
-                self.index(0, 0),
-                self.index(len(self._ids) - 1, len(self.COLUMNS) - 1),
-                [_FOREGROUND, _BACKGROUND],
-            )
+        for row, cells in enumerate(self._cells):
+            for col, cell in enumerate(cells):
+                if cell.fg or cell.bg:
+                    self.setItemData(
+                        self.index(row, col),
+                        {_FOREGROUND: self._brush(cell.fg), _BACKGROUND: self._brush(cell.bg)},
+                    )
 
     # -- diffing --
     def _apply(self, records: Iterable[Any], now: datetime) -> None:
@@ -353,78 +369,71 @@ class _RecordTableModel(QAbstractTableModel):
         # 1. Removed ids, bottom-up in contiguous runs.
         gone = sorted((self._row_of[i] for i in self._ids if i not in new), reverse=True)
         for first, last in _runs_desc(gone):
-            self.beginRemoveRows(QModelIndex(), first, last)
             for rid in self._ids[first : last + 1]:
                 del self._records[rid]
                 del self._status[rid]
             del self._ids[first : last + 1]
             del self._cells[first : last + 1]
             del self._search[first : last + 1]
-            self.endRemoveRows()
-        if gone:
             self._row_of = {rid: r for r, rid in enumerate(self._ids)}
+            self.removeRows(first, last - first + 1)
 
-        # 2. Changed rows: static cells compared, announced per contiguous run of rows. A run's
-        #    cells change only just before its signal: a sorting proxy places the run by
-        #    comparing it with rows it was not told about yet, which must still hold the data
-        #    it last saw.
-        fresh: dict[int, tuple[list[Cell], list[int]]] = {}
+        # 2. Time columns move with ``now`` — at most once a second (ages show whole seconds;
+        #    a jump such as a replay seek always counts). Before the changed rows, whose cells
+        #    are then computed at the same ``now``.
+        ticked = self._ticked_at
+        if ticked is None or abs((now - ticked).total_seconds()) >= 1.0:
+            self.tick(now)
+
+        # 3. Changed rows: only the cells whose content changed are written (a time column
+        #    counts as changed only if what it counts from moved, or its text did).
         for row, rid in enumerate(self._ids):
             rec = new[rid]
             if rec is self._records[rid] or rec == self._records[rid]:
                 continue
             self._records[rid] = rec
-            cells = self._row_cells(rec, now)
+            cells = self._row_cells(rec, self._ticked_at or now)
             old = self._cells[row]
-            # A time column counts as changed here only if what it counts from moved.
-            diff = [
-                c
-                for c, col in enumerate(self.COLUMNS)
-                if (old[c].sort != cells[c].sort if col.ticking else old[c] != cells[c])
-            ]
-            if diff:
-                fresh[row] = (cells, diff)
-        for first, last in _runs_asc(sorted(fresh)):
-            cmin, cmax = len(self.COLUMNS), -1
-            for row in range(first, last + 1):
-                cells, diff = fresh[row]
-                for c in diff:
-                    self._cells[row][c] = cells[c]
-                self._search[row] = self._search_text(self._cells[row])
-                rid = self._ids[row]
-                self._status[rid] = self._record_status(self._records[rid])
-                cmin, cmax = min(cmin, diff[0]), max(cmax, diff[-1])
-            self.dataChanged.emit(self.index(first, cmin), self.index(last, cmax), CELL_ROLES)
-
-        # 3. Time columns of every existing row move with ``now`` — unless they were computed
-        #    less than a second ago: ages show whole seconds, and re-announcing whole columns
-        #    several times a second (a sorting proxy re-checks every row) is what a busy feed
-        #    must not cost the GUI thread. A jump (replay seek) is always applied.
-        ticked = self._ticked_at
-        if ticked is None or abs((now - ticked).total_seconds()) >= 1.0:
-            self._ticked_at = now
-            for row, rid in enumerate(self._ids):
-                rec = self._records[rid]
-                for col in self._ticking:
-                    self._cells[row][col] = self._ticking_cell(col, rec, now)
-            if self._ids:
-                self._announce_columns(self._ticking)
+            status = self._record_status(rec)
+            head_changed = status != self._status[rid]
+            self._status[rid] = status
+            for c in range(len(self.COLUMNS)):
+                if old[c] != cells[c]:
+                    old[c] = cells[c]
+                    if c != 0:
+                        self.setItemData(self.index(row, c), self._roles(cells[c], c))
+                    else:
+                        head_changed = True
+            search = self._search_text(old)
+            if search != self._search[row]:
+                self._search[row] = search
+                head_changed = True
+            if head_changed:  # column 0 carries the row's status and search text
+                self.setItemData(self.index(row, 0), self._head_roles(row))
 
         # 4. New ids, appended in the order given.
-        added = [rid for rid in new if rid not in self._row_of]
-        if added:
-            first = len(self._ids)
-            self.beginInsertRows(QModelIndex(), first, first + len(added) - 1)
-            for rid in added:
-                rec = new[rid]
-                self._row_of[rid] = len(self._ids)
-                self._ids.append(rid)
-                self._records[rid] = rec
-                self._status[rid] = self._record_status(rec)
-                cells = self._row_cells(rec, now)
-                self._cells.append(cells)
-                self._search.append(self._search_text(cells))
-            self.endInsertRows()
+        for rid, rec in new.items():
+            if rid in self._row_of:
+                continue
+            row = len(self._ids)
+            self._row_of[rid] = row
+            self._ids.append(rid)
+            self._records[rid] = rec
+            self._status[rid] = self._record_status(rec)
+            cells = self._row_cells(rec, self._ticked_at or now)
+            self._cells.append(cells)
+            self._search.append(self._search_text(cells))
+            items = []
+            for c, cell in enumerate(cells):
+                item = QStandardItem()
+                item.setFlags(_FLAGS)
+                roles = self._head_roles(row) if c == 0 else self._roles(cell, c)
+                roles[ID_ROLE] = rid  # in every column: any index names its record
+                for role, value in roles.items():
+                    if value is not None:
+                        item.setData(value, role)
+                items.append(item)
+            self.appendRow(items)
 
     def _row_cells(self, rec: Any, now: datetime) -> list[Cell]:
         return [
@@ -435,80 +444,29 @@ class _RecordTableModel(QAbstractTableModel):
     def _search_text(self, cells: list[Cell]) -> str:
         return " ".join(cells[c].text for c in self._static if cells[c].text)
 
-    def _announce_columns(self, cols: Sequence[int]) -> None:
-        if not cols or not self._ids:
-            return
-        last = len(self._ids) - 1
-        for first_col, last_col in _runs_asc(list(cols)):
-            self.dataChanged.emit(
-                self.index(0, first_col),
-                self.index(last, last_col),
-                TICK_ROLES,
-            )
+    def _roles(self, cell: Cell, col: int, *, tick: bool = False) -> dict[int, Any]:
+        """What a view may ask of a cell, as item roles (None removes a role)."""
+        roles: dict[int, Any] = {
+            _DISPLAY: cell.text,
+            _TOOLTIP: cell.tip,
+            _FOREGROUND: self._brush(cell.fg),
+            _BACKGROUND: self._brush(cell.bg),
+            _FONT: self._bold if cell.bold else None,
+            _ACCESSIBLE: cell.accessible or cell.text,
+        }
+        if not tick:  # a tick never moves a sort key (see ``since_key``)
+            roles[SORT_ROLE] = cell.sort
+            roles[_ALIGN] = _RIGHT if self.COLUMNS[col].align_right else None
+        return roles
 
-    # -- QAbstractItemModel --
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._ids)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.COLUMNS):
-            return None
-        col = self.COLUMNS[section]
-        if role == _DISPLAY:
-            return col.title
-        if role == _TOOLTIP:
-            return col.tip
-        if role == _ALIGN:
-            return int(
-                (Qt.AlignmentFlag.AlignRight if col.align_right else Qt.AlignmentFlag.AlignLeft)
-                | Qt.AlignmentFlag.AlignVCenter
-            )
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = _DISPLAY) -> Any:
-        if not index.isValid():
-            return None
-        row, col = index.row(), index.column()
-        if not (0 <= row < len(self._ids) and 0 <= col < len(self.COLUMNS)):
-            return None
-        if role == ID_ROLE:
-            return self._ids[row]
-        if role == STATUS_ROLE:
-            return self._status[self._ids[row]]
-        if role == FILTER_ROLE:
-            return self._search[row]
-        cell = self._cells[row][col]
-        if role == _DISPLAY:
-            return cell.text
-        if role == SORT_ROLE:
-            return cell.sort
-        if role == _TOOLTIP:
-            return cell.tip
-        if role == _FOREGROUND:
-            return self._brush(cell.fg)
-        if role == _BACKGROUND:
-            return self._brush(cell.bg)
-        if role == _FONT:
-            return self._bold if cell.bold else None
-        if role == _ALIGN:
-            if self.COLUMNS[col].align_right:
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            return None
-        if role == _ACCESSIBLE:
-            return cell.accessible or cell.text
-        return None
+    def _head_roles(self, row: int) -> dict[int, Any]:
+        """Column 0 also carries the row's id, status and search text (for the proxies)."""
+        rid = self._ids[row]
+        roles = self._roles(self._cells[row][0], 0)
+        roles[ID_ROLE] = rid
+        roles[STATUS_ROLE] = self._status[rid]
+        roles[FILTER_ROLE] = self._search[row]
+        return roles
 
     def _brush(self, name: str | None) -> QBrush | None:
         if name is None:
@@ -539,16 +497,6 @@ def _runs_desc(rows_desc: list[int]) -> list[tuple[int, int]]:
     for r in rows_desc:
         if runs and runs[-1][0] == r + 1:
             runs[-1] = (r, runs[-1][1])
-        else:
-            runs.append((r, r))
-    return runs
-
-
-def _runs_asc(rows_asc: list[int]) -> list[tuple[int, int]]:
-    runs: list[tuple[int, int]] = []
-    for r in rows_asc:
-        if runs and runs[-1][1] == r - 1:
-            runs[-1] = (runs[-1][0], r)
         else:
             runs.append((r, r))
     return runs
