@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import struct
+import time
 import wave
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -68,6 +69,8 @@ KIND_LABEL: dict[AlertKind, str] = {
 }
 ALERT_ID_ROLE = int(Qt.ItemDataRole.UserRole)
 BANNER_SHORTCUT = "Ctrl+Shift+A"
+PICTURE_REFRESH_S = 1.0
+"""The alert list follows new pictures at most this often (the clock's tick does the rest)."""
 
 
 def severity_text(sev: Severity) -> str:
@@ -290,6 +293,8 @@ class AlertsPanel(QWidget):
         """What each row shows now: a row is rewritten only when its alert changed."""
         self._no_eligible: list[Alert] = []
         self._no_eligible_for: object = None
+        self._refreshed_at = -math.inf
+        self._stale_shown = False
         self._acker = _Acker(ctx, self)
         self._acker.changed.connect(self.refresh)
         self._acker.failed.connect(self._on_ack_failed)
@@ -358,13 +363,20 @@ class AlertsPanel(QWidget):
 
     def _on_picture(self, picture: Any, changes: Any) -> None:
         # Its own turn of the event loop (console.ui.pacer); a tick and a picture coalesce.
-        self.ctx.later(self.refresh, self.refresh)
+        # An alert raised or acknowledged, or the link going down or up, shows at once. Otherwise, under a busy feed, the list
+        # follows at most once a second (the clock's tick catches up): what call and team
+        # updates change here (timers, eligibility) is minute-scale.
+        at_once = changes is None or bool(changes.alerts) or picture.stale != self._stale_shown
+        if at_once or time.monotonic() - self._refreshed_at >= PICTURE_REFRESH_S:
+            self.ctx.later(self.refresh, self.refresh)
 
     def _on_tick(self, now: datetime) -> None:
         self.ctx.later(self.refresh, self.refresh)
 
     def refresh(self) -> None:
+        self._refreshed_at = time.monotonic()
         picture = self.ctx.pictures.current()
+        self._stale_shown = picture.stale
         state: State = picture.state
         if self._no_eligible_for is not state:  # depends on the picture only, not on the clock
             pending = [c for c in state.calls.values() if c.status is CallStatus.PENDING]

@@ -11,8 +11,10 @@ with a tooltip saying why.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, ClassVar
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, Qt, Signal
@@ -228,7 +230,7 @@ class _TablePanel(QWidget):
         self._pending_picture: Picture | None = None
 
         ctx.pictures.picture_changed.connect(self._on_picture)
-        ctx.pictures.tick.connect(self.model.tick)
+        ctx.pictures.tick.connect(self._on_tick)
         self._show(ctx.pictures.current(), None)
 
     # -- picture ------------------------------------------------------------------------------------
@@ -244,6 +246,10 @@ class _TablePanel(QWidget):
         # Pictures that arrive meanwhile replace the pending one (each is complete).
         self._pending_picture = picture
         self.ctx.later(self._apply_pending, self._apply_pending)
+
+    def _on_tick(self, now: datetime) -> None:
+        # The clock's tick rewrites every row's time column: its own turn of the event loop too.
+        self.ctx.later(self.model.tick, functools.partial(self.model.tick, now))
 
     def _apply_pending(self) -> None:
         picture, self._pending_picture = self._pending_picture, None

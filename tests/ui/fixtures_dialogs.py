@@ -203,12 +203,19 @@ class Console:
         target = res.last_seq
         self.source.notify()
         qtbot.waitUntil(lambda: self.source.current().seq >= target, timeout=5000)
+        self.settle()
 
     def refresh(self, qtbot: Any) -> None:
         """Wait until the picture includes everything the store holds now."""
         target = self.store.last_seq()
         self.source.notify()
         qtbot.waitUntil(lambda: self.source.current().seq >= target, timeout=5000)
+        self.settle()
+
+    def settle(self) -> None:
+        """Run the panels' paced updates now (the event loop would run them next)."""
+        if self.ctx.pacer is not None:
+            self.ctx.pacer.flush()
 
     def call(self, call_id: str) -> Call:
         return self.source.current().state.calls[call_id]

@@ -47,8 +47,7 @@ def tick(c: Console, seconds: float) -> None:
     """Move the clock and deliver the once-a-second tick the source's timer would send."""
     c.clock.advance(seconds)
     c.source._on_tick()
-    assert c.ctx.pacer is not None
-    c.ctx.pacer.flush()  # the panels' paced updates, which the event loop would run next
+    c.settle()
 
 
 def test_timers_follow_the_picture_clock_and_severity_order(qtbot: Any, console: Console) -> None:
@@ -163,6 +162,7 @@ def test_link_down_is_an_alert(qtbot: Any, console: Console) -> None:
     )
     with qtbot.waitSignal(console.source.picture_changed, timeout=3000):
         console.source.set_link(down)
+    console.settle()
     link = [a for a in panel.alerts if a.kind is AlertKind.LINK_DOWN]
     assert len(link) == 1 and "Dispatch link down" in link[0].message
 

@@ -47,7 +47,8 @@ WINDOWS: tuple[tuple[str, str], ...] = (
 SHIFT_START_HOURS = (7, 19)
 """Local hours the program's 12-hour shifts start at ("this shift")."""
 HISTORY = timedelta(days=7)
-REDRAW_HZ = 2.0
+REDRAW_HZ = 1.0
+"""Live redraws a second: the plots have one-minute resolution, and each redraw repaints them."""
 RESYNC_S = 600.0
 """Rebuild from the store this often: a picture carries each team's last record only, so team
 statuses that changed twice between two pictures are re-read from the event log."""
