@@ -284,7 +284,7 @@ class Aggregates:
         old = self._calls.get(c.id)
         if old is not None and (c.updated_at, c.version) < (old.updated_at, old.version):
             return False
-        if old == c:
+        if old is c or old == c:  # pictures share unchanged records: identity first
             return False
         part = self._call_part(c)
         self.first_epoch = min(self.first_epoch, _epoch(c.received_at))
@@ -484,7 +484,7 @@ class Aggregates:
             if c is None:
                 if cid in self._calls:
                     self.remove_call(cid)
-            elif self._calls.get(cid) != c:
+            elif (old := self._calls.get(cid)) is not c and old != c:
                 self.apply_call(c)
         if changes is None and prune:
             for cid in [k for k in self._calls if k not in state.calls]:

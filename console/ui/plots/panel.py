@@ -8,6 +8,7 @@ runs on a worker thread; the GUI thread never runs a long query.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import time
@@ -31,6 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.domain.projection import State
+from console.store import Changes
 from console.store.aggregates import Aggregates
 
 from .colors import plot_colors
@@ -52,6 +55,10 @@ REDRAW_HZ = 1.0
 RESYNC_S = 600.0
 """Rebuild from the store this often: a picture carries each team's last record only, so team
 statuses that changed twice between two pictures are re-read from the event log."""
+APPLY_CHUNK = 40
+"""Calls folded into the aggregates per turn of the event loop: a replay at 3600x changes
+hundreds between two pictures, which in one go would hold the GUI thread for a tenth of a
+second or more."""
 CATCH_UP_EVENTS = 200
 """A picture this many events past the last one (a catch-up after an outage) triggers a rebuild."""
 AHEAD = timedelta(days=1)
@@ -112,6 +119,13 @@ class WorkloadPanel(QWidget):
         self._built_at = time.monotonic()
         self._seq = self._picture.seq
         self._resync = False
+        self._todo: Changes | None = Changes()
+        """What the pictures since the last fold changed (None: anything may have)."""
+        self._todo_state: State | None = None
+        self._todo_prune = False
+        self._partial = False
+        """A fold is half done: the aggregates match no picture yet, so nothing is drawn."""
+        self._draw_after_fold = False
         self.redraws = 0
 
         layout = QVBoxLayout(self)
@@ -182,6 +196,14 @@ class WorkloadPanel(QWidget):
             tasks = default_tasks()
         return tasks
 
+    def _later(self, fn: Any) -> None:
+        later = getattr(self.ctx, "later", None)
+        if later is None:
+            from console.ui.pacer import default_pacer
+
+            later = default_pacer().schedule
+        later(fn, fn)
+
     def reload(self) -> None:
         """Rebuild the aggregates off the GUI thread: from the store, or from the picture."""
         pic = self.ctx.pictures.current()
@@ -207,13 +229,18 @@ class WorkloadPanel(QWidget):
         self._tasks().run(build, self._loaded, self._load_failed)
 
     def _loaded(self, agg: Aggregates) -> None:
-        # Pictures that arrived while the worker ran are folded in by one full comparison.
+        # Pictures that arrived while the worker ran are folded in by one full comparison;
+        # drawing the result is the next turn's work.
         agg.extend(self._now + REBUILD_AHEAD)
         agg.apply(self._picture.state, None, prune=not self._picture.live)
         agg.refresh()
         self.agg = agg
+        self._todo, self._todo_state, self._partial = Changes(), None, False
         self._loading = False
         self._drawn = None
+        self._later(self._draw_loaded)
+
+    def _draw_loaded(self) -> None:
         self.redraw()
         self.loaded.emit()
 
@@ -236,7 +263,33 @@ class WorkloadPanel(QWidget):
             self.reload()
             return
         self._make_room(agg)
-        agg.apply(picture.state, changes, prune=not picture.live)
+        # Teams now: a picture holds each team's latest record only, and the history plots need
+        # every status in between. Calls and alerts are complete records: they are folded on
+        # later turns of the event loop, in chunks, from the latest picture.
+        if changes is not None and changes.teams:
+            agg.apply(picture.state, Changes(teams=changes.teams), prune=False)
+        todo = self._todo
+        later = None if changes is None else Changes(calls=changes.calls, alerts=changes.alerts)
+        self._todo = None if todo is None or later is None else todo.merge(later)
+        self._todo_state, self._todo_prune = picture.state, not picture.live
+        self._later(self._fold_step)
+
+    def _fold_step(self) -> None:
+        agg, state, todo = self.agg, self._todo_state, self._todo
+        if agg is None or state is None:
+            return
+        if todo is None or len(todo.calls) <= APPLY_CHUNK:
+            agg.apply(state, todo, prune=self._todo_prune)
+            self._todo, self._todo_state, self._partial = Changes(), None, False
+            if self._draw_after_fold:
+                self._draw_after_fold = False
+                self._later(self._on_timer)
+            return
+        chunk = frozenset(itertools.islice(todo.calls, APPLY_CHUNK))
+        agg.apply(state, Changes(calls=chunk, alerts=todo.alerts))
+        self._todo = Changes(calls=todo.calls - chunk)  # the alerts went with the first chunk
+        self._partial = True
+        self._later(self._fold_step)
 
     def _on_tick(self, now: datetime) -> None:
         if now >= self._now:
@@ -245,17 +298,18 @@ class WorkloadPanel(QWidget):
                 self._make_room(self.agg)
 
     def _make_room(self, agg: Aggregates) -> None:
-        """Keep the arrays ahead of the clock. With a store, the span slides by a rebuild on the
-        worker well before its end (the week's history moves with it); a file replay has no
-        store and short spans, so its arrays grow in place."""
-        if self._now + 2 * REBUILD_AHEAD < agg.end:
+        """Keep the arrays ahead of the clock: the span slides by a rebuild on the worker well
+        before its end (from the store live, so the week's history moves with it; from the
+        picture in a replay). Only if the rebuild falls behind do the arrays grow here."""
+        replay = self.ctx.store is None or getattr(self.ctx, "replay", False)
+        # A replay at 3600x crosses an hour a second: it starts the rebuild half a day ahead.
+        if self._now + (AHEAD / 2 if replay else 2 * REBUILD_AHEAD) < agg.end:
             return
-        if self.ctx.store is not None and not getattr(self.ctx, "replay", False):
-            if not self._loading:
-                self.reload()
-            if self._now + REBUILD_AHEAD < agg.end:
-                return
-        agg.extend(self._now + REBUILD_AHEAD)
+        if not self._loading:
+            self.reload()
+        if self._now + REBUILD_AHEAD < agg.end:
+            return
+        agg.extend(self._now + REBUILD_AHEAD)  # the rebuild fell behind: grow here, at once
 
     # -- drawing ---------------------------------------------------------------------------------
 
@@ -289,8 +343,17 @@ class WorkloadPanel(QWidget):
         return dict(WINDOWS)[self._window]
 
     def _on_timer(self) -> None:
+        if self._todo_state is not None:
+            # Draw the latest picture, not the one before it: a small fold happens first, a
+            # large one draws on the turn after its last chunk (never in the same turn).
+            todo = self._todo
+            if todo is not None and len(todo.calls) <= APPLY_CHUNK:
+                self._fold_step()
+            else:
+                self._draw_after_fold = True
+                return
         agg = self.agg
-        if agg is None:
+        if agg is None or self._partial:
             return
         if (
             not self._loading
