@@ -364,14 +364,23 @@ class _RecordTableModel(QStandardItemModel):
                     )
 
     # -- diffing --
-    def _apply(self, records: Iterable[Any], now: datetime) -> None:
+    def _apply(
+        self, records: Iterable[Any], now: datetime, only: Collection[str] | None = None
+    ) -> None:
+        """Show ``records`` at ``now``. With ``only``, ``records`` are the rows of those ids
+        alone (an id missing from them is removed) and every other row stays as it is: a busy
+        feed changes a few calls of hundreds between two pictures."""
         self._now = now
         new: dict[str, Any] = {}
         for rec in records:
             new[self._record_id(rec)] = rec  # last one wins on a duplicate id
 
         # 1. Removed ids, bottom-up in contiguous runs.
-        gone = sorted((self._row_of[i] for i in self._ids if i not in new), reverse=True)
+        candidates: Iterable[str] = self._ids if only is None else only
+        gone = sorted(
+            (self._row_of[i] for i in candidates if i not in new and i in self._row_of),
+            reverse=True,
+        )
         for first, last in _runs_desc(gone):
             for rid in self._ids[first : last + 1]:
                 del self._records[rid]
@@ -391,7 +400,12 @@ class _RecordTableModel(QStandardItemModel):
 
         # 3. Changed rows: only the cells whose content changed are written (a time column
         #    counts as changed only if what it counts from moved, or its text did).
-        for row, rid in enumerate(self._ids):
+        shown: Iterable[tuple[int, str]] = (
+            enumerate(self._ids)
+            if only is None
+            else sorted((self._row_of[i], i) for i in new if i in self._row_of)
+        )
+        for row, rid in shown:
             rec = new[rid]
             if rec is self._records[rid] or rec == self._records[rid]:
                 continue
@@ -565,10 +579,13 @@ class CallQueueModel(_RecordTableModel):
         calls: Iterable[Call],
         now: datetime,
         pending: Iterable[Command | CommandRecord] = (),
+        only: Collection[str] | None = None,
     ) -> None:
-        """Show ``calls`` as they are at ``now``; ``pending`` commands are marked on their call."""
+        """Show ``calls`` as they are at ``now``; ``pending`` commands are marked on their call.
+        With ``only``, ``calls`` are those ids' current records and the other rows stay."""
         self._pending = _pending_by(pending, "call")
-        self._apply((_CallView(c, tuple(self._pending.get(c.id, ()))) for c in calls), now)
+        views = (_CallView(c, tuple(self._pending.get(c.id, ()))) for c in calls)
+        self._apply(views, now, only)
 
     def call(self, call_id: str) -> Call | None:
         view = self._records.get(call_id)

@@ -228,6 +228,7 @@ class _TablePanel(QWidget):
         self._syncing = False
         self._sized = 0
         self._pending_picture: Picture | None = None
+        self._pending_changes: Changes | None = None
 
         ctx.pictures.picture_changed.connect(self._on_picture)
         ctx.pictures.tick.connect(self._on_tick)
@@ -243,7 +244,14 @@ class _TablePanel(QWidget):
             return
         # Apply on a later turn of the event loop, not inside the signal: each panel's update
         # then runs as its own short slice, so the GUI thread never does every panel at once.
-        # Pictures that arrive meanwhile replace the pending one (each is complete).
+        # Pictures that arrive meanwhile replace the pending one (each is complete); their
+        # changes add up (None: anything may have changed).
+        if self._pending_picture is None:
+            self._pending_changes = changes
+        elif self._pending_changes is not None:
+            self._pending_changes = (
+                None if changes is None else self._pending_changes.merge(changes)
+            )
         self._pending_picture = picture
         self.ctx.later(self._apply_pending, self._apply_pending)
 
@@ -254,7 +262,7 @@ class _TablePanel(QWidget):
     def _apply_pending(self) -> None:
         picture, self._pending_picture = self._pending_picture, None
         if picture is not None:
-            self._show(picture, None)
+            self._show(picture, self._pending_changes)
 
     def _show(self, picture: Picture, changes: Changes | None) -> None:
         raise NotImplementedError
@@ -391,8 +399,15 @@ class QueuePanel(_TablePanel):
     def _show(self, picture: Picture, changes: Changes | None) -> None:
         st: State = picture.state
         pending = [r for r in st.commands.values() if r.pending]
-        calls = st.open_calls() if self.only.isChecked() else st.calls.values()
-        self.model.set_picture(calls, picture.now, pending)
+        open_only = self.only.isChecked()
+        if changes is not None and not changes.commands and self.model.rowCount():
+            # Only the calls that changed (commands mark calls: those take the full diff).
+            found = (st.calls.get(i) for i in changes.calls)
+            calls = [c for c in found if c is not None and (c.is_open or not open_only)]
+            self.model.set_picture(calls, picture.now, pending, only=changes.calls)
+        else:
+            calls_all = st.open_calls() if open_only else st.calls.values()
+            self.model.set_picture(calls_all, picture.now, pending)
         self._size_columns_once()
 
     def _select_in_ctx(self, rid: str) -> None:

@@ -709,3 +709,28 @@ def test_a_status_change_resorts_the_time_column() -> None:
     )
     assert [proxy.id_at(r) for r in range(3)] == ["CRT-2", "CRT-3", "CRT-1"]
     assert text(board, "CRT-1", "in_status").startswith(format_age(0))
+
+
+def test_a_partial_picture_touches_only_the_ids_it_names() -> None:
+    """What a busy feed sends between two pictures: a few calls changed, one closed (gone from
+    an open-only queue), one new. The rows it does not name stay exactly as they were."""
+    model = filled_queue()
+    before = {rid: model.call(rid) for rid in model.ids()}
+    changed = spy(model.dataChanged)
+    inserted, removed = spy(model.rowsInserted), spy(model.rowsRemoved)
+    bumped = replace(call(2, age_s=900, flags=(SafetyFlag.WEAPON,)), priority=1, version=2)
+    model.set_picture(
+        [bumped, call(5, age_s=10)],
+        T0,
+        pending=[AssignTeam(call_id="HCR-000001", team_id="CRT-3")],
+        only={"HCR-000002", "HCR-000004", "HCR-000005"},
+    )
+    assert model.ids() == ["HCR-000001", "HCR-000002", "HCR-000003", "HCR-000005"]
+    assert len(removed) == 1 and len(inserted) == 1
+    assert model.call("HCR-000002") == bumped
+    assert text(model, "HCR-000002", "priority") == "P1"
+    for untouched in ("HCR-000001", "HCR-000003"):
+        assert model.call(untouched) is before[untouched]
+    assert text(model, "HCR-000001", "command").endswith("assign CRT-3")
+    two = model.row_of("HCR-000002")
+    assert {tl.row() for tl, _br, _ in changed} == {two}
