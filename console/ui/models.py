@@ -9,11 +9,11 @@ column sorts by the moment it counts from (``since_key``), so a tick never makes
 re-sort.
 
 Use through ``CallQueueProxy`` / ``TeamBoardProxy``: they sort on ``SORT_ROLE`` (numbers for
-ages, priorities, counts), filter text on ``FILTER_ROLE`` and status on ``STATUS_ROLE``; a view
-finds the record behind any index with ``ID_ROLE``.
+ages, priorities, counts) and filter status and text on ``FILTER_ROLE``; a view finds the record
+behind any index with ``ID_ROLE``.
 
-Every cell is computed once per change into a small record, so ``data`` is a lookup: views ask
-for data far more often than the picture changes.
+Every cell is computed once per change into a small record and written into Qt's own items, so
+views (which ask for data far more often than the picture changes) never call into Python.
 
 Colour is never the only signal: an overdue timer also gets a ``!`` marker, bold text and a
 tooltip that says why; unsafe calls show ``⚠`` and their flags; commands awaiting dispatch's
