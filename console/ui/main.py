@@ -163,7 +163,7 @@ class Console:
         self.closed = True
         self.ctx.pictures.stop()
         if self.ctx.pacer is not None:
-            self.ctx.pacer.clear()
+            self.ctx.pacer.close()
         if self.notifier is not None:
             self.notifier.stop()
         if self.watcher is not None:

@@ -27,11 +27,14 @@ class Pacer(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._run_one)
+        self._closed = False
         self.ran = 0
         """Updates run so far (diagnostics, tests)."""
 
     def schedule(self, key: Hashable, fn: Callable[[], None]) -> None:
         """Run ``fn`` on a later turn of the event loop (GUI thread only)."""
+        if self._closed:
+            return  # shutting down: the panels that asked are going away
         self._jobs[key] = fn
         if not self._timer.isActive():
             self._timer.start()
@@ -48,9 +51,14 @@ class Pacer(QObject):
         self._jobs.pop(key, None)
 
     def clear(self) -> None:
-        """Drop everything queued (shutdown: the panels are going away)."""
+        """Drop everything queued."""
         self._jobs.clear()
         self._timer.stop()
+
+    def close(self) -> None:
+        """Shutdown: drop everything queued and take nothing more (the panels are going)."""
+        self._closed = True
+        self.clear()
 
     def _run_one(self) -> None:
         if not self._jobs:

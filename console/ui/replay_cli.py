@@ -85,7 +85,10 @@ class ReplayConsole:
         self.closed = True
         self.ctx.pictures.stop()
         if self.ctx.pacer is not None:
-            self.ctx.pacer.clear()
+            self.ctx.pacer.close()
+        if self.ctx.tasks is not None:
+            # Background work (the plots' rebuild) finishes before the panels it reports to go.
+            self.ctx.tasks.shutdown(wait=True)
         if self.window is not None:
             self.window.dispose()
         if self.ctx.store is not None:
@@ -112,6 +115,7 @@ def build_replay_console(
     from .gateway import CommandGateway
     from .pacer import Pacer
     from .replay import ReplayPictureSource, TimelinePanel
+    from .tasks import TaskManager
     from .window import MainWindow
 
     engine = ReplayEngine.from_shift(opened.data, thresholds=config.thresholds)
@@ -130,6 +134,7 @@ def build_replay_console(
         gateway=gateway,
         selection=Selection(),
         replay=True,
+        tasks=TaskManager(),
         pacer=Pacer(),
     )
     window = MainWindow(ctx, settings=settings)

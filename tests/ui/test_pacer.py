@@ -58,3 +58,13 @@ def test_flush_runs_everything_now_and_clear_drops_it(qtbot: Any) -> None:
     pacer.clear()
     qtbot.wait(50)
     assert ran == [0, 1, 2]
+
+
+def test_a_closed_pacer_takes_nothing_more(qtbot: Any) -> None:
+    pacer = Pacer()
+    ran: list[str] = []
+    pacer.schedule("queued", lambda: ran.append("queued"))
+    pacer.close()
+    pacer.schedule("late", lambda: ran.append("late"))  # a worker's answer after shutdown
+    qtbot.wait(50)
+    assert ran == [] and pacer.pending() == 0
