@@ -157,27 +157,30 @@ class Console:
     closed: bool = field(default=False)
 
     def close(self) -> None:
-        """Stop everything in order: picture, link, simulator, workers, web view, database."""
         if self.closed:
             return
         self.closed = True
-        self.ctx.pictures.stop()
-        if self.ctx.pacer is not None:
-            self.ctx.pacer.close()
-        if self.notifier is not None:
-            self.notifier.stop()
-        if self.watcher is not None:
-            self.watcher.stop()
-        if self.sync is not None:
-            self.sync.stop()
-        if self.simulator is not None:
-            self.simulator.stop()
-        if self.tasks is not None:
-            self.tasks.shutdown(wait=True)
-        if self.window is not None:
-            self.window.dispose()
-        if self.ctx.store is not None:
-            self.ctx.store.close()
+        close_console(
+            self.ctx, self.window, (self.notifier, self.watcher, self.sync, self.simulator)
+        )
+
+
+def close_console(ctx: Any, window: Any, services: tuple[Any, ...] = ()) -> None:
+    """Stop a console in order: the picture and the pacer (no new panel work), ``services``
+    (link, simulator...), the background tasks (they report to the panels), the window (web
+    view), the database."""
+    ctx.pictures.stop()
+    if ctx.pacer is not None:
+        ctx.pacer.close()
+    for service in services:
+        if service is not None:
+            service.stop()
+    if ctx.tasks is not None:
+        ctx.tasks.shutdown(wait=True)
+    if window is not None:
+        window.dispose()
+    if ctx.store is not None:
+        ctx.store.close()
 
 
 def build_console(

@@ -80,19 +80,12 @@ class ReplayConsole:
     closed: bool = False
 
     def close(self) -> None:
+        from .main import close_console
+
         if self.closed:
             return
         self.closed = True
-        self.ctx.pictures.stop()
-        if self.ctx.pacer is not None:
-            self.ctx.pacer.close()
-        if self.ctx.tasks is not None:
-            # Background work (the plots' rebuild) finishes before the panels it reports to go.
-            self.ctx.tasks.shutdown(wait=True)
-        if self.window is not None:
-            self.window.dispose()
-        if self.ctx.store is not None:
-            self.ctx.store.close()
+        close_console(self.ctx, self.window)
 
 
 def build_replay_console(
