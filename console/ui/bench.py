@@ -217,7 +217,7 @@ class Heartbeat:
 SLICES: tuple[tuple[str, str, str], ...] = (
     ("console.ui.panels", "QueuePanel", "_show"),
     ("console.ui.panels", "BoardPanel", "_show"),
-    ("console.ui.models", "_RecordTableModel", "tick"),
+    ("console.ui.panels", "_TablePanel", "_tick_step"),
     ("console.ui.map_panel", "MapPanel", "_push"),
     ("console.ui.alerts", "AlertsPanel", "refresh"),
     ("console.ui.plots.panel", "WorkloadPanel", "redraw"),

@@ -11,9 +11,8 @@ with a tooltip saying why.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -164,6 +163,9 @@ def actions_for(ctx: ConsoleContext) -> ActionSet:
     return s
 
 
+_DONE = object()
+
+
 class _Table(QTableView):
     """Enter opens the panel's main action; the rest is a plain sortable table."""
 
@@ -229,6 +231,7 @@ class _TablePanel(QWidget):
         self._sized = 0
         self._pending_picture: Picture | None = None
         self._pending_changes: Changes | None = None
+        self._ticker: Iterator[None] | None = None
 
         ctx.pictures.picture_changed.connect(self._on_picture)
         ctx.pictures.tick.connect(self._on_tick)
@@ -256,8 +259,19 @@ class _TablePanel(QWidget):
         self.ctx.later(self._apply_pending, self._apply_pending)
 
     def _on_tick(self, now: datetime) -> None:
-        # The clock's tick rewrites every row's time column: its own turn of the event loop too.
-        self.ctx.later(self.model.tick, functools.partial(self.model.tick, now))
+        # The clock's tick rewrites every row's time column: on its own turns of the event loop
+        # too, a hundred rows a turn.
+        self._ticker = self.model.tick_steps(now)
+        self.ctx.later(self._tick_step, self._tick_step)
+
+    def _tick_step(self) -> None:
+        ticker = self._ticker
+        if ticker is None:
+            return
+        if next(ticker, _DONE) is _DONE:
+            self._ticker = None
+        else:
+            self.ctx.later(self._tick_step, self._tick_step)
 
     def _apply_pending(self) -> None:
         picture, self._pending_picture = self._pending_picture, None

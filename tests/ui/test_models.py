@@ -734,3 +734,27 @@ def test_a_partial_picture_touches_only_the_ids_it_names() -> None:
     assert text(model, "HCR-000001", "command").endswith("assign CRT-3")
     two = model.row_of("HCR-000002")
     assert {tl.row() for tl, _br, _ in changed} == {two}
+
+
+def test_a_tick_in_steps_reaches_every_row_and_yields_to_a_newer_moment() -> None:
+    model = CallQueueModel()
+    calls = [call(i, age_s=30) for i in range(1, 251)]
+    model.set_picture(calls, T0)
+    age = model.column_of("age")
+
+    def ages() -> list[str]:
+        return [model.data(model.index(r, age)) for r in range(model.rowCount())]
+
+    steps = model.tick_steps(T0 + timedelta(seconds=5), rows=100)
+    next(steps)
+    shown = ages()
+    assert shown[:100] == ["00:35"] * 100 and shown[100:] == ["00:30"] * 150
+    model.set_picture(calls[:-1], T0 + timedelta(seconds=5))  # a call goes between two steps
+    assert list(steps) == [None, None]
+    assert ages() == ["00:35"] * 249
+    # A picture a second later re-ticks every row: the older steps stop where they are.
+    old = model.tick_steps(T0 + timedelta(seconds=6), rows=100)
+    next(old)
+    model.set_picture(calls[:-1], T0 + timedelta(seconds=7))
+    assert list(old) == []
+    assert ages() == ["00:37"] * 249
