@@ -363,9 +363,10 @@ class AlertsPanel(QWidget):
 
     def _on_picture(self, picture: Any, changes: Any) -> None:
         # Its own turn of the event loop (console.ui.pacer); a tick and a picture coalesce.
-        # An alert raised or acknowledged, or the link going down or up, shows at once. Otherwise, under a busy feed, the list
-        # follows at most once a second (the clock's tick catches up): what call and team
-        # updates change here (timers, eligibility) is minute-scale.
+        # An alert raised or acknowledged, or the link going down or up, shows at once.
+        # Otherwise, under a busy feed, the list follows at most once a second (the clock's
+        # tick catches up): what call and team updates change here (timers, eligibility) is
+        # minute-scale.
         at_once = changes is None or bool(changes.alerts) or picture.stale != self._stale_shown
         if at_once or time.monotonic() - self._refreshed_at >= PICTURE_REFRESH_S:
             self.ctx.later(self.refresh, self.refresh)

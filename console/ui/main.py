@@ -151,7 +151,6 @@ class Console:
     window: Any
     sync: Any = None
     simulator: SimulatorThread | None = None
-    tasks: Any = None
     notifier: Any = None
     watcher: Any = None
     closed: bool = field(default=False)
@@ -261,7 +260,7 @@ def build_console(
 
         watcher = SharedLinkWatcher(ctx, silence_s=max(20.0, config.link_stale_s))
     window = MainWindow(ctx, settings=settings)
-    console = Console(ctx, window, sync, simulator, tasks, notifier=notifier, watcher=watcher)
+    console = Console(ctx, window, sync, simulator, notifier=notifier, watcher=watcher)
     if notifier is not None:
         notifier.start()
     if watcher is not None:

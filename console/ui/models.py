@@ -68,23 +68,6 @@ _BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
 _ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
 _ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
-CELL_ROLES: list[int] = [
-    _DISPLAY,
-    _TOOLTIP,
-    _FOREGROUND,
-    _BACKGROUND,
-    _FONT,
-    _ACCESSIBLE,
-    SORT_ROLE,
-    STATUS_ROLE,
-    FILTER_ROLE,
-]
-"""Roles a cell change may touch (``ID_ROLE`` never changes for a row)."""
-TICK_ROLES: list[int] = [_DISPLAY, _TOOLTIP, _FOREGROUND, _BACKGROUND, _FONT, _ACCESSIBLE]
-"""Roles the clock changes. Not the sort key: a time column sorts by the moment it counts from
-(received, status since, last check-in), which the clock does not move, so a sorting proxy has
-nothing to re-sort on a tick. Not the filter text either."""
-
 TICK_ROWS = 100
 """Rows a tick step rewrites: a 300-row queue ticks in three short turns, not one long one."""
 _SEP = "\x1f"

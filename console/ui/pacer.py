@@ -28,8 +28,6 @@ class Pacer(QObject):
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._run_one)
         self._closed = False
-        self.ran = 0
-        """Updates run so far (diagnostics, tests)."""
 
     def schedule(self, key: Hashable, fn: Callable[[], None]) -> None:
         """Run ``fn`` on a later turn of the event loop (GUI thread only)."""
@@ -46,9 +44,6 @@ class Pacer(QObject):
         """Run everything queued now (shutdown, tests, a grab that must show the latest)."""
         while self._jobs:
             self._run_one()
-
-    def cancel(self, key: Hashable) -> None:
-        self._jobs.pop(key, None)
 
     def clear(self) -> None:
         """Drop everything queued."""
@@ -70,7 +65,6 @@ class Pacer(QObject):
         except Exception:  # one panel's failure must not starve the others
             log.exception("GUI update %r failed", key)
         finally:
-            self.ran += 1
             if self._jobs and not self._timer.isActive():
                 self._timer.start()
 

@@ -42,7 +42,7 @@ from .models import (
     TeamBoardProxy,
     palette_for,
 )
-from .picture import Picture
+from .picture import Picture, merge_changes
 
 log = logging.getLogger(__name__)
 
@@ -251,10 +251,8 @@ class _TablePanel(QWidget):
         # changes add up (None: anything may have changed).
         if self._pending_picture is None:
             self._pending_changes = changes
-        elif self._pending_changes is not None:
-            self._pending_changes = (
-                None if changes is None else self._pending_changes.merge(changes)
-            )
+        else:
+            self._pending_changes = merge_changes(self._pending_changes, changes)
         self._pending_picture = picture
         self.ctx.later(self._apply_pending, self._apply_pending)
 

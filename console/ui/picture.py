@@ -120,6 +120,11 @@ def changes_of(events: Iterable[Event], seq: int = 0) -> Changes:
     )
 
 
+def merge_changes(a: Changes | None, b: Changes | None) -> Changes | None:
+    """What two pictures changed together (None: anything may have)."""
+    return None if a is None or b is None else a.merge(b)
+
+
 def _fork(s: State) -> State:
     """A new State sharing the immutable records; the dedup memory starts empty (the log
     never repeats a fact, so folding only its new events needs none)."""

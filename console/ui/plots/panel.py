@@ -36,6 +36,7 @@ from console.domain.projection import State
 from console.store import Changes
 from console.store.aggregates import Aggregates
 
+from ..picture import merge_changes
 from .colors import plot_colors
 from .export import ExportError, export_plot_csv, export_plot_png, export_summary
 from .plotset import PLOTS, TIME_PLOTS, TITLES, PlotSet, hover_text
@@ -268,9 +269,8 @@ class WorkloadPanel(QWidget):
         # later turns of the event loop, in chunks, from the latest picture.
         if changes is not None and changes.teams:
             agg.apply(picture.state, Changes(teams=changes.teams), prune=False)
-        todo = self._todo
         later = None if changes is None else Changes(calls=changes.calls, alerts=changes.alerts)
-        self._todo = None if todo is None or later is None else todo.merge(later)
+        self._todo = merge_changes(self._todo, later)
         self._todo_state, self._todo_prune = picture.state, not picture.live
         self._later(self._fold_step)
 
