@@ -418,3 +418,77 @@ def test_an_empty_live_picture_does_not_empty_the_plots(qtbot: Any, panel: Any) 
     assert before > 0
     ctx.pictures.publish(State(), shift.now, None, 0)
     assert int(p.agg.calls_hourly.sum()) == before
+
+
+def test_y_ranges_show_everything_in_view_and_follow_a_pan(qtbot: Any, panel: Any) -> None:
+    """The time plots' y ranges are set from the data in view (no auto-range): every value in
+    view fits, none is squashed into the bottom half, and panning back refits them."""
+    p = panel[0]
+    p.set_window("last_2h")
+    p.redraw()
+    ps = p.plotset
+
+    def in_view(item: Any) -> np.ndarray:
+        x, y = item.getData()
+        (x0, x1), _ = ps.plots["open_calls"].getViewBox().viewRange()
+        return np.asarray(y)[(x >= x0) & (x <= x1)]
+
+    def check() -> None:
+        for key, items in (
+            ("open_calls", [ps.c_pending, ps.c_assigned]),
+            ("teams", [ps.c_teams[-1]]),
+            ("escalations", ps.c_esc),
+        ):
+            top = max(float(np.nanmax(in_view(i), initial=0)) for i in items)
+            y0, y1 = ps.plots[key].getViewBox().viewRange()[1]
+            assert y0 == 0 and top <= y1, key
+            assert top == 0 or y1 <= 2.5 * top, (key, top, y1)
+        # The targets always show on the interval plot.
+        y1 = ps.plots["intervals"].getViewBox().viewRange()[1][1]
+        assert all(s / 60 <= y1 for s in ps.targets.values())
+
+    check()
+    vb = ps.plots["open_calls"].getViewBox()
+    (x0, x1), _ = vb.viewRange()
+    vb.setXRange(x0 - 3 * 3600, x1 - 3 * 3600, padding=0)  # as a drag does
+    check()
+
+
+def test_team_bands_stack_without_overlap_and_show_their_colours(qtbot: Any, panel: Any) -> None:
+    """Each status band lies on the one below it, and paints its own (legend) colour."""
+    p = panel[0]
+    p.set_window("last_2h")
+    p.redraw()
+    ps = p.plotset
+    below = None
+    for band in ps.c_teams:
+        x, top = band.getData()
+        lo = band._lower
+        assert len(x) == len(top) == len(lo) > 10
+        assert np.all(top >= lo)
+        if below is not None:
+            assert np.array_equal(lo, below)
+        below = top
+    # Where "available" is thick enough, the pixel in its middle is its colour.
+    avail = ps.c_teams[0]
+    x, top = avail.getData()
+    k = int(np.argmax(top))
+    assert top[k] >= 2
+    vb = ps.plots["teams"].getViewBox()
+    QApplication.processEvents()
+    image = ps.widget.grab().toImage()
+    pt = ps.widget.mapFromScene(vb.mapViewToScene(QPointF(x[k], top[k] / 2)))
+    got = image.pixelColor(pt.x(), pt.y())
+    want = avail.opts["fillBrush"].color()
+    assert (got.red(), got.green(), got.blue()) == (want.red(), want.green(), want.blue())
+
+
+def test_nice_top_leaves_room_and_rounds() -> None:
+    from console.ui.plots.plotset import nice_top
+
+    assert nice_top(0) == 1 and nice_top(float("nan")) == 1
+    for v in (0.3, 1, 7, 12, 13.9, 99, 480, 12345):
+        t = nice_top(v)
+        assert v < t <= 1.5 * v + 1e-9
+        mant = t / 10 ** math.floor(math.log10(t))
+        assert round(mant, 6) in {1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8}

@@ -33,6 +33,7 @@ from console.store.aggregates import (
 )
 
 from .colors import PlotColors
+from .items import StackBand
 
 TIME_PLOTS = ("open_calls", "teams", "calls_hourly", "intervals", "escalations")
 PLOTS = (*TIME_PLOTS, "utilization", "coverage")
@@ -84,6 +85,8 @@ SLOW_REFRESH_S = 5.0
 LINE = 1
 """Pen width of the live curves: wider pens cost the raster engine about twice per redraw (the
 dock measured 48 ms CPU at width 2, 28 ms at 1); bright colours on the dark base carry them."""
+UTIL_LABEL_PX = 52
+"""Room one team name needs under the utilisation bars."""
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -91,6 +94,29 @@ def _color(c: str, alpha: int = 255) -> QColor:
     q = QColor(c)
     q.setAlpha(alpha)
     return q
+
+
+def _over(fg: str, bg: str, alpha: int) -> QColor:
+    """``fg`` at ``alpha`` over ``bg``, as one opaque colour."""
+    a, b = QColor(fg), QColor(bg)
+    k = alpha / 255
+    return QColor(
+        round(a.red() * k + b.red() * (1 - k)),
+        round(a.green() * k + b.green() * (1 - k)),
+        round(a.blue() * k + b.blue() * (1 - k)),
+    )
+
+
+def nice_top(v: float) -> float:
+    """The top of a y axis that shows ``v`` with a little room: 1, 1.2, 1.5, 2, ... x 10^k."""
+    if not math.isfinite(v) or v <= 0:
+        return 1.0
+    m = v * 1.08
+    e = 10.0 ** math.floor(math.log10(m))
+    for f in (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0):
+        if f * e >= m - 1e-12:
+            return f * e
+    return 10.0 * e
 
 
 def _long_view(item: pg.PlotDataItem, on: bool) -> None:
@@ -172,7 +198,11 @@ class PlotSet:
         self._slow_at = 0.0
         self._hourly_key: tuple[int, int, int, float] | None = None
         self._hourly_counts = np.zeros((0, 0), np.int32)
+        self._drawn: tuple[Aggregates, int, int, int, np.ndarray] | None = None
+        self._tops: dict[str, float] = {}
+        self._updating = False
         self._build()
+        self.plots["open_calls"].getViewBox().sigXRangeChanged.connect(self._x_changed)
 
     # -- building --------------------------------------------------------------------------------
 
@@ -191,11 +221,15 @@ class PlotSet:
         p.getAxis("left").setWidth(44)
         vb = p.getViewBox()
         vb.setMouseEnabled(x=date, y=False)
-        vb.setAutoVisible(y=True)
-        vb.enableAutoRange(axis="y")
         if date:
-            # Clip-to-view works only while x is not auto-ranged; the window sets x.
+            # Clip-to-view works only while x is not auto-ranged; the window sets x. The y
+            # range is set from the data in view (_fit_y): pyqtgraph's auto-range asks every
+            # item for its bounds on every change and then paints the plot a second time.
             vb.enableAutoRange(axis="x", enable=False)
+            vb.enableAutoRange(axis="y", enable=False)
+        else:
+            vb.setAutoVisible(y=True)
+            vb.enableAutoRange(axis="y")
         p.setMenuEnabled(False)
         _shrinkable(p.titleLabel)
         self.plots[key] = p
@@ -238,14 +272,12 @@ class PlotSet:
         leg.addItem(self.s_breach, "Limit crossed")
         p.setLabel("left", "calls", color=c.muted)
 
-        # Teams by status, stacked: each band is drawn as its cumulative total filled to zero.
+        # Teams by status, stacked: each band between the cumulative totals below and with it.
         p = self._plot("teams", 1, 0, 2, True)
         leg = self._legend(1)
-        self.c_teams: list[pg.PlotDataItem] = []
+        self.c_teams: list[StackBand] = []
         for k, g in enumerate(TEAM_GROUPS):
-            col = c.team_groups[k]
-            item = pg.PlotDataItem(pen=None, fillLevel=0, brush=pg.mkBrush(_color(col, 170)))
-            item.setZValue(10 - k)  # the lowest band on top, so every band shows its own colour
+            item = StackBand(pg.mkBrush(_over(c.team_groups[k], c.background, 170)))
             p.addItem(item)
             leg.addItem(item, GROUP_LABELS[g])
             self.c_teams.append(item)
@@ -325,10 +357,12 @@ class PlotSet:
         for key in TIME_PLOTS[1:]:
             self.plots[key].setXLink(self.plots["open_calls"])
         for key in TIME_PLOTS[:-1]:
-            self.plots[key].getAxis("bottom").setStyle(showValues=False)
+            self.plots[key].hideAxis("bottom")
 
         # Current utilisation per team.
         p = self._plot("utilization", 5, 0, 1, False)
+        # The first and last names may reach past the plot a little rather than vanish.
+        p.getAxis("bottom").setStyle(hideOverlappingLabels=False)
         self.bars_util = pg.BarGraphItem(
             x=[0], width=0.7, height=[0], brush=pg.mkBrush(c.team_groups[2]), pen=None
         )
@@ -358,8 +392,8 @@ class PlotSet:
             self.widget.ci.layout.setRowStretchFactor(r, 2)
 
     def lines(self) -> list[pg.PlotDataItem]:
-        """Every per-minute curve of the time plots (the filled team bands included)."""
-        out = [self.c_pending, self.c_assigned, self.c_overdue, *self.c_teams, *self.c_esc]
+        """Every per-minute curve of the time plots (the team bands are not curves)."""
+        out = [self.c_pending, self.c_assigned, self.c_overdue, *self.c_esc]
         for c50, c90 in self.c_intervals.values():
             out += [c50, c90]
         return out
@@ -424,14 +458,16 @@ class PlotSet:
             self._breach_x, self._breach_y = bt, by
             self.s_breach.setData(bt, by)
 
-        cum = np.cumsum(agg.teams[:, i0:i_now], axis=0)
         # Filled areas cost per vertex: at most ~FILL_POINTS samples in view, the same samples
-        # for every band so the stack stays consistent (hover still reads every minute).
+        # for every band so the stack stays consistent (hover still reads every minute). The
+        # samples count back from now, so the bands always reach it.
         ds = max(1, math.ceil(span / FILL_POINTS))
+        pick = np.arange(i_now - i0 - 1, -1, -ds)[::-1]
+        cum = np.cumsum(agg.teams[:, i0:i_now][:, pick], axis=0)
+        below = np.zeros(len(pick))
         for k, item in enumerate(self.c_teams):
-            if item.opts["downsample"] != ds or item.opts["autoDownsample"]:
-                item.setDownsampling(ds=ds, auto=False, method="subsample")
-            _set(item, x, cum[k])
+            item.setData(x[pick], below, cum[k])
+            below = cum[k]
 
         self._update_hourly(agg, now_e)
 
@@ -444,6 +480,7 @@ class PlotSet:
         xe = self._x(agg)[i_lo:i_now]
         for k, item in enumerate(self.c_esc):
             _set(item, xe, esc[k])
+        self._drawn = (agg, i0, i_now, i_lo, esc)
 
         # The per-hour-of-week and per-team views move slowly: redrawn once a minute (or when
         # the window changes), not at the timer's rate.
@@ -458,8 +495,57 @@ class PlotSet:
             self._slow_at = time.monotonic()
             self._update_slow(agg, now, x_lo)
 
-        if follow:
-            self.plots["open_calls"].setXRange(x_lo, now_e, padding=0.01)
+        self._updating = True
+        try:
+            if follow:
+                self.plots["open_calls"].setXRange(x_lo, now_e, padding=0.01)
+        finally:
+            self._updating = False
+        self._fit_y()
+
+    def _x_changed(self, *args: object) -> None:
+        if not self._updating:
+            self._fit_y()  # the supervisor panned: fit what is now in view
+
+    def _fit_y(self) -> None:
+        """Each time plot's y range from the data in view, changed only when it must be (a
+        new range repaints the axis)."""
+        if self._drawn is None:
+            return
+        agg, i0, i_now, i_lo, esc = self._drawn
+        x0, x1 = self.plots["open_calls"].getViewBox().viewRange()[0]
+        a = max(i0, math.floor((x0 - agg.t0) / MINUTE))
+        b = min(i_now, math.ceil((x1 - agg.t0) / MINUTE) + 1)
+        if b <= a:
+            return
+        self._set_top("open_calls", max(agg.pending[a:b].max(), agg.assigned[a:b].max()))
+        self._set_top("teams", agg.teams[:, a:b].sum(axis=0).max())
+        tops = [s / 60 for s in self.targets.values()]
+        for name in ROLLING:
+            p90 = agg.p90[name][a:b]
+            if np.isfinite(p90).any():
+                tops.append(float(np.nanmax(p90)) / 60)
+        self._set_top("intervals", max(tops, default=0.0))
+        e = min(b, i_now) - 1 - i_lo  # cumulative counts: the last column in view is the most
+        self._set_top("escalations", esc[:, e].max() if 0 <= e < esc.shape[1] else 0)
+        ha = max(0, math.floor((x0 - agg.h0) / HOUR))
+        hb = min(agg.nh, math.ceil((x1 - agg.h0) / HOUR) + 1)
+        hourly = 0.0
+        if hb > ha:
+            hourly = float(agg.calls_hourly[:, ha:hb].sum(axis=0).max())
+            band = agg.calls_band()[2][ha:hb]
+            if np.isfinite(band).any():
+                hourly = max(hourly, float(np.nanmax(band)))
+        self._set_top("calls_hourly", hourly)
+
+    def _set_top(self, key: str, v: float) -> None:
+        v = float(v)
+        old = self._tops.get(key)
+        new = nice_top(v)
+        if old is not None and v * 1.02 <= old <= 2 * new:
+            return  # still fits, and not far too tall
+        self._tops[key] = new
+        self.plots[key].setYRange(0, new, padding=0)
 
     def _update_slow(self, agg: Aggregates, now: datetime, x_lo: float) -> None:
         lo_dt = datetime.fromtimestamp(max(x_lo, agg.t0), UTC)
@@ -474,7 +560,12 @@ class PlotSet:
             self.bars_util.setVisible(True)
         else:
             self.bars_util.setVisible(False)
-        self.plots["utilization"].getAxis("bottom").setTicks([list(enumerate(teams)), []])
+        # Every team's name where they fit, every n-th where they would overlap (hover and the
+        # CSV export name them all).
+        width = max(1.0, self.plots["utilization"].getViewBox().width())
+        step = max(1, math.ceil(len(teams) * UTIL_LABEL_PX / width))
+        ticks = [(k, t) for k, t in enumerate(teams) if k % step == 0]
+        self.plots["utilization"].getAxis("bottom").setTicks([ticks, []])
         self.plots["utilization"].setXRange(-0.6, max(len(teams), 1) - 0.4, padding=0)
 
         staffed, demand = agg.coverage(agg.start, now)
