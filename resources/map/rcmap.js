@@ -9,6 +9,7 @@
   "use strict";
 
   const DENSE = 120;
+  const BEAT_MS = 700;  // overdue rings: one beat (grow and fade, then back) every 1.4 s
 
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -63,6 +64,10 @@
       map.on("zoomend", () => this._zoomClass());
       this._zoomClass();
       this.setDark(!!this.opts.dark);
+      // Overdue rings beat by a class toggled on the container, not a CSS animation: an
+      // endless animation makes Chromium composite a new frame at display rate for as long as
+      // one call is overdue, most of a core on a dispatch PC; a toggle costs one frame a beat.
+      this.beat = setInterval(() => map.getContainer().classList.toggle("rc-beat"), BEAT_MS);
       this._connectBridge();
     }
 

@@ -371,6 +371,18 @@ def test_overdue_unsafe_and_stale_are_marked_not_only_by_colour(
         "getComputedStyle(rcMap.markers.get('team:T-01')._icon.querySelector('.rc-sym')).opacity",
     )
     assert float(opacity) < float(fresh)
+    # The overdue ring beats by a class the page toggles; no endless animation runs (one would
+    # have Chromium redraw the whole map at display rate for as long as a call is overdue).
+    assert js(qtbot, view, "document.getAnimations().length") == 0
+    ring = (
+        "getComputedStyle(rcMap.markers.get('call:C-4')._icon.querySelector('.rc-sym'),"
+        " '::after').opacity"
+    )
+    seen = set()
+    for _ in range(12):
+        seen.add(js(qtbot, view, ring))
+        qtbot.wait(150)
+    assert len(seen) == 2, seen
     # Time passes: C-1 (P2, limit 10 min) becomes overdue with no other change.
     with qtbot.waitSignal(view.applied, timeout=5000):
         p.push(view, NOW + timedelta(minutes=8))
