@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QObject, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -70,6 +70,12 @@ KIND_LABEL: dict[AlertKind, str] = {
 ALERT_ID_ROLE = int(Qt.ItemDataRole.UserRole)
 BANNER_SHORTCUT = "Ctrl+Shift+A"
 PICTURE_REFRESH_S = 1.0
+ROWS_PER_TURN = 12
+"""Rows on screen rewritten per turn of the event loop (each one repaints)."""
+OFFSCREEN_ROW_COST = 0.1
+"""A row off screen costs its text only: ten of them count as one on screen."""
+_Row = tuple[str, str, str, str, str, str]
+"""What one row shows: alert id, severity, since, subject, alert text, severity colour."""
 """The alert list follows new pictures at most this often (the clock's tick does the rest)."""
 
 
@@ -286,11 +292,10 @@ class AlertsPanel(QWidget):
         self.setObjectName("alerts-panel")
         self.ctx = ctx
         self.alerts: list[Alert] = []
-        self._items: dict[str, QTreeWidgetItem] = {}
-        self._order: list[str] = []
-        self._shown: dict[str, Alert] = {}
-        self._since: dict[str, str] = {}
-        """What each row shows now: a row is rewritten only when its alert changed."""
+        self._rows: list[_Row | None] = []
+        """What each row shows now (by position): a row is rewritten only when it changes."""
+        self._target: list[_Row] = []
+        self._current_id: str | None = None
         self._no_eligible: list[Alert] = []
         self._no_eligible_for: object = None
         self._refreshed_at = -math.inf
@@ -395,29 +400,26 @@ class AlertsPanel(QWidget):
         self._show(alerts, picture.now)
 
     def _show(self, alerts: list[Alert], now: datetime) -> None:
-        """Update rows in place: rebuild the order only when it changed, touch a cell only when
-        its text changed (a tick usually changes just the "since" column)."""
-        ids = [a.id for a in alerts]
-        changed = ids != self._order
-        if changed:
-            self._reorder(alerts)
-        colors = theme.colors()
-        for a in alerts:
-            item = self._items[a.id]
-            if self._shown.get(a.id) != a:
-                changed = True
-                what = f"{KIND_LABEL.get(a.kind, a.kind.value)}: {a.message}"
-                item.setText(0, severity_text(a.severity))
-                item.setText(2, a.subject)
-                item.setText(3, what)
-                item.setToolTip(3, what)
-                item.setForeground(0, QColor(colors.severity[a.severity]))
-                self._shown[a.id] = a
-            since = format_since(a.raised_at, now)
-            if self._since.get(a.id) != since:
-                item.setText(1, since)
-                self._since[a.id] = since
+        """Show ``alerts``: the list, the summary and the signal at once; the rows in place,
+        a screenful per turn of the event loop (:meth:`_write_rows`)."""
+        changed = alerts != self.alerts
         self.alerts = alerts
+        colors = theme.colors()
+        rows: list[_Row] = []
+        for a in alerts:
+            what = f"{KIND_LABEL.get(a.kind, a.kind.value)}: {a.message}"
+            sev = colors.severity[a.severity]
+            rows.append(
+                (
+                    a.id,
+                    severity_text(a.severity),
+                    format_since(a.raised_at, now),
+                    a.subject,
+                    what,
+                    sev,
+                )
+            )
+        self._target = rows
         counts = severity_counts(alerts)
         if alerts:
             parts = ", ".join(
@@ -426,44 +428,92 @@ class AlertsPanel(QWidget):
             self.summary.setText(f"{len(alerts)} alert{'s' if len(alerts) != 1 else ''} ({parts})")
         else:
             self.summary.setText("✓ No open alerts")
-        first = self.tree.topLevelItem(0)
-        if self.tree.currentItem() is None and first is not None:
-            # Ready for the keyboard, without moving the console's selection to its subject.
-            self.tree.blockSignals(True)
-            self.tree.setCurrentItem(first)
-            self.tree.blockSignals(False)
+        self._write_rows()
         if changed:
             self.alerts_changed.emit(list(alerts))
 
-    def _reorder(self, alerts: list[Alert]) -> None:
-        """Put the rows in ``alerts`` order, keeping the current row and the scroll position."""
-        current = self.tree.currentItem()
-        current_id = current.data(0, ALERT_ID_ROLE) if current is not None else None
-        scroll = self.tree.verticalScrollBar().value()
-        self.tree.blockSignals(True)
-        try:
-            self.tree.invisibleRootItem().takeChildren()
-            keep = {a.id for a in alerts}
-            for gone in [k for k in self._items if k not in keep]:
-                del self._items[gone]
-                self._shown.pop(gone, None)
-                self._since.pop(gone, None)
-            rows = []
-            for a in alerts:
-                item = self._items.get(a.id)
-                if item is None:
-                    item = QTreeWidgetItem()
-                    item.setData(0, ALERT_ID_ROLE, a.id)
-                    self._items[a.id] = item
-                rows.append(item)
-            self.tree.addTopLevelItems(rows)
-            again = self._items.get(current_id) if current_id is not None else None
-            if again is not None:
-                self.tree.setCurrentItem(again)
-        finally:
-            self.tree.blockSignals(False)
-        self.tree.verticalScrollBar().setValue(scroll)
-        self._order = [a.id for a in alerts]
+    def _write_rows(self) -> None:
+        """Bring the rows to ``_target``, row by row position: an alert that moves rewrites the
+        rows it passes, not the list, so only rows whose text changed repaint. Rows on screen
+        go first, about a screenful per turn: under a busy feed, when most rows move every
+        second, no single turn repaints the whole list."""
+        tree = self.tree
+        target = self._target
+        have = tree.topLevelItemCount()
+        if have < len(target):
+            new = [QTreeWidgetItem() for _ in range(len(target) - have)]
+            tree.addTopLevelItems(new)
+            self._rows += [None] * len(new)
+        elif have > len(target):
+            tree.blockSignals(True)
+            try:
+                for k in range(have - 1, len(target) - 1, -1):
+                    tree.takeTopLevelItem(k)
+            finally:
+                tree.blockSignals(False)
+            del self._rows[len(target) :]
+        todo = [k for k, row in enumerate(target) if self._rows[k] != row]
+        if todo and tree.isVisible():
+            top = max(0, tree.indexAt(QPoint(1, 1)).row())
+            first = tree.topLevelItem(top)
+            height = max(1, tree.visualItemRect(first).height()) if first is not None else 20
+            bottom = top + tree.viewport().height() // height + 1
+            todo.sort(key=lambda k: not top <= k <= bottom)  # on screen first, in order
+            budget = ROWS_PER_TURN
+        else:
+            top, bottom, budget = 0, -1, len(todo)  # nothing to paint: all at once
+        cost = 0.0
+        done = 0
+        for k in todo:
+            if cost >= budget:
+                break
+            self._write_row(k, target[k])
+            cost += 1.0 if top <= k <= bottom else OFFSCREEN_ROW_COST
+            done += 1
+        if done < len(todo):
+            self.ctx.later(("alerts-rows", id(self)), self._write_rows)
+            return
+        self._keep_current()
+
+    def _write_row(self, k: int, row: _Row) -> None:
+        item = self.tree.topLevelItem(k)
+        assert item is not None  # _write_rows made the rows first
+        aid, sev_text, since, subject, what, sev_color = row
+        old = self._rows[k]
+        if old is None or old[0] != aid:
+            item.setData(0, ALERT_ID_ROLE, aid)
+        if old is None or old[1] != sev_text or old[5] != sev_color:
+            item.setText(0, sev_text)
+            item.setForeground(0, QColor(sev_color))
+        if old is None or old[2] != since:
+            item.setText(1, since)
+        if old is None or old[3] != subject:
+            item.setText(2, subject)
+        if old is None or old[4] != what:
+            item.setText(3, what)
+            item.setToolTip(3, what)
+        self._rows[k] = row
+
+    def _keep_current(self) -> None:
+        """Once every row is written: the alert the supervisor was on stays current wherever
+        it moved (without touching the console's selection); with none, the first row."""
+        tree = self.tree
+        want = self._current_id
+        rows = [r[0] for r in self._rows if r is not None]
+        current = tree.currentItem()
+        on = current.data(0, ALERT_ID_ROLE) if current is not None else None
+        target = None
+        if want is not None and want in rows and on != want:
+            target = tree.topLevelItem(rows.index(want))
+        elif current is None and rows:
+            target = tree.topLevelItem(0)
+        if target is not None:
+            tree.blockSignals(True)
+            try:
+                tree.setCurrentItem(target)
+            finally:
+                tree.blockSignals(False)
+            self._current_id = target.data(0, ALERT_ID_ROLE)
 
     # -- acting --------------------------------------------------------------------------------
 
@@ -475,7 +525,13 @@ class AlertsPanel(QWidget):
         return next((a for a in self.alerts if a.id == aid), None)
 
     def select_alert(self, alert_id: str) -> bool:
-        item = self._items.get(alert_id)
+        ids = [r[0] for r in self._target]
+        if alert_id not in ids:
+            return False
+        k = ids.index(alert_id)
+        if self._rows[k] != self._target[k]:
+            self._write_row(k, self._target[k])  # the row it is about to move to: now
+        item = self.tree.topLevelItem(k)
         if item is None:
             return False
         self.tree.setCurrentItem(item)
@@ -496,6 +552,7 @@ class AlertsPanel(QWidget):
         self.error.show()
 
     def _on_current(self, current: QTreeWidgetItem | None, _prev: object) -> None:
+        self._current_id = current.data(0, ALERT_ID_ROLE) if current is not None else None
         alert = self.selected_alert() if current is not None else None
         if alert is None:
             return

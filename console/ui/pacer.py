@@ -7,6 +7,11 @@ runs queued updates one at a time from a zero-interval timer, so the event loop 
 them and everything else gets its turn. Updates are keyed: queuing a key that is already
 waiting replaces its function and keeps its place, so a panel that falls behind does its
 latest update once rather than every update it missed.
+
+Between two updates the pacer steps aside twice: the repaint an update caused runs on the
+next turn, and a timer that fell due meanwhile (a clock, a blinking cursor, a key repeat)
+would still come after the next update, whose zero-delay timer is older. So after an update
+the pacer first waits one turn, then queues the next.
 """
 
 from __future__ import annotations
@@ -27,6 +32,10 @@ class Pacer(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self._run_one)
+        self._hop = QTimer(self)
+        self._hop.setSingleShot(True)
+        self._hop.setInterval(0)
+        self._hop.timeout.connect(self._timer.start)
         self._closed = False
 
     def schedule(self, key: Hashable, fn: Callable[[], None]) -> None:
@@ -34,7 +43,7 @@ class Pacer(QObject):
         if self._closed:
             return  # shutting down: the panels that asked are going away
         self._jobs[key] = fn
-        if not self._timer.isActive():
+        if not self._timer.isActive() and not self._hop.isActive():
             self._timer.start()
 
     def pending(self) -> int:
@@ -49,6 +58,7 @@ class Pacer(QObject):
         """Drop everything queued."""
         self._jobs.clear()
         self._timer.stop()
+        self._hop.stop()
 
     def close(self) -> None:
         """Shutdown: drop everything queued and take nothing more (the panels are going)."""
@@ -65,8 +75,8 @@ class Pacer(QObject):
         except Exception:  # one panel's failure must not starve the others
             log.exception("GUI update %r failed", key)
         finally:
-            if self._jobs and not self._timer.isActive():
-                self._timer.start()
+            if self._jobs and not self._timer.isActive() and not self._hop.isActive():
+                self._hop.start()
 
 
 _default: Pacer | None = None

@@ -22,9 +22,15 @@ from fixtures_dialogs import (
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
-from console.domain.events import AlertKind, Severity
+from console.domain.events import Alert, AlertKind, Severity
 from console.sync.client import LinkHealth, LinkState
-from console.ui.alerts import AlertBanner, AlertsPanel, alarm_wav, severity_text
+from console.ui.alerts import (
+    ALERT_ID_ROLE,
+    AlertBanner,
+    AlertsPanel,
+    alarm_wav,
+    severity_text,
+)
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -214,3 +220,68 @@ def test_banner_button_asks_for_a_note_and_enter_acknowledges(qtbot: Any, consol
     assert banner.isHidden()
     console.refresh(qtbot)
     assert console.source.current().state.acks[alert.id].note == "called CRT-2, all fine"
+
+
+def _waiting(n: int) -> list[Alert]:
+    return [
+        Alert(
+            f"pending_overdue:HCR-{i}",
+            AlertKind.PENDING_OVERDUE,
+            Severity.MEDIUM,
+            f"HCR-{i}",
+            f"HCR-{i} pending {i} min",
+            T0 - timedelta(minutes=i),
+        )
+        for i in range(n)
+    ]
+
+
+def test_rows_follow_moves_in_place_a_screenful_per_turn(qtbot: Any, console: Console) -> None:
+    """An alert that moves rewrites the rows it passes, not the list; a wholesale reorder
+    is written a screenful per turn of the event loop; the current alert stays current."""
+    panel = AlertsPanel(console.ctx)
+    qtbot.addWidget(panel)
+    panel.resize(500, 400)
+    panel.show()
+    qtbot.waitExposed(panel)
+    console.settle()
+    tree = panel.tree
+
+    def rows() -> list[str]:
+        out = []
+        for k in range(tree.topLevelItemCount()):
+            item = tree.topLevelItem(k)
+            assert item is not None
+            out.append(item.data(0, ALERT_ID_ROLE))
+        return out
+
+    alerts = _waiting(60)
+    panel._show(alerts, T0)
+    console.settle()
+    assert rows() == [a.id for a in alerts]
+    assert panel.select_alert("pending_overdue:HCR-30")
+
+    touched: set[int] = set()
+    tree.model().dataChanged.connect(
+        lambda tl, br, *_: touched.update(range(tl.row(), br.row() + 1))
+    )
+    moved = [*alerts[:10], alerts[50], *alerts[10:50], *alerts[51:]]
+    panel._show(moved, T0)
+    console.settle()
+    assert rows() == [a.id for a in moved]
+    assert touched == set(range(10, 51))
+    selected = panel.selected_alert()
+    assert selected is not None and selected.id == "pending_overdue:HCR-30"
+
+    everything = moved[::-1]
+    panel._show(everything, T0)
+    written = [r == a.id for r, a in zip(rows(), everything, strict=True)]
+    assert 0 < sum(written) < len(everything)  # part now, the rest on later turns
+    console.settle()
+    assert rows() == [a.id for a in everything]
+    selected = panel.selected_alert()
+    assert selected is not None and selected.id == "pending_overdue:HCR-30"
+    # Fewer alerts: the surplus rows go.
+    panel._show(everything[:5], T0)
+    console.settle()
+    assert rows() == [a.id for a in everything[:5]]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QWidget
 
 from console.ui.pacer import Pacer
 
@@ -22,6 +24,44 @@ def test_events_queued_by_one_update_run_before_the_next_update(qtbot: Any) -> N
     pacer.schedule("b", lambda: order.append("second"))
     qtbot.waitUntil(lambda: len(order) == 3, timeout=2000)
     assert order == ["first", "other", "second"]
+
+
+class _SlowToPaint(QWidget):
+    def __init__(self, order: list[str]) -> None:
+        super().__init__()
+        self.order = order
+
+    def paintEvent(self, event: Any) -> None:
+        self.order.append("paint")
+        end = time.perf_counter() + 0.03
+        while time.perf_counter() < end:  # a repaint that takes a while
+            pass
+
+
+def test_a_timer_due_during_an_updates_repaint_runs_before_the_next_update(qtbot: Any) -> None:
+    order: list[str] = []
+    widget = _SlowToPaint(order)
+    qtbot.addWidget(widget)
+    widget.show()
+    qtbot.waitExposed(widget)
+    qtbot.wait(50)
+    order.clear()
+    pacer = Pacer()
+    clock = QTimer()
+    clock.setSingleShot(True)
+    clock.setTimerType(Qt.TimerType.PreciseTimer)
+    clock.setInterval(5)
+    clock.timeout.connect(lambda: order.append("clock"))
+
+    def first() -> None:
+        order.append("first")
+        widget.update()
+        clock.start()  # falls due while the repaint runs
+
+    pacer.schedule("a", first)
+    pacer.schedule("b", lambda: order.append("second"))
+    qtbot.waitUntil(lambda: "second" in order and "clock" in order, timeout=2000)
+    assert order == ["first", "paint", "clock", "second"]
 
 
 def test_a_key_already_waiting_keeps_its_place_and_runs_once_with_the_latest(qtbot: Any) -> None:
