@@ -428,7 +428,11 @@ class AlertsPanel(QWidget):
             self.summary.setText(f"{len(alerts)} alert{'s' if len(alerts) != 1 else ''} ({parts})")
         else:
             self.summary.setText("✓ No open alerts")
-        self._write_rows()
+        if self.tree.isVisible():
+            # Rows on later turns: a job and the repaint it causes count as one stall.
+            self.ctx.later(("alerts-rows", id(self)), self._write_rows)
+        else:
+            self._write_rows()  # nothing to paint
         if changed:
             self.alerts_changed.emit(list(alerts))
 
@@ -440,6 +444,10 @@ class AlertsPanel(QWidget):
         tree = self.tree
         target = self._target
         have = tree.topLevelItemCount()
+        if have != len(target) and tree.isVisible():
+            # Adding or taking rows lays the view out again and repaints all of it: on a turn
+            # of its own, the rows' text on the next.
+            self.ctx.later(("alerts-rows", id(self)), self._write_rows)
         if have < len(target):
             new = [QTreeWidgetItem() for _ in range(len(target) - have)]
             tree.addTopLevelItems(new)
@@ -452,6 +460,8 @@ class AlertsPanel(QWidget):
             finally:
                 tree.blockSignals(False)
             del self._rows[len(target) :]
+        if have != len(target) and tree.isVisible():
+            return
         todo = [k for k, row in enumerate(target) if self._rows[k] != row]
         if todo and tree.isVisible():
             top = max(0, tree.indexAt(QPoint(1, 1)).row())
