@@ -492,3 +492,22 @@ def test_nice_top_leaves_room_and_rounds() -> None:
         assert v < t <= 1.5 * v + 1e-9
         mant = t / 10 ** math.floor(math.log10(t))
         assert round(mant, 6) in {1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8}
+
+
+def test_slow_views_follow_a_fast_replay_every_few_seconds_and_a_new_window_at_once(
+    qtbot: Any, panel: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Utilisation and coverage (seconds of work at a time) are not redrawn at the timer's
+    rate when a fast replay slides the window an hour a second; another window redraws them."""
+    p = panel[0]
+    ps, agg = p.plotset, p.agg
+    calls: list[float] = []
+    real = ps._update_slow
+    monkeypatch.setattr(ps, "_update_slow", lambda *a: (calls.append(1.0), real(*a)))
+    now = p._now
+    for h in range(4):  # four seconds of a 3600x replay, within SLOW_REFRESH_S
+        t = now - timedelta(hours=4 - h)
+        ps.update(agg, t, (t - timedelta(hours=2)).timestamp(), window="last_2h")
+    assert len(calls) == 1
+    ps.update(agg, now, (now - timedelta(hours=24)).timestamp(), window="24h")
+    assert len(calls) == 2

@@ -373,7 +373,7 @@ class WorkloadPanel(QWidget):
         if agg is None:
             return
         x_lo = self.window_start().timestamp()
-        self.plotset.update(agg, self._now, x_lo, follow=self._follow)
+        self.plotset.update(agg, self._now, x_lo, follow=self._follow, window=self._window)
         self._drawn = (id(agg), agg.version, self._window, math.floor(self._now.timestamp() / 60))
         ns = agg.not_served_count(self.window_start(), self._now)
         open_now = self.plotset.now_index(agg, self._now) - 1

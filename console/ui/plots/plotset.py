@@ -194,7 +194,8 @@ class PlotSet:
         self._breach_x = np.zeros(0)
         self._breach_y = np.zeros(0)
         self._long = False
-        self._slow_key: tuple[int, int, int, int] | None = None
+        self._slow_key: tuple[int, int, int, object] | None = None
+        """Aggregates, their length, the minute, the window (or its length in minutes)."""
         self._slow_at = 0.0
         self._hourly_key: tuple[int, int, int, float] | None = None
         self._hourly_counts = np.zeros((0, 0), np.int32)
@@ -418,8 +419,20 @@ class PlotSet:
         """One past the last sample at or before ``now``."""
         return max(0, min(agg.n, math.floor((now.timestamp() - agg.t0) / MINUTE) + 1))
 
-    def update(self, agg: Aggregates, now: datetime, x_lo: float, *, follow: bool = True) -> None:
-        """Redraw from the aggregates: data up to ``now``, the view on ``[x_lo, now]``."""
+    def update(
+        self,
+        agg: Aggregates,
+        now: datetime,
+        x_lo: float,
+        *,
+        follow: bool = True,
+        window: object = None,
+    ) -> None:
+        """Redraw from the aggregates: data up to ``now``, the view on ``[x_lo, now]``.
+
+        ``window`` names the window the supervisor chose (a new one redraws everything at
+        once); without it, a window of another length counts as a new one.
+        """
         agg.refresh()
         now_e = now.timestamp()
         # Tick labels in the aggregates' time zone (the one hover and exports speak), not the
@@ -482,13 +495,14 @@ class PlotSet:
             _set(item, xe, esc[k])
         self._drawn = (agg, i0, i_now, i_lo, esc)
 
-        # The per-hour-of-week and per-team views move slowly: redrawn once a minute (or when
-        # the window changes), not at the timer's rate.
-        slow_key = (id(agg), agg.n, math.floor(now_e / MINUTE), math.floor(x_lo / MINUTE))
+        # The per-hour-of-week and per-team views move slowly: redrawn every few seconds (at
+        # once for other aggregates or another window length), not at the timer's rate. A
+        # replay at 3600x slides the window an hour a second; that alone does not count.
+        slow_key = (id(agg), agg.n, math.floor(now_e / MINUTE), span if window is None else window)
         if slow_key != self._slow_key and (
             self._slow_key is None
             or slow_key[:2] != self._slow_key[:2]
-            or abs(slow_key[3] - self._slow_key[3]) > 1  # another window was chosen
+            or slow_key[3] != self._slow_key[3]  # another window was chosen
             or time.monotonic() - self._slow_at >= SLOW_REFRESH_S
         ):
             self._slow_key = slow_key
