@@ -221,6 +221,7 @@ SLICES: tuple[tuple[str, str, str], ...] = (
     ("console.ui.map_panel", "MapPanel", "_push"),
     ("console.ui.alerts", "AlertsPanel", "refresh"),
     ("console.ui.plots.panel", "WorkloadPanel", "redraw"),
+    ("console.ui.plots.panel", "WorkloadPanel", "_step"),
     ("console.ui.plots.panel", "WorkloadPanel", "_on_picture"),
     ("console.ui.audit_panel", "AuditPanel", "_loaded"),
     ("console.ui.window", "MainWindow", "_show_link"),

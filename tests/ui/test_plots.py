@@ -511,3 +511,20 @@ def test_slow_views_follow_a_fast_replay_every_few_seconds_and_a_new_window_at_o
     assert len(calls) == 1
     ps.update(agg, now, (now - timedelta(hours=24)).timestamp(), window="24h")
     assert len(calls) == 2
+
+
+def test_the_timers_redraw_takes_several_turns_and_ends_drawn(qtbot: Any, panel: Any) -> None:
+    """Time plots first; bars and slow views on later turns, each with its own repaint."""
+    p, ctx, shift = panel
+    for changes, seq in shift.feed(shift.now + timedelta(minutes=30)):
+        ctx.pictures.publish(shift.state, shift.now, changes, seq)
+    ctx.pictures.tick.emit(shift.now)
+    p.set_window("24h")
+    before = p.redraws
+    drawn = [bar.opts["height"] for bar in p.plotset.bars_types]
+    p._start_redraw()
+    assert p.redraws == before  # the first step only: the rest waits for later turns
+    assert [bar.opts["height"] for bar in p.plotset.bars_types] == drawn
+    with qtbot.waitSignal(p.redrawn, timeout=5000):
+        pass
+    assert p.redraws == before + 1

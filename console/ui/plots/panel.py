@@ -12,6 +12,7 @@ import itertools
 import logging
 import math
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,7 @@ class WorkloadPanel(QWidget):
         self._now: datetime = self._picture.now
         self._window = "shift"
         self._follow = True
+        self._steps: Iterator[None] | None = None
         self._drawn: tuple[int, int, str, int] | None = None
         self._loading = False
         self._hover: float | None = None
@@ -365,16 +367,39 @@ class WorkloadPanel(QWidget):
         agg.refresh()
         key = (id(agg), agg.version, self._window, math.floor(self._now.timestamp() / 60))
         if key != self._drawn:
-            self.redraw()
+            self._start_redraw()
 
     def redraw(self) -> None:
-        """Push the aggregates into the plots (the timer calls this; tests and bench may too)."""
+        """Push the aggregates into the plots now, in one go (tests, bench, a new window)."""
+        self._steps = None
+        for _ in self._redraw_steps():
+            pass
+
+    def _start_redraw(self) -> None:
+        """The timer's redraw: its steps on successive turns, each with its own repaint."""
+        self._steps = self._redraw_steps()
+        self._step()
+
+    def _step(self) -> None:
+        steps = self._steps
+        if steps is None:
+            return
+        try:
+            next(steps)
+        except StopIteration:
+            self._steps = None
+            return
+        self._later(self._step)
+
+    def _redraw_steps(self) -> Iterator[None]:
         agg = self.agg
         if agg is None:
             return
         x_lo = self.window_start().timestamp()
-        self.plotset.update(agg, self._now, x_lo, follow=self._follow, window=self._window)
         self._drawn = (id(agg), agg.version, self._window, math.floor(self._now.timestamp() / 60))
+        yield from self.plotset.update_steps(
+            agg, self._now, x_lo, follow=self._follow, window=self._window
+        )
         ns = agg.not_served_count(self.window_start(), self._now)
         open_now = self.plotset.now_index(agg, self._now) - 1
         pend = int(agg.pending[open_now]) if open_now >= 0 else 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 
 import numpy as np
@@ -433,6 +433,21 @@ class PlotSet:
         ``window`` names the window the supervisor chose (a new one redraws everything at
         once); without it, a window of another length counts as a new one.
         """
+        for _ in self.update_steps(agg, now, x_lo, follow=follow, window=window):
+            pass
+
+    def update_steps(
+        self,
+        agg: Aggregates,
+        now: datetime,
+        x_lo: float,
+        *,
+        follow: bool = True,
+        window: object = None,
+    ) -> Iterator[None]:
+        """:meth:`update` in steps, each one followed by its own repaint: the time plots, then
+        the hourly bars, then (when due) the slow views. A fast replay changes all three every
+        second; drawn in one go they would hold the GUI thread for one long stall."""
         agg.refresh()
         now_e = now.timestamp()
         # Tick labels in the aggregates' time zone (the one hover and exports speak), not the
@@ -482,8 +497,6 @@ class PlotSet:
             item.setData(x[pick], below, cum[k])
             below = cum[k]
 
-        self._update_hourly(agg, now_e)
-
         for name, (c50, c90) in self.c_intervals.items():
             _set(c50, x, agg.p50[name][i0:i_now] / 60, connect="finite")
             _set(c90, x, agg.p90[name][i0:i_now] / 60, connect="finite")
@@ -494,6 +507,16 @@ class PlotSet:
         for k, item in enumerate(self.c_esc):
             _set(item, xe, esc[k])
         self._drawn = (agg, i0, i_now, i_lo, esc)
+
+        self._updating = True
+        try:
+            if follow:
+                self.plots["open_calls"].setXRange(x_lo, now_e, padding=0.01)
+        finally:
+            self._updating = False
+        self._fit_y()
+        yield
+        self._update_hourly(agg, now_e)
 
         # The per-hour-of-week and per-team views move slowly: redrawn every few seconds (at
         # once for other aggregates or another window length), not at the timer's rate. A
@@ -507,15 +530,8 @@ class PlotSet:
         ):
             self._slow_key = slow_key
             self._slow_at = time.monotonic()
+            yield
             self._update_slow(agg, now, x_lo)
-
-        self._updating = True
-        try:
-            if follow:
-                self.plots["open_calls"].setXRange(x_lo, now_e, padding=0.01)
-        finally:
-            self._updating = False
-        self._fit_y()
 
     def _x_changed(self, *args: object) -> None:
         if not self._updating:
