@@ -169,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
         _os_user,
         make_qt_app,
         run_event_loop,
+        settle_memory,
         start_process,
     )
 
@@ -192,5 +193,7 @@ def run(args: argparse.Namespace) -> int:
         training=args.training,
     )
     log.info("replay open: %s as %s (%s)", args.target, role, operator)
-
+    # The shift's events are loaded and stay: out of the collector's full passes, which
+    # would otherwise walk all of them every few seconds of playback (200 ms each at 100k).
+    settle_memory()
     return run_event_loop(app, console)

@@ -428,7 +428,7 @@ def test_y_ranges_show_everything_in_view_and_follow_a_pan(qtbot: Any, panel: An
     p.redraw()
     ps = p.plotset
 
-    def in_view(item: Any) -> np.ndarray:
+    def in_view(item: Any) -> Any:
         x, y = item.getData()
         (x0, x1), _ = ps.plots["open_calls"].getViewBox().viewRange()
         return np.asarray(y)[(x >= x0) & (x <= x1)]
@@ -503,7 +503,12 @@ def test_slow_views_follow_a_fast_replay_every_few_seconds_and_a_new_window_at_o
     ps, agg = p.plotset, p.agg
     calls: list[float] = []
     real = ps._update_slow
-    monkeypatch.setattr(ps, "_update_slow", lambda *a: (calls.append(1.0), real(*a)))
+
+    def counted(*a: Any) -> None:
+        calls.append(1.0)
+        real(*a)
+
+    monkeypatch.setattr(ps, "_update_slow", counted)
     now = p._now
     for h in range(4):  # four seconds of a 3600x replay, within SLOW_REFRESH_S
         t = now - timedelta(hours=4 - h)
@@ -528,3 +533,32 @@ def test_the_timers_redraw_takes_several_turns_and_ends_drawn(qtbot: Any, panel:
     with qtbot.waitSignal(p.redrawn, timeout=5000):
         pass
     assert p.redraws == before + 1
+
+
+def test_a_replays_plots_reach_its_end_so_playing_never_rebuilds(qtbot: Any, shift: Shift) -> None:
+    """At 3600x a rebuild would hold the interpreter while the GUI waits: the first build
+    already reaches the replay's last moment, and playing to it starts no other."""
+    start = shift.now - timedelta(days=2)
+    end = shift.now + timedelta(days=3)  # longer than the one day live builds ahead
+    pictures = StandInPictures(Picture(shift.state.copy(), start, 0, False, None, False))
+    pictures.engine = SimpleNamespace(start=start, end=end)  # type: ignore[attr-defined]
+    ctx = SimpleNamespace(
+        config=parse_config(""),
+        store=None,
+        pictures=pictures,
+        selection=Selection(),
+        replay=True,
+        tasks=None,
+    )
+    p = WorkloadPanel(ctx, tz=NY)
+    qtbot.addWidget(p)
+    with qtbot.waitSignal(p.loaded, timeout=20000):
+        pass
+    assert p.agg is not None and p.agg.end > end
+    built = p.agg
+    t = start
+    while t < end:
+        t += timedelta(hours=1)
+        pictures.tick.emit(t)
+    assert p.agg is built and not p._loading
+    p.close()

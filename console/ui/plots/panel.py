@@ -207,12 +207,22 @@ class WorkloadPanel(QWidget):
             later = default_pacer().schedule
         later(fn, fn)
 
+    def _replay_end(self) -> datetime | None:
+        """The last moment of the shift being replayed (None live)."""
+        end = getattr(getattr(self.ctx.pictures, "engine", None), "end", None)
+        return end if isinstance(end, datetime) else None
+
     def reload(self) -> None:
         """Rebuild the aggregates off the GUI thread: from the store, or from the picture."""
         pic = self.ctx.pictures.current()
         now = max(pic.now, self._now)  # the tick may have carried the clock past the picture
         start = now - self.history
         end = now + AHEAD
+        replay_end = self._replay_end()
+        if replay_end is not None:
+            # To the replay's last moment at once: playing it never needs a rebuild, which at
+            # 3600x would hold the interpreter for a second while the GUI thread waits.
+            end = max(end, replay_end + REBUILD_AHEAD)
         kw = {"thresholds": self.thresholds, "tz": self.tz}
         store = self.ctx.store
         if store is not None and not getattr(self.ctx, "replay", False):
@@ -304,6 +314,9 @@ class WorkloadPanel(QWidget):
         before its end (from the store live, so the week's history moves with it; from the
         picture in a replay). Only if the rebuild falls behind do the arrays grow here."""
         replay = self.ctx.store is None or getattr(self.ctx, "replay", False)
+        replay_end = self._replay_end()
+        if replay_end is not None and agg.end > replay_end:
+            return  # the clock stops at the replay's end: the arrays already reach it
         # A replay at 3600x crosses an hour a second: it starts the rebuild half a day ahead.
         if self._now + (AHEAD / 2 if replay else 2 * REBUILD_AHEAD) < agg.end:
             return

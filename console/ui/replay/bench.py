@@ -27,6 +27,7 @@ def bench_replay_stall(quick: bool) -> list[dict[str, Any]]:
 
     from console.config import load_config
     from console.replay.shiftfile import open_for_replay, write_shift_file
+    from console.ui.main import settle_memory
     from console.ui.replay_cli import build_replay_console
 
     n = 20_000 if quick else 100_000
@@ -53,6 +54,7 @@ def bench_replay_stall(quick: bool) -> list[dict[str, Any]]:
                 _wait(app, lambda: mv.is_ready, 60)
             src.seek(START + DAY / 4)
             _run_loop(app, 2.0)  # settle: first paints, column sizing, page fit
+            settle_memory()  # as the replay command does once its window is up
 
             hb = Heartbeat()
             hb.start()
