@@ -22,6 +22,7 @@ answer show ``⟳``.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -68,6 +69,8 @@ _BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
 _FONT = int(Qt.ItemDataRole.FontRole)
 _ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
 _ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
+PARTIAL_TICK_JUMP_S = 5.0
+"""A picture of a few changes ticks every row only if the clock jumped this far (a seek)."""
 TICK_ROWS = 100
 """Rows a tick step rewrites: a 300-row queue ticks in three short turns, not one long one."""
 _SEP = "\x1f"
@@ -393,9 +396,12 @@ class _RecordTableModel(QStandardItemModel):
 
         # 2. Time columns move with ``now`` — at most once a second (ages show whole seconds;
         #    a jump such as a replay seek always counts). Before the changed rows, whose cells
-        #    are then computed at the same ``now``.
+        #    are then computed at the same ``now``. A picture of a few changes leaves the
+        #    clock to the panel's stepped tick, unless time jumped: ticking every row here
+        #    would put the whole table's repaint into this one update.
         ticked = self._ticked_at
-        if ticked is None or abs((now - ticked).total_seconds()) >= 1.0:
+        moved = abs((now - ticked).total_seconds()) if ticked is not None else math.inf
+        if moved >= (1.0 if only is None else PARTIAL_TICK_JUMP_S):
             self.tick(now)
 
         # 3. Changed rows: only the cells whose content changed are written (a time column

@@ -735,6 +735,14 @@ def test_a_partial_picture_touches_only_the_ids_it_names() -> None:
     two = model.row_of("HCR-000002")
     assert {tl.row() for tl, _br, _ in changed} == {two}
 
+    # Seconds later: the rows it does not name wait for the panel's stepped tick, not this
+    # update; a jump (a seek) brings every row to the new moment at once.
+    changed.clear()
+    model.set_picture([bumped], T0 + timedelta(seconds=2), only={"HCR-000002"})
+    assert {tl.row() for tl, _br, _ in changed} <= {two}
+    model.set_picture([bumped], T0 + timedelta(minutes=5), only={"HCR-000002"})
+    assert {tl.row() for tl, _br, _ in changed} == set(range(model.rowCount()))
+
 
 def test_a_tick_in_steps_reaches_every_row_and_yields_to_a_newer_moment() -> None:
     model = CallQueueModel()
