@@ -373,12 +373,8 @@ def test_span_slides_with_the_clock_on_the_worker(qtbot: Any, panel: Any) -> Non
     assert int(p.agg.calls_hourly.sum()) == int(old.calls_hourly.sum()) > 0
 
 
-def test_replay_without_store_builds_from_the_picture_and_rebuilds_on_seek_back(
-    qtbot: Any, shift: Shift
-) -> None:
-    full = shift.state.copy()
-    at = shift.now
-    pictures = StandInPictures(Picture(full, at, 0, False, None, False))
+def _replay_panel(qtbot: Any, pictures: StandInPictures) -> WorkloadPanel:
+    """The dock as a replay builds it: no store, aggregates from the picture."""
     ctx = SimpleNamespace(
         config=parse_config(""),
         store=None,
@@ -391,6 +387,16 @@ def test_replay_without_store_builds_from_the_picture_and_rebuilds_on_seek_back(
     qtbot.addWidget(p)
     with qtbot.waitSignal(p.loaded, timeout=20000):
         pass
+    return p
+
+
+def test_replay_without_store_builds_from_the_picture_and_rebuilds_on_seek_back(
+    qtbot: Any, shift: Shift
+) -> None:
+    full = shift.state.copy()
+    at = shift.now
+    pictures = StandInPictures(Picture(full, at, 0, False, None, False))
+    p = _replay_panel(qtbot, pictures)
     assert p.agg is not None
     n_full = int(p.agg.calls_hourly.sum())
     assert n_full == len(full.calls)
@@ -542,18 +548,7 @@ def test_a_replays_plots_reach_its_end_so_playing_never_rebuilds(qtbot: Any, shi
     end = shift.now + timedelta(days=3)  # longer than the one day live builds ahead
     pictures = StandInPictures(Picture(shift.state.copy(), start, 0, False, None, False))
     pictures.engine = SimpleNamespace(start=start, end=end)  # type: ignore[attr-defined]
-    ctx = SimpleNamespace(
-        config=parse_config(""),
-        store=None,
-        pictures=pictures,
-        selection=Selection(),
-        replay=True,
-        tasks=None,
-    )
-    p = WorkloadPanel(ctx, tz=NY)
-    qtbot.addWidget(p)
-    with qtbot.waitSignal(p.loaded, timeout=20000):
-        pass
+    p = _replay_panel(qtbot, pictures)
     assert p.agg is not None and p.agg.end > end
     built = p.agg
     t = start
