@@ -182,7 +182,7 @@ def test_the_real_csv_replay_reproduces_the_exports_intervals(
     sim = DispatchSimulator(world, speed=span / 8.0, state_out=tmp_path / "truth.json")
     st = SimThread(sim).start()
     try:
-        cli("sync", "--db", sqlite_url, "--dispatch", st.url, "--exit-when-idle", "6", timeout=240)
+        cli("sync", "--db", sqlite_url, "--dispatch", st.url, "--exit-when-idle", "10", timeout=240)
         assert st.done.wait(60)
     finally:
         st.stop()

@@ -55,7 +55,9 @@ def test_convergence_under_all_faults(tmp_path: Path, db_url: str) -> None:
         assert sim.stdout is not None
         url = sim.stdout.readline().strip().rsplit(" ", 1)[-1]
         assert url.startswith("ws://127.0.0.1:"), url
-        res = cli("sync", "--db", db_url, "--dispatch", url, "--exit-when-idle", "6", timeout=200)
+        # Idle for longer than the simulator waits on a silent subscriber before it resends
+        # (5 s): a notification lost last must still come round before sync calls it a day.
+        res = cli("sync", "--db", db_url, "--dispatch", url, "--exit-when-idle", "10", timeout=200)
         assert res.returncode == 0
         assert sim.wait(60) == 0, "dispatch-sim did not finish"
     finally:
@@ -130,7 +132,7 @@ def test_kill_9_of_the_sync_service_mid_stream(tmp_path: Path, sqlite_url: str) 
     submitted: list[str] = []
     seen: set[str] = set()
     log = tmp_path / "sync.log"
-    args = ("sync", "--db", sqlite_url, "--dispatch", st.url, "--exit-when-idle", "6")
+    args = ("sync", "--db", sqlite_url, "--dispatch", st.url, "--exit-when-idle", "10")
     try:
         for round_ in range(3):
             proc = spawn(*args, log=log)
