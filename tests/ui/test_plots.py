@@ -30,6 +30,7 @@ from console.domain.model import Call, Team, TeamStatus
 from console.domain.projection import State, apply
 from console.domain.synthetic import synthetic_shift
 from console.store import Changes, Store
+from console.store.aggregates import Aggregates
 from console.store.metrics import team_histories
 from console.ui.context import Selection
 from console.ui.picture import Picture
@@ -557,3 +558,22 @@ def test_a_replays_plots_reach_its_end_so_playing_never_rebuilds(qtbot: Any, shi
         pictures.tick.emit(t)
     assert p.agg is built and not p._loading
     p.close()
+
+
+def test_pictures_during_a_rebuild_end_up_in_the_new_aggregates(qtbot: Any, panel: Any) -> None:
+    """The worker folds in the picture it started from; pictures that arrive while it runs are
+    folded in when it is done: the result equals a rebuild from the store at the end."""
+    p, ctx, shift = panel
+    p.reload()
+    assert p._loading
+    for changes, seq in shift.feed(shift.now + timedelta(minutes=45)):
+        ctx.pictures.publish(shift.state, shift.now, changes, seq)
+    with qtbot.waitSignal(p.loaded, timeout=20000):
+        pass
+    qtbot.waitUntil(lambda: p._todo_state is None, timeout=5000)
+    agg = p.agg
+    fresh = Aggregates.from_store(shift.store, agg.start, agg.end, tz=NY)
+    assert int(agg.calls_hourly.sum()) == int(fresh.calls_hourly.sum()) > 0
+    upto = p.plotset.now_index(agg, shift.now)
+    assert np.array_equal(agg.pending[:upto], fresh.pending[:upto])
+    assert np.array_equal(agg.assigned[:upto], fresh.assigned[:upto])

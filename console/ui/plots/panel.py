@@ -117,6 +117,9 @@ class WorkloadPanel(QWidget):
         self._follow = True
         self._steps: Iterator[None] | None = None
         self._loaded_pending = False
+        self._load_picture: Any = None
+        """The picture a rebuild started from, and what the pictures since have changed."""
+        self._load_changes: Changes | None = Changes()
         self._drawn: tuple[int, int, str, int] | None = None
         self._loading = False
         self._hover: float | None = None
@@ -226,27 +229,35 @@ class WorkloadPanel(QWidget):
             end = max(end, replay_end + REBUILD_AHEAD)
         kw = {"thresholds": self.thresholds, "tz": self.tz}
         store = self.ctx.store
+        state = pic.state  # read-only, a fresh object per picture: safe off the GUI thread
         if store is not None and not getattr(self.ctx, "replay", False):
+            prune = not pic.live
 
             def build() -> Aggregates:
-                return Aggregates.from_store(store, start, end, **kw)
+                agg = Aggregates.from_store(store, start, end, **kw)
+                # The picture of the moment too, here rather than on the GUI thread: a week's
+                # calls take 10-20 ms just to compare.
+                agg.apply(state, None, prune=prune)
+                return agg
 
         else:
-            state = pic.state  # read-only, a fresh object per picture: safe off the GUI thread
 
             def build() -> Aggregates:
                 return Aggregates.from_state(state, start, end, **kw)
 
+        self._load_picture = pic
+        self._load_changes = Changes()
         self._loading = True
         self._resync = False
         self._built_at = time.monotonic()
         self._tasks().run(build, self._loaded, self._load_failed)
 
     def _loaded(self, agg: Aggregates) -> None:
-        # Pictures that arrived while the worker ran are folded in by one full comparison;
-        # drawing the result is the next turn's work.
+        # The worker folded in the picture it started from; what the pictures since changed is
+        # folded here (everything, if one of them did not say). Drawing is the next turn's work.
         agg.extend(self._now + REBUILD_AHEAD)
-        agg.apply(self._picture.state, None, prune=not self._picture.live)
+        if self._picture is not self._load_picture:
+            agg.apply(self._picture.state, self._load_changes, prune=not self._picture.live)
         agg.refresh()
         self.agg = agg
         self._todo, self._todo_state, self._partial = Changes(), None, False
@@ -271,6 +282,8 @@ class WorkloadPanel(QWidget):
             self._resync = True
         self._seq = picture.seq or self._seq
         self._picture = picture
+        if self._loading:
+            self._load_changes = merge_changes(self._load_changes, changes)
         self._now = picture.now
         agg = self.agg
         if agg is None:
