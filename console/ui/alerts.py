@@ -430,7 +430,7 @@ class AlertsPanel(QWidget):
             self.summary.setText("✓ No open alerts")
         if self.tree.isVisible():
             # Rows on later turns: a job and the repaint it causes count as one stall.
-            self.ctx.later(("alerts-rows", id(self)), self._write_rows)
+            self.ctx.later(self._write_rows, self._write_rows)
         else:
             self._write_rows()  # nothing to paint
         if changed:
@@ -444,10 +444,6 @@ class AlertsPanel(QWidget):
         tree = self.tree
         target = self._target
         have = tree.topLevelItemCount()
-        if have != len(target) and tree.isVisible():
-            # Adding or taking rows lays the view out again and repaints all of it: on a turn
-            # of its own, the rows' text on the next.
-            self.ctx.later(("alerts-rows", id(self)), self._write_rows)
         if have < len(target):
             new = [QTreeWidgetItem() for _ in range(len(target) - have)]
             tree.addTopLevelItems(new)
@@ -461,6 +457,9 @@ class AlertsPanel(QWidget):
                 tree.blockSignals(False)
             del self._rows[len(target) :]
         if have != len(target) and tree.isVisible():
+            # Adding or taking rows lays the view out again and repaints all of it: on a turn
+            # of its own, the rows' text on the next.
+            self.ctx.later(self._write_rows, self._write_rows)
             return
         todo = [k for k, row in enumerate(target) if self._rows[k] != row]
         if todo and tree.isVisible():
@@ -481,7 +480,7 @@ class AlertsPanel(QWidget):
             cost += 1.0 if top <= k <= bottom else OFFSCREEN_ROW_COST
             done += 1
         if done < len(todo):
-            self.ctx.later(("alerts-rows", id(self)), self._write_rows)
+            self.ctx.later(self._write_rows, self._write_rows)
             return
         self._keep_current()
 
