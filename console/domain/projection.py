@@ -92,6 +92,45 @@ class State:
             _team_keys=dict(self._team_keys),
         )
 
+    def fork(self) -> State:
+        """A new State sharing the (immutable) records, to fold only events not yet seen.
+
+        Unlike :meth:`copy` the dedup memory starts empty: a caller that knows which events
+        are new (a log read after a seq, rows loaded for a batch) needs none.
+        """
+        return State(
+            calls=dict(self.calls),
+            teams=dict(self.teams),
+            positions=dict(self.positions),
+            commands=dict(self.commands),
+            alerts=dict(self.alerts),
+            acks=dict(self.acks),
+            notes=dict(self.notes),
+            assignments=dict(self.assignments),
+            escalations=dict(self.escalations),
+            as_of=self.as_of,
+            _call_keys=dict(self._call_keys),
+            _team_keys=dict(self._team_keys),
+        )
+
+    def keep_call(self, c: Call, source_id: str) -> None:
+        """Hold a call as stored, with the source id of the event that last described it."""
+        self.calls[c.id] = c
+        self._call_keys[c.id] = (c.updated_at, c.version, source_id)
+
+    def keep_team(self, t: Team, source_id: str) -> None:
+        """Hold a team as stored, with the source id of the event that last described it."""
+        self.teams[t.id] = t
+        self._team_keys[t.id] = (t.updated_at, 0, source_id)
+
+    def call_source_id(self, call_id: str) -> str:
+        """The source id of the event that last described the call."""
+        return self._call_keys[call_id][2]
+
+    def team_source_id(self, team_id: str) -> str:
+        """The source id of the event that last described the team."""
+        return self._team_keys[team_id][2]
+
     def same_picture(self, other: State) -> bool:
         """Equal in everything a view shows (ignores the dedup memory)."""
         return (

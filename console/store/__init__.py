@@ -1,10 +1,11 @@
 """Persistence: the event log, its projections and the tables around them (SQLAlchemy 2)."""
 
+from console.domain.changes import Changes
+
 from .db import SchemaMissing, SchemaTooNew, StoreError, make_engine, normalize_url, upgrade
 from .store import (
     AppendResult,
     AuditEntry,
-    Changes,
     CommandConflict,
     LinkReport,
     OutboxItem,

@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import or_, select
 
+from console.domain.changes import Changes
 from console.domain.codec import call_from_dict
 from console.domain.events import (
     Alert,
@@ -55,7 +56,7 @@ from .metrics import (
     team_histories,
     team_utilization,
 )
-from .store import Changes, Store
+from .store import Store
 
 MINUTE = 60
 HOUR = 3600

@@ -25,13 +25,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, text
 
 from console.config import redact_url
+from console.domain.changes import Changes
 
 from .db import StoreError
 
 if TYPE_CHECKING:
     import psycopg
-
-    from .store import Changes
 
 log = logging.getLogger("console.store.notify")
 
@@ -82,8 +81,6 @@ def encode(changes: Changes | None, after: int, seq: int) -> str:
 
 def decode(payload: str) -> ChangeNote:
     """Parse a payload of :func:`encode`; anything unreadable becomes "everything changed"."""
-    from .store import Changes
-
     try:
         body = json.loads(payload)
         seq = int(body["seq"])

@@ -32,6 +32,7 @@ from sqlalchemy import (
     update,
 )
 
+from console.domain.changes import Changes, Snapshot, Touched, touched
 from console.domain.clock import Clock, SystemClock
 from console.domain.codec import (
     call_from_dict,
@@ -109,41 +110,11 @@ class CommandConflict(CommandRejected):
 
 
 @dataclass(frozen=True, slots=True)
-class Changes:
-    """What a write changed, so each view refreshes only what it shows."""
-
-    calls: frozenset[str] = frozenset()
-    teams: frozenset[str] = frozenset()
-    positions: frozenset[str] = frozenset()
-    commands: frozenset[str] = frozenset()
-    alerts: frozenset[str] = frozenset()
-    notes: frozenset[str] = frozenset()
-    """Call ids whose notes changed."""
-    seq: int = 0
-
-    def __bool__(self) -> bool:
-        return bool(
-            self.calls or self.teams or self.positions or self.commands or self.alerts or self.notes
-        )
-
-    def merge(self, other: Changes) -> Changes:
-        return Changes(
-            self.calls | other.calls,
-            self.teams | other.teams,
-            self.positions | other.positions,
-            self.commands | other.commands,
-            self.alerts | other.alerts,
-            self.notes | other.notes,
-            max(self.seq, other.seq),
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class AppendResult:
     appended: list[Event] = field(default_factory=list)
     duplicates: int = 0
     rejected: list[tuple[Event, str]] = field(default_factory=list)
-    changes: Changes = Changes()
+    changes: Changes = field(default_factory=Changes)
     last_seq: int = 0
 
 
@@ -205,35 +176,6 @@ class QuarantineItem:
     source: str
     reason: str
     raw: str
-
-
-class _Touched:
-    """Entity ids a batch of events touches, by projection table."""
-
-    def __init__(self, evs: Iterable[Event]) -> None:
-        self.calls: set[str] = set()
-        self.teams: set[str] = set()
-        self.commands: set[str] = set()
-        self.alerts: set[str] = set()
-        self.acks: set[str] = set()
-        self.escalations: set[str] = set()
-        self.assignments: set[tuple[str, str]] = set()
-        for e in evs:
-            k = e.kind
-            if k in ("call_received", "call_updated"):
-                self.calls.add(e.entity_id)
-            elif k in ("team_status", "team_position"):
-                self.teams.add(e.entity_id)
-            elif k.startswith("command_"):
-                self.commands.add(e.entity_id)
-            elif k == "alert_raised":
-                self.alerts.add(e.entity_id)
-            elif k == "alert_acknowledged":
-                self.acks.add(e.entity_id)
-            elif k == "escalation":
-                self.escalations.add(e.entity_id)
-            elif k == "assignment":
-                self.assignments.add((e.entity_id, getattr(e, "team_id", "")))
 
 
 def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
@@ -410,9 +352,9 @@ class Store:
             return AppendResult(duplicates=dups, last_seq=self._last_seq(conn))
 
         new = list(fresh.values())
-        touched = _Touched(new)
-        state = self._load_partial(conn, touched)
-        before = _Snapshot.of(state, touched)
+        t = touched(new)
+        state = self._load_partial(conn, t)
+        before = t.snapshot(state)
         accepted: list[Event] = []
         rejected: list[tuple[Event, str]] = []
         for e in new:
@@ -441,9 +383,9 @@ class Store:
         record_json: dict[int, str] = {}
         if accepted:
             _insert_events(conn, accepted, record_json)
-        changes = self._write_back(conn, state, before, touched, accepted, record_json)
+        changed = self._write_back(conn, state, before, t, accepted, record_json)
         seq = self._last_seq(conn)
-        result = AppendResult(accepted, dups, rejected, Changes(**changes, seq=seq), seq)
+        result = AppendResult(accepted, dups, rejected, changed.changes(seq), seq)
         if accepted:
             notify.publish(conn, result.changes, after, seq)
         return result
@@ -506,17 +448,15 @@ class Store:
 
     # -- the projection --------------------------------------------------------------------------
 
-    def _load_partial(self, conn: Connection, t: _Touched) -> State:
+    def _load_partial(self, conn: Connection, t: Touched) -> State:
         st = State()
         for data, ksid in _rows_in(conn, "calls", "id", ("data", "k_source_id"), t.calls):
             c = call_from_dict(orjson.loads(data))
-            st.calls[c.id] = c
-            st._call_keys[c.id] = (c.updated_at, c.version, ksid)
+            st.keep_call(c, ksid)
         for data, ksid in _rows_in(conn, "teams", "id", ("data", "k_source_id"), t.teams):
             tm = team_from_dict(orjson.loads(data))
-            st.teams[tm.id] = tm
-            st._team_keys[tm.id] = (tm.updated_at, 0, ksid)
-        for part in _chunks(sorted(t.teams)):
+            st.keep_team(tm, ksid)
+        for part in _chunks(sorted(t.positions)):
             for r in conn.execute(select(S.positions).where(S.positions.c.team_id.in_(part))):
                 st.positions[r.team_id] = Position(r.lat, r.lon, r.at)
         for part in _chunks(sorted(t.commands)):
@@ -541,23 +481,21 @@ class Store:
         self,
         conn: Connection,
         st: State,
-        before: _Snapshot,
-        t: _Touched,
+        before: Snapshot,
+        t: Touched,
         accepted: Sequence[Event],
         record_json: dict[int, str] | None = None,
-    ) -> dict[str, frozenset[str]]:
-        changed_calls = [i for i in t.calls if st.calls.get(i) is not before.calls.get(i)]
-        changed_teams = [i for i in t.teams if st.teams.get(i) is not before.teams.get(i)]
-        changed_pos = [i for i in t.teams if st.positions.get(i) is not before.positions.get(i)]
-        changed_cmds = [i for i in t.commands if st.commands.get(i) is not before.commands.get(i)]
-        changed_alerts = [i for i in t.alerts if st.alerts.get(i) is not before.alerts.get(i)]
-        changed_acks = [i for i in t.acks if st.acks.get(i) is not before.acks.get(i)]
-        changed_esc = [
-            i for i in t.escalations if st.escalations.get(i) is not before.escalations.get(i)
-        ]
-        changed_asg = [
-            k for k in t.assignments if st.assignments.get(k) != before.assignments.get(k)
-        ]
+    ) -> Touched:
+        """Write the changed rows; returns what changed."""
+        ch = t.changed(before, st)
+        changed_calls = list(ch.calls)
+        changed_teams = list(ch.teams)
+        changed_pos = list(ch.positions)
+        changed_cmds = list(ch.commands)
+        changed_alerts = list(ch.alerts)
+        changed_acks = list(ch.acks)
+        changed_esc = list(ch.escalations)
+        changed_asg = list(ch.assignments)
 
         def replace(
             table: Any,
@@ -666,14 +604,8 @@ class Store:
         ]
         if note_rows:
             conn.execute(insert(S.notes), note_rows)
-        return {
-            "calls": frozenset(changed_calls),
-            "teams": frozenset(changed_teams),
-            "positions": frozenset(changed_pos),
-            "commands": frozenset(changed_cmds),
-            "alerts": frozenset(changed_alerts) | frozenset(changed_acks),
-            "notes": frozenset(str(r["call_id"]) for r in note_rows),
-        }
+        ch.notes = {str(r["call_id"]) for r in note_rows}
+        return ch
 
     def load_state(self) -> State:
         """The whole current projection, read in one transaction."""
@@ -684,12 +616,10 @@ class Store:
         st = State()
         for r in conn.execute(select(S.calls)):
             c = call_from_dict(json.loads(r.data))
-            st.calls[c.id] = c
-            st._call_keys[c.id] = (c.updated_at, c.version, r.k_source_id)
+            st.keep_call(c, r.k_source_id)
         for r in conn.execute(select(S.teams)):
             tm = team_from_dict(json.loads(r.data))
-            st.teams[tm.id] = tm
-            st._team_keys[tm.id] = (tm.updated_at, 0, r.k_source_id)
+            st.keep_team(tm, r.k_source_id)
         for r in conn.execute(select(S.positions)):
             st.positions[r.team_id] = Position(r.lat, r.lon, r.at)
         for r in conn.execute(select(S.commands)):
@@ -716,16 +646,9 @@ class Store:
             state = fold(_stored_events(conn))
             for table in S.PROJECTION_TABLES:
                 conn.execute(delete(table))
-            everything = _Touched(())
-            everything.calls = set(state.calls)
-            everything.teams = set(state.teams) | set(state.positions)
-            everything.commands = set(state.commands)
-            everything.alerts = set(state.alerts)
-            everything.acks = set(state.acks)
-            everything.escalations = set(state.escalations)
-            everything.assignments = set(state.assignments)
+            everything = Touched.everything(state)
             notes = [_NoteFact(src, sid, n) for (src, sid), n in state.notes.items()]
-            self._write_back(conn, state, _Snapshot(), everything, notes)  # type: ignore[arg-type]
+            self._write_back(conn, state, Snapshot(), everything, notes)  # type: ignore[arg-type]
             notify.publish(conn, None, seq, seq)
         return len(state.seen)
 
@@ -885,7 +808,7 @@ class Store:
             )
             for key in keys:
                 _advisory_lock(conn, key)
-        t = _Touched(())
+        t = Touched()
         if command.call_id:
             t.calls.add(command.call_id)
         if command.team_id:
@@ -1169,33 +1092,6 @@ def _advisory_lock(conn: Connection, key: str) -> None:
     conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": key})
 
 
-@dataclass
-class _Snapshot:
-    """Identity of the records before a batch, to tell which ones the batch replaced."""
-
-    calls: dict[str, Any] = field(default_factory=dict)
-    teams: dict[str, Any] = field(default_factory=dict)
-    positions: dict[str, Any] = field(default_factory=dict)
-    commands: dict[str, Any] = field(default_factory=dict)
-    alerts: dict[str, Any] = field(default_factory=dict)
-    acks: dict[str, Any] = field(default_factory=dict)
-    escalations: dict[str, Any] = field(default_factory=dict)
-    assignments: dict[tuple[str, str], Any] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, st: State, t: _Touched) -> _Snapshot:
-        return cls(
-            dict(st.calls),
-            dict(st.teams),
-            dict(st.positions),
-            dict(st.commands),
-            dict(st.alerts),
-            dict(st.acks),
-            dict(st.escalations),
-            dict(st.assignments),
-        )
-
-
 @dataclass(frozen=True)
 class _NoteFact:
     """A stored note as the write-back expects it (rebuild path)."""
@@ -1227,7 +1123,7 @@ def _call_row(st: State, cid: str, cache: dict[int, str] | None) -> dict[str, An
         "neighborhood": c.neighborhood,
         "updated_at": c.updated_at,
         "version": c.version,
-        "k_source_id": st._call_keys[cid][2],
+        "k_source_id": st.call_source_id(cid),
         "data": data if data is not None else _dumps(call_to_dict(c)),
     }
 
@@ -1242,7 +1138,7 @@ def _team_row(st: State, tid: str, cache: dict[int, str] | None) -> dict[str, An
         "call": t.call,
         "status_since": t.status_since,
         "updated_at": t.updated_at,
-        "k_source_id": st._team_keys[tid][2],
+        "k_source_id": st.team_source_id(tid),
         "data": data if data is not None else _dumps(team_to_dict(t)),
     }
 
