@@ -201,9 +201,14 @@ outbox = Table(
     # share one outbox; a crashed sender's rows are taken over once its lease runs out.
     Column("claimed_by", String(120)),
     Column("claimed_until", UtcDateTime),
+    # The call and team the command is about (migration 0004), for the conflict check.
+    Column("call_id", String(64)),
+    Column("team_id", String(64)),
 )
 Index("ix_outbox_status", outbox.c.status)
 Index("ix_outbox_claimed_until", outbox.c.claimed_until)
+Index("ix_outbox_call_id", outbox.c.call_id)
+Index("ix_outbox_team_id", outbox.c.team_id)
 
 audit = Table(
     "audit",

@@ -768,6 +768,8 @@ class Store:
                             idempotency_key=command_id,
                             kind=command.kind,
                             payload=_dumps(command_to_dict(command)),
+                            call_id=command.call_id,
+                            team_id=command.team_id,
                             operator=operator,
                             status="queued",
                             attempts=0,
@@ -824,9 +826,9 @@ class Store:
             select(S.outbox.c.kind, S.outbox.c.command_id, S.outbox.c.operator)
             .where(
                 S.outbox.c.status.in_(("queued", "sent")),
-                S.outbox.c.payload.contains(f'"call_id":"{command.call_id}"')
+                S.outbox.c.call_id == command.call_id
                 if command.call_id
-                else S.outbox.c.payload.contains(f'"team_id":"{command.team_id}"'),
+                else S.outbox.c.team_id == command.team_id,
             )
             .order_by(S.outbox.c.created_at)
         ).all()
