@@ -8,10 +8,12 @@ share one PostgreSQL database, and a crash at any instant leaves either the whol
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -75,6 +77,7 @@ from console.domain.rules import ServiceHours, validate_command
 from . import notify
 from . import schema as S
 from .db import check_revision, make_engine, upgrade
+from .rowcache import RowCache
 
 log = logging.getLogger("console.store")
 
@@ -230,7 +233,9 @@ def _db_time(sqlite: bool) -> Callable[[datetime | None], Any]:
     return conv
 
 
-def _bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+def _bulk_insert(
+    conn: Connection, table: Any, rows: list[dict[str, Any]], verb: str = "INSERT"
+) -> None:
     """executemany straight on the driver: the hot path of ingest.
 
     SQLAlchemy's per-value type processing costs more than SQLite itself here, so times are
@@ -243,7 +248,7 @@ def _bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> No
     conv = _db_time(dialect.name == "sqlite")
     times = [isinstance(table.c[c].type, S.UtcDateTime) for c in cols]
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(mark for _ in cols)})"
+    sql = f"{verb} INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(mark for _ in cols)})"
     pairs = list(zip(cols, times, strict=True))
     params = [tuple(conv(r[c]) if t else r[c] for c, t in pairs) for r in rows]
     conn.exec_driver_sql(sql, params)
@@ -299,6 +304,11 @@ class Store:
     def __init__(self, engine: Engine, *, clock: Clock | None = None) -> None:
         self.engine = engine
         self.clock: Clock = clock or SystemClock()
+        self._rows: RowCache | None = RowCache() if engine.dialect.name == "sqlite" else None
+        """Projection rows kept between batches: SQLite's single writer only."""
+        self._write_lock = threading.RLock()
+        self._folded: list[tuple[Touched, State]] = []
+        """(touched, folded state) of the write transaction under way, kept once it commits."""
 
     @classmethod
     def open(cls, url: str, *, create: bool = True, clock: Clock | None = None) -> Store:
@@ -326,8 +336,31 @@ class Store:
         """
         if not events:
             return AppendResult()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             return self._append(conn, events)
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction that may append events; keeps the rows it folded once it
+        commits (see :mod:`console.store.rowcache`, SQLite only)."""
+        rows = self._rows
+        if rows is None:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self._write_lock:
+            self._folded.clear()
+            try:
+                with self.engine.begin() as conn:
+                    rows.check(self._last_seq(conn))
+                    yield conn
+                    seq = self._last_seq(conn) if self._folded else 0
+            except BaseException:
+                self._folded.clear()
+                raise
+            for t, st in self._folded:
+                rows.keep(t, st, seq)
+            self._folded.clear()
 
     def _append(self, conn: Connection, events: Sequence[Event]) -> AppendResult:
         after = self._lock_appends(conn)
@@ -384,6 +417,8 @@ class Store:
         if accepted:
             _insert_events(conn, accepted, record_json)
         changed = self._write_back(conn, state, before, t, accepted, record_json)
+        if self._rows is not None:
+            self._folded.append((t, state))
         seq = self._last_seq(conn)
         result = AppendResult(accepted, dups, rejected, changed.changes(seq), seq)
         if accepted:
@@ -449,7 +484,10 @@ class Store:
     # -- the projection --------------------------------------------------------------------------
 
     def _load_partial(self, conn: Connection, t: Touched) -> State:
+        """The rows ``t`` names, as they stand, in a new State (only those: a partial state)."""
         st = State()
+        if self._rows is not None:
+            t = self._rows.fill(t, st)
         for data, ksid in _rows_in(conn, "calls", "id", ("data", "k_source_id"), t.calls):
             c = call_from_dict(orjson.loads(data))
             st.keep_call(c, ksid)
@@ -497,6 +535,8 @@ class Store:
         changed_esc = list(ch.escalations)
         changed_asg = list(ch.assignments)
 
+        sqlite = conn.dialect.name == "sqlite"
+
         def replace(
             table: Any,
             key_col: Any,
@@ -508,6 +548,10 @@ class Store:
                 return
             # Rows new to this batch need no delete: most of a live feed's rows are updates of
             # a few open calls, and a shift's first batch is all inserts.
+            if sqlite:
+                # One statement: REPLACE deletes the row with the same key, then inserts.
+                _bulk_insert(conn, table, rows, verb="INSERT OR REPLACE")
+                return
             existing = [i for i in ids if i in known]
             for part in _chunks(existing):
                 conn.execute(delete(table).where(key_col.in_(part)))
@@ -639,7 +683,9 @@ class Store:
 
     def rebuild_projections(self) -> int:
         """Recompute every projection table from the event log (e.g. after a fold fix)."""
-        with self.engine.begin() as conn:
+        if self._rows is not None:
+            self._rows.clear()
+        with self._write() as conn:
             # Fold inside the write transaction (and, on PostgreSQL, under the append lock):
             # no batch can land between the read and the write-back.
             seq = self._lock_appends(conn)
@@ -733,7 +779,7 @@ class Store:
             raise CommandRejected(f"the {role} role cannot act; only a supervisor can")
         command_id = uuid.uuid4().hex
         refused: CommandRejected | None = None
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             try:
                 self._validate(conn, command, mobile_crisis_hours, now)
             except CommandRejected as exc:
@@ -957,7 +1003,7 @@ class Store:
                 reason=detail or "refused by dispatch",
             )
         status = CommandStatus.CONFIRMED if accepted else CommandStatus.REFUSED
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             result = self._append(conn, [ev])
             conn.execute(
                 update(S.outbox)
