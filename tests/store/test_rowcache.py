@@ -9,8 +9,7 @@ import pytest
 
 from console.domain.events import CallReceived, CallUpdated, Event
 from console.domain.model import Call, CallStatus, CallType
-from console.store import Store
-from console.store import store as store_module
+from console.store import Store, notify
 
 T0 = datetime(2026, 11, 26, 22, 0, tzinfo=UTC)
 CALL = Call("HCR-000001", CallStatus.PENDING, 2, CallType.WELFARE_CHECK, T0, T0)
@@ -56,7 +55,7 @@ def test_a_rolled_back_batch_leaves_the_kept_rows_as_they_were(
         def fail(*_a: object) -> None:
             raise RuntimeError("disk full")
 
-        monkeypatch.setattr(store_module.notify, "publish", fail)
+        monkeypatch.setattr(notify, "publish", fail)
         with pytest.raises(RuntimeError):
             store.append([version(3)])
         monkeypatch.undo()

@@ -1,0 +1,220 @@
+"""The event log: append a batch (and fold it into the projection rows), read it back."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    Connection,
+    func,
+    insert,
+    select,
+)
+
+from console.domain.changes import touched
+from console.domain.codec import (
+    call_to_dict,
+    event_body,
+    event_from_parts,
+    event_to_dict,
+    team_to_dict,
+)
+from console.domain.events import (
+    CallReceived,
+    CallUpdated,
+    Event,
+    TeamStatusChanged,
+)
+from console.domain.lifecycle import TransitionError
+from console.domain.projection import apply
+
+from . import notify
+from . import schema as S
+from .records import AppendResult
+from .sqlutil import _advisory_lock, _db_time, _dumps, _rows_in
+
+if TYPE_CHECKING:
+    from .store import Store
+
+log = logging.getLogger("console.store")
+
+
+_APPEND_LOCK = "rc:events"
+"""PostgreSQL advisory lock key serialising appends: seqs commit in order, so a listener can
+tell a missed notification from a late one, and two writers never insert one event twice."""
+
+
+def _insert_events(conn: Connection, events: Sequence[Event], cache: dict[int, str]) -> None:
+    """The events of a batch, as tuples built in one pass (no intermediate dicts)."""
+    dialect = conn.dialect
+    conv = _db_time(dialect.name == "sqlite")
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        "INSERT INTO events (source, source_id, kind, entity_id, occurred_at, recorded_at,"
+        f" payload) VALUES ({', '.join([mark] * 7)})"
+    )
+    conn.exec_driver_sql(
+        sql,
+        [
+            (
+                e.source,
+                e.source_id,
+                e.kind,
+                e.entity_id,
+                conv(e.occurred_at),
+                conv(e.recorded_at),
+                _payload(e, cache),
+            )
+            for e in events
+        ],
+    )
+
+
+def _payload(e: Event, cache: dict[int, str]) -> str:
+    """The event's stored body; a call or team record's JSON is kept for its projection row."""
+    if isinstance(e, CallReceived | CallUpdated):
+        rec = _dumps(call_to_dict(e.call))
+        cache[id(e.call)] = rec
+        return '{"call":' + rec + "}"
+    if isinstance(e, TeamStatusChanged):
+        rec = _dumps(team_to_dict(e.team))
+        cache[id(e.team)] = rec
+        return '{"team":' + rec + "}"
+    return _dumps(event_body(e))
+
+
+def _stored_events(conn: Connection, batch: int = 5000) -> Iterator[Event]:
+    """Every stored event in log order, read on ``conn`` (inside its transaction)."""
+    last = 0
+    while True:
+        rows = conn.execute(
+            select(S.events).where(S.events.c.seq > last).order_by(S.events.c.seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        for r in rows:
+            yield event_from_parts(
+                r.kind, r.source, r.source_id, r.occurred_at, r.recorded_at, json.loads(r.payload)
+            )
+        last = rows[-1].seq
+
+
+def append_batch(store: Store, conn: Connection, events: Sequence[Event]) -> AppendResult:
+    after = store._lock_appends(conn)
+    fresh: dict[tuple[str, str], Event] = {}
+    dups = 0
+    for e in events:
+        if e.key in fresh:
+            dups += 1
+        else:
+            fresh[e.key] = e
+    by_source: dict[str, list[str]] = {}
+    for src, sid in fresh:
+        by_source.setdefault(src, []).append(sid)
+    for src, sids in by_source.items():
+        for (sid,) in _rows_in(conn, "events", "source_id", ("source_id",), sids, ("source", src)):
+            if (src, sid) in fresh:
+                del fresh[(src, sid)]
+                dups += 1
+    if not fresh:
+        return AppendResult(duplicates=dups, last_seq=store._last_seq(conn))
+
+    new = list(fresh.values())
+    t = touched(new)
+    state = store._load_partial(conn, t)
+    before = t.snapshot(state)
+    accepted: list[Event] = []
+    rejected: list[tuple[Event, str]] = []
+    for e in new:
+        try:
+            apply(state, e, strict=True)
+        except TransitionError as exc:
+            rejected.append((e, str(exc)))
+            continue
+        accepted.append(e)
+    now = store.clock.now()
+    if rejected:
+        conn.execute(
+            insert(S.quarantine),
+            [
+                {
+                    "received_at": now,
+                    "source": e.source,
+                    "reason": f"impossible transition: {why}",
+                    "raw": _dumps(event_to_dict(e)),
+                }
+                for e, why in rejected
+            ],
+        )
+        for e, why in rejected:
+            log.warning("quarantined %s %s: %s", e.kind, e.source_id, why)
+    record_json: dict[int, str] = {}
+    if accepted:
+        _insert_events(conn, accepted, record_json)
+    changed = store._write_back(conn, state, before, t, accepted, record_json)
+    if store._rows is not None:
+        store._folded.append((t, state))
+    seq = store._last_seq(conn)
+    result = AppendResult(accepted, dups, rejected, changed.changes(seq), seq)
+    if accepted:
+        notify.publish(conn, result.changes, after, seq)
+    return result
+
+
+def lock_appends(store: Store, conn: Connection) -> int:
+    """On PostgreSQL, wait for the append lock; returns the last seq before this batch.
+
+    SQLite needs nothing: every write transaction there starts with ``BEGIN IMMEDIATE``.
+    """
+    if conn.dialect.name != "postgresql":
+        return 0
+    _advisory_lock(conn, _APPEND_LOCK)
+    return store._last_seq(conn)
+
+
+def last_seq(conn: Connection) -> int:
+    return int(conn.execute(select(func.coalesce(func.max(S.events.c.seq), 0))).scalar_one())
+
+
+def events(
+    store: Store,
+    after_seq: int = 0,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    batch: int = 5000,
+) -> Iterator[tuple[int, Event]]:
+    """Stored events in log order (seq), optionally only those that occurred in [start, end)."""
+    last = after_seq
+    while True:
+        q = select(S.events).where(S.events.c.seq > last).order_by(S.events.c.seq).limit(batch)
+        if start is not None:
+            q = q.where(S.events.c.occurred_at >= start)
+        if end is not None:
+            q = q.where(S.events.c.occurred_at < end)
+        with store.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        if not rows:
+            return
+        for r in rows:
+            yield (
+                r.seq,
+                event_from_parts(
+                    r.kind,
+                    r.source,
+                    r.source_id,
+                    r.occurred_at,
+                    r.recorded_at,
+                    json.loads(r.payload),
+                ),
+            )
+        last = rows[-1].seq
+
+
+def event_count(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(S.events)).scalar_one())

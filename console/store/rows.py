@@ -1,0 +1,346 @@
+"""The projection rows: load the ones a batch touches or all of them, write back what changed,
+rebuild them from the log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+)
+
+from console.domain.changes import Snapshot, Touched
+from console.domain.codec import (
+    call_from_dict,
+    call_to_dict,
+    command_from_dict,
+    command_to_dict,
+    team_from_dict,
+    team_to_dict,
+)
+from console.domain.commands import (
+    CommandRecord,
+)
+from console.domain.events import (
+    Alert,
+    AlertKind,
+    Event,
+    Note,
+    Severity,
+)
+from console.domain.model import EscalationTarget, Position
+from console.domain.projection import Ack, State, fold
+
+from . import notify
+from . import schema as S
+from .eventlog import _stored_events
+from .sqlutil import _bulk_insert, _chunks, _dumps, _rows_in
+
+if TYPE_CHECKING:
+    from .store import Store
+
+
+@dataclass(frozen=True)
+class _NoteFact:
+    """A stored note as the write-back expects it (rebuild path)."""
+
+    source: str
+    source_id: str
+    note: Note
+    kind: str = "note"
+
+
+def _note_of(e: Any) -> Note | None:
+    n = getattr(e, "note", None)
+    return n if isinstance(n, Note) else None
+
+
+def _call_row(st: State, cid: str, cache: dict[int, str] | None) -> dict[str, Any]:
+    c = st.calls[cid]
+    data = cache.get(id(c)) if cache else None
+    return {
+        "id": c.id,
+        "status": c.status.value,
+        "priority": c.priority,
+        "type": c.type.value,
+        "received_at": c.received_at,
+        "cleared_at": c.cleared_at,
+        "team": c.team,
+        "escalated_to": c.escalated_to.value if c.escalated_to else None,
+        "unsafe": bool(c.safety_flags),
+        "neighborhood": c.neighborhood,
+        "updated_at": c.updated_at,
+        "version": c.version,
+        "k_source_id": st.call_source_id(cid),
+        "data": data if data is not None else _dumps(call_to_dict(c)),
+    }
+
+
+def _team_row(st: State, tid: str, cache: dict[int, str] | None) -> dict[str, Any]:
+    t = st.teams[tid]
+    data = cache.get(id(t)) if cache else None
+    return {
+        "id": t.id,
+        "status": t.status.value,
+        "provider": t.provider,
+        "call": t.call,
+        "status_since": t.status_since,
+        "updated_at": t.updated_at,
+        "k_source_id": st.team_source_id(tid),
+        "data": data if data is not None else _dumps(team_to_dict(t)),
+    }
+
+
+def _command_row(c: CommandRecord) -> dict[str, Any]:
+    return {
+        "command_id": c.command_id,
+        "kind": c.command.kind if c.command else None,
+        "status": c.status,
+        "operator": c.operator,
+        "requested_at": c.requested_at,
+        "answered_at": c.answered_at,
+        "answer": c.answer,
+        "data": _dumps(command_to_dict(c.command)) if c.command else None,
+    }
+
+
+def _command_record(r: Any) -> CommandRecord:
+    cmd = command_from_dict(json.loads(r.data)) if r.data else None
+    return CommandRecord(
+        r.command_id, cmd, r.status, r.operator, r.requested_at, r.answered_at, r.answer
+    )
+
+
+def _alert_row(a: Alert) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "kind": a.kind.value,
+        "severity": a.severity.value,
+        "subject": a.subject,
+        "message": a.message,
+        "raised_at": a.raised_at,
+    }
+
+
+def _alert(r: Any) -> Alert:
+    return Alert(r.id, AlertKind(r.kind), Severity(r.severity), r.subject, r.message, r.raised_at)
+
+
+def load_partial(store: Store, conn: Connection, t: Touched) -> State:
+    """The rows ``t`` names, as they stand, in a new State (only those: a partial state)."""
+    st = State()
+    if store._rows is not None:
+        t = store._rows.fill(t, st)
+    for data, ksid in _rows_in(conn, "calls", "id", ("data", "k_source_id"), t.calls):
+        c = call_from_dict(orjson.loads(data))
+        st.keep_call(c, ksid)
+    for data, ksid in _rows_in(conn, "teams", "id", ("data", "k_source_id"), t.teams):
+        tm = team_from_dict(orjson.loads(data))
+        st.keep_team(tm, ksid)
+    for part in _chunks(sorted(t.positions)):
+        for r in conn.execute(select(S.positions).where(S.positions.c.team_id.in_(part))):
+            st.positions[r.team_id] = Position(r.lat, r.lon, r.at)
+    for part in _chunks(sorted(t.commands)):
+        for r in conn.execute(select(S.commands).where(S.commands.c.command_id.in_(part))):
+            st.commands[r.command_id] = _command_record(r)
+    for part in _chunks(sorted(t.alerts)):
+        for r in conn.execute(select(S.alerts).where(S.alerts.c.id.in_(part))):
+            st.alerts[r.id] = _alert(r)
+    for part in _chunks(sorted(t.acks)):
+        for r in conn.execute(select(S.acks).where(S.acks.c.alert_id.in_(part))):
+            st.acks[r.alert_id] = Ack(r.alert_id, r.operator, r.at, r.note)
+    for part in _chunks(sorted(t.escalations)):
+        for r in conn.execute(select(S.escalations).where(S.escalations.c.call_id.in_(part))):
+            st.escalations[r.call_id] = (EscalationTarget(r.target), r.at)
+    pairs = sorted(t.assignments)
+    for part in _chunks(sorted({c for c, _ in pairs})):
+        for r in conn.execute(select(S.assignments).where(S.assignments.c.call_id.in_(part))):
+            st.assignments[(r.call_id, r.team_id)] = r.at
+    return st
+
+
+def write_back(
+    store: Store,
+    conn: Connection,
+    st: State,
+    before: Snapshot,
+    t: Touched,
+    accepted: Sequence[Event],
+    record_json: dict[int, str] | None = None,
+) -> Touched:
+    """Write the changed rows; returns what changed."""
+    ch = t.changed(before, st)
+    changed_calls = list(ch.calls)
+    changed_teams = list(ch.teams)
+    changed_pos = list(ch.positions)
+    changed_cmds = list(ch.commands)
+    changed_alerts = list(ch.alerts)
+    changed_acks = list(ch.acks)
+    changed_esc = list(ch.escalations)
+    changed_asg = list(ch.assignments)
+
+    sqlite = conn.dialect.name == "sqlite"
+
+    def replace(
+        table: Any,
+        key_col: Any,
+        ids: Sequence[Any],
+        rows: list[dict[str, Any]],
+        known: dict[Any, Any],
+    ) -> None:
+        if not ids:
+            return
+        # Rows new to this batch need no delete: most of a live feed's rows are updates of
+        # a few open calls, and a shift's first batch is all inserts.
+        if sqlite:
+            # One statement: REPLACE deletes the row with the same key, then inserts.
+            _bulk_insert(conn, table, rows, verb="INSERT OR REPLACE")
+            return
+        existing = [i for i in ids if i in known]
+        for part in _chunks(existing):
+            conn.execute(delete(table).where(key_col.in_(part)))
+        _bulk_insert(conn, table, rows)
+
+    replace(
+        S.calls,
+        S.calls.c.id,
+        changed_calls,
+        [_call_row(st, i, record_json) for i in changed_calls],
+        before.calls,
+    )
+    replace(
+        S.teams,
+        S.teams.c.id,
+        changed_teams,
+        [_team_row(st, i, record_json) for i in changed_teams],
+        before.teams,
+    )
+    replace(
+        S.positions,
+        S.positions.c.team_id,
+        changed_pos,
+        [
+            {"team_id": i, "lat": p.lat, "lon": p.lon, "at": p.at}
+            for i in changed_pos
+            if (p := st.positions[i])
+        ],
+        before.positions,
+    )
+    replace(
+        S.commands,
+        S.commands.c.command_id,
+        changed_cmds,
+        [_command_row(st.commands[i]) for i in changed_cmds],
+        before.commands,
+    )
+    replace(
+        S.alerts,
+        S.alerts.c.id,
+        changed_alerts,
+        [_alert_row(st.alerts[i]) for i in changed_alerts],
+        before.alerts,
+    )
+    replace(
+        S.acks,
+        S.acks.c.alert_id,
+        changed_acks,
+        [
+            {"alert_id": a.alert_id, "operator": a.operator, "at": a.at, "note": a.note}
+            for i in changed_acks
+            if (a := st.acks[i])
+        ],
+        before.acks,
+    )
+    replace(
+        S.escalations,
+        S.escalations.c.call_id,
+        changed_esc,
+        [
+            {"call_id": i, "target": st.escalations[i][0].value, "at": st.escalations[i][1]}
+            for i in changed_esc
+        ],
+        before.escalations,
+    )
+    stale_asg = [k for k in changed_asg if k in before.assignments]
+    if stale_asg:
+        conn.execute(
+            delete(S.assignments).where(
+                S.assignments.c.call_id == bindparam("c"),
+                S.assignments.c.team_id == bindparam("t"),
+            ),
+            [{"c": c, "t": tm} for c, tm in stale_asg],
+        )
+    if changed_asg:
+        conn.execute(
+            insert(S.assignments),
+            [{"call_id": c, "team_id": tm, "at": st.assignments[(c, tm)]} for c, tm in changed_asg],
+        )
+    note_rows = [
+        {
+            "source": e.source,
+            "source_id": e.source_id,
+            "call_id": n.call_id,
+            "text": n.text,
+            "author": n.author,
+            "at": n.at,
+        }
+        for e in accepted
+        if e.kind == "note" and (n := _note_of(e)) is not None
+    ]
+    if note_rows:
+        conn.execute(insert(S.notes), note_rows)
+    ch.notes = {str(r["call_id"]) for r in note_rows}
+    return ch
+
+
+def load_all(store: Store, conn: Connection) -> State:
+    st = State()
+    for r in conn.execute(select(S.calls)):
+        c = call_from_dict(json.loads(r.data))
+        st.keep_call(c, r.k_source_id)
+    for r in conn.execute(select(S.teams)):
+        tm = team_from_dict(json.loads(r.data))
+        st.keep_team(tm, r.k_source_id)
+    for r in conn.execute(select(S.positions)):
+        st.positions[r.team_id] = Position(r.lat, r.lon, r.at)
+    for r in conn.execute(select(S.commands)):
+        st.commands[r.command_id] = _command_record(r)
+    for r in conn.execute(select(S.alerts)):
+        st.alerts[r.id] = _alert(r)
+    for r in conn.execute(select(S.acks)):
+        st.acks[r.alert_id] = Ack(r.alert_id, r.operator, r.at, r.note)
+    for r in conn.execute(select(S.notes)):
+        st.notes[(r.source, r.source_id)] = Note(r.call_id, r.text, r.author, r.at)
+    for r in conn.execute(select(S.assignments)):
+        st.assignments[(r.call_id, r.team_id)] = r.at
+    for r in conn.execute(select(S.escalations)):
+        st.escalations[r.call_id] = (EscalationTarget(r.target), r.at)
+    st.as_of = conn.execute(select(func.max(S.events.c.occurred_at))).scalar_one()
+    return st
+
+
+def rebuild(store: Store) -> int:
+    """Recompute every projection table from the event log (e.g. after a fold fix)."""
+    if store._rows is not None:
+        store._rows.clear()
+    with store._write() as conn:
+        # Fold inside the write transaction (and, on PostgreSQL, under the append lock):
+        # no batch can land between the read and the write-back.
+        seq = store._lock_appends(conn)
+        state = fold(_stored_events(conn))
+        for table in S.PROJECTION_TABLES:
+            conn.execute(delete(table))
+        everything = Touched.everything(state)
+        notes = [_NoteFact(src, sid, n) for (src, sid), n in state.notes.items()]
+        store._write_back(conn, state, Snapshot(), everything, notes)  # type: ignore[arg-type]
+        notify.publish(conn, None, seq, seq)
+    return len(state.seen)

@@ -1,0 +1,100 @@
+"""SQL helpers shared by the store modules: bound-parameter chunks, driver-level bulk inserts, times."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    Connection,
+    text,
+)
+
+from . import schema as S
+
+_CHUNK = 400  # keeps IN (...) lists well under every backend's bound-parameter limit
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+def _rows_in(
+    conn: Connection,
+    table: str,
+    key: str,
+    cols: Sequence[str],
+    ids: Iterable[str],
+    also: tuple[str, str] | None = None,
+) -> list[Any]:
+    """``SELECT cols FROM table WHERE key IN ids`` with the ids as ONE parameter.
+
+    A JSON array on SQLite (``json_each``), an array on PostgreSQL (``= ANY``): no statement
+    grows with the batch, so nothing is recompiled per batch.
+    """
+    ids = list(ids)
+    if not ids:
+        return []
+    if conn.dialect.name == "sqlite":
+        sql = (
+            f"SELECT {', '.join(cols)} FROM {table} WHERE {key} IN (SELECT value FROM json_each(?))"
+        )
+        params: list[Any] = [orjson.dumps(ids).decode()]
+        if also:
+            sql += f" AND {also[0]} = ?"
+            params.append(also[1])
+    else:
+        sql = f"SELECT {', '.join(cols)} FROM {table} WHERE {key} = ANY(%s)"
+        params = [ids]
+        if also:
+            sql += f" AND {also[0]} = %s"
+            params.append(also[1])
+    return list(conn.exec_driver_sql(sql, tuple(params)).all())
+
+
+def _db_time(sqlite: bool) -> Callable[[datetime | None], Any]:
+    """Convert an aware time the way :class:`~console.store.schema.UtcDateTime` stores it."""
+
+    def conv(v: datetime | None) -> Any:
+        if v is None:
+            return None
+        if v.tzinfo is not UTC:
+            v = v.astimezone(UTC)
+        # "YYYY-MM-DD HH:MM:SS.ffffff", the text SQLAlchemy's SQLite DateTime reads and sorts.
+        return v.isoformat(" ", "microseconds")[:26] if sqlite else v
+
+    return conv
+
+
+def _bulk_insert(
+    conn: Connection, table: Any, rows: list[dict[str, Any]], verb: str = "INSERT"
+) -> None:
+    """executemany straight on the driver: the hot path of ingest.
+
+    SQLAlchemy's per-value type processing costs more than SQLite itself here, so times are
+    converted once, the way :class:`~console.store.schema.UtcDateTime` stores them.
+    """
+    if not rows:
+        return
+    cols = list(rows[0])
+    dialect = conn.dialect
+    conv = _db_time(dialect.name == "sqlite")
+    times = [isinstance(table.c[c].type, S.UtcDateTime) for c in cols]
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = f"{verb} INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(mark for _ in cols)})"
+    pairs = list(zip(cols, times, strict=True))
+    params = [tuple(conv(r[c]) if t else r[c] for c, t in pairs) for r in rows]
+    conn.exec_driver_sql(sql, params)
+
+
+def _dumps(obj: Any) -> str:
+    # orjson: compact UTF-8 JSON, several times faster than the stdlib on the ingest hot path.
+    return orjson.dumps(obj).decode()
+
+
+def _advisory_lock(conn: Connection, key: str) -> None:
+    """A PostgreSQL transaction-scoped lock on a name (released at commit or rollback)."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": key})
