@@ -39,7 +39,7 @@ from console.domain.events import (
 from console.domain.model import CallStatus, EscalationTarget, Team
 from console.domain.projection import State, apply, fold
 from console.domain.rules import Thresholds
-from console.store.metrics import compute_report
+from console.store.read.metrics import compute_report
 
 MARK_KINDS = ("escalation", "overdue", "backup")
 """Key events the timeline marks and playback can jump to."""

@@ -95,6 +95,13 @@ class Store:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for the read models (:mod:`console.store.read`): one consistent read,
+        never a write."""
+        with self.engine.connect() as conn:
+            yield conn
+
     def append(self, events: Sequence[Event]) -> AppendResult:
         """Append new facts and fold them into the projection, all in one transaction.
 

@@ -13,7 +13,7 @@ import pytest
 from console.replay.engine import ReplayEngine
 from console.replay.shiftfile import export_shift, open_shift_file
 from console.store import Store
-from console.store.metrics import report
+from console.store.read.metrics import report
 
 
 @pytest.mark.slow

@@ -85,7 +85,7 @@ def test_replay_of_a_whole_database_ends_on_the_live_picture(tmp_path: Path) -> 
 
 
 def _live_report(store: Store, engine: ReplayEngine) -> dict[str, object]:
-    from console.store.metrics import report
+    from console.store.read.metrics import report
 
     return report(store, engine.start, engine.end)
 

@@ -39,7 +39,7 @@ from console.domain.model import Call, CallStatus, CallType, Team, TeamStatus
 from console.domain.projection import State, apply
 from console.domain.synthetic import synthetic_shift
 from console.store import Store
-from console.store.aggregates import (
+from console.store.read.aggregates import (
     CALL_TYPES,
     HOUR,
     MINUTE,
@@ -47,7 +47,7 @@ from console.store.aggregates import (
     WEEK_H,
     Aggregates,
 )
-from console.store.metrics import report
+from console.store.read.metrics import report
 
 NY = ZoneInfo("America/New_York")
 CSV_REL = Path("cad") / "decc_weekly" / "decc_week48_cad_pseudonymized.csv"

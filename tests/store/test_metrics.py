@@ -9,7 +9,7 @@ from console.domain.model import CallStatus
 from console.domain.projection import fold
 from console.domain.synthetic import synthetic_shift
 from console.store import Store
-from console.store.metrics import INTERVALS, percentile, report
+from console.store.read.metrics import INTERVALS, percentile, report
 
 START = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from console.store import Store
-from console.store.views import state_json
+from console.store.read.views import state_json
 from console.sync.eido import parse_eido
 from console.sync.sim_world import GeneratedShift, World, load_roster
 from console.sync.simulator import DispatchSimulator

@@ -1,0 +1,50 @@
+"""Machine-readable views of the picture (CONTRACTS.md ``state --json``).
+
+The dispatch simulator's ``--state-out`` writes the same shape from its own truth, so the two
+can be compared field by field.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from console.domain.model import Call, Position, Team
+from console.domain.projection import State
+
+
+def iso(d: datetime | None) -> str | None:
+    return None if d is None else d.astimezone(UTC).isoformat()
+
+
+def call_json(c: Call) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "status": c.status.value,
+        "priority": c.priority,
+        "type": c.type.value,
+        "team": c.team,
+        "safety_flags": [f.value for f in c.safety_flags],
+        "received_at": iso(c.received_at),
+    }
+
+
+def team_json(t: Team, pos: Position | None) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "status": t.status.value,
+        "call": t.call,
+        "provider": t.provider,
+        "lat": None if pos is None else round(pos.lat, 6),
+        "lon": None if pos is None else round(pos.lon, 6),
+    }
+
+
+def state_json(state: State, as_of: datetime | None = None) -> dict[str, Any]:
+    """Every call the feed has carried (closed ones too) and every team, sorted by id."""
+    when = as_of or state.as_of or datetime.now(UTC)
+    return {
+        "as_of": iso(when),
+        "calls": [call_json(state.calls[k]) for k in sorted(state.calls)],
+        "teams": [team_json(state.teams[k], state.positions.get(k)) for k in sorted(state.teams)],
+    }
