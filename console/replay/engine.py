@@ -172,7 +172,7 @@ def load_from_store(store: Any, start: datetime, end: datetime) -> ShiftData:
         )
     base = base_events(e for _, e in store.events(end=start))
     events = [e for _, e in store.events(start=start, end=end)]
-    return ShiftData(start, end, base, events, source=str(store.engine.url.render_as_string()))
+    return ShiftData(start, end, base, events, source=str(store.url.render_as_string()))
 
 
 class ReplayEngine:

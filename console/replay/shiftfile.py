@@ -283,7 +283,7 @@ def export_shift(
     persons = {cid: store.persons(cid) for cid in sorted(call_ids)}
     from console.config import redact_url
 
-    source = redact_url(store.engine.url.render_as_string(hide_password=False))
+    source = redact_url(store.url.render_as_string(hide_password=False))
     return write_shift_file(
         out,
         start=start,

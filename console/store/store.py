@@ -21,10 +21,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Engine,
-)
+from sqlalchemy import URL, Connection, Engine
 
 from console.domain.changes import Changes, Snapshot, Touched
 from console.domain.clock import Clock, SystemClock
@@ -90,6 +87,11 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    @property
+    def url(self) -> URL:
+        """The database's URL (its password included: redact before showing it)."""
+        return self.engine.url
 
     @property
     def dialect(self) -> str:
