@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Connection,
@@ -51,7 +51,17 @@ tell a missed notification from a late one, and two writers never insert one eve
 def _insert_events(conn: Connection, events: Sequence[Event], cache: dict[int, str]) -> None:
     """The events of a batch, as tuples built in one pass (no intermediate dicts)."""
     dialect = conn.dialect
-    conv = _db_time(dialect.name == "sqlite")
+    to_db = _db_time(dialect.name == "sqlite")
+    # Events of a batch share many time objects (a record's time is its event's): each is
+    # converted once. Keyed by identity, which holds while ``events`` keeps them alive.
+    done: dict[int, Any] = {}
+
+    def conv(v: datetime) -> Any:
+        r = done.get(id(v))
+        if r is None:
+            r = done[id(v)] = to_db(v)
+        return r
+
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = (
         "INSERT INTO events (source, source_id, kind, entity_id, occurred_at, recorded_at,"
@@ -177,7 +187,8 @@ def lock_appends(store: Store, conn: Connection) -> int:
 
 
 def last_seq(conn: Connection) -> int:
-    return int(conn.execute(select(func.coalesce(func.max(S.events.c.seq), 0))).scalar_one())
+    # Straight on the driver: asked a few times per batch on the ingest path.
+    return int(conn.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM events").scalar_one())
 
 
 def events(
