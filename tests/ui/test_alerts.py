@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
 from console.domain.events import Alert, AlertKind, Severity
 from console.sync.client import LinkHealth, LinkState
-from console.ui.alerts import (
+from console.ui.alerts.panel import (
     ALERT_ID_ROLE,
     AlertBanner,
     AlertsPanel,

@@ -24,7 +24,7 @@ from console.domain.commands import (
     SetTeamService,
 )
 from console.domain.model import EscalationTarget
-from console.ui.dialogs import (
+from console.ui.actions.dialogs import (
     ELIGIBLE_ROLE,
     TEAM_ID_ROLE,
     AssignDialog,

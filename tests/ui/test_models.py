@@ -24,7 +24,7 @@ from console.domain.model import (
     TeamStatus,
 )
 from console.domain.rules import Thresholds
-from console.ui.models import (
+from console.ui.tables.model import (
     DARK_PALETTE,
     ID_ROLE,
     LIGHT_PALETTE,

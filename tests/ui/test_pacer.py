@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QWidget
 
-from console.ui.pacer import Pacer
+from console.ui.core.pacer import Pacer
 
 
 def test_events_queued_by_one_update_run_before_the_next_update(qtbot: Any) -> None:

@@ -2,7 +2,7 @@
 a click on a time selects the calls open then, exports that open, a screenshot to look at.
 
 The panel is driven by a small PictureSource of this file (same signals as
-``console.ui.picture.PictureSource``) fed from a real SQLite store, so the test controls exactly
+``console.ui.core.picture.PictureSource``) fed from a real SQLite store, so the test controls exactly
 which pictures arrive and when.
 """
 
@@ -32,8 +32,8 @@ from console.domain.synthetic import synthetic_shift
 from console.store import Changes, Store
 from console.store.aggregates import Aggregates
 from console.store.metrics import team_histories
-from console.ui.context import Selection
-from console.ui.picture import Picture
+from console.ui.core.context import Selection
+from console.ui.core.picture import Picture
 from console.ui.plots import WorkloadPanel
 from console.ui.plots.plotset import PLOTS, TIME_PLOTS
 

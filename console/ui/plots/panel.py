@@ -36,11 +36,10 @@ from PySide6.QtWidgets import (
 from console.domain.projection import State
 from console.store import Changes
 from console.store.aggregates import Aggregates
-
-from ..picture import merge_changes
-from .colors import plot_colors
-from .export import ExportError, export_plot_csv, export_plot_png, export_summary
-from .plotset import PLOTS, TIME_PLOTS, TITLES, PlotSet, hover_text
+from console.ui.core.picture import merge_changes
+from console.ui.plots.colors import plot_colors
+from console.ui.plots.export import ExportError, export_plot_csv, export_plot_png, export_summary
+from console.ui.plots.plotset import PLOTS, TIME_PLOTS, TITLES, PlotSet, hover_text
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +197,7 @@ class WorkloadPanel(QWidget):
     def _tasks(self) -> Any:
         tasks = getattr(self.ctx, "tasks", None)
         if tasks is None:
-            from console.ui.tasks import default_tasks
+            from console.ui.core.tasks import default_tasks
 
             tasks = default_tasks()
         return tasks
@@ -206,7 +205,7 @@ class WorkloadPanel(QWidget):
     def _later(self, fn: Any) -> None:
         later = getattr(self.ctx, "later", None)
         if later is None:
-            from console.ui.pacer import default_pacer
+            from console.ui.core.pacer import default_pacer
 
             later = default_pacer().schedule
         later(fn, fn)

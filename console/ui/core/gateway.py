@@ -16,9 +16,8 @@ from PySide6.QtCore import QObject, Signal
 from console.domain.commands import Command, CommandRejected, CommandStatus
 from console.domain.rules import ServiceHours
 from console.store import Changes, Store, StoreError, Submitted
-
-from .picture import Picture, PictureSource
-from .tasks import TaskManager, default_tasks
+from console.ui.core.picture import Picture, PictureSource
+from console.ui.core.tasks import TaskManager, default_tasks
 
 log = logging.getLogger(__name__)
 

@@ -68,8 +68,7 @@ from console.domain.rules import (
     recommend,
     validate_command,
 )
-
-from . import theme
+from console.ui.core import theme
 
 log = logging.getLogger(__name__)
 

@@ -105,7 +105,7 @@ class Palette:
 
 def _from_theme(name: str) -> Palette:
     """The models' colours come from the theme: one source for tables, map and plots."""
-    from .theme import colors
+    from console.ui.core.theme import colors
 
     t = colors(name)
     return Palette(

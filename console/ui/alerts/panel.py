@@ -48,8 +48,7 @@ from console.domain.events import Alert, AlertKind, Severity
 from console.domain.model import Call, CallStatus, Team
 from console.domain.projection import State
 from console.domain.rules import Thresholds, ineligibility, safety_screen, timer_alerts
-
-from . import theme
+from console.ui.core import theme
 
 log = logging.getLogger(__name__)
 
@@ -367,7 +366,7 @@ class AlertsPanel(QWidget):
     # -- data ----------------------------------------------------------------------------------
 
     def _on_picture(self, picture: Any, changes: Any) -> None:
-        # Its own turn of the event loop (console.ui.pacer); a tick and a picture coalesce.
+        # Its own turn of the event loop (console.ui.core.pacer); a tick and a picture coalesce.
         # An alert raised or acknowledged, or the link going down or up, shows at once.
         # Otherwise, under a busy feed, the list follows at most once a second (the clock's
         # tick catches up): what call and team updates change here (timers, eligibility) is
