@@ -28,17 +28,19 @@ from PySide6.QtWidgets import (
 from console.domain.commands import Command
 from console.store import Changes
 from console.sync.client import LinkHealth, LinkState
+from console.ui.actions.menu import ACTION_SPECS, actions_for
 from console.ui.alerts.panel import AlertBanner, AlertsPanel
 from console.ui.audit.panel import AuditPanel
+from console.ui.board.panel import BoardPanel
 from console.ui.core.context import ConsoleContext
 from console.ui.core.picture import Picture
 from console.ui.core.theme import apply_theme
 from console.ui.map.panel import MapPanel
 from console.ui.plots.panel import WorkloadPanel
+from console.ui.queue.panel import QueuePanel
 from console.ui.settings.dialog import SettingsDialog
 from console.ui.shell.help import show_about, show_shortcuts
 from console.ui.tables.model import describe_command
-from console.ui.tables.panel import ACTION_SPECS, BoardPanel, QueuePanel, actions_for
 
 log = logging.getLogger(__name__)
 

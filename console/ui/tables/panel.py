@@ -1,11 +1,9 @@
-"""The call queue and team board panels, and the supervisor's actions on them.
+"""The table panel both the call queue and the team board are made of.
 
-Each panel is a filter box over a sortable table (the models in ``console.ui.tables.model`` behind a
-sort/filter proxy). Row selection and ``ctx.selection`` follow each other. The actions (assign,
-escalate, priority, note, team service, check-in) live in one :class:`ActionSet` per context,
-shared by the panels' context menus, the window's menus and their keyboard shortcuts; they act
-on the current selection and open the action dialogs. A role that cannot act sees them disabled
-with a tooltip saying why.
+Each panel is a filter box over a sortable table (a :mod:`console.ui.tables.model` model behind
+a sort/filter proxy), ticked in steps. Row selection and ``ctx.selection`` follow each other. The
+actions (:mod:`console.ui.actions.menu`) are shared with the window's menus; a panel's context
+menu and double-click offer those that apply to its rows.
 """
 
 from __future__ import annotations
@@ -16,8 +14,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -30,128 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.domain.projection import State
 from console.store import Changes
-from console.ui.actions import dialogs
+from console.ui.actions.menu import actions_for
 from console.ui.core.context import ConsoleContext
 from console.ui.core.picture import Picture, merge_changes
-from console.ui.tables.model import (
-    CallQueueModel,
-    CallQueueProxy,
-    TeamBoardModel,
-    TeamBoardProxy,
-    palette_for,
-)
+from console.ui.tables.model import palette_for
 
 log = logging.getLogger(__name__)
-
-# kind -> (menu text, shortcut, needs a call, needs a team, tooltip)
-ACTION_SPECS: dict[str, tuple[str, str, bool, bool, str]] = {
-    "assign": ("&Assign / reassign…", "Ctrl+R", True, False, "Send a team to the selected call"),
-    "escalate": (
-        "&Escalate…",
-        "Ctrl+E",
-        True,
-        False,
-        "Hand the selected call to police, EMS, mobile crisis or co-response",
-    ),
-    "priority": ("Change &priority…", "Ctrl+P", True, False, "Change the selected call's priority"),
-    "note": ("Add &note…", "Ctrl+N", True, False, "Add a note to the selected call"),
-    "team_service": (
-        "Team out of / back in &service…",
-        "Ctrl+O",
-        False,
-        True,
-        "Set the selected team out of service or back in service",
-    ),
-    "checkin": ("Request chec&k-in…", "Ctrl+K", False, True, "Ask the selected team to check in"),
-}
-
-
-def _open_dialog(
-    kind: str, ctx: ConsoleContext, call_id: str | None, team_id: str | None, parent: QWidget | None
-) -> Any:
-    dlg = dialogs.open_action_dialog(kind, ctx, call_id=call_id, team_id=team_id, parent=parent)
-    if dlg is None:
-        why = dialogs.why_no_dialog()
-        if why:
-            win = parent.window() if parent is not None else None
-            bar = getattr(win, "statusBar", None)
-            if callable(bar):
-                bar().showMessage(why, 5000)
-    return dlg
-
-
-class ActionSet(QObject):
-    """The supervisor's actions, one QAction each, enabled by role and selection."""
-
-    opened = Signal(str, object)
-    """(kind, dialog or None) after an action was triggered."""
-
-    def __init__(self, ctx: ConsoleContext, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self.actions: dict[str, QAction] = {}
-        self.dialog_parent: QWidget | None = None
-        for kind, (text, key, _c, _t, tip) in ACTION_SPECS.items():
-            a = QAction(text, self)
-            a.setShortcut(QKeySequence(key))
-            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            a.setObjectName(f"action-{kind}")
-            a.setProperty("base_tip", f"{tip} ({key})")
-            a.triggered.connect(lambda _=False, k=kind: self.trigger(k))
-            self.actions[kind] = a
-        ctx.selection.call_selected.connect(lambda _id: self.refresh())
-        ctx.selection.team_selected.connect(lambda _id: self.refresh())
-        ctx.pictures.picture_changed.connect(lambda *_: self.refresh())
-        self.refresh()
-
-    def refresh(self) -> None:
-        can, why = self.ctx.gateway.can_act()
-        sel = self.ctx.selection
-        for kind, a in self.actions.items():
-            _t, _k, needs_call, needs_team, _tip = ACTION_SPECS[kind]
-            base = str(a.property("base_tip"))
-            if not can:
-                a.setEnabled(False)
-                a.setToolTip(why)
-                a.setStatusTip(why)
-                continue
-            missing = (needs_call and not sel.call_id) or (needs_team and not sel.team_id)
-            a.setEnabled(not missing)
-            tip = (
-                base
-                if not missing
-                else f"{base} — select a {'call' if needs_call else 'team'} first"
-            )
-            a.setToolTip(tip)
-            a.setStatusTip(tip)
-
-    def trigger(self, kind: str, call_id: str | None = None, team_id: str | None = None) -> Any:
-        can, why = self.ctx.gateway.can_act()
-        if not can:
-            win = self.dialog_parent
-            if win is not None and callable(getattr(win, "statusBar", None)):
-                win.statusBar().showMessage(why, 5000)  # type: ignore[attr-defined]
-            return None
-        if kind == "assign":
-            cid = call_id or self.ctx.selection.call_id
-            call = self.ctx.pictures.current().state.calls.get(cid or "")
-            if call is not None and call.team is not None:
-                kind = "reassign"
-        dlg = _open_dialog(kind, self.ctx, call_id, team_id, self.dialog_parent)
-        self.opened.emit(kind, dlg)
-        return dlg
-
-
-def actions_for(ctx: ConsoleContext) -> ActionSet:
-    """The context's one ActionSet (created on first use)."""
-    existing = getattr(ctx, "_actions", None)
-    if isinstance(existing, ActionSet):
-        return existing
-    s = ActionSet(ctx, ctx.gateway)
-    ctx._actions = s  # type: ignore[attr-defined]
-    return s
 
 
 _DONE = object()
@@ -355,103 +237,6 @@ class _TablePanel(QWidget):
     def set_theme(self, name: str) -> None:
         with contextlib.suppress(ValueError):
             self.model.set_palette(palette_for(name))
-
-
-class QueuePanel(_TablePanel):
-    """Open calls, most urgent first: priority, ticking age, type, status, team, location."""
-
-    kind = "queue"
-    primary_action = "assign"
-
-    def __init__(self, ctx: ConsoleContext, parent: QWidget | None = None) -> None:
-        model = CallQueueModel(ctx.config.thresholds, palette_for(_theme(ctx)))
-        proxy = CallQueueProxy()
-        super().__init__(ctx, model, proxy, parent)
-        self.filter.setPlaceholderText("Filter calls: id, type, status, team, neighborhood…")
-        self.only.setText("Open only")
-        self.only.setToolTip("Hide cleared, escalated and cancelled calls")
-        self.only.toggled.connect(proxy.set_open_only)
-        self.only.setChecked(True)
-        # Closed calls pile up over a shift: with "open only" the model does not hold them.
-        self.only.toggled.connect(lambda _on: self._show(ctx.pictures.current(), None))
-        self.table.sortByColumn(model.column_of("priority"), Qt.SortOrder.AscendingOrder)
-        ctx.selection.call_selected.connect(self.select_id)
-        ctx.selection.calls_selected.connect(self.select_ids)
-
-    def select_ids(self, ids: list[str]) -> None:
-        """Highlight several calls at once (a moment picked on the workload plots)."""
-        if len(ids) < 2:
-            return
-        sm = self.table.selectionModel()
-        self._syncing = True
-        try:
-            for rid in ids[1:]:
-                idx = self.proxy.proxy_index_of(rid)
-                if idx.isValid():
-                    sm.select(
-                        idx,
-                        QItemSelectionModel.SelectionFlag.Select
-                        | QItemSelectionModel.SelectionFlag.Rows,
-                    )
-        finally:
-            self._syncing = False
-
-    def _relevant(self, changes: Changes) -> bool:
-        return bool(changes.calls or changes.commands)
-
-    def _show(self, picture: Picture, changes: Changes | None) -> None:
-        st: State = picture.state
-        pending = [r for r in st.commands.values() if r.pending]
-        open_only = self.only.isChecked()
-        if changes is not None and not changes.commands and self.model.rowCount():
-            # Only the calls that changed (commands mark calls: those take the full diff).
-            found = (st.calls.get(i) for i in changes.calls)
-            calls = [c for c in found if c is not None and (c.is_open or not open_only)]
-            self.model.set_picture(calls, picture.now, pending, only=changes.calls)
-        else:
-            calls_all = st.open_calls() if open_only else st.calls.values()
-            self.model.set_picture(calls_all, picture.now, pending)
-        self._size_columns_once()
-
-    def _select_in_ctx(self, rid: str) -> None:
-        self.ctx.selection.select_call(rid)
-
-    def menu_kinds(self) -> list[str]:
-        return ["assign", "escalate", "priority", "note"]
-
-
-class BoardPanel(_TablePanel):
-    """Every team: status, time in status, check-in, current call, capabilities."""
-
-    kind = "board"
-    primary_action = "checkin"
-
-    def __init__(self, ctx: ConsoleContext, parent: QWidget | None = None) -> None:
-        model = TeamBoardModel(ctx.config.thresholds, palette_for(_theme(ctx)))
-        proxy = TeamBoardProxy()
-        super().__init__(ctx, model, proxy, parent)
-        self.filter.setPlaceholderText("Filter teams: id, provider, status, call…")
-        self.only.setText("On duty only")
-        self.only.setToolTip("Hide off-duty and out-of-service teams")
-        self.only.toggled.connect(proxy.set_on_duty_only)
-        self.only.setChecked(False)
-        self.table.sortByColumn(model.column_of("team"), Qt.SortOrder.AscendingOrder)
-        ctx.selection.team_selected.connect(self.select_id)
-
-    def _relevant(self, changes: Changes) -> bool:
-        return bool(changes.teams or changes.positions or changes.commands)
-
-    def _show(self, picture: Picture, changes: Changes | None) -> None:
-        st: State = picture.state
-        pending = [r for r in st.commands.values() if r.pending]
-        self.model.set_picture(st.teams.values(), picture.now, st.positions, pending)
-        self._size_columns_once()
-
-    def _select_in_ctx(self, rid: str) -> None:
-        self.ctx.selection.select_team(rid)
-
-    def menu_kinds(self) -> list[str]:
-        return ["checkin", "team_service"]
 
 
 def _theme(ctx: ConsoleContext) -> str:
