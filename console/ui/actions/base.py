@@ -47,6 +47,7 @@ from console.domain.rules import (
     ServiceHours,
     validate_command,
 )
+from console.ui.core.gateway import CommandOp
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +117,7 @@ class ActionDialog(QDialog):
         """The id the store gave it (for following dispatch's answer)."""
         self.followup: QDialog | None = None
         """A dialog this one opened instead of itself (escalation offered by the safety screen)."""
-        self._awaiting: Command | None = None
-        self._connected = False
+        self._awaiting: CommandOp | None = None
 
         self.layout_ = QVBoxLayout(self)
         self.header = QLabel(self)
@@ -276,49 +276,36 @@ class ActionDialog(QDialog):
         self._send(cmd)
 
     def _send(self, cmd: Command) -> None:
-        gw = self.ctx.gateway
-        self._awaiting = cmd
         self.ok_button.setEnabled(False)
         self.ok_button.setText("Sending…")
-        if not self._connected:
-            gw.submitted.connect(self._on_submitted)
-            gw.rejected.connect(self._on_rejected)
-            self._connected = True
         try:
-            gw.submit(cmd)
+            op = self.ctx.gateway.submit(cmd)
         except Exception as e:  # a gateway failure must not take the console down
             log.exception("submitting %s failed", cmd.kind)
-            self._on_rejected(cmd, f"could not submit: {e}")
-
-    def _disconnect(self) -> None:
-        if not self._connected:
+            self._refused(None, f"could not submit: {e}")
             return
-        self._connected = False
-        gw = self.ctx.gateway
-        for sig, slot in ((gw.submitted, self._on_submitted), (gw.rejected, self._on_rejected)):
-            with contextlib.suppress(RuntimeError, TypeError):
-                sig.disconnect(slot)
+        self._awaiting = op
+        op.on_queued(lambda cid: self._queued(op, cid))
+        op.on_refused(lambda reason: self._refused(op, reason))
 
-    def _on_submitted(self, command_id: str, command: object) -> None:
-        if command is not self._awaiting:
+    def _queued(self, op: CommandOp, command_id: str) -> None:
+        if op is not self._awaiting:  # closed meanwhile
             return
-        self._disconnect()
-        self.command = self._awaiting
         self._awaiting = None
+        self.command = op.command
         self.command_id = command_id
         super().accept()
 
-    def _on_rejected(self, command: object, reason: str) -> None:
-        if command is not self._awaiting:
+    def _refused(self, op: CommandOp | None, reason: str) -> None:
+        if op is not self._awaiting:
             return
-        self._disconnect()
         self._awaiting = None
         self.ok_button.setEnabled(True)
         self.ok_button.setText(self.ok_text)
         self.show_error(f"Refused: {reason}")
 
     def done(self, r: int) -> None:
-        self._disconnect()
+        self._awaiting = None
         with contextlib.suppress(RuntimeError, TypeError):
             self.ctx.pictures.picture_changed.disconnect(self._on_picture)
         super().done(r)

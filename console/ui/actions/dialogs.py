@@ -46,13 +46,13 @@ def open_action_dialog(
     call_id: str | None = None,
     team_id: str | None = None,
     parent: QWidget | None = None,
+    on_none: Callable[[str], None] | None = None,
 ) -> ActionDialog | None:
     """Open (window-modal, non-blocking) the dialog for action ``kind`` and return it.
 
     ``call_id`` / ``team_id`` default to the shared selection. Returns None when there is no
-    call (or team) to act on; the reason is in :func:`why_no_dialog`.
+    call (or team) to act on, after telling ``on_none`` why (for the status bar).
     """
-    global _last_refusal
     if kind not in KINDS:
         raise ValueError(f"unknown action {kind!r} (expected one of {', '.join(KINDS)})")
     state: State = ctx.pictures.current().state
@@ -62,7 +62,8 @@ def open_action_dialog(
         cid = call_id or (getattr(sel, "call_id", None) if sel is not None else None)
         call = state.calls.get(cid) if cid else None
         if call is None:
-            _last_refusal = f"No call selected to {kind}." if not cid else f"Unknown call {cid}."
+            if on_none is not None:
+                on_none(f"No call selected to {kind}." if not cid else f"Unknown call {cid}.")
             return None
         if kind == "reassign" and call.team is None and call.status is CallStatus.PENDING:
             kind = "assign"  # nothing to reassign from: the same dialog, without the reason rule
@@ -71,17 +72,9 @@ def open_action_dialog(
         tid = team_id or (getattr(sel, "team_id", None) if sel is not None else None)
         team = state.teams.get(tid) if tid else None
         if team is None:
-            _last_refusal = "No team selected." if not tid else f"Unknown team {tid}."
+            if on_none is not None:
+                on_none("No team selected." if not tid else f"Unknown team {tid}.")
             return None
         dlg = _TEAM_DIALOGS[kind](ctx, team, parent)
-    _last_refusal = ""
     dlg.open()
     return dlg
-
-
-_last_refusal = ""
-
-
-def why_no_dialog() -> str:
-    """Why the last :func:`open_action_dialog` returned None (for the status bar)."""
-    return _last_refusal

@@ -9,7 +9,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
-from console.ui.actions import dialogs
+from console.ui.actions.dialogs import open_action_dialog
 from console.ui.core.context import ConsoleContext
 
 # kind -> (menu text, shortcut, needs a call, needs a team, tooltip)
@@ -38,15 +38,16 @@ ACTION_SPECS: dict[str, tuple[str, str, bool, bool, str]] = {
 def _open_dialog(
     kind: str, ctx: ConsoleContext, call_id: str | None, team_id: str | None, parent: QWidget | None
 ) -> Any:
-    dlg = dialogs.open_action_dialog(kind, ctx, call_id=call_id, team_id=team_id, parent=parent)
-    if dlg is None:
-        why = dialogs.why_no_dialog()
-        if why:
-            win = parent.window() if parent is not None else None
-            bar = getattr(win, "statusBar", None)
-            if callable(bar):
-                bar().showMessage(why, 5000)
-    return dlg
+
+    def tell(why: str) -> None:
+        win = parent.window() if parent is not None else None
+        bar = getattr(win, "statusBar", None)
+        if callable(bar):
+            bar().showMessage(why, 5000)
+
+    return open_action_dialog(
+        kind, ctx, call_id=call_id, team_id=team_id, parent=parent, on_none=tell
+    )
 
 
 class ActionSet(QObject):

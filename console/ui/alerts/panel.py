@@ -202,11 +202,7 @@ class _Acker(QObject):
     def __init__(self, ctx: Any, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.in_flight: dict[int, tuple[AcknowledgeAlert, str]] = {}
-        """id(command) -> (command, alert id); the command is kept so its id stays unique."""
         self.hidden: set[str] = set()
-        ctx.gateway.submitted.connect(self._on_submitted)
-        ctx.gateway.rejected.connect(self._on_rejected)
 
     def acknowledge(self, alert: Alert, note: str = "") -> AcknowledgeAlert | None:
         ok, why = self.ctx.gateway.can_act()
@@ -214,28 +210,15 @@ class _Acker(QObject):
             self.failed.emit(alert.id, why)
             return None
         cmd = ack_command(alert, self.ctx.pictures.current().state, note)
-        self.in_flight[id(cmd)] = (cmd, alert.id)
         self.hidden.add(alert.id)
         self.changed.emit()
-        self.ctx.gateway.submit(cmd)
+        self.ctx.gateway.submit(cmd).on_refused(lambda reason: self._refused(alert.id, reason))
         return cmd
 
-    def _on_submitted(self, command_id: str, command: object) -> None:
-        if self.in_flight.pop(id(command), None) is None:
-            return
-        # A local command is already in the store: refresh the picture now, not at the next poll.
-        notify = getattr(self.ctx.pictures, "notify", None)
-        if callable(notify):
-            notify()
-
-    def _on_rejected(self, command: object, reason: str) -> None:
-        entry = self.in_flight.pop(id(command), None)
-        if entry is None:
-            return
-        aid = entry[1]
-        self.hidden.discard(aid)
+    def _refused(self, alert_id: str, reason: str) -> None:
+        self.hidden.discard(alert_id)
         self.changed.emit()
-        self.failed.emit(aid, reason)
+        self.failed.emit(alert_id, reason)
 
     def forget_acked(self, state: State) -> None:
         """Drop hidden ids the projection now records as acknowledged."""

@@ -146,6 +146,11 @@ def build_context(
         mobile_crisis_hours=None if replay else config.mobile_crisis_hours,
         replay=replay,
     )
+    if isinstance(pictures, LivePictureSource):
+        live = pictures
+        # A command queued here changes the store too: show it (pending) without waiting for a
+        # poll. The one refresh for every command, whichever panel sent it.
+        gateway.submitted.connect(lambda *_: live.notify())
     return ConsoleContext(
         config=config,
         store=store,

@@ -219,9 +219,15 @@ class LivePictureSource(PictureSource):
     # -- from any thread ------------------------------------------------------------------------
 
     def notify(self, changes: Changes | None = None) -> None:
-        """The store changed (sync callback, NOTIFY...). Thread-safe; cheap; coalesced."""
+        """The store changed (sync callback, NOTIFY...). Thread-safe; cheap; coalesced.
+
+        ``changes`` (None: unknown) is what the write reported: a write the picture already
+        folded in (its ``seq`` at or below the loaded one) needs no reload. The reload itself
+        reads what changed from the log, so a batch is never missed by coalescing."""
         if self._stopped:
             return
+        if changes is not None and changes.seq and changes.seq <= self._seq:
+            return  # ``_seq`` only grows: a stale read at worst costs one more reload
         with contextlib.suppress(RuntimeError):  # the source is being deleted at shutdown
             self._poked.emit()
 

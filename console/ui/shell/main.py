@@ -220,8 +220,6 @@ def build_console(
         )
         gateway.set_on_queued(sync.wake_outbox)
         pictures.set_link(sync.health)
-    # A command queued here changes the store too: show it (pending) without waiting for a poll.
-    gateway.submitted.connect(lambda *_: pictures.notify())
     notifier = None
     if pg_notify_url:
         # A console on the center's shared PostgreSQL: the sync service writes; NOTIFY says when.
