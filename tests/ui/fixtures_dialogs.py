@@ -50,6 +50,7 @@ from console.domain.model import (
 )
 from console.store import Store
 from console.ui.core import theme
+from console.ui.core.app_globals import DEFAULT_THEME, GLOBALS
 from console.ui.core.context import ConsoleContext, build_context
 from console.ui.core.gateway import CommandGateway
 from console.ui.core.picture import LivePictureSource
@@ -263,4 +264,4 @@ def themed(name: str = "dark") -> Iterator[None]:
         app.setStyleSheet(sheet)
         app.setPalette(palette)
         app.setStyle(style)
-        theme._current = theme.DEFAULT_THEME
+        GLOBALS.theme = DEFAULT_THEME

@@ -21,6 +21,8 @@ from collections.abc import Callable, Hashable
 
 from PySide6.QtCore import QObject, QTimer
 
+from console.ui.core.app_globals import GLOBALS
+
 log = logging.getLogger(__name__)
 
 
@@ -79,12 +81,8 @@ class Pacer(QObject):
                 self._hop.start()
 
 
-_default: Pacer | None = None
-
-
 def default_pacer() -> Pacer:
     """The process's pacer (panels built without a context that carries one)."""
-    global _default
-    if _default is None:
-        _default = Pacer()
-    return _default
+    if GLOBALS.pacer is None:
+        GLOBALS.pacer = Pacer()
+    return GLOBALS.pacer

@@ -27,6 +27,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from console.ui.core.app_globals import GLOBALS
+
 log = logging.getLogger("console.ui")
 
 APP_NAME = "Responder Console"
@@ -273,14 +275,10 @@ def _qt_message_handler(mode: Any, context: Any, message: str) -> None:
     qlog.log(level, "%s%s", message, where)
 
 
-_crash_dialog_open = False
-
-
 def _excepthook(
     exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
 ) -> None:
     """A bug: into the log with its traceback, and a dialog that says where the log is."""
-    global _crash_dialog_open
     if issubclass(exc_type, KeyboardInterrupt):
         from PySide6.QtWidgets import QApplication
 
@@ -289,7 +287,7 @@ def _excepthook(
             app.quit()
         return
     logging.getLogger("console.crash").critical("unexpected error", exc_info=(exc_type, exc, tb))
-    if _crash_dialog_open:
+    if GLOBALS.crash_dialog_open:
         return
     try:
         from PySide6.QtWidgets import QApplication, QMessageBox
@@ -299,7 +297,7 @@ def _excepthook(
         from console.config import user_data_dir
         from console.logging_setup import log_file
 
-        _crash_dialog_open = True
+        GLOBALS.crash_dialog_open = True
         box = QMessageBox(
             QMessageBox.Icon.Critical,
             "Unexpected error",
@@ -314,8 +312,7 @@ def _excepthook(
 
 
 def _reset_crash_flag() -> None:
-    global _crash_dialog_open
-    _crash_dialog_open = False
+    GLOBALS.crash_dialog_open = False
 
 
 def _fresh_demo_db(data_dir: Path) -> str:
