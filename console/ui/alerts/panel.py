@@ -1,10 +1,7 @@
 """Alerts: the panel that lists them and the banner that cannot be missed.
 
-What is alerting is computed from the picture, never stored by the UI: timers (pending too long,
-check-in overdue, stale position) from :func:`console.domain.rules.timer_alerts` at the
-picture's clock, alerts dispatch raised (backup request / emergency), calls no team may take,
-and a dispatch link that is down or silent. Acknowledged ones (the projection's ``acks``) drop
-out. Acknowledging goes through the gateway as an ``AcknowledgeAlert`` command, so it is audited
+What is alerting is derived by :mod:`console.domain.alerts` from the picture's state, clock and
+link; this module only presents it. Acknowledging goes through the gateway as an ``AcknowledgeAlert`` command, so it is audited
 with the operator, time and note.
 
 A critical alert (a team asking for backup) raises the :class:`AlertBanner`: red, an icon and
@@ -19,7 +16,6 @@ import math
 import struct
 import time
 import wave
-from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -43,11 +39,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.domain.alerts import (
+    ack_command,
+    collect_alerts,
+    critical_alerts,
+    link_alert,
+    no_eligible_alerts,
+    severity_counts,
+)
 from console.domain.commands import AcknowledgeAlert
 from console.domain.events import Alert, AlertKind, Severity
-from console.domain.model import Call, CallStatus, Team
+from console.domain.model import CallStatus
 from console.domain.projection import State
-from console.domain.rules import Thresholds, ineligibility, safety_screen, timer_alerts
 from console.ui.core import theme
 
 log = logging.getLogger(__name__)
@@ -80,102 +83,6 @@ _Row = tuple[str, str, str, str, str, str]
 
 def severity_text(sev: Severity) -> str:
     return f"{SEVERITY_MARK[sev]} {sev.value.upper()}"
-
-
-# -- what is alerting (plain Python) --------------------------------------------------------------
-
-
-def no_eligible_alerts(calls: Iterable[Call], teams: Iterable[Team]) -> list[Alert]:
-    """Pending calls no civilian team may take: unsafe ones (escalate) and those every team is
-    ineligible for (busy, off duty, missing a capability)."""
-    # Busy, off-duty and out-of-service teams can take no pending call (the recommendation
-    # also refuses a busy team on the call itself): only the rest need the capability checks.
-    free = [t for t in teams if t.status.on_duty and not t.status.busy]
-    out: list[Alert] = []
-    for c in calls:
-        if c.status is not CallStatus.PENDING:
-            continue
-        screen = safety_screen(c)
-        if not screen.civilian_ok:
-            msg = f"{c.id}: {screen.message}"
-        elif any(not ineligibility(c, t) for t in free):
-            continue
-        else:
-            msg = f"{c.id} (P{c.priority} {c.type.label}): no eligible team on duty right now"
-        out.append(
-            Alert(
-                f"no_eligible_team:{c.id}",
-                AlertKind.NO_ELIGIBLE_TEAM,
-                Severity.HIGH,
-                c.id,
-                msg,
-                c.received_at,
-            )
-        )
-    return out
-
-
-def link_alert(picture: Any) -> Alert | None:
-    """The dispatch link down or silent, as an alert (one per outage)."""
-    if not getattr(picture, "stale", False):
-        return None
-    link = getattr(picture, "link", None)
-    reason = getattr(picture, "stale_reason", "") or "The picture may be out of date."
-    if link is None:
-        return Alert(
-            "link_down:stale", AlertKind.LINK_DOWN, Severity.HIGH, "dispatch", reason, picture.now
-        )
-    if not link.up:
-        aid = f"link_down:{link.since.isoformat()}"
-        since = link.since
-    else:
-        last = link.last_message_at
-        aid = f"link_silent:{last.isoformat() if last else 'never'}"
-        since = last or link.since
-    return Alert(aid, AlertKind.LINK_DOWN, Severity.HIGH, "dispatch", reason, since)
-
-
-def sort_alerts(alerts: Iterable[Alert]) -> list[Alert]:
-    """Most severe first; within a severity, the oldest (longest waiting) first."""
-    return sorted(alerts, key=lambda a: (a.severity.rank, a.raised_at, a.id))
-
-
-def collect_alerts(
-    state: State,
-    now: datetime,
-    thresholds: Thresholds,
-    *,
-    picture: Any = None,
-    no_eligible: list[Alert] | None = None,
-    hidden: Iterable[str] = (),
-) -> list[Alert]:
-    """Every unacknowledged alert the picture implies, severity-sorted, one per id."""
-    found: dict[str, Alert] = {}
-    for a in state.alerts.values():
-        found.setdefault(a.id, a)
-    pending = [c for c in state.calls.values() if c.status is CallStatus.PENDING]
-    for a in timer_alerts(pending, state.teams.values(), state.positions, now, thresholds):
-        found.setdefault(a.id, a)
-    if no_eligible is None:
-        no_eligible = no_eligible_alerts(pending, state.teams.values())
-    for a in no_eligible:
-        found.setdefault(a.id, a)
-    if picture is not None:
-        la = link_alert(picture)
-        if la is not None:
-            found.setdefault(la.id, la)
-    skip = set(state.acks) | set(hidden)
-    return sort_alerts(a for a in found.values() if a.id not in skip)
-
-
-def ack_command(alert: Alert, state: State, note: str) -> AcknowledgeAlert:
-    """The audited acknowledgement, naming the call or team the alert is about."""
-    return AcknowledgeAlert(
-        alert_id=alert.id,
-        reason=note.strip(),
-        call_id=alert.subject if alert.subject in state.calls else None,
-        team_id=alert.subject if alert.subject in state.teams else None,
-    )
 
 
 def format_since(raised: datetime, now: datetime) -> str:
@@ -375,7 +282,7 @@ class AlertsPanel(QWidget):
             state,
             picture.now,
             self.ctx.config.thresholds,
-            picture=picture,
+            link=link_alert(picture.stale, picture.link, picture.now, picture.stale_reason),
             no_eligible=self._no_eligible,
             hidden=self._acker.hidden,
         )
@@ -699,10 +606,7 @@ class AlertBanner(QFrame):
     def refresh(self) -> None:
         state: State = self.ctx.pictures.current().state
         self._acker.forget_acked(state)
-        skip = set(state.acks) | self._acker.hidden
-        critical = sort_alerts(
-            a for a in state.alerts.values() if a.severity is Severity.CRITICAL and a.id not in skip
-        )
+        critical = critical_alerts(state, self._acker.hidden)
         new = [a for a in critical if a.id not in self._seen]
         self._seen.update(a.id for a in new)
         self.critical = critical
@@ -747,10 +651,3 @@ class AlertBanner(QFrame):
 
     def _on_failed(self, alert_id: str, reason: str) -> None:
         self.setToolTip(f"Not acknowledged: {reason}")
-
-
-def severity_counts(alerts: Iterable[Alert]) -> Mapping[Severity, int]:
-    out: dict[Severity, int] = {}
-    for a in alerts:
-        out[a.severity] = out.get(a.severity, 0) + 1
-    return out
