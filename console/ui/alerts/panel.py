@@ -16,6 +16,7 @@ import math
 import struct
 import time
 import wave
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -290,7 +291,7 @@ class AlertsPanel(QWidget):
 
     def _show(self, alerts: list[Alert], now: datetime) -> None:
         """Show ``alerts``: the list, the summary and the signal at once; the rows in place,
-        a screenful per turn of the event loop (:meth:`_write_rows`)."""
+        a screenful per turn of the event loop (:meth:`_row_steps`)."""
         changed = alerts != self.alerts
         self.alerts = alerts
         colors = theme.colors()
@@ -319,17 +320,24 @@ class AlertsPanel(QWidget):
             self.summary.setText("✓ No open alerts")
         if self.tree.isVisible():
             # Rows on later turns: a job and the repaint it causes count as one stall.
-            self.ctx.later(self._write_rows, self._write_rows)
+            self.ctx.run_steps((self, "rows"), self._row_steps())
         else:
-            self._write_rows()  # nothing to paint
+            self.ctx.cancel((self, "rows"))
+            for _ in self._row_steps():
+                pass  # nothing to paint: all at once
         if changed:
             self.alerts_changed.emit(list(alerts))
 
-    def _write_rows(self) -> None:
+    def _row_steps(self) -> Iterator[None]:
         """Bring the rows to ``_target``, row by row position: an alert that moves rewrites the
         rows it passes, not the list, so only rows whose text changed repaint. Rows on screen
-        go first, about a screenful per turn: under a busy feed, when most rows move every
-        second, no single turn repaints the whole list."""
+        go first, about a screenful per step (one step per turn): under a busy feed, when most
+        rows move every second, no single turn repaints the whole list."""
+        while not self._write_rows():
+            yield
+
+    def _write_rows(self) -> bool:
+        """One step of :meth:`_row_steps`; True when the rows are done."""
         tree = self.tree
         target = self._target
         have = tree.topLevelItemCount()
@@ -348,8 +356,7 @@ class AlertsPanel(QWidget):
         if have != len(target) and tree.isVisible():
             # Adding or taking rows lays the view out again and repaints all of it: on a turn
             # of its own, the rows' text on the next.
-            self.ctx.later(self._write_rows, self._write_rows)
-            return
+            return False
         todo = [k for k, row in enumerate(target) if self._rows[k] != row]
         if todo and tree.isVisible():
             top = max(0, tree.indexAt(QPoint(1, 1)).row())
@@ -369,9 +376,9 @@ class AlertsPanel(QWidget):
             cost += 1.0 if top <= k <= bottom else OFFSCREEN_ROW_COST
             done += 1
         if done < len(todo):
-            self.ctx.later(self._write_rows, self._write_rows)
-            return
+            return False
         self._keep_current()
+        return True
 
     def _write_row(self, k: int, row: _Row) -> None:
         item = self.tree.topLevelItem(k)

@@ -7,7 +7,7 @@ on the map selects it in the queue, and back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -89,6 +89,18 @@ class ConsoleContext:
         from console.ui.core.pacer import default_pacer
 
         (self.pacer or default_pacer()).schedule(key, fn)
+
+    def run_steps(self, key: Hashable, steps: Iterator[object]) -> None:
+        """Run a generator one step per turn of the event loop (see :meth:`Pacer.run_steps`)."""
+        from console.ui.core.pacer import default_pacer
+
+        (self.pacer or default_pacer()).run_steps(key, steps)
+
+    def cancel(self, key: Hashable) -> None:
+        """Drop the update or stepped run waiting under ``key``."""
+        from console.ui.core.pacer import default_pacer
+
+        (self.pacer or default_pacer()).cancel(key)
 
     def run_in_background(
         self,

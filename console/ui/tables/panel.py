@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -34,9 +34,6 @@ from console.ui.core.picture import Picture, merge_changes
 from console.ui.tables.model import palette_for
 
 log = logging.getLogger(__name__)
-
-
-_DONE = object()
 
 
 class _Table(QTableView):
@@ -104,7 +101,6 @@ class _TablePanel(QWidget):
         self._sized = 0
         self._pending_picture: Picture | None = None
         self._pending_changes: Changes | None = None
-        self._ticker: Iterator[None] | None = None
 
         ctx.pictures.picture_changed.connect(self._on_picture)
         ctx.pictures.tick.connect(self._on_tick)
@@ -132,17 +128,7 @@ class _TablePanel(QWidget):
     def _on_tick(self, now: datetime) -> None:
         # The clock's tick rewrites every row's time column: on its own turns of the event loop
         # too, a hundred rows a turn.
-        self._ticker = self.model.tick_steps(now)
-        self.ctx.later(self._tick_step, self._tick_step)
-
-    def _tick_step(self) -> None:
-        ticker = self._ticker
-        if ticker is None:
-            return
-        if next(ticker, _DONE) is _DONE:
-            self._ticker = None
-        else:
-            self.ctx.later(self._tick_step, self._tick_step)
+        self.ctx.run_steps((self, "tick"), self.model.tick_steps(now))
 
     def _apply_pending(self) -> None:
         picture, self._pending_picture = self._pending_picture, None
