@@ -168,3 +168,12 @@ def test_a_failing_step_ends_its_run_only(qtbot: Any) -> None:
     pacer.flush()
     assert log == ["x0", "y0", "y1", "y closed"]
     assert not pacer.running("x")
+
+
+def test_a_context_steps_on_its_own_pacer(context: Any) -> None:
+    log: list[str] = []
+    context.run_steps("k", _counting(log, "k", 3))
+    assert context.pacer.running("k")
+    context.pacer.run_next()
+    context.cancel("k")
+    assert not context.pacer.running("k") and log == ["k0", "k closed"]
