@@ -3,6 +3,6 @@
 
 from console.ui.board.panel import BoardPanel
 from console.ui.queue.panel import QueuePanel
-from console.ui.tables.panel import _TablePanel
+from console.ui.tables.panel import TablePanel as _TablePanel
 
 __all__ = ["BoardPanel", "QueuePanel", "_TablePanel"]

@@ -21,14 +21,14 @@ from console.ui.tables.model import (
     STALE_MARK,
     Cell,
     Column,
-    _minutes,
-    _pending_by,
-    _RecordTableModel,
-    _StatusTextProxy,
-    _words,
+    RecordTableModel,
+    StatusTextProxy,
     format_age,
+    minutes_text,
     natural_key,
+    pending_by,
     since_key,
+    words_text,
 )
 
 _TEAM_STATUS_ORDER = {s: i for i, s in enumerate(TeamStatus)}
@@ -41,7 +41,7 @@ class _TeamView:
     pending: tuple[str, ...] = ()
 
 
-class TeamBoardModel(_RecordTableModel):
+class TeamBoardModel(RecordTableModel):
     """The team board: one row per team."""
 
     COLUMNS = (
@@ -76,7 +76,7 @@ class TeamBoardModel(_RecordTableModel):
         """Show ``teams`` at ``now``, with their last positions (for staleness) and commands
         awaiting dispatch's answer."""
         positions = positions or {}
-        by_team = _pending_by(pending, "team")
+        by_team = pending_by(pending, "team")
         self._apply(
             (_TeamView(t, positions.get(t.id), tuple(by_team.get(t.id, ()))) for t in teams),
             now,
@@ -100,7 +100,7 @@ class TeamBoardModel(_RecordTableModel):
         if key == "provider":
             return Cell(t.provider, t.provider.casefold())
         if key == "status":
-            text = _words(t.status.value)
+            text = words_text(t.status.value)
             tip = text
             pend: tuple[str, ...] = record.pending
             if pend:
@@ -144,13 +144,13 @@ class TeamBoardModel(_RecordTableModel):
             secs = (now - since).total_seconds()
             stale = t.status.on_duty and is_stale(record.position, now, self._thresholds)
             text = format_age(secs)
-            tip = f"{_words(t.status.value)} for {_minutes(secs)}"
+            tip = f"{words_text(t.status.value)} for {minutes_text(secs)}"
             if stale:
                 pos: Position | None = record.position
                 where = (
                     "no position reported"
                     if pos is None
-                    else f"position {_minutes((now - pos.at).total_seconds())} old"
+                    else f"position {minutes_text((now - pos.at).total_seconds())} old"
                 )
                 return Cell(
                     f"{text} {STALE_MARK}",
@@ -175,23 +175,23 @@ class TeamBoardModel(_RecordTableModel):
                     return Cell(
                         f"{OVERDUE_MARK} {format_age(gap)}",
                         since_key(since),
-                        f"on scene, no check-in for {_minutes(gap)}, limit {_minutes(limit)}: "
+                        f"on scene, no check-in for {minutes_text(gap)}, limit {minutes_text(limit)}: "
                         "overdue",
                         fg="overdue_fg",
                         bg="overdue_bg",
                         bold=True,
-                        accessible=f"Check-in overdue: {_minutes(gap)}",
+                        accessible=f"Check-in overdue: {minutes_text(gap)}",
                     )
                 return Cell(
                     format_age(gap),
                     since_key(since),
-                    f"on scene, {last} {_minutes(gap)} ago, limit {_minutes(limit)}",
+                    f"on scene, {last} {minutes_text(gap)} ago, limit {minutes_text(limit)}",
                 )
             if t.last_checkin is None:
                 return Cell("—", NEVER_KEY, "no check-in yet")
             ago = (now - t.last_checkin).total_seconds()
             return Cell(
-                format_age(ago), since_key(t.last_checkin), f"last check-in {_minutes(ago)} ago"
+                format_age(ago), since_key(t.last_checkin), f"last check-in {minutes_text(ago)} ago"
             )
         raise AssertionError(key)
 
@@ -199,7 +199,7 @@ class TeamBoardModel(_RecordTableModel):
 ON_DUTY_TEAM_STATUSES = frozenset(s.value for s in TeamStatus if s.on_duty)
 
 
-class TeamBoardProxy(_StatusTextProxy):
+class TeamBoardProxy(StatusTextProxy):
     """Sort/filter for the board; ``set_on_duty_only(True)`` hides off-duty and out-of-service."""
 
     def set_on_duty_only(self, on: bool) -> None:

@@ -12,19 +12,19 @@ from console.ui.core.context import ConsoleContext
 from console.ui.core.picture import Picture
 from console.ui.tables.model import palette_for
 from console.ui.tables.panel import (
-    _TablePanel,
-    _theme,
+    TablePanel,
+    theme_of,
 )
 
 
-class BoardPanel(_TablePanel):
+class BoardPanel(TablePanel):
     """Every team: status, time in status, check-in, current call, capabilities."""
 
     kind = "board"
     primary_action = "checkin"
 
     def __init__(self, ctx: ConsoleContext, parent: QWidget | None = None) -> None:
-        model = TeamBoardModel(ctx.config.thresholds, palette_for(_theme(ctx)))
+        model = TeamBoardModel(ctx.config.thresholds, palette_for(theme_of(ctx)))
         proxy = TeamBoardProxy()
         super().__init__(ctx, model, proxy, parent)
         self.filter.setPlaceholderText("Filter teams: id, provider, status, call…")

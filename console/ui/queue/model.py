@@ -24,20 +24,20 @@ from console.ui.tables.model import (
     Cell,
     Column,
     Palette,
-    _minutes,
-    _pending_by,
-    _RecordTableModel,
-    _StatusTextProxy,
-    _words,
+    RecordTableModel,
+    StatusTextProxy,
     format_age,
+    minutes_text,
     natural_key,
+    pending_by,
     since_key,
+    words_text,
 )
 
 _CALL_STATUS_ORDER = {s: i for i, s in enumerate(CallStatus)}
 
 
-class CallQueueModel(_RecordTableModel):
+class CallQueueModel(RecordTableModel):
     """The call queue: one row per call the picture holds."""
 
     COLUMNS = (
@@ -77,7 +77,7 @@ class CallQueueModel(_RecordTableModel):
     ) -> None:
         """Show ``calls`` as they are at ``now``; ``pending`` commands are marked on their call.
         With ``only``, ``calls`` are those ids' current records and the other rows stay."""
-        self._pending = _pending_by(pending, "call")
+        self._pending = pending_by(pending, "call")
         views = (_CallView(c, tuple(self._pending.get(c.id, ()))) for c in calls)
         self._apply(views, now, only)
 
@@ -117,9 +117,9 @@ class CallQueueModel(_RecordTableModel):
             tip = c.type.label + (" — " + ", ".join(extra) if extra else "")
             return Cell(c.type.label, c.type.label, tip)
         if key == "status":
-            text = _words(c.status.value)
+            text = words_text(c.status.value)
             if c.escalated_to is not None:
-                text += f" → {_words(c.escalated_to.value)}"
+                text += f" → {words_text(c.escalated_to.value)}"
             return Cell(
                 text,
                 _CALL_STATUS_ORDER.get(c.status, 99),
@@ -140,7 +140,7 @@ class CallQueueModel(_RecordTableModel):
         if key == "safety":
             if not c.safety_flags:
                 return Cell("", 0)
-            flags = ", ".join(_words(f.value) for f in c.safety_flags)
+            flags = ", ".join(words_text(f.value) for f in c.safety_flags)
             return Cell(
                 f"{UNSAFE_MARK} {flags}",
                 len(c.safety_flags),
@@ -176,24 +176,26 @@ class CallQueueModel(_RecordTableModel):
                 return Cell(
                     f"{OVERDUE_MARK} {text}",
                     key,
-                    f"pending {_minutes(age)}, limit {_minutes(limit)} for {scope}: overdue",
+                    f"pending {minutes_text(age)}, limit {minutes_text(limit)} for {scope}: overdue",
                     fg="overdue_fg",
                     bg="overdue_bg",
                     bold=True,
-                    accessible=f"Overdue: pending {_minutes(age)}",
+                    accessible=f"Overdue: pending {minutes_text(age)}",
                 )
-            return Cell(text, key, f"pending {_minutes(age)}, limit {_minutes(limit)} for {scope}")
+            return Cell(
+                text, key, f"pending {minutes_text(age)}, limit {minutes_text(limit)} for {scope}"
+            )
         if not c.is_open:
             end = c.cleared_at or c.updated_at
             open_for = (end - c.received_at).total_seconds()
             return Cell(
                 text,
                 key,
-                f"received {_minutes(age)} ago; {_words(c.status.value)} after "
-                f"{_minutes(open_for)}",
+                f"received {minutes_text(age)} ago; {words_text(c.status.value)} after "
+                f"{minutes_text(open_for)}",
                 fg="muted_fg",
             )
-        return Cell(text, key, f"received {_minutes(age)} ago")
+        return Cell(text, key, f"received {minutes_text(age)} ago")
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +209,7 @@ class _CallView:
 OPEN_CALL_STATUSES = frozenset(s.value for s in CallStatus if s.is_open)
 
 
-class CallQueueProxy(_StatusTextProxy):
+class CallQueueProxy(StatusTextProxy):
     """Sort/filter for the queue; ``set_open_only(True)`` hides cleared, escalated, cancelled."""
 
     def set_open_only(self, on: bool) -> None:

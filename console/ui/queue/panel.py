@@ -12,19 +12,19 @@ from console.ui.core.picture import Picture
 from console.ui.queue.model import CallQueueModel, CallQueueProxy
 from console.ui.tables.model import palette_for
 from console.ui.tables.panel import (
-    _TablePanel,
-    _theme,
+    TablePanel,
+    theme_of,
 )
 
 
-class QueuePanel(_TablePanel):
+class QueuePanel(TablePanel):
     """Open calls, most urgent first: priority, ticking age, type, status, team, location."""
 
     kind = "queue"
     primary_action = "assign"
 
     def __init__(self, ctx: ConsoleContext, parent: QWidget | None = None) -> None:
-        model = CallQueueModel(ctx.config.thresholds, palette_for(_theme(ctx)))
+        model = CallQueueModel(ctx.config.thresholds, palette_for(theme_of(ctx)))
         proxy = CallQueueProxy()
         super().__init__(ctx, model, proxy, parent)
         self.filter.setPlaceholderText("Filter calls: id, type, status, team, neighborhood…")

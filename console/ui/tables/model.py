@@ -150,7 +150,7 @@ def format_age(seconds: float) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d} h"
 
 
-def _minutes(seconds: float) -> str:
+def minutes_text(seconds: float) -> str:
     return f"{seconds / 60:.0f} min"
 
 
@@ -169,7 +169,7 @@ def natural_key(text: str) -> str:
     return re.sub(r"\d+", lambda m: m.group(0).rjust(10, "0"), text)
 
 
-def _words(value: str) -> str:
+def words_text(value: str) -> str:
     return value.replace("_", " ")
 
 
@@ -180,7 +180,7 @@ def describe_command(command: Command) -> str:
     if isinstance(command, ReassignCall):
         return f"reassign to {command.team_id}"
     if isinstance(command, EscalateCall):
-        return f"escalate to {_words(command.target.value)}"
+        return f"escalate to {words_text(command.target.value)}"
     if isinstance(command, ChangePriority):
         return f"priority P{command.priority}"
     if isinstance(command, AddNote):
@@ -189,10 +189,10 @@ def describe_command(command: Command) -> str:
         return "back in service" if command.in_service else "out of service"
     if isinstance(command, RequestCheckin):
         return "check-in requested"
-    return _words(command.kind)
+    return words_text(command.kind)
 
 
-def _pending_by(pending: Iterable[Command | CommandRecord], key: str) -> dict[str, list[str]]:
+def pending_by(pending: Iterable[Command | CommandRecord], key: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for item in pending:
         if isinstance(item, CommandRecord):
@@ -234,7 +234,7 @@ class Column:
     align_right: bool = False
 
 
-class _RecordTableModel(QStandardItemModel):
+class RecordTableModel(QStandardItemModel):
     """Rows keyed by id, kept in arrival order; pictures applied by diffing, never by reset.
 
     The cells live in Qt's own items: a view painting thirty rows, and a proxy sorting three
@@ -553,7 +553,7 @@ def _runs_desc(rows_desc: list[int]) -> list[tuple[int, int]]:
 # -- proxies ------------------------------------------------------------------------------------
 
 
-class _StatusTextProxy(QSortFilterProxyModel):
+class StatusTextProxy(QSortFilterProxyModel):
     """Numeric sorting through ``SORT_ROLE``; a case-insensitive text filter over the row's
     searchable text; an optional status filter.
 
@@ -605,6 +605,6 @@ class _StatusTextProxy(QSortFilterProxyModel):
 
     def proxy_index_of(self, record_id: str, column: int = 0) -> QModelIndex:
         src = self.sourceModel()
-        if not isinstance(src, _RecordTableModel):
+        if not isinstance(src, RecordTableModel):
             return QModelIndex()
         return self.mapFromSource(src.index_of(record_id, column))

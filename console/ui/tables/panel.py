@@ -49,7 +49,7 @@ class _Table(QTableView):
         super().keyPressEvent(event)
 
 
-class _TablePanel(QWidget):
+class TablePanel(QWidget):
     kind = ""
     primary_action = ""
 
@@ -225,7 +225,7 @@ class _TablePanel(QWidget):
             self.model.set_palette(palette_for(name))
 
 
-def _theme(ctx: ConsoleContext) -> str:
+def theme_of(ctx: ConsoleContext) -> str:
     return ctx.config.theme if ctx.config.theme in ("dark", "light") else "dark"
 
 
