@@ -213,8 +213,8 @@ def live_shots(app: Any, tmp: Path, shots: Shots, seed: int) -> Path:
     from console.domain.events import Severity
     from console.domain.model import CallStatus, TeamStatus
     from console.store import Store
-    from console.ui import help as help_mod
-    from console.ui.main import SimulatorThread, build_console
+    from console.ui.shell import help as help_mod
+    from console.ui.shell.main import SimulatorThread, build_console
 
     config = load_config(_config_file(tmp))
     sim = SimulatorThread(
@@ -577,7 +577,7 @@ def main(argv: list[str] | None = None) -> int:
         from PySide6.QtCore import QCoreApplication, qInstallMessageHandler
         from PySide6.QtWidgets import QApplication
 
-        from console.ui.main import APP_NAME, ORG_DOMAIN, ORG_NAME
+        from console.ui.shell.main import APP_NAME, ORG_DOMAIN, ORG_NAME
 
         QCoreApplication.setOrganizationName(ORG_NAME)
         QCoreApplication.setOrganizationDomain(ORG_DOMAIN)

@@ -221,7 +221,7 @@ def _window_shortcuts(window: Any) -> dict[str, str]:
     """Portable key text -> action, for every QAction the window and its children hold."""
     from PySide6.QtGui import QKeySequence
 
-    from console.ui.help import window_actions
+    from console.ui.shell.help import window_actions
 
     out: dict[str, str] = {}
     for a in window_actions(window):
@@ -248,7 +248,7 @@ def test_supervisor_guide_shortcuts_are_the_windows(qtbot: Any, tmp_path: Path) 
 
     from console.config import load_config
     from console.store import Store
-    from console.ui.main import build_console
+    from console.ui.shell.main import build_console
 
     t = datetime(2026, 3, 12, 14, 0, tzinfo=UTC)
     store = Store.open(f"sqlite:///{tmp_path / 'console.db'}", clock=_FixedClock(t))
@@ -300,7 +300,7 @@ def test_trainer_guide_shortcuts_are_the_replay_windows(
 
     from console.config import load_config
     from console.replay.shiftfile import open_for_replay
-    from console.ui.replay_cli import build_replay_console
+    from console.ui.replay.cli import build_replay_console
 
     rc = build_replay_console(
         load_config(None),

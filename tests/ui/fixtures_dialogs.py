@@ -49,12 +49,12 @@ from console.domain.model import (
     TeamStatus,
 )
 from console.store import Store
-from console.ui import theme
-from console.ui.context import ConsoleContext, Selection
-from console.ui.gateway import CommandGateway
-from console.ui.pacer import Pacer
-from console.ui.picture import LivePictureSource
-from console.ui.tasks import TaskManager
+from console.ui.core import theme
+from console.ui.core.app_globals import DEFAULT_THEME, GLOBALS
+from console.ui.core.context import ConsoleContext, build_context
+from console.ui.core.gateway import CommandGateway
+from console.ui.core.picture import LivePictureSource
+from console.ui.core.tasks import TaskManager
 
 T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 """03:00 UTC: outside mobile-crisis hours 08:00-20:00 used by the ``hours`` tests."""
@@ -228,30 +228,9 @@ def build_console(
     store = Store.open(f"sqlite:///{tmp_path / 'console.db'}", clock=clock)
     store.append(world_events(T0))
     cfg = config or make_config(tmp_path)
-    tasks = TaskManager()
-    source = LivePictureSource(
-        store, clock=clock, link_stale_s=cfg.link_stale_s, tasks=tasks, poll_s=3600
-    )
-    gateway = CommandGateway(
-        store,
-        operator="sup.jones",
-        role=role,
-        pictures=source,
-        tasks=tasks,
-        mobile_crisis_hours=cfg.mobile_crisis_hours,
-    )
-    ctx = ConsoleContext(
-        config=cfg,
-        store=store,
-        clock=clock,
-        operator="sup.jones",
-        role=role,
-        pictures=source,
-        gateway=gateway,
-        selection=Selection(),
-        tasks=tasks,
-        pacer=Pacer(),
-    )
+    ctx = build_context(cfg, store, clock=clock, operator="sup.jones", role=role, poll_s=3600)
+    source, gateway, tasks = ctx.pictures, ctx.gateway, ctx.tasks
+    assert isinstance(source, LivePictureSource) and tasks is not None
     source.start()
     qtbot.waitUntil(lambda: source.reloads >= 1, timeout=5000)
     return Console(ctx, store, clock, source, gateway, tasks)
@@ -285,4 +264,4 @@ def themed(name: str = "dark") -> Iterator[None]:
         app.setStyleSheet(sheet)
         app.setPalette(palette)
         app.setStyle(style)
-        theme._current = theme.DEFAULT_THEME
+        GLOBALS.theme = DEFAULT_THEME

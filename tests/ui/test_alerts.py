@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
 from console.domain.events import Alert, AlertKind, Severity
 from console.sync.client import LinkHealth, LinkState
-from console.ui.alerts import (
+from console.ui.alerts.panel import (
     ALERT_ID_ROLE,
     AlertBanner,
     AlertsPanel,
@@ -276,7 +276,7 @@ def test_rows_follow_moves_in_place_a_screenful_per_turn(qtbot: Any, console: Co
     everything = moved[::-1]
     panel._show(everything, T0)
     assert rows() == [a.id for a in moved]  # the list is not rewritten in the same turn
-    panel._write_rows()  # the next turn: one screenful
+    console.ctx.pacer.run_next()  # the next turn: one screenful
     written = [r == a.id for r, a in zip(rows(), everything, strict=True)]
     assert 0 < sum(written) < len(everything)  # part now, the rest on later turns
     console.settle()

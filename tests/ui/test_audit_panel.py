@@ -12,7 +12,7 @@ import pytest
 from fixtures_dialogs import Console, console_session
 
 from console.domain.commands import AssignTeam, ChangePriority
-from console.ui.audit_panel import AuditModel, AuditPanel
+from console.ui.audit.panel import AuditModel, AuditPanel
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -37,7 +37,7 @@ def _config(tmp_path: Path, geo: Path) -> Path:
 
 
 def test_demo_after_a_simulated_hour(qtbot, tmp_path, shared_data, artifacts) -> None:  # type: ignore[no-untyped-def]
-    from console.ui.main import SimulatorThread, build_console
+    from console.ui.shell.main import SimulatorThread, build_console
 
     config = load_config(_config(tmp_path, shared_data / "geo" / "hartford"))
     sim = SimulatorThread(speed=600.0, rate_per_hour=10.0, teams=12, seed=11)

@@ -24,14 +24,11 @@ from console.domain.commands import (
     SetTeamService,
 )
 from console.domain.model import EscalationTarget
-from console.ui.dialogs import (
-    ELIGIBLE_ROLE,
-    TEAM_ID_ROLE,
-    AssignDialog,
-    EscalateDialog,
-    NoteDialog,
-    open_action_dialog,
-)
+from console.ui.actions.assign import AssignDialog
+from console.ui.actions.base import ELIGIBLE_ROLE, TEAM_ID_ROLE
+from console.ui.actions.dialogs import open_action_dialog
+from console.ui.actions.escalate import EscalateDialog
+from console.ui.actions.note import NoteDialog
 
 pytestmark = pytest.mark.timeout(60)
 

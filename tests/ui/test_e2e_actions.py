@@ -22,7 +22,7 @@ from console.config import load_config
 from console.domain.commands import CommandStatus, ReassignCall
 from console.domain.model import Call, CallStatus, CallType, TeamStatus
 from console.store import Store
-from console.ui.models import PENDING_MARK
+from console.ui.tables.model import PENDING_MARK
 
 pytestmark = [pytest.mark.slow, pytest.mark.webengine, pytest.mark.timeout(180)]
 
@@ -58,7 +58,7 @@ def world_parts() -> tuple[Any, list[str]]:
 
 @pytest.fixture
 def running(qtbot, tmp_path: Path, world_parts) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-def]
-    from console.ui.main import SimulatorThread, build_console
+    from console.ui.shell.main import SimulatorThread, build_console
 
     world, team_ids = world_parts
     sim = SimulatorThread(world=world, speed=1.0)
@@ -247,7 +247,7 @@ def test_rules_refusal_is_shown_before_anything_is_sent(qtbot, running) -> None:
 
 
 def test_viewer_cannot_act(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from console.ui.main import build_console
+    from console.ui.shell.main import build_console
 
     store = Store.open(f"sqlite:///{tmp_path / 'v.db'}")
     console = build_console(

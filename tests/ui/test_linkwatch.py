@@ -12,7 +12,7 @@ from PySide6.QtCore import QSettings
 from console.config import load_config
 from console.store import LinkReport, Store
 from console.sync.client import LinkState
-from console.ui.linkwatch import health_from_reports
+from console.ui.core.linkwatch import health_from_reports
 
 NOW = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
 
@@ -63,7 +63,7 @@ def test_console_on_shared_database_shows_the_reported_link(
 ) -> None:
     if not db_url.startswith("postgresql"):
         pytest.skip("consoles share PostgreSQL; on SQLite the console holds the link itself")
-    from console.ui.main import build_console
+    from console.ui.shell.main import build_console
 
     store = Store.open(db_url)
     console = build_console(

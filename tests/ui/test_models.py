@@ -24,15 +24,13 @@ from console.domain.model import (
     TeamStatus,
 )
 from console.domain.rules import Thresholds
-from console.ui.models import (
+from console.ui.board.model import TeamBoardModel, TeamBoardProxy
+from console.ui.queue.model import CallQueueModel, CallQueueProxy
+from console.ui.tables.model import (
     DARK_PALETTE,
     ID_ROLE,
     LIGHT_PALETTE,
     SORT_ROLE,
-    CallQueueModel,
-    CallQueueProxy,
-    TeamBoardModel,
-    TeamBoardProxy,
     format_age,
     palette_for,
 )

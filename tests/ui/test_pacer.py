@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QWidget
 
-from console.ui.pacer import Pacer
+from console.ui.core.pacer import Pacer
 
 
 def test_events_queued_by_one_update_run_before_the_next_update(qtbot: Any) -> None:
@@ -108,3 +109,71 @@ def test_a_closed_pacer_takes_nothing_more(qtbot: Any) -> None:
     pacer.schedule("late", lambda: ran.append("late"))  # a worker's answer after shutdown
     qtbot.wait(50)
     assert ran == [] and pacer.pending() == 0
+
+
+def _counting(log: list[str], name: str, n: int) -> Iterator[None]:
+    try:
+        for i in range(n):
+            log.append(f"{name}{i}")
+            yield
+    finally:
+        log.append(f"{name} closed")
+
+
+def test_run_steps_runs_one_step_per_turn_between_other_updates(qtbot: Any) -> None:
+    pacer = Pacer()
+    log: list[str] = []
+    pacer.run_steps("rows", _counting(log, "r", 3))
+    assert log == []  # from the next turn on
+    pacer.schedule("other", lambda: log.append("other"))
+    qtbot.waitUntil(lambda: "r closed" in log, timeout=2000)
+    assert log == ["r0", "other", "r1", "r2", "r closed"]
+    assert not pacer.running("rows") and pacer.pending() == 0
+
+
+def test_a_new_run_under_the_same_key_replaces_the_one_in_progress(qtbot: Any) -> None:
+    pacer = Pacer()
+    log: list[str] = []
+    pacer.run_steps("tick", _counting(log, "old", 5))
+    pacer.run_next()
+    pacer.run_steps("tick", _counting(log, "new", 2))
+    assert log == ["old0", "old closed"]  # the old run is closed at once, not stepped again
+    pacer.flush()
+    assert log == ["old0", "old closed", "new0", "new1", "new closed"]
+
+
+def test_cancel_stops_a_run_and_other_keys_go_on(qtbot: Any) -> None:
+    pacer = Pacer()
+    log: list[str] = []
+    pacer.run_steps("a", _counting(log, "a", 3))
+    pacer.run_steps("b", _counting(log, "b", 2))
+    pacer.run_next()
+    pacer.cancel("a")
+    assert pacer.running("b") and not pacer.running("a")
+    pacer.flush()
+    assert log == ["a0", "a closed", "b0", "b1", "b closed"]
+
+
+def test_a_failing_step_ends_its_run_only(qtbot: Any) -> None:
+    pacer = Pacer()
+    log: list[str] = []
+
+    def broken() -> Iterator[None]:
+        log.append("x0")
+        yield
+        raise RuntimeError("boom")
+
+    pacer.run_steps("x", broken())
+    pacer.run_steps("y", _counting(log, "y", 2))
+    pacer.flush()
+    assert log == ["x0", "y0", "y1", "y closed"]
+    assert not pacer.running("x")
+
+
+def test_a_context_steps_on_its_own_pacer(context: Any) -> None:
+    log: list[str] = []
+    context.run_steps("k", _counting(log, "k", 3))
+    assert context.pacer.running("k")
+    context.pacer.run_next()
+    context.cancel("k")
+    assert not context.pacer.running("k") and log == ["k0", "k closed"]

@@ -12,7 +12,7 @@ from console.domain.events import CallReceived
 from console.domain.model import Call, CallStatus, CallType
 from console.store import Store
 from console.store.notify import libpq_url
-from console.ui.pgnotify import PgChangeNotifier
+from console.ui.core.pgnotify import PgChangeNotifier
 
 T0 = datetime(2026, 11, 26, 22, 0, tzinfo=UTC)
 

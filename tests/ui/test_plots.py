@@ -2,7 +2,7 @@
 a click on a time selects the calls open then, exports that open, a screenshot to look at.
 
 The panel is driven by a small PictureSource of this file (same signals as
-``console.ui.picture.PictureSource``) fed from a real SQLite store, so the test controls exactly
+``console.ui.core.picture.PictureSource``) fed from a real SQLite store, so the test controls exactly
 which pictures arrive and when.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -24,7 +24,6 @@ from PySide6.QtGui import QImage, QMouseEvent
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtWidgets import QApplication
 
-from console.config import parse_config
 from console.domain.events import Event
 from console.domain.model import Call, Team, TeamStatus
 from console.domain.projection import State, apply
@@ -32,10 +31,12 @@ from console.domain.synthetic import synthetic_shift
 from console.store import Changes, Store
 from console.store.aggregates import Aggregates
 from console.store.metrics import team_histories
-from console.ui.context import Selection
-from console.ui.picture import Picture
+from console.ui.core.context import ConsoleContext
+from console.ui.core.picture import Picture
 from console.ui.plots import WorkloadPanel
 from console.ui.plots.plotset import PLOTS, TIME_PLOTS
+
+MakeContext = Callable[..., ConsoleContext]
 
 NY = ZoneInfo("America/New_York")
 START = datetime(2026, 11, 26, 12, tzinfo=UTC)  # 07:00 in Hartford: a shift starts
@@ -97,17 +98,11 @@ def shift(tmp_path: Path) -> Iterator[Shift]:
 
 
 @pytest.fixture
-def panel(qtbot: Any, shift: Shift) -> Iterator[tuple[WorkloadPanel, SimpleNamespace, Shift]]:
-    cfg = parse_config("")
+def panel(
+    qtbot: Any, shift: Shift, make_context: MakeContext
+) -> Iterator[tuple[WorkloadPanel, ConsoleContext, Shift]]:
     pictures = StandInPictures(Picture(shift.state.copy(), shift.now, 0, True, None, False))
-    ctx = SimpleNamespace(
-        config=cfg,
-        store=shift.store,
-        pictures=pictures,
-        selection=Selection(),
-        replay=False,
-        tasks=None,
-    )
+    ctx = make_context(store=shift.store, pictures=pictures)
     p = WorkloadPanel(ctx, tz=NY, redraw_hz=4)
     qtbot.addWidget(p)
     p.resize(1400, 1000)
@@ -374,16 +369,11 @@ def test_span_slides_with_the_clock_on_the_worker(qtbot: Any, panel: Any) -> Non
     assert int(p.agg.calls_hourly.sum()) == int(old.calls_hourly.sum()) > 0
 
 
-def _replay_panel(qtbot: Any, pictures: StandInPictures) -> WorkloadPanel:
+def _replay_panel(
+    qtbot: Any, pictures: StandInPictures, make_context: MakeContext
+) -> WorkloadPanel:
     """The dock as a replay builds it: no store, aggregates from the picture."""
-    ctx = SimpleNamespace(
-        config=parse_config(""),
-        store=None,
-        pictures=pictures,
-        selection=Selection(),
-        replay=True,
-        tasks=None,
-    )
+    ctx = make_context(store=None, pictures=pictures, replay=True)
     p = WorkloadPanel(ctx, tz=NY)
     qtbot.addWidget(p)
     with qtbot.waitSignal(p.loaded, timeout=20000):
@@ -392,12 +382,12 @@ def _replay_panel(qtbot: Any, pictures: StandInPictures) -> WorkloadPanel:
 
 
 def test_replay_without_store_builds_from_the_picture_and_rebuilds_on_seek_back(
-    qtbot: Any, shift: Shift
+    qtbot: Any, shift: Shift, make_context: MakeContext
 ) -> None:
     full = shift.state.copy()
     at = shift.now
     pictures = StandInPictures(Picture(full, at, 0, False, None, False))
-    p = _replay_panel(qtbot, pictures)
+    p = _replay_panel(qtbot, pictures, make_context)
     assert p.agg is not None
     n_full = int(p.agg.calls_hourly.sum())
     assert n_full == len(full.calls)
@@ -542,14 +532,16 @@ def test_the_timers_redraw_takes_several_turns_and_ends_drawn(qtbot: Any, panel:
     assert p.redraws == before + 1
 
 
-def test_a_replays_plots_reach_its_end_so_playing_never_rebuilds(qtbot: Any, shift: Shift) -> None:
+def test_a_replays_plots_reach_its_end_so_playing_never_rebuilds(
+    qtbot: Any, shift: Shift, make_context: MakeContext
+) -> None:
     """At 3600x a rebuild would hold the interpreter while the GUI waits: the first build
     already reaches the replay's last moment, and playing to it starts no other."""
     start = shift.now - timedelta(days=2)
     end = shift.now + timedelta(days=3)  # longer than the one day live builds ahead
     pictures = StandInPictures(Picture(shift.state.copy(), start, 0, False, None, False))
     pictures.engine = SimpleNamespace(start=start, end=end)  # type: ignore[attr-defined]
-    p = _replay_panel(qtbot, pictures)
+    p = _replay_panel(qtbot, pictures, make_context)
     assert p.agg is not None and p.agg.end > end
     built = p.agg
     t = start

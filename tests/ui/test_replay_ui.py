@@ -61,7 +61,7 @@ def _config(tmp_path: Path, shared: Path | None) -> Any:
 
 @pytest.fixture
 def replay(qtbot: Any, tmp_path: Path, shift_files: tuple[Path, Path]) -> Iterator[Any]:
-    from console.ui.replay_cli import build_replay_console
+    from console.ui.replay.cli import build_replay_console
 
     clean, _ = shift_files
     work = tmp_path / "clean.shift"

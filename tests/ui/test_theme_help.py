@@ -16,9 +16,9 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMenu
 from console.config import default_config_text, load_config
 from console.domain.events import Severity
 from console.domain.model import TeamStatus
-from console.ui import theme
-from console.ui.help import ShortcutSheet, about_text, shortcut_rows
-from console.ui.settings_dialog import SettingsDialog, set_toml_value
+from console.ui.core import theme
+from console.ui.settings.dialog import SettingsDialog, set_toml_value
+from console.ui.shell.help import ShortcutSheet, about_text, shortcut_rows
 
 pytestmark = pytest.mark.timeout(60)
 

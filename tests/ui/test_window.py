@@ -83,7 +83,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 def _build(
     store: Store, tmp_path: Path, role: str = "supervisor", settings: QSettings | None = None
 ) -> Any:
-    from console.ui.main import build_console
+    from console.ui.shell.main import build_console
 
     return build_console(
         load_config(None),
@@ -328,7 +328,7 @@ def test_background_tasks_deliver_on_the_gui_thread_and_serialise_writes(qtbot) 
     import functools
     import threading
 
-    from console.ui.tasks import TaskManager
+    from console.ui.core.tasks import TaskManager
 
     tm = TaskManager()
     try:
@@ -367,7 +367,7 @@ def test_qt_messages_go_to_the_log(qtbot, caplog) -> None:  # type: ignore[no-un
 
     from PySide6.QtCore import qInstallMessageHandler, qWarning
 
-    from console.ui.main import _qt_message_handler
+    from console.ui.shell.main import _qt_message_handler
 
     previous = qInstallMessageHandler(_qt_message_handler)
     try:

@@ -29,9 +29,8 @@ from PySide6.QtWidgets import QWidget
 
 from console.domain.model import Call, Position, Team
 from console.domain.rules import Thresholds
-
-from .markers import MarkerCache, MarkerSpec, diff_markers, marker_key, valid_latlon
-from .page import (
+from console.ui.map.markers import MarkerCache, MarkerSpec, diff_markers, marker_key, valid_latlon
+from console.ui.map.page import (
     OSM_ATTRIBUTION,
     OSM_TILE_URL,
     MapConfigError,

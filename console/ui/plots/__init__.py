@@ -1,5 +1,5 @@
 """Real-time workload plots (the ``workload`` dock) and their exports."""
 
-from .panel import WINDOWS, WorkloadPanel, shift_start
+from console.ui.plots.panel import WINDOWS, WorkloadPanel, shift_start
 
 __all__ = ["WINDOWS", "WorkloadPanel", "shift_start"]

@@ -1,8 +1,7 @@
-"""Plot colours by meaning, taken from the console theme when it is available.
+"""Plot colours by meaning, taken from the console theme.
 
 The theme module owns the colours of statuses and surfaces; the plots add only what the theme has
-no word for (one colour per call type, per escalation target). Falls back to a built-in dark
-palette so the plots still draw if the theme module cannot be imported.
+no word for (one colour per call type, per escalation target).
 """
 
 from __future__ import annotations
@@ -11,6 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from console.domain.model import TeamStatus
+from console.ui.core import theme
 
 log = logging.getLogger(__name__)
 
@@ -51,33 +51,8 @@ class PlotColors:
     not_served: str
 
 
-_FALLBACK_DARK = PlotColors(
-    name="dark",
-    background="#16181c",
-    text="#e8eaed",
-    muted="#8a8f98",
-    grid="#3a3f47",
-    pending="#90caf9",
-    assigned="#ce93d8",
-    overdue="#ff5252",
-    target="#ffcc80",
-    team_groups=("#81c784", "#64b5f6", "#ffb74d", "#4dd0e1", "#9e9e9e"),
-    call_types=_TYPE_COLORS,
-    escalations=_ESC_COLORS,
-    band="#8a8f98",
-    staffed="#81c784",
-    demand="#90caf9",
-    not_served="#ff8a80",
-)
-
-
 def plot_colors(theme_name: str | None = None) -> PlotColors:
     """The plot palette of ``theme_name`` (None: the theme applied last)."""
-    try:
-        from console.ui import theme
-    except ImportError as exc:  # the theme module is optional for the plots
-        log.debug("no console theme (%s): built-in plot colours", exc)
-        return _FALLBACK_DARK
     try:
         c = theme.colors(theme_name)
     except ValueError:

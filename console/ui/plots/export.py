@@ -19,9 +19,8 @@ from PySide6.QtCore import QMarginsF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 
 from console.store.aggregates import Aggregates
-
-from .colors import PlotColors
-from .plotset import INTERVAL_LABELS, PlotSet, plot_table
+from console.ui.plots.colors import PlotColors
+from console.ui.plots.plotset import INTERVAL_LABELS, PlotSet, plot_table
 
 SUMMARY_SCENE = (1600, 1000)
 _ARGB = QImage.Format.Format_ARGB32

@@ -36,13 +36,15 @@ from PySide6.QtWidgets import (
 from console.domain.projection import State
 from console.store import Changes
 from console.store.aggregates import Aggregates
-
-from ..picture import merge_changes
-from .colors import plot_colors
-from .export import ExportError, export_plot_csv, export_plot_png, export_summary
-from .plotset import PLOTS, TIME_PLOTS, TITLES, PlotSet, hover_text
+from console.ui.core.pacer import Pacer, default_pacer
+from console.ui.core.picture import merge_changes
+from console.ui.plots.colors import plot_colors
+from console.ui.plots.export import ExportError, export_plot_csv, export_plot_png, export_summary
+from console.ui.plots.plotset import PLOTS, TIME_PLOTS, TITLES, PlotSet, hover_text
 
 log = logging.getLogger(__name__)
+
+_DONE = object()
 
 WINDOWS: tuple[tuple[str, str], ...] = (
     ("last_2h", "Last 2 h"),
@@ -115,7 +117,6 @@ class WorkloadPanel(QWidget):
         self._now: datetime = self._picture.now
         self._window = "shift"
         self._follow = True
-        self._steps: Iterator[None] | None = None
         self._loaded_pending = False
         self._load_picture: Any = None
         """The picture a rebuild started from, and what the pictures since have changed."""
@@ -198,18 +199,17 @@ class WorkloadPanel(QWidget):
     def _tasks(self) -> Any:
         tasks = getattr(self.ctx, "tasks", None)
         if tasks is None:
-            from console.ui.tasks import default_tasks
+            from console.ui.core.tasks import default_tasks
 
             tasks = default_tasks()
         return tasks
 
-    def _later(self, fn: Any) -> None:
-        later = getattr(self.ctx, "later", None)
-        if later is None:
-            from console.ui.pacer import default_pacer
+    def _pacer(self) -> Pacer:
+        pacer: Pacer | None = getattr(self.ctx, "pacer", None)
+        return pacer or default_pacer()
 
-            later = default_pacer().schedule
-        later(fn, fn)
+    def _later(self, fn: Any) -> None:
+        self._pacer().schedule(fn, fn)
 
     def _replay_end(self) -> datetime | None:
         """The last moment of the shift being replayed (None live)."""
@@ -300,24 +300,29 @@ class WorkloadPanel(QWidget):
         later = None if changes is None else Changes(calls=changes.calls, alerts=changes.alerts)
         self._todo = merge_changes(self._todo, later)
         self._todo_state, self._todo_prune = picture.state, not picture.live
-        self._later(self._fold_step)
+        if not self._pacer().running((self, "fold")):
+            self._pacer().run_steps((self, "fold"), self._fold_steps())
 
-    def _fold_step(self) -> None:
-        agg, state, todo = self.agg, self._todo_state, self._todo
-        if agg is None or state is None:
-            return
-        if todo is None or len(todo.calls) <= APPLY_CHUNK:
-            agg.apply(state, todo, prune=self._todo_prune)
-            self._todo, self._todo_state, self._partial = Changes(), None, False
-            if self._draw_after_fold:
-                self._draw_after_fold = False
-                self._later(self._on_timer)
-            return
-        chunk = frozenset(itertools.islice(todo.calls, APPLY_CHUNK))
-        agg.apply(state, Changes(calls=chunk, alerts=todo.alerts))
-        self._todo = Changes(calls=todo.calls - chunk)  # the alerts went with the first chunk
-        self._partial = True
-        self._later(self._fold_step)
+    def _fold_steps(self) -> Iterator[None]:
+        """Fold what the pictures changed into the aggregates, a chunk of calls per step. Each
+        step reads the latest picture's state and changes: pictures that arrive meanwhile
+        merge into what is left."""
+        while True:
+            agg, state, todo = self.agg, self._todo_state, self._todo
+            if agg is None or state is None:
+                return
+            if todo is None or len(todo.calls) <= APPLY_CHUNK:
+                agg.apply(state, todo, prune=self._todo_prune)
+                self._todo, self._todo_state, self._partial = Changes(), None, False
+                if self._draw_after_fold:
+                    self._draw_after_fold = False
+                    self._later(self._on_timer)
+                return
+            chunk = frozenset(itertools.islice(todo.calls, APPLY_CHUNK))
+            agg.apply(state, Changes(calls=chunk, alerts=todo.alerts))
+            self._todo = Changes(calls=todo.calls - chunk)  # the alerts went with the first
+            self._partial = True
+            yield
 
     def _on_tick(self, now: datetime) -> None:
         if now >= self._now:
@@ -379,7 +384,9 @@ class WorkloadPanel(QWidget):
             # large one draws on the turn after its last chunk (never in the same turn).
             todo = self._todo
             if todo is not None and len(todo.calls) <= APPLY_CHUNK:
-                self._fold_step()
+                self._pacer().cancel((self, "fold"))
+                for _ in self._fold_steps():
+                    pass  # a small fold: one step
             else:
                 self._draw_after_fold = True
                 return
@@ -400,25 +407,16 @@ class WorkloadPanel(QWidget):
 
     def redraw(self) -> None:
         """Push the aggregates into the plots now, in one go (tests, bench, a new window)."""
-        self._steps = None
+        self._pacer().cancel((self, "redraw"))
         for _ in self._redraw_steps():
             pass
 
     def _start_redraw(self) -> None:
         """The timer's redraw: its steps on successive turns, each with its own repaint."""
-        self._steps = self._redraw_steps()
-        self._step()
-
-    def _step(self) -> None:
-        steps = self._steps
-        if steps is None:
-            return
-        try:
-            next(steps)
-        except StopIteration:
-            self._steps = None
-            return
-        self._later(self._step)
+        self._pacer().cancel((self, "redraw"))
+        steps = self._redraw_steps()
+        if next(steps, _DONE) is not _DONE:  # the first step now, the rest on later turns
+            self._pacer().run_steps((self, "redraw"), steps)
 
     def _redraw_steps(self) -> Iterator[None]:
         agg = self.agg

@@ -31,9 +31,8 @@ from console.store.aggregates import (
     WEEK_H,
     Aggregates,
 )
-
-from .colors import PlotColors
-from .items import StackBand
+from console.ui.plots.colors import PlotColors
+from console.ui.plots.items import StackBand
 
 TIME_PLOTS = ("open_calls", "teams", "calls_hourly", "intervals", "escalations")
 PLOTS = (*TIME_PLOTS, "utilization", "coverage")

@@ -19,8 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from console.domain.projection import State, fold
 from console.replay.engine import Mark, PlaybackClock, ReplayEngine
 from console.store import Changes
-
-from ..picture import Picture, PictureSource, changes_of
+from console.ui.core.picture import Picture, PictureSource, changes_of
 
 log = logging.getLogger(__name__)
 

@@ -39,11 +39,10 @@ from PySide6.QtWidgets import (
 )
 
 from console.replay.engine import SPEED_STEPS, Mark, ReplayEngine
-
-from ..context import ConsoleContext
-from .annotations import AnnotationDialog
-from .source import ReplayPictureSource
-from .training import TrainingController
+from console.ui.core.context import ConsoleContext
+from console.ui.replay.annotations import AnnotationDialog
+from console.ui.replay.source import ReplayPictureSource
+from console.ui.replay.training import TrainingController
 
 log = logging.getLogger(__name__)
 

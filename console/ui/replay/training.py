@@ -32,9 +32,8 @@ from PySide6.QtWidgets import (
 from console.domain.model import EscalationTarget
 from console.replay.engine import ReplayError
 from console.replay.training import Action, DebriefRow, Decision, debrief, decision_at
-
-from ..context import ConsoleContext
-from .source import ReplayPictureSource
+from console.ui.core.context import ConsoleContext
+from console.ui.replay.source import ReplayPictureSource
 
 log = logging.getLogger(__name__)
 

@@ -39,8 +39,7 @@ from console.config import (
     parse_config,
     user_config_file,
 )
-
-from . import theme
+from console.ui.core import theme
 
 log = logging.getLogger(__name__)
 

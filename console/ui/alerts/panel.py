@@ -1,10 +1,7 @@
 """Alerts: the panel that lists them and the banner that cannot be missed.
 
-What is alerting is computed from the picture, never stored by the UI: timers (pending too long,
-check-in overdue, stale position) from :func:`console.domain.rules.timer_alerts` at the
-picture's clock, alerts dispatch raised (backup request / emergency), calls no team may take,
-and a dispatch link that is down or silent. Acknowledged ones (the projection's ``acks``) drop
-out. Acknowledging goes through the gateway as an ``AcknowledgeAlert`` command, so it is audited
+What is alerting is derived by :mod:`console.domain.alerts` from the picture's state, clock and
+link; this module only presents it. Acknowledging goes through the gateway as an ``AcknowledgeAlert`` command, so it is audited
 with the operator, time and note.
 
 A critical alert (a team asking for backup) raises the :class:`AlertBanner`: red, an icon and
@@ -19,7 +16,7 @@ import math
 import struct
 import time
 import wave
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -43,13 +40,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.domain.alerts import (
+    ack_command,
+    collect_alerts,
+    critical_alerts,
+    link_alert,
+    no_eligible_alerts,
+    severity_counts,
+)
 from console.domain.commands import AcknowledgeAlert
 from console.domain.events import Alert, AlertKind, Severity
-from console.domain.model import Call, CallStatus, Team
+from console.domain.model import CallStatus
 from console.domain.projection import State
-from console.domain.rules import Thresholds, ineligibility, safety_screen, timer_alerts
-
-from . import theme
+from console.ui.core import theme
 
 log = logging.getLogger(__name__)
 
@@ -83,102 +86,6 @@ def severity_text(sev: Severity) -> str:
     return f"{SEVERITY_MARK[sev]} {sev.value.upper()}"
 
 
-# -- what is alerting (plain Python) --------------------------------------------------------------
-
-
-def no_eligible_alerts(calls: Iterable[Call], teams: Iterable[Team]) -> list[Alert]:
-    """Pending calls no civilian team may take: unsafe ones (escalate) and those every team is
-    ineligible for (busy, off duty, missing a capability)."""
-    # Busy, off-duty and out-of-service teams can take no pending call (the recommendation
-    # also refuses a busy team on the call itself): only the rest need the capability checks.
-    free = [t for t in teams if t.status.on_duty and not t.status.busy]
-    out: list[Alert] = []
-    for c in calls:
-        if c.status is not CallStatus.PENDING:
-            continue
-        screen = safety_screen(c)
-        if not screen.civilian_ok:
-            msg = f"{c.id}: {screen.message}"
-        elif any(not ineligibility(c, t) for t in free):
-            continue
-        else:
-            msg = f"{c.id} (P{c.priority} {c.type.label}): no eligible team on duty right now"
-        out.append(
-            Alert(
-                f"no_eligible_team:{c.id}",
-                AlertKind.NO_ELIGIBLE_TEAM,
-                Severity.HIGH,
-                c.id,
-                msg,
-                c.received_at,
-            )
-        )
-    return out
-
-
-def link_alert(picture: Any) -> Alert | None:
-    """The dispatch link down or silent, as an alert (one per outage)."""
-    if not getattr(picture, "stale", False):
-        return None
-    link = getattr(picture, "link", None)
-    reason = getattr(picture, "stale_reason", "") or "The picture may be out of date."
-    if link is None:
-        return Alert(
-            "link_down:stale", AlertKind.LINK_DOWN, Severity.HIGH, "dispatch", reason, picture.now
-        )
-    if not link.up:
-        aid = f"link_down:{link.since.isoformat()}"
-        since = link.since
-    else:
-        last = link.last_message_at
-        aid = f"link_silent:{last.isoformat() if last else 'never'}"
-        since = last or link.since
-    return Alert(aid, AlertKind.LINK_DOWN, Severity.HIGH, "dispatch", reason, since)
-
-
-def sort_alerts(alerts: Iterable[Alert]) -> list[Alert]:
-    """Most severe first; within a severity, the oldest (longest waiting) first."""
-    return sorted(alerts, key=lambda a: (a.severity.rank, a.raised_at, a.id))
-
-
-def collect_alerts(
-    state: State,
-    now: datetime,
-    thresholds: Thresholds,
-    *,
-    picture: Any = None,
-    no_eligible: list[Alert] | None = None,
-    hidden: Iterable[str] = (),
-) -> list[Alert]:
-    """Every unacknowledged alert the picture implies, severity-sorted, one per id."""
-    found: dict[str, Alert] = {}
-    for a in state.alerts.values():
-        found.setdefault(a.id, a)
-    pending = [c for c in state.calls.values() if c.status is CallStatus.PENDING]
-    for a in timer_alerts(pending, state.teams.values(), state.positions, now, thresholds):
-        found.setdefault(a.id, a)
-    if no_eligible is None:
-        no_eligible = no_eligible_alerts(pending, state.teams.values())
-    for a in no_eligible:
-        found.setdefault(a.id, a)
-    if picture is not None:
-        la = link_alert(picture)
-        if la is not None:
-            found.setdefault(la.id, la)
-    skip = set(state.acks) | set(hidden)
-    return sort_alerts(a for a in found.values() if a.id not in skip)
-
-
-def ack_command(alert: Alert, state: State, note: str) -> AcknowledgeAlert:
-    """The audited acknowledgement, naming the call or team the alert is about."""
-    return AcknowledgeAlert(
-        alert_id=alert.id,
-        reason=note.strip(),
-        call_id=alert.subject if alert.subject in state.calls else None,
-        team_id=alert.subject if alert.subject in state.teams else None,
-    )
-
-
 def format_since(raised: datetime, now: datetime) -> str:
     """Whole minutes: alerts are minute-scale, and a text that changes once a minute costs
     hundreds of rows one update a minute instead of one a second."""
@@ -203,11 +110,7 @@ class _Acker(QObject):
     def __init__(self, ctx: Any, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.in_flight: dict[int, tuple[AcknowledgeAlert, str]] = {}
-        """id(command) -> (command, alert id); the command is kept so its id stays unique."""
         self.hidden: set[str] = set()
-        ctx.gateway.submitted.connect(self._on_submitted)
-        ctx.gateway.rejected.connect(self._on_rejected)
 
     def acknowledge(self, alert: Alert, note: str = "") -> AcknowledgeAlert | None:
         ok, why = self.ctx.gateway.can_act()
@@ -215,28 +118,15 @@ class _Acker(QObject):
             self.failed.emit(alert.id, why)
             return None
         cmd = ack_command(alert, self.ctx.pictures.current().state, note)
-        self.in_flight[id(cmd)] = (cmd, alert.id)
         self.hidden.add(alert.id)
         self.changed.emit()
-        self.ctx.gateway.submit(cmd)
+        self.ctx.gateway.submit(cmd).on_refused(lambda reason: self._refused(alert.id, reason))
         return cmd
 
-    def _on_submitted(self, command_id: str, command: object) -> None:
-        if self.in_flight.pop(id(command), None) is None:
-            return
-        # A local command is already in the store: refresh the picture now, not at the next poll.
-        notify = getattr(self.ctx.pictures, "notify", None)
-        if callable(notify):
-            notify()
-
-    def _on_rejected(self, command: object, reason: str) -> None:
-        entry = self.in_flight.pop(id(command), None)
-        if entry is None:
-            return
-        aid = entry[1]
-        self.hidden.discard(aid)
+    def _refused(self, alert_id: str, reason: str) -> None:
+        self.hidden.discard(alert_id)
         self.changed.emit()
-        self.failed.emit(aid, reason)
+        self.failed.emit(alert_id, reason)
 
     def forget_acked(self, state: State) -> None:
         """Drop hidden ids the projection now records as acknowledged."""
@@ -367,7 +257,7 @@ class AlertsPanel(QWidget):
     # -- data ----------------------------------------------------------------------------------
 
     def _on_picture(self, picture: Any, changes: Any) -> None:
-        # Its own turn of the event loop (console.ui.pacer); a tick and a picture coalesce.
+        # Its own turn of the event loop (console.ui.core.pacer); a tick and a picture coalesce.
         # An alert raised or acknowledged, or the link going down or up, shows at once.
         # Otherwise, under a busy feed, the list follows at most once a second (the clock's
         # tick catches up): what call and team updates change here (timers, eligibility) is
@@ -393,7 +283,7 @@ class AlertsPanel(QWidget):
             state,
             picture.now,
             self.ctx.config.thresholds,
-            picture=picture,
+            link=link_alert(picture.stale, picture.link, picture.now, picture.stale_reason),
             no_eligible=self._no_eligible,
             hidden=self._acker.hidden,
         )
@@ -401,7 +291,7 @@ class AlertsPanel(QWidget):
 
     def _show(self, alerts: list[Alert], now: datetime) -> None:
         """Show ``alerts``: the list, the summary and the signal at once; the rows in place,
-        a screenful per turn of the event loop (:meth:`_write_rows`)."""
+        a screenful per turn of the event loop (:meth:`_row_steps`)."""
         changed = alerts != self.alerts
         self.alerts = alerts
         colors = theme.colors()
@@ -430,17 +320,24 @@ class AlertsPanel(QWidget):
             self.summary.setText("✓ No open alerts")
         if self.tree.isVisible():
             # Rows on later turns: a job and the repaint it causes count as one stall.
-            self.ctx.later(self._write_rows, self._write_rows)
+            self.ctx.run_steps((self, "rows"), self._row_steps())
         else:
-            self._write_rows()  # nothing to paint
+            self.ctx.cancel((self, "rows"))
+            for _ in self._row_steps():
+                pass  # nothing to paint: all at once
         if changed:
             self.alerts_changed.emit(list(alerts))
 
-    def _write_rows(self) -> None:
+    def _row_steps(self) -> Iterator[None]:
         """Bring the rows to ``_target``, row by row position: an alert that moves rewrites the
         rows it passes, not the list, so only rows whose text changed repaint. Rows on screen
-        go first, about a screenful per turn: under a busy feed, when most rows move every
-        second, no single turn repaints the whole list."""
+        go first, about a screenful per step (one step per turn): under a busy feed, when most
+        rows move every second, no single turn repaints the whole list."""
+        while not self._write_rows():
+            yield
+
+    def _write_rows(self) -> bool:
+        """One step of :meth:`_row_steps`; True when the rows are done."""
         tree = self.tree
         target = self._target
         have = tree.topLevelItemCount()
@@ -459,8 +356,7 @@ class AlertsPanel(QWidget):
         if have != len(target) and tree.isVisible():
             # Adding or taking rows lays the view out again and repaints all of it: on a turn
             # of its own, the rows' text on the next.
-            self.ctx.later(self._write_rows, self._write_rows)
-            return
+            return False
         todo = [k for k, row in enumerate(target) if self._rows[k] != row]
         if todo and tree.isVisible():
             top = max(0, tree.indexAt(QPoint(1, 1)).row())
@@ -480,9 +376,9 @@ class AlertsPanel(QWidget):
             cost += 1.0 if top <= k <= bottom else OFFSCREEN_ROW_COST
             done += 1
         if done < len(todo):
-            self.ctx.later(self._write_rows, self._write_rows)
-            return
+            return False
         self._keep_current()
+        return True
 
     def _write_row(self, k: int, row: _Row) -> None:
         item = self.tree.topLevelItem(k)
@@ -717,10 +613,7 @@ class AlertBanner(QFrame):
     def refresh(self) -> None:
         state: State = self.ctx.pictures.current().state
         self._acker.forget_acked(state)
-        skip = set(state.acks) | self._acker.hidden
-        critical = sort_alerts(
-            a for a in state.alerts.values() if a.severity is Severity.CRITICAL and a.id not in skip
-        )
+        critical = critical_alerts(state, self._acker.hidden)
         new = [a for a in critical if a.id not in self._seen]
         self._seen.update(a.id for a in new)
         self.critical = critical
@@ -765,10 +658,3 @@ class AlertBanner(QFrame):
 
     def _on_failed(self, alert_id: str, reason: str) -> None:
         self.setToolTip(f"Not acknowledged: {reason}")
-
-
-def severity_counts(alerts: Iterable[Alert]) -> Mapping[Severity, int]:
-    out: dict[Severity, int] = {}
-    for a in alerts:
-        out[a.severity] = out.get(a.severity, 0) + 1
-    return out

@@ -7,7 +7,7 @@ on the map selects it in the queue, and back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -19,11 +19,10 @@ from console.domain.clock import Clock
 
 if TYPE_CHECKING:
     from console.store import Store
-
-    from .gateway import CommandGateway
-    from .pacer import Pacer
-    from .picture import PictureSource
-    from .tasks import TaskManager
+    from console.ui.core.gateway import CommandGateway
+    from console.ui.core.pacer import Pacer
+    from console.ui.core.picture import PictureSource
+    from console.ui.core.tasks import TaskManager
 
 
 class Selection(QObject):
@@ -86,10 +85,22 @@ class ConsoleContext:
 
     def later(self, key: object, fn: Callable[[], None]) -> None:
         """Run a panel's update on a later turn of the event loop, one update per turn (see
-        :mod:`console.ui.pacer`); a key already waiting keeps its place and runs once."""
-        from .pacer import default_pacer
+        :mod:`console.ui.core.pacer`); a key already waiting keeps its place and runs once."""
+        from console.ui.core.pacer import default_pacer
 
         (self.pacer or default_pacer()).schedule(key, fn)
+
+    def run_steps(self, key: Hashable, steps: Iterator[object]) -> None:
+        """Run a generator one step per turn of the event loop (see :meth:`Pacer.run_steps`)."""
+        from console.ui.core.pacer import default_pacer
+
+        (self.pacer or default_pacer()).run_steps(key, steps)
+
+    def cancel(self, key: Hashable) -> None:
+        """Drop the update or stepped run waiting under ``key``."""
+        from console.ui.core.pacer import default_pacer
+
+        (self.pacer or default_pacer()).cancel(key)
 
     def run_in_background(
         self,
@@ -98,6 +109,71 @@ class ConsoleContext:
         on_error: Callable[[BaseException], None] | None = None,
     ) -> Future[Any] | None:
         """Shortcut for panels: the context's task manager, or the application's."""
-        from .tasks import default_tasks
+        from console.ui.core.tasks import default_tasks
 
         return (self.tasks or default_tasks()).run(fn, on_done, on_error)
+
+
+def build_context(
+    config: Config,
+    store: Store | None,
+    *,
+    clock: Clock,
+    operator: str,
+    role: str,
+    pictures: PictureSource | None = None,
+    demo: bool = False,
+    replay: bool = False,
+    tasks: TaskManager | None = None,
+    pacer: Pacer | None = None,
+    poll_s: float | None = None,
+) -> ConsoleContext:
+    """The one way a console's context is put together, live, replayed or under test.
+
+    ``pictures`` defaults to a :class:`LivePictureSource` on ``store`` (``poll_s``: its idle
+    reload interval). A replay's gateway has no store: it refuses every command, whatever the
+    role; the context still keeps the replay's store for the panels that read it."""
+    from console.ui.core.gateway import CommandGateway
+    from console.ui.core.pacer import Pacer
+    from console.ui.core.picture import LivePictureSource
+    from console.ui.core.tasks import TaskManager
+
+    tasks = tasks or TaskManager()
+    if pictures is None:
+        if store is None:
+            raise ValueError("a live console needs a store")
+        pictures = LivePictureSource(
+            store,
+            clock=clock,
+            link_stale_s=config.link_stale_s,
+            tasks=tasks,
+            poll_s=1.0 if poll_s is None else poll_s,
+        )
+    gateway = CommandGateway(
+        None if replay else store,
+        operator=operator,
+        role=role,
+        pictures=pictures,
+        tasks=tasks,
+        mobile_crisis_hours=None if replay else config.mobile_crisis_hours,
+        replay=replay,
+    )
+    if isinstance(pictures, LivePictureSource):
+        live = pictures
+        # A command queued here changes the store too: show it (pending) without waiting for a
+        # poll. The one refresh for every command, whichever panel sent it.
+        gateway.submitted.connect(lambda *_: live.notify())
+    return ConsoleContext(
+        config=config,
+        store=store,
+        clock=clock,
+        operator=operator,
+        role=role,
+        pictures=pictures,
+        gateway=gateway,
+        selection=Selection(),
+        demo=demo,
+        replay=replay,
+        tasks=tasks,
+        pacer=pacer or Pacer(),
+    )

@@ -4,6 +4,10 @@ A command is checked and queued by the store (``requested`` event + outbox row +
 transaction) on the single writer thread, never on the GUI thread. Nothing takes effect until
 dispatch answers; the answer arrives through the feed and shows up in the picture, where the
 gateway notices it and emits ``answered``.
+
+``submit`` returns a :class:`CommandOp`: the caller says what to do when that one command is
+queued, refused or answered (``gateway.submit(cmd).on_queued(...).on_refused(...)``), instead of
+picking its own command out of the gateway's signals, which every panel's actions share.
 """
 
 from __future__ import annotations
@@ -16,9 +20,8 @@ from PySide6.QtCore import QObject, Signal
 from console.domain.commands import Command, CommandRejected, CommandStatus
 from console.domain.rules import ServiceHours
 from console.store import Changes, Store, StoreError, Submitted
-
-from .picture import Picture, PictureSource
-from .tasks import TaskManager, default_tasks
+from console.ui.core.picture import Picture, PictureSource
+from console.ui.core.tasks import TaskManager, default_tasks
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,65 @@ def role_refusal(role: str, *, replay: bool = False, has_store: bool = True) -> 
     if not has_store:
         return "No database: actions are disabled"
     return ""
+
+
+class CommandOp:
+    """One submitted command: queued (with its id) or refused, then answered by dispatch.
+
+    A callback added after the step it waits for has happened runs at once, so callbacks may be
+    chained on the value ``submit`` returns even when the refusal came before it returned."""
+
+    def __init__(self, command: Command) -> None:
+        self.command = command
+        self.command_id: str | None = None
+        self.refusal: str | None = None
+        self.answer: tuple[bool, str] | None = None
+        """(accepted, detail) once dispatch has answered."""
+        self._queued: list[Callable[[str], None]] = []
+        self._refused: list[Callable[[str], None]] = []
+        self._answered: list[Callable[[bool, str], None]] = []
+
+    def on_queued(self, fn: Callable[[str], None]) -> CommandOp:
+        """``fn(command_id)`` once the command is queued for dispatch (local ones: done)."""
+        if self.command_id is not None:
+            fn(self.command_id)
+        else:
+            self._queued.append(fn)
+        return self
+
+    def on_refused(self, fn: Callable[[str], None]) -> CommandOp:
+        """``fn(reason)`` if the console's rules (or the role) refuse it before sending."""
+        if self.refusal is not None:
+            fn(self.refusal)
+        else:
+            self._refused.append(fn)
+        return self
+
+    def on_answered(self, fn: Callable[[bool, str], None]) -> CommandOp:
+        """``fn(accepted, detail)`` when dispatch's answer shows in the picture."""
+        if self.answer is not None:
+            fn(*self.answer)
+        else:
+            self._answered.append(fn)
+        return self
+
+    def _set_queued(self, command_id: str) -> None:
+        self.command_id = command_id
+        callbacks, self._queued, self._refused = self._queued, [], []
+        for fn in callbacks:
+            fn(command_id)
+
+    def _set_refused(self, reason: str) -> None:
+        self.refusal = reason
+        callbacks, self._refused, self._queued, self._answered = self._refused, [], [], []
+        for fn in callbacks:
+            fn(reason)
+
+    def _set_answered(self, accepted: bool, detail: str) -> None:
+        self.answer = (accepted, detail)
+        callbacks, self._answered = self._answered, []
+        for fn in callbacks:
+            fn(accepted, detail)
 
 
 class CommandGateway(QObject):
@@ -63,7 +125,7 @@ class CommandGateway(QObject):
         self.mobile_crisis_hours = mobile_crisis_hours
         self._tasks = tasks
         self._on_queued = on_queued
-        self._pending: dict[str, Command] = {}
+        self._pending: dict[str, CommandOp] = {}
         self._in_flight = 0
         if pictures is not None:
             self.attach(pictures)
@@ -83,18 +145,20 @@ class CommandGateway(QObject):
 
     def pending(self) -> dict[str, Command]:
         """Commands submitted from this console that dispatch has not answered yet."""
-        return dict(self._pending)
+        return {cid: op.command for cid, op in self._pending.items()}
 
     @property
     def busy(self) -> bool:
         return self._in_flight > 0
 
-    def submit(self, command: Command) -> None:
-        """Queue ``command`` on the writer thread; emits ``submitted`` or ``rejected``."""
+    def submit(self, command: Command) -> CommandOp:
+        """Queue ``command`` on the writer thread; emits ``submitted`` or ``rejected``, and tells
+        the returned operation's callbacks."""
+        op = CommandOp(command)
         ok, why = self.can_act()
         if not ok or self.store is None:
-            self.rejected.emit(command, why)
-            return
+            self._refuse(op, why)
+            return op
         store = self.store
         operator, role, hours = self.operator, self.role, self.mobile_crisis_hours
 
@@ -104,9 +168,10 @@ class CommandGateway(QObject):
         def done(result: Submitted) -> None:
             self._in_flight -= 1
             if command.sent_to_dispatch:
-                self._pending[result.command_id] = command
+                self._pending[result.command_id] = op
             log.info("%s queued as %s by %s", command.kind, result.command_id, operator)
             self.submitted.emit(result.command_id, command)
+            op._set_queued(result.command_id)
             if self._on_queued is not None:
                 self._on_queued()
 
@@ -120,13 +185,18 @@ class CommandGateway(QObject):
                 log.error("submitting %s failed", command.kind, exc_info=exc)
                 reason = f"could not be queued ({type(exc).__name__}: {exc})"
             log.info("%s refused before sending: %s", command.kind, reason)
-            self.rejected.emit(command, reason)
+            self._refuse(op, reason)
 
         self._in_flight += 1
         tasks = self._tasks or default_tasks()
         if tasks.run(work, done, failed, writer=True) is None:
             self._in_flight -= 1
-            self.rejected.emit(command, "the console is shutting down")
+            self._refuse(op, "the console is shutting down")
+        return op
+
+    def _refuse(self, op: CommandOp, reason: str) -> None:
+        self.rejected.emit(op.command, reason)
+        op._set_refused(reason)
 
     # -- answers ------------------------------------------------------------------------------------
 
@@ -139,6 +209,7 @@ class CommandGateway(QObject):
             rec = picture.state.commands.get(cid)
             if rec is None or rec.status == CommandStatus.REQUESTED:
                 continue
-            del self._pending[cid]
+            op = self._pending.pop(cid)
             accepted = rec.status == CommandStatus.CONFIRMED
             self.answered.emit(cid, accepted, rec.answer)
+            op._set_answered(accepted, rec.answer)

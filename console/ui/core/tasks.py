@@ -18,6 +18,8 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
 
+from console.ui.core.app_globals import GLOBALS
+
 log = logging.getLogger(__name__)
 
 Done = Callable[[Any], None]
@@ -122,16 +124,12 @@ class TaskManager(QObject):
             self._callbacks.clear()
 
 
-_default: TaskManager | None = None
-
-
 def default_tasks() -> TaskManager:
     """The application's task manager (created on first use, on the GUI thread)."""
-    global _default
-    if _default is None or _default._closed:
+    if GLOBALS.tasks is None or GLOBALS.tasks._closed:
         app = QCoreApplication.instance()
-        _default = TaskManager(parent=app)
-    return _default
+        GLOBALS.tasks = TaskManager(parent=app)
+    return GLOBALS.tasks
 
 
 def run_in_background(
@@ -146,7 +144,6 @@ def run_in_background(
 
 
 def shutdown_default(wait: bool = True) -> None:
-    global _default
-    if _default is not None:
-        _default.shutdown(wait)
-        _default = None
+    if GLOBALS.tasks is not None:
+        GLOBALS.tasks.shutdown(wait)
+        GLOBALS.tasks = None

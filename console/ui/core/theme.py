@@ -20,10 +20,10 @@ from PySide6.QtWidgets import QApplication
 from console.config import THEMES, resource_path
 from console.domain.events import Severity
 from console.domain.model import CallStatus, TeamStatus
+from console.ui.core.app_globals import DEFAULT_THEME as DEFAULT_THEME
+from console.ui.core.app_globals import GLOBALS
 
 log = logging.getLogger(__name__)
-
-DEFAULT_THEME = "dark"
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,8 +192,6 @@ LIGHT = ThemeColors(
 _COLORS: dict[str, ThemeColors] = {DARK.name: DARK, LIGHT.name: LIGHT}
 assert set(_COLORS) == set(THEMES), "every configurable theme needs its colours"
 
-_current = DEFAULT_THEME
-
 
 def theme_names() -> tuple[str, ...]:
     return tuple(_COLORS)
@@ -201,7 +199,7 @@ def theme_names() -> tuple[str, ...]:
 
 def colors(name: str | None = None) -> ThemeColors:
     """The colours of theme ``name`` (default: the theme applied last)."""
-    key = _current if name is None else name
+    key = GLOBALS.theme if name is None else name
     try:
         return _COLORS[key]
     except KeyError:
@@ -211,7 +209,7 @@ def colors(name: str | None = None) -> ThemeColors:
 
 
 def current_theme() -> str:
-    return _current
+    return GLOBALS.theme
 
 
 _PLACEHOLDER = re.compile(r"@([a-z0-9_]+)@")
@@ -265,11 +263,10 @@ def qpalette(c: ThemeColors) -> QPalette:
 
 def apply_theme(app: QApplication, name: str) -> ThemeColors:
     """Apply theme ``name`` to the whole application (Fusion style, palette, style sheet)."""
-    global _current
     c = colors(name)
     app.setStyle("Fusion")
     app.setPalette(qpalette(c))
     app.setStyleSheet(style_sheet(name))
-    _current = name
+    GLOBALS.theme = name
     app.setProperty("rc_theme", name)
     return c

@@ -1,4 +1,5 @@
-"""Qt item models of the call queue and the team board.
+"""The table model both the call queue (:mod:`console.ui.queue.model`) and the team board
+(:mod:`console.ui.board.model`) build on, and what they share: roles, marks, palettes, keys.
 
 Each model is a thin adapter over plain-Python records (the domain's frozen ``Call`` / ``Team``):
 ``set_picture`` diffs the new picture against the rows shown and emits ``rowsInserted`` for new
@@ -49,8 +50,8 @@ from console.domain.commands import (
     RequestCheckin,
     SetTeamService,
 )
-from console.domain.model import Call, CallStatus, Position, Team, TeamStatus
-from console.domain.rules import Thresholds, is_stale, safety_screen
+from console.domain.model import CallStatus, TeamStatus
+from console.domain.rules import Thresholds
 
 ID_ROLE = int(Qt.ItemDataRole.UserRole)
 """The row's raw id (call or team id), whatever the column."""
@@ -105,7 +106,7 @@ class Palette:
 
 def _from_theme(name: str) -> Palette:
     """The models' colours come from the theme: one source for tables, map and plots."""
-    from .theme import colors
+    from console.ui.core.theme import colors
 
     t = colors(name)
     return Palette(
@@ -149,7 +150,7 @@ def format_age(seconds: float) -> str:
     return f"{s // 3600}:{s % 3600 // 60:02d} h"
 
 
-def _minutes(seconds: float) -> str:
+def minutes_text(seconds: float) -> str:
     return f"{seconds / 60:.0f} min"
 
 
@@ -168,7 +169,7 @@ def natural_key(text: str) -> str:
     return re.sub(r"\d+", lambda m: m.group(0).rjust(10, "0"), text)
 
 
-def _words(value: str) -> str:
+def words_text(value: str) -> str:
     return value.replace("_", " ")
 
 
@@ -179,7 +180,7 @@ def describe_command(command: Command) -> str:
     if isinstance(command, ReassignCall):
         return f"reassign to {command.team_id}"
     if isinstance(command, EscalateCall):
-        return f"escalate to {_words(command.target.value)}"
+        return f"escalate to {words_text(command.target.value)}"
     if isinstance(command, ChangePriority):
         return f"priority P{command.priority}"
     if isinstance(command, AddNote):
@@ -188,10 +189,10 @@ def describe_command(command: Command) -> str:
         return "back in service" if command.in_service else "out of service"
     if isinstance(command, RequestCheckin):
         return "check-in requested"
-    return _words(command.kind)
+    return words_text(command.kind)
 
 
-def _pending_by(pending: Iterable[Command | CommandRecord], key: str) -> dict[str, list[str]]:
+def pending_by(pending: Iterable[Command | CommandRecord], key: str) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for item in pending:
         if isinstance(item, CommandRecord):
@@ -233,7 +234,7 @@ class Column:
     align_right: bool = False
 
 
-class _RecordTableModel(QStandardItemModel):
+class RecordTableModel(QStandardItemModel):
     """Rows keyed by id, kept in arrival order; pictures applied by diffing, never by reset.
 
     The cells live in Qt's own items: a view painting thirty rows, and a proxy sorting three
@@ -545,346 +546,14 @@ def _runs_desc(rows_desc: list[int]) -> list[tuple[int, int]]:
 
 # -- the call queue ------------------------------------------------------------------------------
 
-_CALL_STATUS_ORDER = {s: i for i, s in enumerate(CallStatus)}
-_TEAM_STATUS_ORDER = {s: i for i, s in enumerate(TeamStatus)}
-
-
-class CallQueueModel(_RecordTableModel):
-    """The call queue: one row per call the picture holds."""
-
-    COLUMNS = (
-        Column("id", "Call", "Dispatch's call id"),
-        Column("priority", "Pri", "Priority: 1 urgent .. 3 routine", align_right=True),
-        Column(
-            "age",
-            "Age",
-            "Time since the call was received (mm:ss, or h:mm h); ! marks a call pending "
-            "past its limit",
-            ticking=True,
-            align_right=True,
-        ),
-        Column("type", "Type", "Call type"),
-        Column("status", "Status", "Call status"),
-        Column("team", "Team", "Team working the call"),
-        Column("location", "Location", "Neighborhood · address"),
-        Column("safety", "Safety", "⚠ safety flags: not for a civilian team"),
-        Column("command", "Command", "⟳ a command awaiting dispatch's answer"),
-    )
-
-    def __init__(
-        self,
-        thresholds: Thresholds | None = None,
-        palette: Palette = DARK_PALETTE,
-        parent: QObject | None = None,
-    ) -> None:
-        super().__init__(thresholds, palette, parent)
-        self._pending: dict[str, list[str]] = {}
-
-    def set_picture(
-        self,
-        calls: Iterable[Call],
-        now: datetime,
-        pending: Iterable[Command | CommandRecord] = (),
-        only: Collection[str] | None = None,
-    ) -> None:
-        """Show ``calls`` as they are at ``now``; ``pending`` commands are marked on their call.
-        With ``only``, ``calls`` are those ids' current records and the other rows stay."""
-        self._pending = _pending_by(pending, "call")
-        views = (_CallView(c, tuple(self._pending.get(c.id, ()))) for c in calls)
-        self._apply(views, now, only)
-
-    def call(self, call_id: str) -> Call | None:
-        view = self._records.get(call_id)
-        return view.call if view is not None else None
-
-    def _record_id(self, record: Any) -> str:
-        return str(record.call.id)
-
-    def _record_status(self, record: Any) -> str:
-        return str(record.call.status.value)
-
-    def _static_cell(self, col: int, record: Any) -> Cell:
-        c: Call = record.call
-        key = self.COLUMNS[col].key
-        if key == "id":
-            return Cell(c.id, natural_key(c.id), c.summary or None)
-        if key == "priority":
-            return Cell(
-                f"P{c.priority}",
-                c.priority,
-                {1: "Priority 1 (urgent)", 2: "Priority 2", 3: "Priority 3 (routine)"}.get(
-                    c.priority, f"Priority {c.priority}"
-                ),
-                fg=f"priority_fg:{c.priority}",
-                bold=c.priority == 1,
-            )
-        if key == "type":
-            extra = []
-            if c.juvenile:
-                extra.append("juvenile subject")
-            if c.language:
-                extra.append(f"language: {c.language}")
-            if c.transport_needed:
-                extra.append(f"transport, {c.transport_seats} seat(s)")
-            tip = c.type.label + (" — " + ", ".join(extra) if extra else "")
-            return Cell(c.type.label, c.type.label, tip)
-        if key == "status":
-            text = _words(c.status.value)
-            if c.escalated_to is not None:
-                text += f" → {_words(c.escalated_to.value)}"
-            return Cell(
-                text,
-                _CALL_STATUS_ORDER.get(c.status, 99),
-                f"{text} (last update {c.updated_at.astimezone():%H:%M:%S})",
-                fg=f"call_status_fg:{c.status.value}",
-            )
-        if key == "team":
-            text = c.team or ""
-            others = [t for t in c.teams if t != c.team]
-            if others:
-                text += f" +{len(others)}"
-            names = ", ".join(dict.fromkeys([*([c.team] if c.team else []), *c.teams]))
-            return Cell(text, natural_key(c.team or "~"), names or None)
-        if key == "location":
-            parts = [p for p in (c.neighborhood, c.address) if p]
-            text = " · ".join(parts)
-            return Cell(text, text.casefold(), text or None)
-        if key == "safety":
-            if not c.safety_flags:
-                return Cell("", 0)
-            flags = ", ".join(_words(f.value) for f in c.safety_flags)
-            return Cell(
-                f"{UNSAFE_MARK} {flags}",
-                len(c.safety_flags),
-                safety_screen(c).message,
-                fg="unsafe_fg",
-                bold=True,
-                accessible=f"Unsafe: {flags}",
-            )
-        if key == "command":
-            pend: tuple[str, ...] = record.pending
-            if not pend:
-                return Cell("", 0)
-            text = f"{PENDING_MARK} " + "; ".join(pend)
-            return Cell(
-                text,
-                len(pend),
-                "Waiting for dispatch to confirm or refuse: " + "; ".join(pend),
-                fg="pending_fg",
-                accessible="Pending: " + "; ".join(pend),
-            )
-        raise AssertionError(key)
-
-    def _ticking_cell(self, col: int, record: Any, now: datetime) -> Cell:
-        c: Call = record.call
-        age = (now - c.received_at).total_seconds()
-        key = since_key(c.received_at)
-        text = format_age(age)
-        if c.status is CallStatus.PENDING:
-            limit = self._thresholds.pending_limit(c)
-            by_type = c.type.value in self._thresholds.pending_by_type_s
-            scope = f"{c.type.label.lower()} calls" if by_type else f"P{c.priority}"
-            if age > limit:
-                return Cell(
-                    f"{OVERDUE_MARK} {text}",
-                    key,
-                    f"pending {_minutes(age)}, limit {_minutes(limit)} for {scope}: overdue",
-                    fg="overdue_fg",
-                    bg="overdue_bg",
-                    bold=True,
-                    accessible=f"Overdue: pending {_minutes(age)}",
-                )
-            return Cell(text, key, f"pending {_minutes(age)}, limit {_minutes(limit)} for {scope}")
-        if not c.is_open:
-            end = c.cleared_at or c.updated_at
-            open_for = (end - c.received_at).total_seconds()
-            return Cell(
-                text,
-                key,
-                f"received {_minutes(age)} ago; {_words(c.status.value)} after "
-                f"{_minutes(open_for)}",
-                fg="muted_fg",
-            )
-        return Cell(text, key, f"received {_minutes(age)} ago")
-
-
-@dataclass(frozen=True, slots=True)
-class _CallView:
-    """A call plus what the console adds to its row (commands awaiting dispatch)."""
-
-    call: Call
-    pending: tuple[str, ...] = ()
-
 
 # -- the team board ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _TeamView:
-    team: Team
-    position: Position | None
-    pending: tuple[str, ...] = ()
-
-
-class TeamBoardModel(_RecordTableModel):
-    """The team board: one row per team."""
-
-    COLUMNS = (
-        Column("team", "Team", f"Team id; {STALE_MARK} marks a stale or unknown position"),
-        Column("provider", "Provider", "Provider agency"),
-        Column("status", "Status", "Team status; ⟳ a command awaiting dispatch's answer"),
-        Column(
-            "in_status",
-            "In status",
-            "Time in the current status (mm:ss, or h:mm h)",
-            ticking=True,
-            align_right=True,
-        ),
-        Column(
-            "checkin",
-            "Check-in",
-            "Time since the last check-in; ! marks an overdue check-in on scene",
-            ticking=True,
-            align_right=True,
-        ),
-        Column("call", "Call", "The call the team is working"),
-        Column("capabilities", "Capabilities", "Narcan, vehicle seats, youth-certified, languages"),
-    )
-
-    def set_picture(
-        self,
-        teams: Iterable[Team],
-        now: datetime,
-        positions: Mapping[str, Position] | None = None,
-        pending: Iterable[Command | CommandRecord] = (),
-    ) -> None:
-        """Show ``teams`` at ``now``, with their last positions (for staleness) and commands
-        awaiting dispatch's answer."""
-        positions = positions or {}
-        by_team = _pending_by(pending, "team")
-        self._apply(
-            (_TeamView(t, positions.get(t.id), tuple(by_team.get(t.id, ()))) for t in teams),
-            now,
-        )
-
-    def team(self, team_id: str) -> Team | None:
-        view = self._records.get(team_id)
-        return view.team if view is not None else None
-
-    def _record_id(self, record: Any) -> str:
-        return str(record.team.id)
-
-    def _record_status(self, record: Any) -> str:
-        return str(record.team.status.value)
-
-    def _static_cell(self, col: int, record: Any) -> Cell:
-        t: Team = record.team
-        key = self.COLUMNS[col].key
-        if key == "team":
-            return Cell(t.id, natural_key(t.id), t.name or None)
-        if key == "provider":
-            return Cell(t.provider, t.provider.casefold())
-        if key == "status":
-            text = _words(t.status.value)
-            tip = text
-            pend: tuple[str, ...] = record.pending
-            if pend:
-                text += f"  {PENDING_MARK} " + "; ".join(pend)
-                tip += "; waiting for dispatch: " + "; ".join(pend)
-            return Cell(
-                text,
-                _TEAM_STATUS_ORDER.get(t.status, 99),
-                tip,
-                fg=f"team_status_fg:{t.status.value}",
-            )
-        if key == "call":
-            return Cell(t.call or "", natural_key(t.call or "~"))
-        if key == "capabilities":
-            caps = t.capabilities
-            parts: list[str] = []
-            if caps.narcan:
-                parts.append("Narcan")
-            if caps.has_vehicle:
-                parts.append(f"{caps.vehicle_seats} seats")
-            if caps.juvenile_certified:
-                parts.append("youth")
-            langs = [lang for lang in caps.languages if lang != "en"]
-            if langs:
-                parts.append("/".join(langs))
-            tip_parts = [
-                "carries Narcan" if caps.narcan else "no Narcan",
-                f"vehicle with {caps.vehicle_seats} seat(s)" if caps.has_vehicle else "no vehicle",
-                "youth-certified" if caps.juvenile_certified else "not youth-certified",
-                "languages: " + (", ".join(caps.languages) or "none listed"),
-            ]
-            text = " · ".join(parts)
-            return Cell(text, text.casefold(), "; ".join(tip_parts))
-        raise AssertionError(key)
-
-    def _ticking_cell(self, col: int, record: Any, now: datetime) -> Cell:
-        t: Team = record.team
-        key = self.COLUMNS[col].key
-        if key == "in_status":
-            since = t.status_since or t.updated_at
-            secs = (now - since).total_seconds()
-            stale = t.status.on_duty and is_stale(record.position, now, self._thresholds)
-            text = format_age(secs)
-            tip = f"{_words(t.status.value)} for {_minutes(secs)}"
-            if stale:
-                pos: Position | None = record.position
-                where = (
-                    "no position reported"
-                    if pos is None
-                    else f"position {_minutes((now - pos.at).total_seconds())} old"
-                )
-                return Cell(
-                    f"{text} {STALE_MARK}",
-                    since_key(since),
-                    f"{tip}; {where}",
-                    fg="muted_fg",
-                    accessible=f"{text}, {where}",
-                )
-            return Cell(text, since_key(since), tip)
-        if key == "checkin":
-            if t.status is TeamStatus.ON_SCENE:
-                # On scene the clock runs from the later of the last check-in and arrival.
-                since = max(x for x in (t.last_checkin, t.status_since, t.updated_at) if x)
-                gap = (now - since).total_seconds()
-                limit = self._thresholds.checkin_interval_s
-                last = (
-                    "no check-in since arriving"
-                    if (t.last_checkin is None or t.last_checkin < since)
-                    else "last check-in"
-                )
-                if gap > limit:
-                    return Cell(
-                        f"{OVERDUE_MARK} {format_age(gap)}",
-                        since_key(since),
-                        f"on scene, no check-in for {_minutes(gap)}, limit {_minutes(limit)}: "
-                        "overdue",
-                        fg="overdue_fg",
-                        bg="overdue_bg",
-                        bold=True,
-                        accessible=f"Check-in overdue: {_minutes(gap)}",
-                    )
-                return Cell(
-                    format_age(gap),
-                    since_key(since),
-                    f"on scene, {last} {_minutes(gap)} ago, limit {_minutes(limit)}",
-                )
-            if t.last_checkin is None:
-                return Cell("—", NEVER_KEY, "no check-in yet")
-            ago = (now - t.last_checkin).total_seconds()
-            return Cell(
-                format_age(ago), since_key(t.last_checkin), f"last check-in {_minutes(ago)} ago"
-            )
-        raise AssertionError(key)
 
 
 # -- proxies ------------------------------------------------------------------------------------
 
 
-class _StatusTextProxy(QSortFilterProxyModel):
+class StatusTextProxy(QSortFilterProxyModel):
     """Numeric sorting through ``SORT_ROLE``; a case-insensitive text filter over the row's
     searchable text; an optional status filter.
 
@@ -936,24 +605,6 @@ class _StatusTextProxy(QSortFilterProxyModel):
 
     def proxy_index_of(self, record_id: str, column: int = 0) -> QModelIndex:
         src = self.sourceModel()
-        if not isinstance(src, _RecordTableModel):
+        if not isinstance(src, RecordTableModel):
             return QModelIndex()
         return self.mapFromSource(src.index_of(record_id, column))
-
-
-OPEN_CALL_STATUSES = frozenset(s.value for s in CallStatus if s.is_open)
-ON_DUTY_TEAM_STATUSES = frozenset(s.value for s in TeamStatus if s.on_duty)
-
-
-class CallQueueProxy(_StatusTextProxy):
-    """Sort/filter for the queue; ``set_open_only(True)`` hides cleared, escalated, cancelled."""
-
-    def set_open_only(self, on: bool) -> None:
-        self.set_status_filter(OPEN_CALL_STATUSES if on else None)
-
-
-class TeamBoardProxy(_StatusTextProxy):
-    """Sort/filter for the board; ``set_on_duty_only(True)`` hides off-duty and out-of-service."""
-
-    def set_on_duty_only(self, on: bool) -> None:
-        self.set_status_filter(ON_DUTY_TEAM_STATUSES if on else None)

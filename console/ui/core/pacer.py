@@ -12,14 +12,19 @@ Between two updates the pacer steps aside twice: the repaint an update caused ru
 next turn, and a timer that fell due meanwhile (a clock, a blinking cursor, a key repeat)
 would still come after the next update, whose zero-delay timer is older. So after an update
 the pacer first waits one turn, then queues the next.
+
+Work too large for one turn is a generator run by :meth:`Pacer.run_steps`: one step per turn,
+under a key, so a newer run (a newer picture, a newer clock tick) replaces the one in progress.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 
 from PySide6.QtCore import QObject, QTimer
+
+from console.ui.core.app_globals import GLOBALS
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +33,7 @@ class Pacer(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._jobs: dict[Hashable, Callable[[], None]] = {}
+        self._runs: dict[Hashable, Iterator[object]] = {}
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
@@ -46,6 +52,52 @@ class Pacer(QObject):
         if not self._timer.isActive() and not self._hop.isActive():
             self._timer.start()
 
+    def run_steps(self, key: Hashable, steps: Iterator[object]) -> None:
+        """Advance ``steps`` once per turn of the event loop, from the next turn on, until it
+        ends. A new run under the same ``key`` replaces the one in progress (closed, so its
+        ``finally`` clauses run); :meth:`cancel` stops it."""
+        if self._closed:
+            return
+        self._stop_run(key)
+        self._runs[key] = steps
+
+        def step() -> None:
+            if self._runs.get(key) is not steps:
+                return  # replaced or cancelled meanwhile
+            try:
+                next(steps)
+            except StopIteration:
+                if self._runs.get(key) is steps:
+                    del self._runs[key]
+                return
+            except BaseException:
+                if self._runs.get(key) is steps:
+                    del self._runs[key]
+                raise
+            if self._runs.get(key) is steps:  # a step may have started a newer run
+                self.schedule(key, step)
+
+        self.schedule(key, step)
+
+    def cancel(self, key: Hashable) -> None:
+        """Drop the update or stepped run queued under ``key``, if any."""
+        self._jobs.pop(key, None)
+        self._stop_run(key)
+
+    def running(self, key: Hashable) -> bool:
+        """A stepped run under ``key`` has steps left."""
+        return key in self._runs
+
+    def _stop_run(self, key: Hashable) -> None:
+        old = self._runs.pop(key, None)
+        close = getattr(old, "close", None)
+        if callable(close):
+            close()
+
+    def run_next(self) -> None:
+        """Run the update that comes next now (a test's "next turn of the event loop")."""
+        self._run_one()
+
     def pending(self) -> int:
         return len(self._jobs)
 
@@ -57,6 +109,8 @@ class Pacer(QObject):
     def clear(self) -> None:
         """Drop everything queued."""
         self._jobs.clear()
+        for key in list(self._runs):
+            self._stop_run(key)
         self._timer.stop()
         self._hop.stop()
 
@@ -79,12 +133,8 @@ class Pacer(QObject):
                 self._hop.start()
 
 
-_default: Pacer | None = None
-
-
 def default_pacer() -> Pacer:
     """The process's pacer (panels built without a context that carries one)."""
-    global _default
-    if _default is None:
-        _default = Pacer()
-    return _default
+    if GLOBALS.pacer is None:
+        GLOBALS.pacer = Pacer()
+    return GLOBALS.pacer

@@ -1,0 +1,142 @@
+"""What is alerting, derived from the state and the clock (never stored by a view).
+
+Timers (pending too long, check-in overdue, stale position) come from
+:func:`console.domain.rules.timer_alerts` at the given time; alerts dispatch raised (backup
+request / emergency) are in the state; pending calls no team may take and a dispatch link that
+is down or silent are derived here. Acknowledged ones (the state's ``acks``) drop out.
+Stdlib and domain only: the console's alert panel and banner present what this computes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Protocol
+
+from console.domain.commands import AcknowledgeAlert
+from console.domain.events import Alert, AlertKind, Severity
+from console.domain.model import Call, CallStatus, Team
+from console.domain.projection import State
+from console.domain.rules import Thresholds, ineligibility, safety_screen, timer_alerts
+
+
+class LinkStatus(Protocol):
+    """What the link alert needs to know about the dispatch link."""
+
+    @property
+    def up(self) -> bool: ...
+
+    @property
+    def since(self) -> datetime: ...
+
+    @property
+    def last_message_at(self) -> datetime | None: ...
+
+
+def no_eligible_alerts(calls: Iterable[Call], teams: Iterable[Team]) -> list[Alert]:
+    """Pending calls no civilian team may take: unsafe ones (escalate) and those every team is
+    ineligible for (busy, off duty, missing a capability)."""
+    # Busy, off-duty and out-of-service teams can take no pending call (the recommendation
+    # also refuses a busy team on the call itself): only the rest need the capability checks.
+    free = [t for t in teams if t.status.on_duty and not t.status.busy]
+    out: list[Alert] = []
+    for c in calls:
+        if c.status is not CallStatus.PENDING:
+            continue
+        screen = safety_screen(c)
+        if not screen.civilian_ok:
+            msg = f"{c.id}: {screen.message}"
+        elif any(not ineligibility(c, t) for t in free):
+            continue
+        else:
+            msg = f"{c.id} (P{c.priority} {c.type.label}): no eligible team on duty right now"
+        out.append(
+            Alert(
+                f"no_eligible_team:{c.id}",
+                AlertKind.NO_ELIGIBLE_TEAM,
+                Severity.HIGH,
+                c.id,
+                msg,
+                c.received_at,
+            )
+        )
+    return out
+
+
+def link_alert(
+    stale: bool, link: LinkStatus | None, now: datetime, reason: str = ""
+) -> Alert | None:
+    """The dispatch link down or silent (``stale``), as an alert: one per outage."""
+    if not stale:
+        return None
+    reason = reason or "The picture may be out of date."
+    if link is None:
+        return Alert("link_down:stale", AlertKind.LINK_DOWN, Severity.HIGH, "dispatch", reason, now)
+    if not link.up:
+        aid = f"link_down:{link.since.isoformat()}"
+        since = link.since
+    else:
+        last = link.last_message_at
+        aid = f"link_silent:{last.isoformat() if last else 'never'}"
+        since = last or link.since
+    return Alert(aid, AlertKind.LINK_DOWN, Severity.HIGH, "dispatch", reason, since)
+
+
+def sort_alerts(alerts: Iterable[Alert]) -> list[Alert]:
+    """Most severe first; within a severity, the oldest (longest waiting) first."""
+    return sorted(alerts, key=lambda a: (a.severity.rank, a.raised_at, a.id))
+
+
+def collect_alerts(
+    state: State,
+    now: datetime,
+    thresholds: Thresholds,
+    *,
+    link: Alert | None = None,
+    no_eligible: list[Alert] | None = None,
+    hidden: Iterable[str] = (),
+) -> list[Alert]:
+    """Every unacknowledged alert the state implies at ``now``, severity-sorted, one per id.
+
+    ``link``: the link alert (:func:`link_alert`), if any; ``no_eligible``: precomputed
+    :func:`no_eligible_alerts` (they depend on the state only, not on the clock); ``hidden``:
+    ids acknowledged here and on their way."""
+    found: dict[str, Alert] = {}
+    for a in state.alerts.values():
+        found.setdefault(a.id, a)
+    pending = [c for c in state.calls.values() if c.status is CallStatus.PENDING]
+    for a in timer_alerts(pending, state.teams.values(), state.positions, now, thresholds):
+        found.setdefault(a.id, a)
+    if no_eligible is None:
+        no_eligible = no_eligible_alerts(pending, state.teams.values())
+    for a in no_eligible:
+        found.setdefault(a.id, a)
+    if link is not None:
+        found.setdefault(link.id, link)
+    skip = set(state.acks) | set(hidden)
+    return sort_alerts(a for a in found.values() if a.id not in skip)
+
+
+def critical_alerts(state: State, hidden: Iterable[str] = ()) -> list[Alert]:
+    """Unacknowledged critical alerts (a team asking for backup), most urgent first."""
+    skip = set(state.acks) | set(hidden)
+    return sort_alerts(
+        a for a in state.alerts.values() if a.severity is Severity.CRITICAL and a.id not in skip
+    )
+
+
+def ack_command(alert: Alert, state: State, note: str) -> AcknowledgeAlert:
+    """The audited acknowledgement, naming the call or team the alert is about."""
+    return AcknowledgeAlert(
+        alert_id=alert.id,
+        reason=note.strip(),
+        call_id=alert.subject if alert.subject in state.calls else None,
+        team_id=alert.subject if alert.subject in state.teams else None,
+    )
+
+
+def severity_counts(alerts: Iterable[Alert]) -> Mapping[Severity, int]:
+    out: dict[Severity, int] = {}
+    for a in alerts:
+        out[a.severity] = out.get(a.severity, 0) + 1
+    return out

@@ -1,0 +1,344 @@
+"""What every action dialog shares (assign, reassign, escalate, change priority, note, team
+service, check-in: one module each in this package).
+
+Each dialog shows what the supervisor needs to decide, builds one domain command (carrying the
+call version the supervisor saw, so a call that changed meanwhile is refused rather than acted
+on blindly) and hands it to ``ctx.gateway``. The dialog stays open until the gateway says the
+command was queued for dispatch; a refusal by the console's rules is shown in the dialog and
+the supervisor can correct and retry. Dispatch's own answer arrives later through the picture
+(queue, board, audit).
+
+Keyboard first: Enter accepts (Ctrl+Enter in a multi-line note), Esc cancels, every field and
+button has a mnemonic. A viewer or trainer sees the dialog with the reason they cannot act and
+no way to send.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.domain.commands import (
+    Command,
+    CommandRejected,
+)
+from console.domain.model import (
+    Call,
+    EscalationTarget,
+    Team,
+)
+from console.domain.projection import State
+from console.domain.rules import (
+    ServiceHours,
+    validate_command,
+)
+from console.ui.core.gateway import CommandOp
+
+log = logging.getLogger(__name__)
+
+KINDS = ("assign", "reassign", "escalate", "priority", "note", "team_service", "checkin")
+CALL_KINDS = frozenset({"assign", "reassign", "escalate", "priority", "note"})
+TEAM_KINDS = frozenset({"team_service", "checkin"})
+
+TARGET_LABELS: dict[EscalationTarget, str] = {
+    EscalationTarget.POLICE: "&Police",
+    EscalationTarget.EMS: "E&MS",
+    EscalationTarget.MOBILE_CRISIS: "Mobile &crisis",
+    EscalationTarget.CO_RESPONSE: "C&o-response (police + civilian team)",
+}
+
+TEAM_ID_ROLE = int(Qt.ItemDataRole.UserRole)
+ELIGIBLE_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+
+
+def plain(text: str) -> str:
+    """A label without its mnemonic ampersands."""
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&")
+
+
+def mobile_crisis_open(hours: ServiceHours, now: datetime) -> bool:
+    """Whether mobile crisis takes calls at ``now``, judged exactly as the rules judge it."""
+    return hours.open_at_instant(now)
+
+
+def hours_text(hours: ServiceHours) -> str:
+    end = "24:00" if (hours.end.hour, hours.end.minute) == (23, 59) else f"{hours.end:%H:%M}"
+    return f"{hours.start:%H:%M}-{end}"
+
+
+def describe_call(call: Call) -> str:
+    where = call.address or call.neighborhood or "location unknown"
+    team = f", team {call.team}" if call.team else ""
+    return (
+        f"{call.id}  P{call.priority} {call.type.label} — {where} "
+        f"({call.status.value.replace('_', ' ')}{team})"
+    )
+
+
+def _set_role(w: QWidget, role: str) -> None:
+    """Style hook for the theme's QSS (``QLabel[role="error"]`` ...)."""
+    w.setProperty("role", role)
+    w.style().unpolish(w)
+    w.style().polish(w)
+
+
+class ActionDialog(QDialog):
+    """Common frame: header, body, inline error, refusal for roles that cannot act, buttons."""
+
+    ok_text = "&Send"
+
+    def __init__(self, ctx: Any, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle(title)
+        self.setObjectName(f"action-dialog-{type(self).__name__}")
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+        picture = ctx.pictures.current()
+        self.state: State = picture.state
+        self.now: datetime = picture.now
+        self.command: Command | None = None
+        """The command handed to the gateway (None until accepted)."""
+        self.command_id: str | None = None
+        """The id the store gave it (for following dispatch's answer)."""
+        self.followup: QDialog | None = None
+        """A dialog this one opened instead of itself (escalation offered by the safety screen)."""
+        self._awaiting: CommandOp | None = None
+
+        self.layout_ = QVBoxLayout(self)
+        self.header = QLabel(self)
+        self.header.setWordWrap(True)
+        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        _set_role(self.header, "header")
+        self.layout_.addWidget(self.header)
+        self.body = QWidget(self)
+        self.layout_.addWidget(self.body, 1)
+
+        self.refusal = QLabel(self)
+        self.refusal.setWordWrap(True)
+        _set_role(self.refusal, "refusal")
+        self.refusal.hide()
+        self.layout_.addWidget(self.refusal)
+
+        self.changed_notice = QLabel(self)
+        self.changed_notice.setWordWrap(True)
+        self.changed_notice.setAccessibleName("Changed meanwhile")
+        _set_role(self.changed_notice, "safety")
+        self.changed_notice.hide()
+        self.layout_.addWidget(self.changed_notice)
+
+        self.error = QLabel(self)
+        self.error.setWordWrap(True)
+        self.error.setAccessibleName("Error")
+        _set_role(self.error, "error")
+        self.error.hide()
+        self.layout_.addWidget(self.error)
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText(self.ok_text)
+        self.ok_button.setDefault(True)
+        self.ok_button.setAutoDefault(True)
+        self.cancel_button = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel_button.setText("Cancel")  # Esc; no mnemonic to collide with fields
+        self.cancel_button.setAutoDefault(False)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.layout_.addWidget(self.buttons)
+
+        ctx.pictures.picture_changed.connect(self._on_picture)
+
+        allowed, why = ctx.gateway.can_act()
+        self.can_act = bool(allowed)
+        self.refusal_reason = "" if allowed else (why or "Actions are disabled")
+
+    # -- subclass hooks --------------------------------------------------------------------------
+
+    def build_command(self) -> Command | None:
+        """The command the fields describe, or None after showing what is missing."""
+        raise NotImplementedError
+
+    def blocked(self) -> str:
+        """Why this action cannot be taken at all here (empty: it can)."""
+        return ""
+
+    def subject(self) -> tuple[str, str] | None:
+        """("call" | "team", id) this dialog acts on, to notice when it changes."""
+        call = getattr(self, "call", None)
+        if isinstance(call, Call):
+            return ("call", call.id)
+        team = getattr(self, "team", None)
+        if isinstance(team, Team):
+            return ("team", team.id)
+        return None
+
+    def _on_picture(self, picture: Any, _changes: Any) -> None:
+        """Never act on a stale view without saying so: the subject changed under the dialog."""
+        subj = self.subject()
+        if subj is None or not self.isVisible():
+            return
+        kind, sid = subj
+        if kind == "call":
+            before = self.state.calls.get(sid)
+            now_c = picture.state.calls.get(sid)
+            if now_c is None or before is None or now_c.version == before.version:
+                return
+            team = f", team {now_c.team}" if now_c.team else ""
+            text = (
+                f"⚠ {sid} changed while this dialog was open: now "
+                f"{now_c.status.value.replace('_', ' ')}, priority {now_c.priority}{team}. "
+                "Cancel and reopen to act on what it is now."
+            )
+        else:
+            before_t = self.state.teams.get(sid)
+            now_t = picture.state.teams.get(sid)
+            if now_t is None or before_t is None or now_t.status is before_t.status:
+                return
+            on = f" on {now_t.call}" if now_t.call else ""
+            text = (
+                f"⚠ {sid} changed while this dialog was open: now "
+                f"{now_t.status.value.replace('_', ' ')}{on}."
+            )
+        self.changed_notice.setText(text)
+        self.changed_notice.show()
+
+    # -- common behaviour ------------------------------------------------------------------------
+
+    def finish_setup(self) -> None:
+        """Called by subclasses once their fields exist: applies role and blocking reasons."""
+        reason = self.refusal_reason or self.blocked()
+        if reason:
+            self.refusal.setText("✖ " + reason)
+            self.refusal.show()
+            self.ok_button.setEnabled(False)
+            self.ok_button.setToolTip(reason)
+        if not self.can_act:
+            for w in self.body.findChildren(QWidget):
+                if isinstance(w, QLineEdit | QPlainTextEdit | QRadioButton):
+                    w.setEnabled(False)
+
+    def show_error(self, text: str, field: QWidget | None = None) -> None:
+        self.error.setText("⚠ " + text)
+        self.error.show()
+        if field is not None:
+            field.setProperty("invalid", True)
+            field.style().unpolish(field)
+            field.style().polish(field)
+            field.setFocus()
+
+    def clear_error(self) -> None:
+        self.error.hide()
+        self.error.clear()
+        for w in self.body.findChildren(QWidget):
+            if w.property("invalid"):
+                w.setProperty("invalid", False)
+                w.style().unpolish(w)
+                w.style().polish(w)
+
+    def accept(self) -> None:
+        if self._awaiting is not None:
+            return  # already handed to the gateway; its answer closes or reopens the dialog
+        if not self.can_act:
+            self.show_error(self.refusal_reason)
+            return
+        self.clear_error()
+        cmd = self.build_command()
+        if cmd is None:
+            return
+        try:  # the same rules the store applies, on the picture the supervisor sees
+            latest = self.ctx.pictures.current()  # the picture may have moved on meanwhile
+            validate_command(
+                cmd,
+                latest.state.calls,
+                latest.state.teams,
+                mobile_crisis_hours=self.ctx.config.mobile_crisis_hours,
+                now=latest.now,
+            )
+        except CommandRejected as e:
+            self.show_error(str(e))
+            return
+        self._send(cmd)
+
+    def _send(self, cmd: Command) -> None:
+        self.ok_button.setEnabled(False)
+        self.ok_button.setText("Sending…")
+        try:
+            op = self.ctx.gateway.submit(cmd)
+        except Exception as e:  # a gateway failure must not take the console down
+            log.exception("submitting %s failed", cmd.kind)
+            self._refused(None, f"could not submit: {e}")
+            return
+        self._awaiting = op
+        op.on_queued(lambda cid: self._queued(op, cid))
+        op.on_refused(lambda reason: self._refused(op, reason))
+
+    def _queued(self, op: CommandOp, command_id: str) -> None:
+        if op is not self._awaiting:  # closed meanwhile
+            return
+        self._awaiting = None
+        self.command = op.command
+        self.command_id = command_id
+        super().accept()
+
+    def _refused(self, op: CommandOp | None, reason: str) -> None:
+        if op is not self._awaiting:
+            return
+        self._awaiting = None
+        self.ok_button.setEnabled(True)
+        self.ok_button.setText(self.ok_text)
+        self.show_error(f"Refused: {reason}")
+
+    def done(self, r: int) -> None:
+        self._awaiting = None
+        with contextlib.suppress(RuntimeError, TypeError):
+            self.ctx.pictures.picture_changed.disconnect(self._on_picture)
+        super().done(r)
+
+    # -- small builders --------------------------------------------------------------------------
+
+    def reason_field(self, form: QFormLayout, label: str, placeholder: str) -> QLineEdit:
+        edit = QLineEdit(self.body)
+        edit.setPlaceholderText(placeholder)
+        edit.setAccessibleName(plain(label))
+        lab = QLabel(label, self.body)
+        lab.setBuddy(edit)
+        form.addRow(lab, edit)
+        return edit
+
+
+# -- assign / reassign -----------------------------------------------------------------------------
+
+
+# -- escalate --------------------------------------------------------------------------------------
+
+
+# -- priority, note --------------------------------------------------------------------------------
+
+
+# -- team service, check-in ------------------------------------------------------------------------
+
+
+def describe_team(team: Team, call_label: str = "") -> str:
+    status = team.status.value.replace("_", " ")
+    on = f" on {team.call}" if team.call else ""
+    prov = f" ({team.provider})" if team.provider else ""
+    return f"{team.id}{prov} — {status}{on}{call_label}"
+
+
+# -- entry point ---------------------------------------------------------------------------------

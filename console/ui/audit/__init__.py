@@ -1,0 +1,1 @@
+"""The audit dock: who did what, when, and what dispatch answered."""

@@ -1,0 +1,1 @@
+"""The team board: every team, its status and current call."""

@@ -1,0 +1,361 @@
+"""The picture every panel shows, and where it comes from.
+
+A :class:`PictureSource` hands out immutable-by-convention :class:`Picture` objects. The live
+source keeps the projection in step with the database: the first picture is the store's
+projection, later ones fold only the events appended since (the same fold the store and replay
+use), always on a worker thread, at most four times a second however fast the feed is.
+Change notices come from the sync service's callback (any thread); a one-second poll is the
+safety net (and the whole mechanism for a console that shares a database it does not write).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+
+from console.domain.clock import Clock, SystemClock
+from console.domain.events import (
+    AlertAcknowledged,
+    AlertRaised,
+    CallEscalated,
+    CallReceived,
+    CallUpdated,
+    CommandConfirmed,
+    CommandRefused,
+    CommandRequested,
+    Event,
+    NoteAdded,
+    TeamAssigned,
+    TeamPositionReported,
+    TeamStatusChanged,
+)
+from console.domain.projection import State, fold
+from console.store import Changes, Store
+from console.sync.client import LinkHealth, LinkState
+from console.ui.core.tasks import TaskManager, default_tasks
+
+log = logging.getLogger(__name__)
+
+MIN_RELOAD_INTERVAL_S = 0.25
+"""Coalescing: at most 4 picture reloads a second, whatever the feed's rate."""
+
+
+@dataclass(frozen=True)
+class Picture:
+    state: State
+    """Treat as read-only; a fresh object per refresh."""
+    now: datetime
+    """The clock time the picture is shown at (live: wall clock; replay: replay clock)."""
+    seq: int
+    """Last event seq folded in (0 if unknown)."""
+    live: bool
+    link: LinkHealth | None
+    """Dispatch link health (None in replay / consoles that do not own the link)."""
+    stale: bool
+    """The link is down or the data is older than ``link_stale_s``."""
+
+    @property
+    def stale_reason(self) -> str:
+        if not self.stale:
+            return ""
+        link = self.link
+        if link is None:
+            return "Data may be out of date"
+        if not link.up:
+            since = link.since.astimezone().strftime("%H:%M:%S")
+            what = "reconnecting" if link.state == LinkState.RECONNECTING else link.state
+            err = f" ({link.last_error})" if link.last_error else ""
+            return (
+                f"Dispatch link down — {what} since {since}{err}. The picture may be out of date."
+            )
+        age = link.message_age_s(datetime.now(UTC))
+        return (
+            f"No message from dispatch for {age:.0f} s. The picture may be out of date."
+            if age is not None
+            else "No message from dispatch yet."
+        )
+
+
+def changes_of(events: Iterable[Event], seq: int = 0) -> Changes:
+    """Which records a batch of events touches (what each view has to refresh)."""
+    calls: set[str] = set()
+    teams: set[str] = set()
+    positions: set[str] = set()
+    commands: set[str] = set()
+    alerts: set[str] = set()
+    notes: set[str] = set()
+    for e in events:
+        if isinstance(e, CallReceived | CallUpdated):
+            calls.add(e.call.id)
+        elif isinstance(e, TeamStatusChanged):
+            teams.add(e.team.id)
+        elif isinstance(e, TeamPositionReported):
+            positions.add(e.team_id)
+        elif isinstance(e, TeamAssigned | CallEscalated):
+            calls.add(e.call_id)
+        elif isinstance(e, CommandRequested | CommandConfirmed | CommandRefused):
+            commands.add(e.command_id)
+        elif isinstance(e, AlertRaised):
+            alerts.add(e.alert.id)
+        elif isinstance(e, AlertAcknowledged):
+            alerts.add(e.alert_id)
+        elif isinstance(e, NoteAdded):
+            notes.add(e.note.call_id)
+    return Changes(
+        frozenset(calls),
+        frozenset(teams),
+        frozenset(positions),
+        frozenset(commands),
+        frozenset(alerts),
+        frozenset(notes),
+        seq,
+    )
+
+
+def merge_changes(a: Changes | None, b: Changes | None) -> Changes | None:
+    """What two pictures changed together (None: anything may have)."""
+    return None if a is None or b is None else a.merge(b)
+
+
+def _fork(s: State) -> State:
+    """A new State sharing the immutable records; the dedup memory starts empty (the log
+    never repeats a fact, so folding only its new events needs none)."""
+    return State(
+        calls=dict(s.calls),
+        teams=dict(s.teams),
+        positions=dict(s.positions),
+        commands=dict(s.commands),
+        alerts=dict(s.alerts),
+        acks=dict(s.acks),
+        notes=dict(s.notes),
+        assignments=dict(s.assignments),
+        escalations=dict(s.escalations),
+        as_of=s.as_of,
+        _call_keys=dict(s._call_keys),
+        _team_keys=dict(s._team_keys),
+    )
+
+
+class PictureSource(QObject):
+    """Base of the live and replay sources: the current picture plus a one-second tick."""
+
+    picture_changed = Signal(object, object)
+    """(Picture, Changes | None); None: everything may have changed."""
+    tick = Signal(object)
+    """(datetime now) once a second, for ticking ages without new data."""
+    link_changed = Signal(object)
+    """(LinkHealth | None) whenever the dispatch link's health changes."""
+
+    def __init__(self, clock: Clock | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.clock: Clock = clock or SystemClock()
+        self._picture = Picture(State(), self.clock.now(), 0, True, None, False)
+        self._ticker = QTimer(self)
+        self._ticker.setInterval(1000)
+        self._ticker.timeout.connect(self._on_tick)
+
+    def current(self) -> Picture:
+        return self._picture
+
+    def start(self) -> None:
+        self._ticker.start()
+
+    def stop(self) -> None:
+        self._ticker.stop()
+
+    def _on_tick(self) -> None:
+        self.tick.emit(self.clock.now())
+
+
+class LivePictureSource(PictureSource):
+    """The live picture: reload on change notices, on a worker thread, coalesced to <= 4 Hz."""
+
+    _poked = Signal()
+    _health = Signal(object)
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock | None = None,
+        link_stale_s: float = 30.0,
+        tasks: TaskManager | None = None,
+        poll_s: float = 1.0,
+        min_interval_s: float = MIN_RELOAD_INTERVAL_S,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(clock, parent)
+        self.store = store
+        self.link_stale_s = link_stale_s
+        self._tasks = tasks
+        self._min_interval = min_interval_s
+        self._state: State | None = None
+        self._seq = 0
+        self._link: LinkHealth | None = None
+        self._dirty = False
+        self._in_flight = False
+        self._last_start = 0.0
+        self._stopped = False
+        self.reloads = 0
+        """Reloads that produced a new picture (for tests and diagnostics)."""
+        self.load_ms: deque[float] = deque(maxlen=1000)
+        """Worker time of the latest reloads, in ms (diagnostics, benchmark)."""
+        self._delay = QTimer(self)
+        self._delay.setSingleShot(True)
+        self._delay.timeout.connect(self._maybe_reload)
+        self._poll = QTimer(self)
+        self._poll.setInterval(int(poll_s * 1000))
+        self._poll.timeout.connect(self._maybe_reload_poll)
+        self._poked.connect(self._on_poke, Qt.ConnectionType.QueuedConnection)
+        self._health.connect(self._on_health, Qt.ConnectionType.QueuedConnection)
+
+    # -- from any thread ------------------------------------------------------------------------
+
+    def notify(self, changes: Changes | None = None) -> None:
+        """The store changed (sync callback, NOTIFY...). Thread-safe; cheap; coalesced.
+
+        ``changes`` (None: unknown) is what the write reported: a write the picture already
+        folded in (its ``seq`` at or below the loaded one) needs no reload. The reload itself
+        reads what changed from the log, so a batch is never missed by coalescing."""
+        if self._stopped:
+            return
+        if changes is not None and changes.seq and changes.seq <= self._seq:
+            return  # ``_seq`` only grows: a stale read at worst costs one more reload
+        with contextlib.suppress(RuntimeError):  # the source is being deleted at shutdown
+            self._poked.emit()
+
+    def set_link(self, health: LinkHealth | None) -> None:
+        """The dispatch link's health changed. Thread-safe."""
+        if self._stopped:
+            return
+        with contextlib.suppress(RuntimeError):
+            self._health.emit(health)
+
+    # -- GUI thread -------------------------------------------------------------------------------
+
+    @property
+    def tasks(self) -> TaskManager:
+        return self._tasks or default_tasks()
+
+    def start(self) -> None:
+        super().start()
+        self._poll.start()
+        self._dirty = True
+        self._maybe_reload()
+
+    def stop(self) -> None:
+        self._stopped = True
+        super().stop()
+        self._poll.stop()
+        self._delay.stop()
+
+    def is_stale(self, now: datetime | None = None, link: LinkHealth | None = None) -> bool:
+        """Link down, or no message for ``link_stale_s`` (wall time: the link's own clock)."""
+        link = link if link is not None else self._link
+        if link is None:
+            return False
+        if not link.up:
+            return True
+        age = link.message_age_s(datetime.now(UTC))
+        return age is not None and age > self.link_stale_s
+
+    @Slot()
+    def _on_poke(self) -> None:
+        self._dirty = True
+        self._maybe_reload()
+
+    def _maybe_reload_poll(self) -> None:
+        self._dirty = True
+        self._maybe_reload()
+
+    def _maybe_reload(self) -> None:
+        if self._stopped or not self._dirty or self._in_flight:
+            return
+        wait = self._min_interval - (time.monotonic() - self._last_start)
+        if wait > 0:
+            if not self._delay.isActive():
+                self._delay.start(max(1, int(wait * 1000)))
+            return
+        self._dirty = False
+        self._in_flight = True
+        self._last_start = time.monotonic()
+        base, seq = self._state, self._seq
+        job = self.tasks.run(
+            lambda: self._timed_load(base, seq), self._loaded, self._load_failed, lane="picture"
+        )
+        if job is None:
+            self._in_flight = False
+
+    def _timed_load(self, base: State | None, seq: int) -> tuple[State, int, Changes | None] | None:
+        t = time.perf_counter()
+        try:
+            return self._load(base, seq)
+        finally:
+            self.load_ms.append((time.perf_counter() - t) * 1000.0)
+
+    def _load(self, base: State | None, seq: int) -> tuple[State, int, Changes | None] | None:
+        """Worker thread: a new State, or None when nothing was appended."""
+        if base is None:
+            last = self.store.last_seq()  # read first: folding a repeat later is harmless
+            return self.store.load_state(), last, None
+        new: list[Event] = []
+        last = seq
+        for s, e in self.store.events(after_seq=seq):
+            new.append(e)
+            last = s
+        if not new:
+            return None
+        state = fold(new, _fork(base))
+        return state, last, changes_of(new, last)
+
+    def _loaded(self, result: tuple[State, int, Changes | None] | None) -> None:
+        self._in_flight = False
+        if self._stopped:
+            return
+        if result is not None:
+            state, seq, changes = result
+            self._state, self._seq = state, seq
+            self.reloads += 1
+            self._publish(changes)
+        if self._dirty:
+            self._maybe_reload()
+
+    def _load_failed(self, exc: BaseException) -> None:
+        self._in_flight = False
+        log.error("could not reload the picture: %s", exc, exc_info=exc)
+        if self._dirty and not self._stopped:
+            self._delay.start(1000)
+
+    def _publish(self, changes: Changes | None) -> None:
+        if self._state is None:
+            return
+        now = self.clock.now()
+        self._picture = Picture(self._state, now, self._seq, True, self._link, self.is_stale(now))
+        self.picture_changed.emit(self._picture, changes)
+
+    @Slot(object)
+    def _on_health(self, health: LinkHealth | None) -> None:
+        old = self._picture
+        self._link = health
+        now = self.clock.now()
+        stale = self.is_stale(now)
+        self._picture = Picture(old.state, now, old.seq, True, health, stale)
+        self.link_changed.emit(health)
+        if stale != old.stale:
+            self.picture_changed.emit(self._picture, Changes())
+
+    def _on_tick(self) -> None:
+        now = self.clock.now()
+        old = self._picture
+        stale = self.is_stale(now)
+        self._picture = Picture(old.state, now, old.seq, old.live, old.link, stale)
+        if stale != old.stale:
+            self.picture_changed.emit(self._picture, Changes())
+        self.tick.emit(now)

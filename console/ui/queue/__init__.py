@@ -1,0 +1,1 @@
+"""The call queue: open calls, most urgent first."""

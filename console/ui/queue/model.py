@@ -1,0 +1,216 @@
+"""The call queue's item model: one row per call, most urgent first, ticking ages, and its
+sort/filter proxy."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QObject
+
+from console.domain.commands import (
+    Command,
+    CommandRecord,
+)
+from console.domain.model import Call, CallStatus
+from console.domain.rules import Thresholds, safety_screen
+from console.ui.tables.model import (
+    DARK_PALETTE,
+    OVERDUE_MARK,
+    PENDING_MARK,
+    UNSAFE_MARK,
+    Cell,
+    Column,
+    Palette,
+    RecordTableModel,
+    StatusTextProxy,
+    format_age,
+    minutes_text,
+    natural_key,
+    pending_by,
+    since_key,
+    words_text,
+)
+
+_CALL_STATUS_ORDER = {s: i for i, s in enumerate(CallStatus)}
+
+
+class CallQueueModel(RecordTableModel):
+    """The call queue: one row per call the picture holds."""
+
+    COLUMNS = (
+        Column("id", "Call", "Dispatch's call id"),
+        Column("priority", "Pri", "Priority: 1 urgent .. 3 routine", align_right=True),
+        Column(
+            "age",
+            "Age",
+            "Time since the call was received (mm:ss, or h:mm h); ! marks a call pending "
+            "past its limit",
+            ticking=True,
+            align_right=True,
+        ),
+        Column("type", "Type", "Call type"),
+        Column("status", "Status", "Call status"),
+        Column("team", "Team", "Team working the call"),
+        Column("location", "Location", "Neighborhood · address"),
+        Column("safety", "Safety", "⚠ safety flags: not for a civilian team"),
+        Column("command", "Command", "⟳ a command awaiting dispatch's answer"),
+    )
+
+    def __init__(
+        self,
+        thresholds: Thresholds | None = None,
+        palette: Palette = DARK_PALETTE,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(thresholds, palette, parent)
+        self._pending: dict[str, list[str]] = {}
+
+    def set_picture(
+        self,
+        calls: Iterable[Call],
+        now: datetime,
+        pending: Iterable[Command | CommandRecord] = (),
+        only: Collection[str] | None = None,
+    ) -> None:
+        """Show ``calls`` as they are at ``now``; ``pending`` commands are marked on their call.
+        With ``only``, ``calls`` are those ids' current records and the other rows stay."""
+        self._pending = pending_by(pending, "call")
+        views = (_CallView(c, tuple(self._pending.get(c.id, ()))) for c in calls)
+        self._apply(views, now, only)
+
+    def call(self, call_id: str) -> Call | None:
+        view = self._records.get(call_id)
+        return view.call if view is not None else None
+
+    def _record_id(self, record: Any) -> str:
+        return str(record.call.id)
+
+    def _record_status(self, record: Any) -> str:
+        return str(record.call.status.value)
+
+    def _static_cell(self, col: int, record: Any) -> Cell:
+        c: Call = record.call
+        key = self.COLUMNS[col].key
+        if key == "id":
+            return Cell(c.id, natural_key(c.id), c.summary or None)
+        if key == "priority":
+            return Cell(
+                f"P{c.priority}",
+                c.priority,
+                {1: "Priority 1 (urgent)", 2: "Priority 2", 3: "Priority 3 (routine)"}.get(
+                    c.priority, f"Priority {c.priority}"
+                ),
+                fg=f"priority_fg:{c.priority}",
+                bold=c.priority == 1,
+            )
+        if key == "type":
+            extra = []
+            if c.juvenile:
+                extra.append("juvenile subject")
+            if c.language:
+                extra.append(f"language: {c.language}")
+            if c.transport_needed:
+                extra.append(f"transport, {c.transport_seats} seat(s)")
+            tip = c.type.label + (" — " + ", ".join(extra) if extra else "")
+            return Cell(c.type.label, c.type.label, tip)
+        if key == "status":
+            text = words_text(c.status.value)
+            if c.escalated_to is not None:
+                text += f" → {words_text(c.escalated_to.value)}"
+            return Cell(
+                text,
+                _CALL_STATUS_ORDER.get(c.status, 99),
+                f"{text} (last update {c.updated_at.astimezone():%H:%M:%S})",
+                fg=f"call_status_fg:{c.status.value}",
+            )
+        if key == "team":
+            text = c.team or ""
+            others = [t for t in c.teams if t != c.team]
+            if others:
+                text += f" +{len(others)}"
+            names = ", ".join(dict.fromkeys([*([c.team] if c.team else []), *c.teams]))
+            return Cell(text, natural_key(c.team or "~"), names or None)
+        if key == "location":
+            parts = [p for p in (c.neighborhood, c.address) if p]
+            text = " · ".join(parts)
+            return Cell(text, text.casefold(), text or None)
+        if key == "safety":
+            if not c.safety_flags:
+                return Cell("", 0)
+            flags = ", ".join(words_text(f.value) for f in c.safety_flags)
+            return Cell(
+                f"{UNSAFE_MARK} {flags}",
+                len(c.safety_flags),
+                safety_screen(c).message,
+                fg="unsafe_fg",
+                bold=True,
+                accessible=f"Unsafe: {flags}",
+            )
+        if key == "command":
+            pend: tuple[str, ...] = record.pending
+            if not pend:
+                return Cell("", 0)
+            text = f"{PENDING_MARK} " + "; ".join(pend)
+            return Cell(
+                text,
+                len(pend),
+                "Waiting for dispatch to confirm or refuse: " + "; ".join(pend),
+                fg="pending_fg",
+                accessible="Pending: " + "; ".join(pend),
+            )
+        raise AssertionError(key)
+
+    def _ticking_cell(self, col: int, record: Any, now: datetime) -> Cell:
+        c: Call = record.call
+        age = (now - c.received_at).total_seconds()
+        key = since_key(c.received_at)
+        text = format_age(age)
+        if c.status is CallStatus.PENDING:
+            limit = self._thresholds.pending_limit(c)
+            by_type = c.type.value in self._thresholds.pending_by_type_s
+            scope = f"{c.type.label.lower()} calls" if by_type else f"P{c.priority}"
+            if age > limit:
+                return Cell(
+                    f"{OVERDUE_MARK} {text}",
+                    key,
+                    f"pending {minutes_text(age)}, limit {minutes_text(limit)} for {scope}: overdue",
+                    fg="overdue_fg",
+                    bg="overdue_bg",
+                    bold=True,
+                    accessible=f"Overdue: pending {minutes_text(age)}",
+                )
+            return Cell(
+                text, key, f"pending {minutes_text(age)}, limit {minutes_text(limit)} for {scope}"
+            )
+        if not c.is_open:
+            end = c.cleared_at or c.updated_at
+            open_for = (end - c.received_at).total_seconds()
+            return Cell(
+                text,
+                key,
+                f"received {minutes_text(age)} ago; {words_text(c.status.value)} after "
+                f"{minutes_text(open_for)}",
+                fg="muted_fg",
+            )
+        return Cell(text, key, f"received {minutes_text(age)} ago")
+
+
+@dataclass(frozen=True, slots=True)
+class _CallView:
+    """A call plus what the console adds to its row (commands awaiting dispatch)."""
+
+    call: Call
+    pending: tuple[str, ...] = ()
+
+
+OPEN_CALL_STATUSES = frozenset(s.value for s in CallStatus if s.is_open)
+
+
+class CallQueueProxy(StatusTextProxy):
+    """Sort/filter for the queue; ``set_open_only(True)`` hides cleared, escalated, cancelled."""
+
+    def set_open_only(self, on: bool) -> None:
+        self.set_status_filter(OPEN_CALL_STATUSES if on else None)

@@ -1,0 +1,190 @@
+"""``responder-console replay FILE_OR_DB [--from ISO --to ISO] [--role ...]``.
+
+Opens the same main window as the live console, driven by a :class:`ReplayPictureSource`
+(read-only: the gateway refuses every action), with the replay timeline docked under it.
+A trainer (the default role here) may open only a de-identified shift file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("console.ui.replay")
+
+
+def _time(value: str) -> datetime:
+    try:
+        d = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 8601 time") from exc
+    if d.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{value!r} needs a UTC offset, e.g. {value}+00:00")
+    return d
+
+
+def _speed(value: str) -> float:
+    try:
+        v = float(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from exc
+    if not 1 <= v <= 3600:
+        raise argparse.ArgumentTypeError("--speed must be between 1 and 3600")
+    return v
+
+
+def configure_parser(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Open the console in replay mode on a shift file (or a database range): seekable "
+        "playback at 1x-3600x, the timeline, bookmarks, training mode."
+    )
+    p.add_argument("target", metavar="FILE_OR_DB", help="a shift file, or a database URL/path")
+    p.add_argument(
+        "--from",
+        dest="start",
+        type=_time,
+        metavar="ISO",
+        help="start of the range (database only; default: its first event)",
+    )
+    p.add_argument(
+        "--to",
+        dest="end",
+        type=_time,
+        metavar="ISO",
+        help="end of the range (database only; default: after its last event)",
+    )
+    p.add_argument(
+        "--role",
+        dest="replay_role",
+        choices=("trainer", "supervisor", "viewer"),
+        default="trainer",
+        help="trainer (default) may open only de-identified shift files",
+    )
+    p.add_argument("--speed", type=_speed, default=60.0, help="initial speed (1-3600, default 60)")
+    p.add_argument("--training", action="store_true", help="start in training mode")
+
+
+@dataclass
+class ReplayConsole:
+    """What :func:`build_replay_console` wires: the context, the window, the timeline."""
+
+    ctx: Any
+    window: Any
+    timeline: Any
+    source: Any
+    closed: bool = False
+
+    def close(self) -> None:
+        from console.ui.shell.main import close_console
+
+        if self.closed:
+            return
+        self.closed = True
+        close_console(self.ctx, self.window)
+
+
+def build_replay_console(
+    config: Any,
+    opened: Any,
+    *,
+    operator: str,
+    role: str,
+    settings: Any = None,
+    speed: float = 60.0,
+    training: bool = False,
+    show: bool = True,
+) -> ReplayConsole:
+    """The replay window on an opened source (:func:`console.replay.shiftfile.open_for_replay`)."""
+    from PySide6.QtCore import Qt
+
+    from console.replay.engine import PlaybackClock, ReplayEngine
+    from console.ui.core.context import build_context
+    from console.ui.replay import ReplayPictureSource, TimelinePanel
+    from console.ui.shell.window import MainWindow
+
+    engine = ReplayEngine.from_shift(opened.data, thresholds=config.thresholds)
+    playback = PlaybackClock(engine)
+    playback.set_speed(speed)
+    pictures = ReplayPictureSource(engine, playback=playback)
+    pictures.shift_file = opened.file
+    ctx = build_context(
+        config,
+        opened.store,
+        clock=playback,
+        operator=operator,
+        role=role,
+        pictures=pictures,
+        replay=True,
+    )
+    window = MainWindow(ctx, settings=settings)
+    timeline = TimelinePanel(ctx)
+    area = Qt.DockWidgetArea.BottomDockWidgetArea
+    dock = window.add_panel("timeline", "Timeline", timeline, area, "Ctrl+7")
+    # The strip runs under the whole window, below the other docks.
+    window.setCorner(Qt.Corner.BottomLeftCorner, area)
+    window.setCorner(Qt.Corner.BottomRightCorner, area)
+    window.removeDockWidget(dock)
+    window.addDockWidget(area, dock, Qt.Orientation.Vertical)
+    dock.show()
+    dock.setFeatures(dock.features() & ~dock.DockWidgetFeature.DockWidgetClosable)
+    if training:
+        timeline.training_box.setChecked(True)
+    name = Path(opened.data.source).name if opened.file is not None else "database"
+    deid = " (de-identified)" if opened.data.deidentified else ""
+    window.setWindowTitle(f"Responder Console — replay of {name}{deid}")
+    pictures.start()
+    if show:
+        window.show()
+    return ReplayConsole(ctx, window, timeline, pictures)
+
+
+def run(args: argparse.Namespace) -> int:
+    from console.replay.engine import ReplayError
+    from console.replay.shiftfile import open_for_replay
+
+    role = args.replay_role
+    # Refuse before any window exists: a trainer never sees a frame of identifiable data.
+    try:
+        opened = open_for_replay(args.target, role=role, start=args.start, end=args.end)
+    except ReplayError as exc:
+        print(f"responder-console replay: {exc}", file=sys.stderr)
+        return 2
+
+    from console.ui.shell.main import (
+        ORG_NAME,
+        _os_user,
+        make_qt_app,
+        run_event_loop,
+        settle_memory,
+        start_process,
+    )
+
+    started = start_process(getattr(args, "config", None))
+    if isinstance(started, str):
+        print(f"responder-console replay: {started}", file=sys.stderr)
+        return 2
+    config, _data_dir = started
+    operator = getattr(args, "operator", None) or _os_user()
+
+    app = make_qt_app()
+    from PySide6.QtCore import QSettings
+
+    console = build_replay_console(
+        config,
+        opened,
+        operator=operator,
+        role=role,
+        settings=QSettings(ORG_NAME, "replay"),
+        speed=args.speed,
+        training=args.training,
+    )
+    log.info("replay open: %s as %s (%s)", args.target, role, operator)
+    # The shift's events are loaded and stay: out of the collector's full passes, which
+    # would otherwise walk all of them every few seconds of playback (200 ms each at 100k).
+    settle_memory()
+    return run_event_loop(app, console)

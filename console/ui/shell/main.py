@@ -1,0 +1,522 @@
+"""Starting the desktop console: the composition root of the GUI.
+
+``run(args)`` sets up the application object, logging (Qt's own messages and uncaught
+exceptions included), the configuration (the first start writes the commented default file),
+the database (the embedded SQLite schema is created or migrated automatically), the dispatch
+link on a background thread and the main window. ``--demo`` also starts the dispatch simulator on
+a free loopback port, fast enough to show activity, on a fresh database in the user data folder.
+
+:func:`build_console` wires the same graph for tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import getpass
+import logging
+import os
+import signal
+import sys
+import threading
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from console.ui.core.app_globals import GLOBALS
+
+log = logging.getLogger("console.ui")
+
+APP_NAME = "Responder Console"
+ORG_NAME = "Responder Console"
+ORG_DOMAIN = "responder-console.org"
+
+DEMO_SPEED = 30.0
+"""Simulated seconds per wall second in the demo: a simulated hour in two minutes."""
+DEMO_RATE_PER_HOUR = 10.0
+"""Calls an hour in the demo, well above the program's normal load so there is always activity."""
+DEMO_TEAMS = 12
+DEMO_DB = "demo.sqlite"
+
+
+# -- the dispatch simulator on a background thread ----------------------------------------------
+
+
+class SimulatorThread:
+    """The bundled dispatch simulator on its own asyncio loop in a daemon thread."""
+
+    def __init__(
+        self,
+        *,
+        speed: float = DEMO_SPEED,
+        rate_per_hour: float = DEMO_RATE_PER_HOUR,
+        teams: int | None = DEMO_TEAMS,
+        seed: int = 1,
+        host: str = "127.0.0.1",
+        start: Any = None,
+        duration_h: float | None = None,
+        world: Any = None,
+    ) -> None:
+        """A generated shift (``seed``, ``rate_per_hour``, ``teams``...) or a prepared ``world``."""
+        from console.sync.simulator import DispatchSimulator, build
+
+        if world is None:
+            world = build(
+                seed=seed,
+                start=start,
+                rate_per_hour=rate_per_hour,
+                teams=teams,
+                duration_h=duration_h,
+            )
+        self.sim = DispatchSimulator(world, speed=speed, seed=seed)
+        self.host = host
+        self.port: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        return f"ws://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> str:
+        ready = threading.Event()
+
+        def main() -> None:
+            async def go() -> None:
+                self._loop = asyncio.get_running_loop()
+                started = asyncio.Event()
+                task = asyncio.create_task(self.sim.serve(self.host, 0, ready=started))
+                await started.wait()
+                self.port = self.sim.port
+                ready.set()
+                await task
+
+            try:
+                asyncio.run(go())
+            except BaseException as exc:
+                self.error = exc
+                log.exception("dispatch simulator stopped on an error")
+            finally:
+                ready.set()
+
+        self._thread = threading.Thread(target=main, name="dispatch-sim", daemon=True)
+        self._thread.start()
+        ready.wait(timeout)
+        if self.port is None:
+            raise RuntimeError(f"the dispatch simulator did not start: {self.error}")
+        log.info("dispatch simulator on %s at %sx", self.url, self.sim.speed)
+        return self.url
+
+    def call_in_loop(self, fn: Any, *args: Any) -> None:
+        """Run ``fn(*args)`` on the simulator's loop (the world is not thread-safe)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            raise RuntimeError("the simulator is not running")
+        loop.call_soon_threadsafe(fn, *args)
+
+    def clock(self) -> SimClock:
+        """The simulator's clock: the demo's picture is shown at simulated time."""
+        return SimClock(self.sim)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self.sim.stop)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+class SimClock:
+    """Simulated time of a running simulator (so ages and timers match its world)."""
+
+    def __init__(self, sim: Any) -> None:
+        self.sim = sim
+
+    def now(self) -> Any:
+        return self.sim.sim_now()
+
+
+# -- the console graph ----------------------------------------------------------------------------
+
+
+@dataclass
+class Console:
+    """Everything one console window needs, built by :func:`build_console`."""
+
+    ctx: Any
+    window: Any
+    sync: Any = None
+    simulator: SimulatorThread | None = None
+    notifier: Any = None
+    watcher: Any = None
+    closed: bool = field(default=False)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        close_console(
+            self.ctx, self.window, (self.notifier, self.watcher, self.sync, self.simulator)
+        )
+
+
+def close_console(ctx: Any, window: Any, services: tuple[Any, ...] = ()) -> None:
+    """Stop a console in order: the picture and the pacer (no new panel work), ``services``
+    (link, simulator...), the background tasks (they report to the panels), the window (web
+    view), the database."""
+    ctx.pictures.stop()
+    if ctx.pacer is not None:
+        ctx.pacer.close()
+    for service in services:
+        if service is not None:
+            service.stop()
+    if ctx.tasks is not None:
+        ctx.tasks.shutdown(wait=True)
+    if window is not None:
+        window.dispose()
+    if ctx.store is not None:
+        ctx.store.close()
+
+
+def build_console(
+    config: Any,
+    store: Any,
+    *,
+    dispatch_url: str | None,
+    operator: str,
+    role: str,
+    demo: bool = False,
+    simulator: SimulatorThread | None = None,
+    clock: Any = None,
+    settings: Any = None,
+    show: bool = True,
+    pg_notify_url: str | None = None,
+) -> Console:
+    """Wire picture source, gateway, link and window (on the GUI thread, app already exists)."""
+    from console.domain.clock import SystemClock
+    from console.ui.core.context import build_context
+    from console.ui.core.picture import LivePictureSource
+    from console.ui.shell.window import MainWindow
+
+    clock = clock or SystemClock()
+    ctx = build_context(config, store, clock=clock, operator=operator, role=role, demo=demo)
+    pictures, gateway = ctx.pictures, ctx.gateway
+    assert isinstance(pictures, LivePictureSource)
+    sync = None
+    if dispatch_url:
+        from console.sync.service import SyncService
+
+        sync = SyncService(
+            # Wall clock: link health (last message, reconnecting since) is about real time,
+            # even when the picture runs on a simulator's clock.
+            store,
+            dispatch_url,
+            on_changes=pictures.notify,
+            on_health=pictures.set_link,
+        )
+        gateway.set_on_queued(sync.wake_outbox)
+        pictures.set_link(sync.health)
+    notifier = None
+    if pg_notify_url:
+        # A console on the center's shared PostgreSQL: the sync service writes; NOTIFY says when.
+        from console.ui.core.pgnotify import PgChangeNotifier
+
+        notifier = PgChangeNotifier(pg_notify_url)
+        notifier.changed.connect(pictures.notify)
+    watcher = None
+    if pg_notify_url and sync is None:
+        # No link of its own: show the link as the center's sync service reports it.
+        from console.ui.core.linkwatch import SharedLinkWatcher
+
+        watcher = SharedLinkWatcher(ctx, silence_s=max(20.0, config.link_stale_s))
+    window = MainWindow(ctx, settings=settings)
+    console = Console(ctx, window, sync, simulator, notifier=notifier, watcher=watcher)
+    if notifier is not None:
+        notifier.start()
+    if watcher is not None:
+        watcher.start()
+    pictures.start()
+    if sync is not None:
+        sync.start()
+    if show:
+        window.show()
+    return console
+
+
+# -- process-wide setup -----------------------------------------------------------------------------
+
+
+def settle_memory() -> None:
+    """After start-up: move everything allocated so far (Qt, web engine, plots, imports) out of
+    the cyclic collector's reach. Its full collections then scan only what the live feed
+    allocates, which keeps them from pausing the GUI thread for a third of a second."""
+    gc.collect()
+    gc.freeze()
+
+
+def _qt_message_handler(mode: Any, context: Any, message: str) -> None:
+    from PySide6.QtCore import QtMsgType
+
+    qlog = logging.getLogger("console.qt")
+    level = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+        QtMsgType.QtCriticalMsg: logging.ERROR,
+        QtMsgType.QtFatalMsg: logging.CRITICAL,
+    }.get(mode, logging.WARNING)
+    where = f" ({context.category})" if getattr(context, "category", None) else ""
+    qlog.log(level, "%s%s", message, where)
+
+
+def _excepthook(
+    exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> None:
+    """A bug: into the log with its traceback, and a dialog that says where the log is."""
+    if issubclass(exc_type, KeyboardInterrupt):
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance()
+        if app is not None:
+            app.quit()
+        return
+    logging.getLogger("console.crash").critical("unexpected error", exc_info=(exc_type, exc, tb))
+    if GLOBALS.crash_dialog_open:
+        return
+    try:
+        from PySide6.QtWidgets import QApplication, QMessageBox
+
+        if QApplication.instance() is None or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+            return
+        from console.config import user_data_dir
+        from console.logging_setup import log_file
+
+        GLOBALS.crash_dialog_open = True
+        box = QMessageBox(
+            QMessageBox.Icon.Critical,
+            "Unexpected error",
+            f"The console hit an unexpected error: {exc_type.__name__}: {exc}\n\n"
+            f"It keeps running; details are in {log_file(user_data_dir())}.",
+        )
+        box.setDetailedText("".join(traceback.format_exception(exc_type, exc, tb)))
+        box.finished.connect(lambda _r: _reset_crash_flag())
+        box.open()
+    except Exception:  # never let the hook itself fail loudly
+        pass
+
+
+def _reset_crash_flag() -> None:
+    GLOBALS.crash_dialog_open = False
+
+
+def _fresh_demo_db(data_dir: Path) -> str:
+    """The demo starts on a new database each time: the simulator starts a new shift."""
+    path = data_dir / DEMO_DB
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            (path.parent / (path.name + suffix)).unlink()
+    return f"sqlite:///{path.as_posix()}"
+
+
+def _fail(message: str) -> int:
+    print(f"responder-console: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    """Open the supervisor console; returns the exit code."""
+    started = start_process(getattr(args, "config", None))
+    if isinstance(started, str):
+        return _fail(started)
+    config, data_dir = started
+
+    demo = bool(getattr(args, "demo", False))
+    if demo:
+        db_url = _fresh_demo_db(data_dir)
+    else:
+        db_url = args.db or config.database_url
+    operator = args.operator or _os_user()
+    role = args.role or "supervisor"
+
+    app = make_qt_app()
+    from PySide6.QtCore import QSettings
+
+    simulator: SimulatorThread | None = None
+    shared_db = db_url.startswith(("postgresql", "postgres:"))
+    # On a shared PostgreSQL the center's sync service holds the dispatch link, unless this
+    # console is told to hold it (--dispatch).
+    dispatch_url = args.dispatch or (None if shared_db else config.dispatch_url)
+    if dispatch_url and not dispatch_url.startswith(("ws://", "wss://")):
+        return _fail(f"--dispatch {dispatch_url!r} is not a WebSocket URL (ws://HOST:PORT)")
+    clock = None
+    if demo:
+        try:
+            simulator = SimulatorThread()
+            dispatch_url = simulator.start()
+        except Exception as exc:
+            return _fail(f"the demo's dispatch simulator could not start: {exc}")
+        clock = simulator.clock()
+
+    from console.store import Store, StoreError
+
+    try:
+        store = Store.open(db_url, create=db_url.startswith("sqlite"), clock=clock)
+    except StoreError as exc:
+        if simulator is not None:
+            simulator.stop()
+        return _fail(str(exc))
+
+    console = build_console(
+        config,
+        store,
+        dispatch_url=dispatch_url,
+        operator=operator,
+        role=role,
+        demo=demo,
+        simulator=simulator,
+        clock=clock,
+        settings=QSettings(),
+        pg_notify_url=db_url if shared_db else None,
+    )
+    log.info(
+        "console open: operator %s, role %s, database %s, dispatch %s%s",
+        operator,
+        role,
+        config.database_url_redacted if not demo else db_url,
+        dispatch_url,
+        " (demo)" if demo else "",
+    )
+
+    settle_memory()
+
+    smoke = getattr(args, "smoke_test", None)
+    if smoke:
+        _start_smoke_test(console, app, float(smoke))
+    code = run_event_loop(app, console)
+    log.info("console closed (exit %d)", code)
+    return int(code)
+
+
+def start_process(config_path: str | None) -> tuple[Any, Path] | str:
+    """Data folder, logging, crash hook and configuration; a one-line reason on failure.
+
+    Shared by the live console and replay, so both start the same way.
+    """
+    from console.config import ConfigError, ensure_user_config, load_config, user_data_dir
+    from console.logging_setup import setup_logging
+
+    data_dir = user_data_dir()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot create the data folder {data_dir}: {exc.strerror}"
+    setup_logging(data_dir, os.environ.get("RESPONDER_CONSOLE_LOG_LEVEL", "INFO"))
+    sys.excepthook = _excepthook
+    try:
+        if config_path:
+            return load_config(Path(config_path)), data_dir
+        ensure_user_config()
+        return load_config(), data_dir
+    except ConfigError as exc:
+        return str(exc)
+
+
+def make_qt_app() -> Any:
+    """The QApplication, named for QSettings, high-DPI correct, Qt's messages in our log."""
+    from PySide6.QtCore import QCoreApplication, Qt, qInstallMessageHandler
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from console.ui.map.env import prepare_webengine_env
+
+    prepare_webengine_env()
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    QCoreApplication.setOrganizationName(ORG_NAME)
+    QCoreApplication.setOrganizationDomain(ORG_DOMAIN)
+    QCoreApplication.setApplicationName(APP_NAME)
+    qInstallMessageHandler(_qt_message_handler)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setDesktopFileName("responder-console")
+    return app
+
+
+def run_event_loop(app: Any, console: Any) -> int:
+    """Run until the window closes or SIGINT/SIGTERM arrives; then close everything in order."""
+    from PySide6.QtCore import QTimer
+
+    def _quit(signum: int, _frame: Any) -> None:
+        log.info("signal %d: closing", signum)
+        console.window.close()
+        app.quit()
+
+    old = {s: signal.signal(s, _quit) for s in (signal.SIGINT, signal.SIGTERM)}
+    # A periodic no-op lets Python run its signal handlers while Qt's loop is in C++.
+    heartbeat = QTimer()
+    heartbeat.start(200)
+    heartbeat.timeout.connect(lambda: None)
+    app.setQuitOnLastWindowClosed(True)
+    try:
+        code = app.exec()
+    finally:
+        heartbeat.stop()
+        for s, h in old.items():
+            signal.signal(s, h)
+        console.close()
+    return int(code)
+
+
+def _start_smoke_test(console: Console, app: Any, timeout_s: float) -> None:
+    """Exit 0 once the map page has Leaflet and markers drawn; 1 if not within ``timeout_s``.
+
+    For checking an installation (installer/smoke_test.py): the web engine's helper process
+    and its resources are what a broken bundle loses first.
+    """
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    deadline = time.monotonic() + timeout_s
+    panel = getattr(console.window, "map_panel", None)
+    view = getattr(panel, "view", None)
+    timer = QTimer(app)
+
+    def verdict(result: Any) -> None:
+        markers = view.marker_count if view is not None else 0
+        if result == "object" and markers > 0:
+            print(f"smoke: ok (Leaflet loaded, {markers} markers drawn)", flush=True)
+            timer.stop()
+            app.exit(0)
+
+    def check() -> None:
+        if time.monotonic() > deadline:
+            state = (
+                "no map view"
+                if view is None
+                else f"ready={view.is_ready}, markers={view.marker_count}"
+            )
+            print(f"smoke: FAILED after {timeout_s:.0f} s ({state})", file=sys.stderr, flush=True)
+            timer.stop()
+            app.exit(1)
+            return
+        if view is not None and view.is_ready:
+            view.run_js("typeof L", verdict)
+
+    timer.timeout.connect(check)
+    timer.start(500)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "operator"

@@ -1,0 +1,554 @@
+"""MainWindow: the map in the middle, docks around it, menus, shortcuts, status bar, banners.
+
+Panels come from their own feature packages (``console.ui.queue``, ``console.ui.alerts`` ...).
+Layout and docks are saved with QSettings on close and restored
+on the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.domain.commands import Command
+from console.store import Changes
+from console.sync.client import LinkHealth, LinkState
+from console.ui.actions.menu import ACTION_SPECS, actions_for
+from console.ui.alerts.panel import AlertBanner, AlertsPanel
+from console.ui.audit.panel import AuditPanel
+from console.ui.board.panel import BoardPanel
+from console.ui.core.context import ConsoleContext
+from console.ui.core.picture import Picture
+from console.ui.core.theme import apply_theme
+from console.ui.map.panel import MapPanel
+from console.ui.plots.panel import WorkloadPanel
+from console.ui.queue.panel import QueuePanel
+from console.ui.settings.dialog import SettingsDialog
+from console.ui.shell.help import show_about, show_shortcuts
+from console.ui.tables.model import describe_command
+
+log = logging.getLogger(__name__)
+
+SETTINGS_VERSION = 1
+"""Bumped when the dock layout changes incompatibly: an older saved layout is then ignored."""
+
+Area = Qt.DockWidgetArea
+
+# Banner colours (foreground, background, border) for the dark and light themes.
+_BANNERS = {
+    "stale": {
+        "dark": ("#ffffff", "#8b0000", "#ff5252"),
+        "light": ("#ffffff", "#b71c1c", "#7f0000"),
+    },
+    "demo": {"dark": ("#1a1a1a", "#ffca28", "#ffca28"), "light": ("#1a1a1a", "#ffd54f", "#f9a825")},
+    "notice": {
+        "dark": ("#ffe0b2", "#4e2a00", "#ffb74d"),
+        "light": ("#4e2a00", "#fff3e0", "#e65100"),
+    },
+}
+
+
+class Banner(QLabel):
+    """A full-width message strip (demo, link down, refusals)."""
+
+    def __init__(self, kind: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.kind = kind
+        self.setObjectName(f"banner-{kind}")
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.set_theme("dark")
+
+    def set_theme(self, theme: str) -> None:
+        fg, bg, border = _BANNERS[self.kind].get(theme, _BANNERS[self.kind]["dark"])
+        self.setStyleSheet(
+            f"QLabel#{self.objectName()} {{ color: {fg}; background: {bg}; "
+            f"border: 2px solid {border}; padding: 6px; font-weight: bold; font-size: 11pt; }}"
+        )
+
+
+class NoticeBar(QWidget):
+    """Refusals and other things the supervisor must read: stays until dismissed (Esc)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.label = Banner("notice", self)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        self.button = QPushButton("Dismiss", self)
+        self.button.setToolTip("Dismiss this message (Esc)")
+        self.button.clicked.connect(self.hide)
+        lay.addWidget(self.label, 1)
+        lay.addWidget(self.button)
+        self.messages: list[str] = []
+        self.on_visible: Callable[[bool], None] | None = None
+        self.hide()
+
+    def setVisible(self, visible: bool) -> None:
+        super().setVisible(visible)
+        if self.on_visible is not None:
+            self.on_visible(visible)
+
+    def show_message(self, text: str) -> None:
+        self.messages.append(text)
+        self.label.setText(text)
+        self.show()
+
+
+class MainWindow(QMainWindow):
+    """The supervisor's window. ``panels[key]`` / ``docks[key]`` give each panel (map, queue,
+    board, alerts, workload, audit, plus any added with :meth:`add_panel`); a dock added after
+    construction takes its saved place once :meth:`restore_layout` is called again."""
+
+    def __init__(self, ctx: ConsoleContext, *, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.settings = settings or QSettings()
+        self.setObjectName("MainWindow")
+        self.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks
+            | QMainWindow.DockOption.AllowTabbedDocks
+            | QMainWindow.DockOption.AllowNestedDocks
+        )
+        self.setWindowTitle(self._title())
+        self.theme = ctx.config.theme if ctx.config.theme in ("dark", "light") else "dark"
+        self.docks: dict[str, QDockWidget] = {}
+        self.panels: dict[str, QWidget] = {}
+        self.panel_actions: dict[str, QAction] = {}
+        self.actions_set = actions_for(ctx)
+        self.actions_set.dialog_parent = self
+        self._shown_once = False
+        self._restored = False
+
+        # -- centre: banners over the map --
+        central = QWidget(self)
+        v = QVBoxLayout(central)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.setSpacing(2)
+        self.demo_banner = Banner("demo", central)
+        self.demo_banner.setText(
+            "Simulated dispatch feed — demo. Nothing here is real; commands go to the simulator."
+        )
+        self.demo_banner.setVisible(ctx.demo)
+        self.stale_banner = Banner("stale", central)
+        self.stale_banner.hide()
+        self.notice = NoticeBar(central)
+        # The critical-alert banner (backup requests) sits above everything else.
+        # A replayed emergency is shown, not sounded: a training room is not a floor.
+        self.alert_banner = AlertBanner(ctx, central, sound=not ctx.replay)
+        v.addWidget(self.alert_banner)
+        v.addWidget(self.demo_banner)
+        v.addWidget(self.stale_banner)
+        v.addWidget(self.notice)
+        self.map_panel = MapPanel(ctx, central)
+        v.addWidget(self.map_panel, 1)
+        self.setCentralWidget(central)
+        self.panels["map"] = self.map_panel
+
+        # -- docks --
+        self.add_panel("queue", "Call queue", QueuePanel(ctx), Area.LeftDockWidgetArea, "Ctrl+2")
+        self.add_panel("board", "Team board", BoardPanel(ctx), Area.LeftDockWidgetArea, "Ctrl+3")
+        self.add_panel(
+            "alerts",
+            "Alerts",
+            AlertsPanel(ctx),
+            Area.RightDockWidgetArea,
+            "Ctrl+4",
+        )
+        self.add_panel(
+            "workload",
+            "Workload",
+            WorkloadPanel(ctx),
+            Area.BottomDockWidgetArea,
+            "Ctrl+5",
+        )
+        self.add_panel(
+            "audit",
+            "Audit",
+            AuditPanel(ctx),
+            Area.BottomDockWidgetArea,
+            "Ctrl+6",
+        )
+        self.splitDockWidget(self.docks["queue"], self.docks["board"], Qt.Orientation.Vertical)
+        self.tabifyDockWidget(self.docks["workload"], self.docks["audit"])
+        self.docks["workload"].raise_()
+        self.setCorner(Qt.Corner.BottomLeftCorner, Area.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Area.RightDockWidgetArea)
+
+        self._build_menus()
+        self._build_status_bar()
+
+        ctx.pictures.picture_changed.connect(self._on_picture)
+        ctx.pictures.tick.connect(self._on_tick)
+        lc = getattr(ctx.pictures, "link_changed", None)
+        if lc is not None:
+            lc.connect(self._on_link)
+        ctx.gateway.rejected.connect(self._on_rejected)
+        ctx.gateway.answered.connect(self._on_answered)
+        ctx.gateway.submitted.connect(self._on_submitted)
+        self._on_picture(ctx.pictures.current(), None)
+        self._on_tick(ctx.clock.now())
+        self.apply_theme(self.theme)
+        self._default_size()
+        self._default_state = self.saveState(SETTINGS_VERSION)
+        self.restore_layout()
+
+    # -- composition --------------------------------------------------------------------------------
+
+    def _title(self) -> str:
+        mode = " — replay" if self.ctx.replay else (" — demo" if self.ctx.demo else "")
+        return f"Responder Console{mode}"
+
+    def _default_size(self) -> None:
+        """A dispatch-room monitor's worth (at most 90% of the screen); tables get the room
+        their columns need, the map the rest."""
+        w, h = 1920, 1080
+        screen = self.screen()
+        if screen is not None:
+            avail = screen.availableGeometry()
+            if avail.width() >= 800 and avail.height() >= 600:
+                w, h = min(w, int(avail.width() * 0.95)), min(h, int(avail.height() * 0.95))
+        self.resize(w, h)
+        self._size_docks()
+
+    def _size_docks(self) -> None:
+        w, h = self.width(), self.height()
+        left = max(420, min(660, w // 3))
+        self.resizeDocks(
+            [self.docks["queue"], self.docks["alerts"]],
+            [left, max(260, min(360, w // 6))],
+            Qt.Orientation.Horizontal,
+        )
+        self.resizeDocks(
+            [self.docks["queue"], self.docks["board"]], [h // 2, h // 2], Qt.Orientation.Vertical
+        )
+        self.resizeDocks(
+            [self.docks["workload"]], [max(220, int(h * 0.3))], Qt.Orientation.Vertical
+        )
+
+    def add_panel(
+        self,
+        key: str,
+        title: str,
+        widget: QWidget,
+        area: Qt.DockWidgetArea,
+        shortcut: str | None,
+    ) -> QDockWidget:
+        """Dock ``widget`` (object name = ``key``, for saveState); ``shortcut`` shows and focuses it."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(key)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        self.docks[key] = dock
+        self.panels[key] = widget
+        if shortcut:
+            act = QAction(f"Go to {title}", self)
+            act.setShortcut(QKeySequence(shortcut))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.triggered.connect(lambda _=False, k=key: self.focus_panel(k))
+            self.addAction(act)
+            self.panel_actions[key] = act
+            dock.setToolTip(f"{title} ({shortcut})")
+        if hasattr(self, "view_menu"):
+            self.view_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def focus_panel(self, key: str) -> None:
+        dock = self.docks.get(key)
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+        w = self.panels.get(key)
+        if w is not None:
+            w.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        file_menu = mb.addMenu("&File")
+        if self.ctx.store is not None:
+            a = QAction("&Settings…", self)
+            a.setShortcut(QKeySequence("Ctrl+,"))
+            a.triggered.connect(self._open_settings)
+            file_menu.addAction(a)
+        quit_act = QAction("&Quit", self)
+        quit_act.setShortcut(QKeySequence("Ctrl+Q"))
+        quit_act.triggered.connect(self.close)
+        file_menu.addAction(quit_act)
+
+        call_menu = mb.addMenu("&Call")
+        team_menu = mb.addMenu("&Team")
+        for kind, a in self.actions_set.actions.items():
+            (call_menu if ACTION_SPECS[kind][2] else team_menu).addAction(a)
+            self.addAction(a)
+
+        map_menu = mb.addMenu("&Map")
+        for a in (self.map_panel.act_fit, self.map_panel.act_follow, self.map_panel.act_zoom_call):
+            map_menu.addAction(a)
+            self.addAction(a)
+
+        self.view_menu = mb.addMenu("&View")
+        go_map = QAction("Go to Map", self)
+        go_map.setShortcut(QKeySequence("Ctrl+1"))
+        go_map.triggered.connect(
+            lambda: self.map_panel.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        )
+        self.addAction(go_map)
+        self.panel_actions["map"] = go_map
+        self.view_menu.addAction(go_map)
+        for key in ("queue", "board", "alerts", "workload", "audit"):
+            self.view_menu.addAction(self.panel_actions[key])
+        self.view_menu.addSeparator()
+        for dock in self.docks.values():
+            self.view_menu.addAction(dock.toggleViewAction())
+        self.view_menu.addSeparator()
+        filt = QAction("&Filter the focused table", self)
+        filt.setShortcut(QKeySequence("Ctrl+F"))
+        filt.triggered.connect(self._focus_filter)
+        self.addAction(filt)
+        self.view_menu.addAction(filt)
+        self.theme_action = QAction("&Light theme", self)
+        self.theme_action.setCheckable(True)
+        self.theme_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
+        self.theme_action.toggled.connect(lambda on: self.apply_theme("light" if on else "dark"))
+        self.view_menu.addAction(self.theme_action)
+        reset = QAction("&Reset layout", self)
+        reset.triggered.connect(self.reset_layout)
+        self.view_menu.addAction(reset)
+        dismiss = QAction("Dismiss message", self)
+        dismiss.setShortcut(QKeySequence("Esc"))
+        dismiss.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        dismiss.triggered.connect(self.notice.hide)
+        self.addAction(dismiss)
+        # Esc belongs to the message only while one is shown.
+        dismiss.setEnabled(False)
+        self.notice.on_visible = dismiss.setEnabled
+
+        help_menu = mb.addMenu("&Help")
+        sheet = QAction("&Keyboard shortcuts", self)
+        sheet.setShortcut(QKeySequence("F1"))
+        sheet.triggered.connect(self.show_shortcuts)
+        help_menu.addAction(sheet)
+        about = QAction("&About", self)
+        about.triggered.connect(self.show_about)
+        help_menu.addAction(about)
+
+    def _focus_filter(self) -> None:
+        w = QApplication.focusWidget()
+        for key in ("queue", "board"):
+            panel = self.panels[key]
+            if w is not None and (w is panel or panel.isAncestorOf(w)):
+                panel.filter.setFocus()  # type: ignore[attr-defined]
+                panel.filter.selectAll()  # type: ignore[attr-defined]
+                return
+        self.panels["queue"].filter.setFocus()  # type: ignore[attr-defined]
+
+    def shortcut_list(self) -> list[tuple[str, str]]:
+        """(keys, what) for every action with a shortcut: the shortcut sheet's content."""
+        seen: set[str] = set()
+        out: list[tuple[str, str]] = []
+        for a in self.actions():
+            keys = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            if keys and keys not in seen:
+                seen.add(keys)
+                out.append((keys, a.text().replace("&", "").rstrip("…")))
+        return out
+
+    def show_shortcuts(self) -> None:
+        show_shortcuts(self)
+
+    def show_about(self) -> None:
+        show_about(self, self.ctx)
+
+    def _open_settings(self) -> None:
+        dlg = SettingsDialog(self.ctx, self)
+        dlg.config_saved.connect(self.apply_config)
+        dlg.open()
+
+    def apply_config(self, config: Any) -> None:
+        """New settings: thresholds reach the tables and the map at once, the theme too."""
+        self.ctx.config = config
+        for key in ("queue", "board"):
+            model = getattr(self.panels.get(key), "model", None)
+            if model is not None and hasattr(model, "set_thresholds"):
+                model.set_thresholds(config.thresholds)
+        self.map_panel.thresholds = config.thresholds
+        self.map_panel._push(self.ctx.pictures.current())
+        if config.theme in ("dark", "light") and config.theme != self.theme:
+            self.apply_theme(config.theme)
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        self.link_label = QLabel(self)
+        self.link_label.setObjectName("status-link")
+        self.operator_label = QLabel(f"Operator: {self.ctx.operator}", self)
+        self.role_label = QLabel(f"Role: {self.ctx.role}", self)
+        can, why = self.ctx.gateway.can_act()
+        if not can:
+            self.role_label.setText(f"Role: {self.ctx.role} (view only)")
+            self.role_label.setToolTip(why)
+        self.clock_label = QLabel(self)
+        self.clock_label.setObjectName("status-clock")
+        for w in (self.link_label, self.operator_label, self.role_label, self.clock_label):
+            w.setContentsMargins(8, 0, 8, 0)
+            sb.addPermanentWidget(w)
+
+    # -- live updates -------------------------------------------------------------------------------
+
+    def _on_picture(self, picture: Picture, _changes: Changes | None) -> None:
+        self._show_link(picture)
+
+    def _on_link(self, _health: LinkHealth | None) -> None:
+        self._show_link(self.ctx.pictures.current())
+
+    def _on_tick(self, now: datetime) -> None:
+        local = now.astimezone()
+        prefix = "Simulated time " if self.ctx.demo else ("Replay " if self.ctx.replay else "")
+        self.clock_label.setText(prefix + local.strftime("%a %d %b %H:%M:%S"))
+        self._show_link(self.ctx.pictures.current(), now)
+
+    def _show_link(self, picture: Picture, now: datetime | None = None) -> None:
+        now = now or picture.now
+        link = picture.link
+        if self.ctx.replay:
+            text, tip = "Replay", "Replaying a recorded shift"
+        elif link is None:
+            text = "Dispatch: via the center's sync service"
+            tip = "This console reads the shared database; the sync service holds the dispatch link"
+            if self.ctx.store is None or self.ctx.store.dialect != "postgresql":
+                text, tip = "Dispatch: no link", "This console does not hold the dispatch link"
+        elif link.up:
+            age = link.message_age_s(datetime.now(UTC))  # the link keeps wall time
+            text = "Dispatch: up" + (f" · last message {age:.0f} s ago" if age is not None else "")
+            tip = link.url
+        else:
+            what = "reconnecting" if link.state == LinkState.RECONNECTING else link.state
+            text = f"Dispatch: {what} since {link.since.astimezone():%H:%M:%S}"
+            if link.retry_in_s is not None:
+                text += f" (attempt {link.attempts})"
+            tip = link.last_error or link.url
+        self.link_label.setText(text)
+        self.link_label.setToolTip(tip)
+        stale = picture.stale
+        if stale:
+            self.stale_banner.setText("⚠ " + picture.stale_reason)
+        if stale != self.stale_banner.isVisible():
+            self.stale_banner.setVisible(stale)
+
+    def _on_submitted(self, command_id: str, command: Command) -> None:
+        self.statusBar().showMessage(
+            f"Sent to dispatch, awaiting its answer: {self._describe(command)}", 8000
+        )
+
+    def _on_rejected(self, command: Command, reason: str) -> None:
+        self.notice.show_message(f"Not sent — {self._describe(command)}: {reason}")
+
+    def _on_answered(self, command_id: str, accepted: bool, detail: str) -> None:
+        rec = self.ctx.pictures.current().state.commands.get(command_id)
+        what = (
+            self._describe(rec.command)
+            if rec is not None and rec.command is not None
+            else command_id
+        )
+        if accepted:
+            self.statusBar().showMessage(f"Dispatch confirmed: {what}", 8000)
+        else:
+            self.notice.show_message(
+                f"Dispatch refused — {what}: {detail or 'no reason given'}. The view shows dispatch's picture."
+            )
+
+    @staticmethod
+    def _describe(command: Command) -> str:
+        subject = command.call_id or command.team_id or ""
+        return f"{subject} {describe_command(command)}".strip()
+
+    # -- theme and layout ---------------------------------------------------------------------------
+
+    def apply_theme(self, name: str) -> None:
+        self.theme = name
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, name)
+        for b in (self.demo_banner, self.stale_banner, self.notice.label):
+            b.set_theme(name)
+        for key in ("queue", "board"):
+            panel = self.panels.get(key)
+            if panel is not None and hasattr(panel, "set_theme"):
+                panel.set_theme(name)
+        self.map_panel.set_dark(name == "dark")
+        if self.theme_action.isChecked() != (name == "light"):
+            self.theme_action.blockSignals(True)
+            self.theme_action.setChecked(name == "light")
+            self.theme_action.blockSignals(False)
+
+    @property
+    def _layout_key(self) -> str:
+        # Live and replay keep their own layouts (replay has a timeline the live console lacks);
+        # the theme is shared.
+        return "replay-window" if self.ctx.replay else "window"
+
+    def restore_layout(self) -> bool:
+        """Geometry, docks and theme as the supervisor left them; False if none was saved."""
+        s = self.settings
+        geo = s.value(f"{self._layout_key}/geometry")
+        state = s.value(f"{self._layout_key}/state")
+        if isinstance(geo, QByteArray):
+            self.restoreGeometry(geo)
+        restored = isinstance(state, QByteArray) and self.restoreState(state, SETTINGS_VERSION)
+        if isinstance(state, QByteArray) and not restored:
+            log.info("saved window layout is from another version; using the default")
+        theme = s.value("window/theme")
+        if theme in ("dark", "light") and theme != self.theme:
+            self.apply_theme(str(theme))
+        self._restored = bool(restored)
+        return self._restored
+
+    def save_layout(self) -> None:
+        s = self.settings
+        s.setValue(f"{self._layout_key}/geometry", self.saveGeometry())
+        s.setValue(f"{self._layout_key}/state", self.saveState(SETTINGS_VERSION))
+        s.setValue("window/theme", self.theme)
+        s.sync()
+
+    def reset_layout(self) -> None:
+        for dock in self.docks.values():
+            dock.show()
+        self.restoreState(self._default_state, SETTINGS_VERSION)
+        self._size_docks()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            if not self._restored:
+                # Dock sizes only stick once the window has its real geometry.
+                QTimer.singleShot(0, self._size_docks)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        super().closeEvent(event)
+
+    def dispose(self) -> None:
+        """Tear down the web view first (QtWebEngine wants its page gone before the profile)."""
+        self.map_panel.dispose()

@@ -1,0 +1,1 @@
+"""The shared table panel: a filter box over a sortable Qt item model, ticked in steps."""

@@ -1,0 +1,232 @@
+"""The table panel both the call queue and the team board are made of.
+
+Each panel is a filter box over a sortable table (a :mod:`console.ui.tables.model` model behind
+a sort/filter proxy), ticked in steps. Row selection and ``ctx.selection`` follow each other. The
+actions (:mod:`console.ui.actions.menu`) are shared with the window's menus; a panel's context
+menu and double-click offer those that apply to its rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, ClassVar
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QMenu,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.store import Changes
+from console.ui.actions.menu import actions_for
+from console.ui.core.context import ConsoleContext
+from console.ui.core.picture import Picture, merge_changes
+from console.ui.tables.model import palette_for
+
+log = logging.getLogger(__name__)
+
+
+class _Table(QTableView):
+    """Enter opens the panel's main action; the rest is a plain sortable table."""
+
+    activated_row = Signal()
+
+    def keyPressEvent(self, event: Any) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.activated_row.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+class TablePanel(QWidget):
+    kind = ""
+    primary_action = ""
+
+    def __init__(self, ctx: ConsoleContext, model: Any, proxy: Any, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.model = model
+        self.proxy = proxy
+        self.actions_set = actions_for(ctx)
+        proxy.setSourceModel(model)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        top = QHBoxLayout()
+        self.filter = QLineEdit(self)
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setObjectName(f"{self.kind}-filter")
+        self.filter.textChanged.connect(proxy.set_text_filter)
+        top.addWidget(self.filter, 1)
+        self.only = QCheckBox(self)
+        top.addWidget(self.only)
+        layout.addLayout(top)
+
+        self.table = _Table(self)
+        self.table.setObjectName(f"{self.kind}-table")
+        self.table.setModel(proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        hh.setStretchLastSection(True)
+        hh.setHighlightSections(False)
+        # Right-aligned titles (numbers) would sit under the sort arrow: keep room for it.
+        hh.setStyleSheet("QHeaderView::section { padding-right: 18px; }")
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        self.table.activated_row.connect(lambda: self.actions_set.trigger(self.primary_action))
+        self.table.doubleClicked.connect(lambda _i: self.actions_set.trigger(self.primary_action))
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        layout.addWidget(self.table, 1)
+        self.setFocusProxy(self.table)
+        self._syncing = False
+        self._sized = 0
+        self._pending_picture: Picture | None = None
+        self._pending_changes: Changes | None = None
+
+        ctx.pictures.picture_changed.connect(self._on_picture)
+        ctx.pictures.tick.connect(self._on_tick)
+        self._show(ctx.pictures.current(), None)
+
+    # -- picture ------------------------------------------------------------------------------------
+
+    def _relevant(self, changes: Changes) -> bool:
+        return True
+
+    def _on_picture(self, picture: Picture, changes: Changes | None) -> None:
+        if changes is not None and not self._relevant(changes):
+            return
+        # Apply on a later turn of the event loop, not inside the signal: each panel's update
+        # then runs as its own short slice, so the GUI thread never does every panel at once.
+        # Pictures that arrive meanwhile replace the pending one (each is complete); their
+        # changes add up (None: anything may have changed).
+        if self._pending_picture is None:
+            self._pending_changes = changes
+        else:
+            self._pending_changes = merge_changes(self._pending_changes, changes)
+        self._pending_picture = picture
+        self.ctx.later(self._apply_pending, self._apply_pending)
+
+    def _on_tick(self, now: datetime) -> None:
+        # The clock's tick rewrites every row's time column: on its own turns of the event loop
+        # too, a hundred rows a turn.
+        self.ctx.run_steps((self, "tick"), self.model.tick_steps(now))
+
+    def _apply_pending(self) -> None:
+        picture, self._pending_picture = self._pending_picture, None
+        if picture is not None:
+            self._show(picture, self._pending_changes)
+
+    def _show(self, picture: Picture, changes: Changes | None) -> None:
+        raise NotImplementedError
+
+    # Typical widest content per column: sizing from samples costs nothing, where asking the
+    # view to measure 300 rows stalls the GUI thread for a third of a second.
+    COLUMN_SAMPLES: ClassVar[dict[str, str]] = {
+        "id": "HCR-000000",
+        "priority": "P1",
+        "age": "0:00 h !",
+        "type": "Mental-health crisis",
+        "status": "at destination ⟳",
+        "team": "CRT-10 +1",
+        "location": "Sheldon-Charter Oak · 1999 Asylum Ave",
+        "safety": "⚠ threat to others",
+        "provider": "Provider",
+        "in_status": "0:00 h",
+        "checkin": "0:00 h !",
+        "call": "HCR-000000",
+    }
+
+    def _size_columns_once(self) -> None:
+        if self._sized:
+            return
+        self._sized = 1
+        hh = self.table.horizontalHeader()
+        fm = self.table.fontMetrics()
+        hfm = hh.fontMetrics()
+        for i, col in enumerate(self.model.COLUMNS[:-1]):
+            sample = self.COLUMN_SAMPLES.get(col.key, col.title)
+            need = max(fm.horizontalAdvance(sample) + 16, hfm.horizontalAdvance(col.title) + 40)
+            hh.resizeSection(i, min(need, 280))
+
+    # -- selection ----------------------------------------------------------------------------------
+
+    def selected_id(self) -> str | None:
+        idx = self.table.selectionModel().currentIndex()
+        return self.proxy.id_at(idx.row()) if idx.isValid() else None
+
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._syncing or not current.isValid():
+            return
+        rid = self.proxy.id_at(current.row())
+        if rid:
+            self._select_in_ctx(rid)
+
+    def _select_in_ctx(self, rid: str) -> None:
+        raise NotImplementedError
+
+    def select_id(self, rid: str) -> None:
+        """Select and show the row of ``rid`` (from the shared selection); no echo."""
+        if not rid or rid == self.selected_id():
+            return
+        idx = self.proxy.proxy_index_of(rid)
+        if not idx.isValid():
+            return
+        self._syncing = True
+        try:
+            flags = (
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows
+            )
+            self.table.selectionModel().setCurrentIndex(idx, flags)
+            self.table.scrollTo(idx, QAbstractItemView.ScrollHint.EnsureVisible)
+        finally:
+            self._syncing = False
+
+    def _context_menu(self, pos: Any) -> None:
+        idx = self.table.indexAt(pos)
+        if idx.isValid():
+            rid = self.proxy.id_at(idx.row())
+            if rid:
+                self.select_id(rid)
+                self._select_in_ctx(rid)
+        menu = QMenu(self)
+        for kind in self.menu_kinds():
+            menu.addAction(self.actions_set.actions[kind])
+        self.extra_menu(menu)
+        menu.exec(self.table.viewport().mapToGlobal(pos))
+
+    def menu_kinds(self) -> list[str]:
+        return []
+
+    def extra_menu(self, menu: QMenu) -> None:
+        pass
+
+    def set_theme(self, name: str) -> None:
+        with contextlib.suppress(ValueError):
+            self.model.set_palette(palette_for(name))
+
+
+def theme_of(ctx: ConsoleContext) -> str:
+    return ctx.config.theme if ctx.config.theme in ("dark", "light") else "dark"
+
+
+PanelFactory = Callable[[ConsoleContext, QWidget | None], QWidget]
