@@ -14,30 +14,18 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
+from console.domain.changes import Changes, changes_of
 from console.domain.clock import Clock, SystemClock
 from console.domain.events import (
-    AlertAcknowledged,
-    AlertRaised,
-    CallEscalated,
-    CallReceived,
-    CallUpdated,
-    CommandConfirmed,
-    CommandRefused,
-    CommandRequested,
     Event,
-    NoteAdded,
-    TeamAssigned,
-    TeamPositionReported,
-    TeamStatusChanged,
 )
 from console.domain.projection import State, fold
-from console.store import Changes, Store
+from console.store import Store
 from console.sync.client import LinkHealth, LinkState
 from console.ui.core.tasks import TaskManager, default_tasks
 
@@ -83,64 +71,9 @@ class Picture:
         )
 
 
-def changes_of(events: Iterable[Event], seq: int = 0) -> Changes:
-    """Which records a batch of events touches (what each view has to refresh)."""
-    calls: set[str] = set()
-    teams: set[str] = set()
-    positions: set[str] = set()
-    commands: set[str] = set()
-    alerts: set[str] = set()
-    notes: set[str] = set()
-    for e in events:
-        if isinstance(e, CallReceived | CallUpdated):
-            calls.add(e.call.id)
-        elif isinstance(e, TeamStatusChanged):
-            teams.add(e.team.id)
-        elif isinstance(e, TeamPositionReported):
-            positions.add(e.team_id)
-        elif isinstance(e, TeamAssigned | CallEscalated):
-            calls.add(e.call_id)
-        elif isinstance(e, CommandRequested | CommandConfirmed | CommandRefused):
-            commands.add(e.command_id)
-        elif isinstance(e, AlertRaised):
-            alerts.add(e.alert.id)
-        elif isinstance(e, AlertAcknowledged):
-            alerts.add(e.alert_id)
-        elif isinstance(e, NoteAdded):
-            notes.add(e.note.call_id)
-    return Changes(
-        frozenset(calls),
-        frozenset(teams),
-        frozenset(positions),
-        frozenset(commands),
-        frozenset(alerts),
-        frozenset(notes),
-        seq,
-    )
-
-
 def merge_changes(a: Changes | None, b: Changes | None) -> Changes | None:
     """What two pictures changed together (None: anything may have)."""
     return None if a is None or b is None else a.merge(b)
-
-
-def _fork(s: State) -> State:
-    """A new State sharing the immutable records; the dedup memory starts empty (the log
-    never repeats a fact, so folding only its new events needs none)."""
-    return State(
-        calls=dict(s.calls),
-        teams=dict(s.teams),
-        positions=dict(s.positions),
-        commands=dict(s.commands),
-        alerts=dict(s.alerts),
-        acks=dict(s.acks),
-        notes=dict(s.notes),
-        assignments=dict(s.assignments),
-        escalations=dict(s.escalations),
-        as_of=s.as_of,
-        _call_keys=dict(s._call_keys),
-        _team_keys=dict(s._team_keys),
-    )
 
 
 class PictureSource(QObject):
@@ -312,7 +245,7 @@ class LivePictureSource(PictureSource):
             last = s
         if not new:
             return None
-        state = fold(new, _fork(base))
+        state = fold(new, base.fork())
         return state, last, changes_of(new, last)
 
     def _loaded(self, result: tuple[State, int, Changes | None] | None) -> None:

@@ -16,10 +16,11 @@ from datetime import datetime
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from console.domain.changes import changes_of
 from console.domain.projection import State, fold
 from console.replay.engine import Mark, PlaybackClock, ReplayEngine
 from console.store import Changes
-from console.ui.core.picture import Picture, PictureSource, changes_of
+from console.ui.core.picture import Picture, PictureSource
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +28,6 @@ FRAME_MS = 40
 """Clock resolution: the timeline's cursor moves 25 times a second."""
 PUBLISH_HZ = 4.0
 """At most this many new pictures a second while playing (panels are the costly part)."""
-
-
-def _fork(s: State) -> State:
-    """A copy to fold on, without the dedup memory (replay events are unique)."""
-    seen, s.seen = s.seen, set()
-    try:
-        return s.copy()
-    finally:
-        s.seen = seen
 
 
 class ReplayPictureSource(PictureSource):
@@ -205,7 +197,7 @@ class ReplayPictureSource(PictureSource):
         forward = self._state is not None and self._index <= idx
         if forward and idx - self._index <= self.engine.snapshot_every and self._state is not None:
             new = self.engine.events[self._index : idx]
-            state = fold(new, _fork(self._state))
+            state = fold(new, self._state.fork())
             computed = changes_of(new, idx) if changes is True else None
         else:
             state = self.engine.state_at_index(idx)
