@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CORE = ["console.domain", "console.store", "console.sync", "console.replay"]
+CORE = ["console.domain", "console.wire", "console.store", "console.sync", "console.replay"]
 FORBIDDEN = ("PySide6", "shiboken6", "pyqtgraph", "folium", "branca")
 
 

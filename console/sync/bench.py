@@ -25,9 +25,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from console.sync.eido import parse_eido
 from console.sync.sim_world import GeneratedShift, World, load_roster, roster_of_size
 from console.sync.simulator import DispatchSimulator
+from console.wire.eido import parse_eido
 
 START = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)
 TARGET_MSGS_S = 2000.0

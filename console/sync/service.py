@@ -40,9 +40,9 @@ from console.config import redact_url
 from console.domain.clock import Clock, SystemClock
 from console.domain.commands import EscalateCall
 from console.store.store import sender_identity
-from console.sync import protocol as proto
 from console.sync.client import DispatchClient, Inbound, LinkHealth, LinkState
-from console.sync.eido import build_incident_eido
+from console.wire import protocol as proto
+from console.wire.eido import build_incident_eido
 
 log = logging.getLogger("console.sync.service")
 

@@ -32,9 +32,6 @@ from websockets.exceptions import ConnectionClosed
 
 from console.domain.model import CallStatus, TeamStatus
 from console.domain.projection import State
-from console.sync import protocol as proto
-from console.sync.eido import EidoError, build_incident_eido, build_unit_eido, escalation_request_of
-from console.sync.registry import UnknownCode
 from console.sync.sim_world import (
     DEFAULT_RATE_PER_HOUR,
     GeneratedShift,
@@ -43,6 +40,9 @@ from console.sync.sim_world import (
     load_roster,
     roster_of_size,
 )
+from console.wire import protocol as proto
+from console.wire.eido import EidoError, build_incident_eido, build_unit_eido, escalation_request_of
+from console.wire.registry import UnknownCode
 
 log = logging.getLogger("console.sync.simulator")
 

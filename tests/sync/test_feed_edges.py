@@ -17,10 +17,10 @@ from websockets.asyncio.server import ServerConnection, serve
 
 from console.domain.model import Call, CallStatus, CallType, Team, TeamStatus
 from console.store import Store
-from console.sync import protocol as proto
-from console.sync.eido import UnitView, build_incident_eido, build_unit_eido
 from console.sync.service import SyncService
 from console.sync.simulator import DispatchSimulator, build
+from console.wire import protocol as proto
+from console.wire.eido import UnitView, build_incident_eido, build_unit_eido
 
 from .helpers import SimThread, cli, wait_until
 

@@ -11,7 +11,7 @@ needs of the call, team details) travels in one documented extension object, nam
 ``eidoExtensionId``; docs/dispatch-protocol.md lists its fields.
 
 Parsing never trusts the input: a missing or mistyped field raises :class:`EidoError`, an unknown
-registry value :class:`~console.sync.registry.UnknownCode`; the service quarantines both.
+registry value :class:`~console.wire.registry.UnknownCode`; the service quarantines both.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from console.domain.model import (
     SafetyFlag,
     Team,
 )
-from console.sync import registry as reg
+from console.wire import registry as reg
 
 Json = dict[str, Any]
 
