@@ -212,15 +212,16 @@ def live_shots(app: Any, tmp: Path, shots: Shots, seed: int) -> Path:
     from console.domain.commands import ChangePriority
     from console.domain.events import Severity
     from console.domain.model import CallStatus, TeamStatus
+    from console.sim.runner import SimulatorThread
     from console.store import Store
     from console.ui import help as help_mod
-    from console.ui.main import SimulatorThread, build_console
+    from console.ui.main import build_console
 
     config = load_config(_config_file(tmp))
     sim = SimulatorThread(
         speed=FAST_SPEED, rate_per_hour=10.0, teams=12, seed=seed, start=SHIFT_START
     )
-    url = sim.start()
+    url = sim.start().url
     clock = sim.clock()
     db = tmp / "demo.sqlite"
     store = Store.open(f"sqlite:///{db.as_posix()}", create=True, clock=clock)

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CORE = ["console.domain", "console.wire", "console.store", "console.sync", "console.replay"]
+CORE = [
+    "console.domain",
+    "console.wire",
+    "console.store",
+    "console.sync",
+    "console.sim",
+    "console.replay",
+]
 FORBIDDEN = ("PySide6", "shiboken6", "pyqtgraph", "folium", "branca")
 
 

@@ -51,8 +51,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from console.sync.sim_world import RosterError
-    from console.sync.simulator import DispatchSimulator, Faults, build
+    from console.sim.simulator import DispatchSimulator, Faults, build
+    from console.sim.world import RosterError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for noisy in ("websockets", "alembic"):

@@ -25,8 +25,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from console.sync.sim_world import GeneratedShift, World, load_roster, roster_of_size
-from console.sync.simulator import DispatchSimulator
+from console.sim.simulator import DispatchSimulator
+from console.sim.world import GeneratedShift, World, load_roster, roster_of_size
 from console.wire.eido import parse_eido
 
 START = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)

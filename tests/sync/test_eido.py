@@ -18,8 +18,8 @@ from console.domain.model import (
     Team,
     TeamStatus,
 )
-from console.sync.sim_world import GeneratedShift, World, load_roster
-from console.sync.simulator import DispatchSimulator
+from console.sim.simulator import DispatchSimulator
+from console.sim.world import GeneratedShift, World, load_roster
 from console.wire import registry as reg
 from console.wire.eido import (
     EidoError,

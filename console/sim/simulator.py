@@ -29,7 +29,7 @@ from websockets.exceptions import ConnectionClosed
 
 from console.domain.model import CallStatus, TeamStatus
 from console.domain.projection import State
-from console.sync.sim_world import (
+from console.sim.world import (
     DEFAULT_RATE_PER_HOUR,
     GeneratedShift,
     World,
@@ -40,7 +40,7 @@ from console.wire import protocol as proto
 from console.wire.eido import EidoError, build_incident_eido, build_unit_eido, escalation_request_of
 from console.wire.registry import UnknownCode
 
-log = logging.getLogger("console.sync.simulator")
+log = logging.getLogger("console.sim.simulator")
 
 BATCH = 64
 """EIDOs per notification frame at most."""
@@ -621,70 +621,6 @@ class DispatchSimulator:
         tmp.replace(self.state_out)
 
 
-class RunningSimulator:
-    """A simulator serving from its own thread (the ``--demo`` console starts one on loopback)."""
-
-    def __init__(self, sim: DispatchSimulator, host: str = "127.0.0.1", port: int = 0) -> None:
-        import threading
-
-        self.sim = sim
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ready = threading.Event()
-        self.error: BaseException | None = None
-        self.finished = threading.Event()
-        self._thread = threading.Thread(
-            target=self._main, args=(host, port), name="dispatch-sim", daemon=True
-        )
-
-    def _main(self, host: str, port: int) -> None:
-        async def go() -> None:
-            self._loop = asyncio.get_running_loop()
-            ready = asyncio.Event()
-            task = asyncio.create_task(self.sim.serve(host, port, ready=ready))
-            await ready.wait()
-            self._ready.set()
-            await task
-
-        try:
-            asyncio.run(go())
-        except BaseException as exc:
-            self.error = exc
-            log.exception("dispatch simulator stopped on an error")
-        finally:
-            self._ready.set()
-            self.finished.set()
-
-    def start(self, timeout: float = 10.0) -> RunningSimulator:
-        self._thread.start()
-        if not self._ready.wait(timeout) or self.sim.port is None:
-            raise RuntimeError(f"dispatch simulator did not start: {self.error}")
-        return self
-
-    @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.sim.port}"
-
-    def stop(self, timeout: float = 40.0) -> None:
-        """Stop serving (writes --state-out if set); thread-safe, idempotent."""
-        loop = self._loop
-        if loop is not None and not loop.is_closed() and not self.finished.is_set():
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self.sim.stop)
-        self._thread.join(timeout)
-
-
-def start_demo_simulator(
-    *,
-    seed: int = 1,
-    speed: float = 1.0,
-    rate_per_hour: float | None = None,
-    teams: int | None = None,
-) -> RunningSimulator:
-    """A generated shift starting now, served on a free loopback port from a thread."""
-    world = build(seed=seed, rate_per_hour=rate_per_hour, teams=teams)
-    return RunningSimulator(DispatchSimulator(world, speed=speed, seed=seed)).start()
-
-
 def conn_send_nowait(conn: ServerConnection, msg: dict[str, Any]) -> None:
     asyncio.get_running_loop().create_task(_send_quiet(conn, proto.encode(msg)))
 
@@ -709,7 +645,7 @@ def build(
     surge: float = 1.0,
 ) -> World:
     if from_csv:
-        from console.sync.sim_csv import CsvReplay, read_csv
+        from console.sim.csv_replay import CsvReplay, read_csv
 
         shift = read_csv(from_csv)
         if not shift.calls:
