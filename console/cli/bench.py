@@ -17,7 +17,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from console.bench import run_benchmarks
+    from benchmarks.suite import run_benchmarks
 
     results = run_benchmarks(quick=args.quick, only=args.only, progress=sys.stderr)
     if args.json:

@@ -96,8 +96,8 @@ def bench_plots(quick: bool) -> list[dict[str, Any]]:
     )
 
     app = _app()
-    from .colors import plot_colors
-    from .plotset import PlotSet
+    from console.ui.plots.colors import plot_colors
+    from console.ui.plots.plotset import PlotSet
 
     ps = PlotSet(plot_colors("dark"), {"received_to_dispatched": 300, "received_to_onscene": 1200})
     ps.widget.resize(1400, 1000)

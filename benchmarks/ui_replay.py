@@ -12,15 +12,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from benchmarks.replay import DAY, START, compress
 from console.domain.synthetic import synthetic_shift
-from console.replay.bench import DAY, START, compress
 
 TARGET_MS = 50.0
 SPEED = 3600.0
 
 
 def bench_replay_stall(quick: bool) -> list[dict[str, Any]]:
-    from console.ui.bench import Heartbeat, _app, _run_loop, _wait
+    from benchmarks.ui_stall import Heartbeat, _app, _run_loop, _wait
 
     app = _app()
     from PySide6.QtCore import QSettings
