@@ -6,6 +6,8 @@ import argparse
 from datetime import datetime
 from typing import Any
 
+from console.domain.codec import CodecError, parse_ts
+
 
 class UserError(Exception):
     """A problem the user can fix; printed as one line."""
@@ -13,13 +15,14 @@ class UserError(Exception):
 
 def iso_time(value: str) -> datetime:
     """The argument type of every time option (``--from``, ``--to``, ``--start``): ISO 8601 with
-    a UTC offset."""
+    a UTC offset, read as the event log reads times (console.domain.codec)."""
+    example = "e.g. 2026-11-26T14:00:00+00:00"
     try:
-        d = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 8601 time") from exc
-    if d.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{value!r} needs a UTC offset, e.g. {value}+00:00")
+        d = parse_ts(value, "time")
+    except CodecError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} ({example})") from exc
+    if d is None:
+        raise argparse.ArgumentTypeError(f"an empty time ({example})")
     return d
 
 

@@ -23,7 +23,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from console.domain.codec import CodecError, event_body, event_from_parts, team_to_dict
+from console.domain.codec import (
+    CodecError,
+    event_body,
+    event_from_parts,
+    parse_ts,
+    team_to_dict,
+)
 from console.domain.events import Event
 from console.domain.model import Team
 from console.domain.projection import fold
@@ -308,11 +314,11 @@ def _ro_connect(path: Path) -> sqlite3.Connection:
 
 def _parse_iso(s: str, what: str, path: Path) -> datetime:
     try:
-        d = datetime.fromisoformat(s)
-    except (TypeError, ValueError) as exc:
-        raise ShiftFileError(f"{path} is damaged: {what} {s!r} is not a time") from exc
-    if d.tzinfo is None:
-        raise ShiftFileError(f"{path} is damaged: {what} {s!r} has no UTC offset")
+        d = parse_ts(s, what)
+    except CodecError as exc:
+        raise ShiftFileError(f"{path} is damaged: {exc}") from exc
+    if d is None:
+        raise ShiftFileError(f"{path} is damaged: {what} is missing")
     return d
 
 
