@@ -579,24 +579,6 @@ def ensure_user_config(config_file: Path | None = None, data_dir: Path | None = 
 # -- command line: ``responder-console config`` -------------------------------------------------
 
 
-def configure_parser(p: Any) -> None:
-    """``responder-console config``: check a configuration file, or print/write the default."""
-    p.description = (
-        "Check the configuration (the file given, --config, or the user's file) and print what "
-        "the program will use; or print or write the commented default file."
-    )
-    p.add_argument("file", nargs="?", metavar="FILE", help="file to check (default: --config)")
-    group = p.add_mutually_exclusive_group()
-    group.add_argument(
-        "--default", action="store_true", help="print the commented default configuration"
-    )
-    group.add_argument(
-        "--init",
-        action="store_true",
-        help="write the default configuration to the user's config folder if it has none",
-    )
-
-
 def summary(cfg: Config) -> list[str]:
     """What the program will use, one line each (the database password redacted)."""
     th = cfg.thresholds
@@ -618,22 +600,3 @@ def summary(cfg: Config) -> list[str]:
         f"mobile crisis: {hours.start:%H:%M}-{hours.end:%H:%M}",
         f"theme: {cfg.theme}",
     ]
-
-
-def run(args: Any) -> int:
-    import sys
-
-    if getattr(args, "default", False):
-        sys.stdout.write(default_config_text())
-        return 0
-    if getattr(args, "init", False):
-        print(ensure_user_config())
-        return 0
-    given = getattr(args, "file", None) or getattr(args, "config", None)
-    try:
-        cfg = load_config(Path(given) if given else None)
-    except ConfigError as e:
-        print(f"responder-console: {e}", file=sys.stderr)
-        return 2
-    print("\n".join(summary(cfg)))
-    return 0

@@ -212,15 +212,16 @@ def live_shots(app: Any, tmp: Path, shots: Shots, seed: int) -> Path:
     from console.domain.commands import ChangePriority
     from console.domain.events import Severity
     from console.domain.model import CallStatus, TeamStatus
+    from console.sim.runner import SimulatorThread
     from console.store import Store
     from console.ui.shell import help as help_mod
-    from console.ui.shell.main import SimulatorThread, build_console
+    from console.ui.shell.main import build_console
 
     config = load_config(_config_file(tmp))
     sim = SimulatorThread(
         speed=FAST_SPEED, rate_per_hour=10.0, teams=12, seed=seed, start=SHIFT_START
     )
-    url = sim.start()
+    url = sim.start().url
     clock = sim.clock()
     db = tmp / "demo.sqlite"
     store = Store.open(f"sqlite:///{db.as_posix()}", create=True, clock=clock)
@@ -447,7 +448,7 @@ def replay_shots(app: Any, tmp: Path, shots: Shots, db: Path) -> None:
     from console.domain.model import CallStatus
     from console.replay.shiftfile import open_for_replay
     from console.replay.training import Action
-    from console.ui.replay_cli import build_replay_console
+    from console.ui.replay.cli import build_replay_console
 
     shift = tmp / "demo-shift.rcshift"
     end = SHIFT_START + WARM_UP + timedelta(minutes=15)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from console import config as cfgmod
+from console.cli import config as cfgcli
 from console.config import (
     CONFIG_VERSION,
     DB_ENV,
@@ -403,9 +404,9 @@ def _cli(argv: list[str]) -> tuple[int, argparse.Namespace]:
     parser = argparse.ArgumentParser(prog="responder-console")
     parser.add_argument("--config")
     sub = parser.add_subparsers(dest="command")
-    cfgmod.configure_parser(sub.add_parser("config"))
+    cfgcli.configure_parser(sub.add_parser("config"))
     args = parser.parse_args(argv)
-    return cfgmod.run(args), args
+    return cfgcli.run(args), args
 
 
 def test_cli_checks_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,7 +14,9 @@ def test_every_package_is_listed() -> None:
         tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
     )
     found = {
-        ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "console").rglob("__init__.py")
+        ".".join(p.parent.relative_to(ROOT).parts)
+        for top in ("console", "benchmarks")
+        for p in (ROOT / top).rglob("__init__.py")
     }
     assert found - listed == set(), "add these to [tool.setuptools] packages in pyproject.toml"
 

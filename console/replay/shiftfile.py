@@ -12,20 +12,24 @@ read-only connection and only annotation edits ever write to it.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
 import json
 import os
 import sqlite3
-import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from console.domain.codec import CodecError, event_body, event_from_parts, team_to_dict
+from console.domain.codec import (
+    CodecError,
+    event_body,
+    event_from_parts,
+    parse_ts,
+    team_to_dict,
+)
 from console.domain.events import Event
 from console.domain.model import Team
 from console.domain.projection import fold
@@ -310,11 +314,11 @@ def _ro_connect(path: Path) -> sqlite3.Connection:
 
 def _parse_iso(s: str, what: str, path: Path) -> datetime:
     try:
-        d = datetime.fromisoformat(s)
-    except (TypeError, ValueError) as exc:
-        raise ShiftFileError(f"{path} is damaged: {what} {s!r} is not a time") from exc
-    if d.tzinfo is None:
-        raise ShiftFileError(f"{path} is damaged: {what} {s!r} has no UTC offset")
+        d = parse_ts(s, what)
+    except CodecError as exc:
+        raise ShiftFileError(f"{path} is damaged: {exc}") from exc
+    if d is None:
+        raise ShiftFileError(f"{path} is damaged: {what} is missing")
     return d
 
 
@@ -672,74 +676,3 @@ def open_for_replay(
         start = start or first
         end = end or last + timedelta(seconds=1)  # the range is half-open: keep the last event
     return ReplaySource(load_from_store(store, start, end), None, store)
-
-
-# -- the export-shift command ------------------------------------------------------------------
-
-
-def _time(value: str) -> datetime:
-    try:
-        d = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 8601 time") from exc
-    if d.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{value!r} needs a UTC offset, e.g. {value}+00:00")
-    return d
-
-
-def configure_parser(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--db",
-        required=True,
-        metavar="URL",
-        help="database URL (sqlite:///file.db, postgresql://host/db) or a file path",
-    )
-    p.add_argument(
-        "--from",
-        dest="start",
-        required=True,
-        type=_time,
-        metavar="ISO",
-        help="start of the shift (ISO 8601 with UTC offset)",
-    )
-    p.add_argument(
-        "--to",
-        dest="end",
-        required=True,
-        type=_time,
-        metavar="ISO",
-        help="end of the shift, exclusive (ISO 8601 with UTC offset)",
-    )
-    p.add_argument(
-        "--deidentify",
-        action="store_true",
-        help="remove names, phones, dates of birth and notes; generalize addresses "
-        "(the only kind of file a trainer may open)",
-    )
-    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
-    p.add_argument("out", metavar="OUT", help="the shift file to write")
-
-
-def run(args: argparse.Namespace) -> int:
-    from console.store import Store, StoreError
-
-    try:
-        store = Store.open(args.db, create=False)
-    except StoreError as exc:
-        print(f"responder-console export-shift: {exc}", file=sys.stderr)
-        return 2
-    try:
-        res = export_shift(
-            store, args.start, args.end, args.out, deidentify=args.deidentify, force=args.force
-        )
-    except ReplayError as exc:
-        print(f"responder-console export-shift: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        store.close()
-    kind = "de-identified " if res.deidentified else ""
-    print(
-        f"wrote {kind}shift file {res.path}: {res.events} events in range, {res.base} carried "
-        f"in from before, {res.teams} teams, sha256 {res.checksum}"
-    )
-    return 0

@@ -27,9 +27,9 @@ from websockets.uri import parse_uri
 
 from console.domain.clock import Clock, SystemClock
 from console.domain.events import Event
-from console.sync import protocol as proto
-from console.sync.eido import EidoError, parse_eido
-from console.sync.registry import UnknownCode
+from console.wire import protocol as proto
+from console.wire.eido import EidoError, parse_eido
+from console.wire.registry import UnknownCode
 
 log = logging.getLogger("console.sync.client")
 

@@ -21,7 +21,6 @@ All database work runs on one dedicated thread (one writer), off the event loop.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import concurrent.futures
 import contextlib
@@ -29,7 +28,6 @@ import functools
 import hashlib
 import logging
 import queue
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -40,9 +38,9 @@ from console.config import redact_url
 from console.domain.clock import Clock, SystemClock
 from console.domain.commands import EscalateCall
 from console.store.store import sender_identity
-from console.sync import protocol as proto
-from console.sync.client import DispatchClient, Inbound, LinkHealth, LinkState
-from console.sync.eido import build_incident_eido
+from console.sync.client import DispatchClient, Inbound, LinkHealth
+from console.wire import protocol as proto
+from console.wire.eido import build_incident_eido
 
 log = logging.getLogger("console.sync.service")
 
@@ -388,84 +386,3 @@ def _escalation_eido(cmd: EscalateCall, call: Any, issued: datetime) -> dict[str
             "reason": cmd.reason,
         },
     )
-
-
-# -- CLI -------------------------------------------------------------------------------------------
-
-
-def configure_parser(p: argparse.ArgumentParser) -> None:
-    p.description = "Keep a database in step with dispatch and deliver the outbox (headless)."
-    p.add_argument(
-        "--db", required=True, help="database URL (sqlite:///path or postgresql+psycopg://...)"
-    )
-    p.add_argument("--dispatch", required=True, help="dispatch notifier, ws://HOST:PORT")
-    p.add_argument(
-        "--exit-when-idle",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="exit 0 after this many seconds without a message (at least 30 s before dispatch first answers)",
-    )
-
-
-def run(args: argparse.Namespace) -> int:
-    import signal
-
-    from console.store import Store
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    for noisy in ("websockets", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    if not str(args.dispatch).startswith(("ws://", "wss://")):
-        print(
-            f"sync: --dispatch must be a ws:// or wss:// URL, not {args.dispatch!r}",
-            file=sys.stderr,
-        )
-        return 2
-    try:
-        store = Store.open(args.db, create=True)
-    except Exception as exc:
-        print(f"sync: cannot open database {redact_url(args.db)}: {exc}", file=sys.stderr)
-        return 1
-    last_state = [""]
-
-    def health(h: LinkHealth) -> None:
-        if h.state != last_state[0]:
-            last_state[0] = h.state
-            extra = f" ({h.last_error})" if h.last_error and h.state != LinkState.UP else ""
-            log.info("dispatch link %s%s", h.state, extra)
-
-    try:
-        svc = SyncService(
-            store, args.dispatch, on_health=health, exit_when_idle_s=args.exit_when_idle
-        )
-    except ValueError as exc:
-        store.close()
-        print(f"sync: {exc}", file=sys.stderr)
-        return 2
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
-        await svc.run_async(stop)
-
-    try:
-        asyncio.run(main())
-    except Exception as exc:
-        print(f"sync: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        with contextlib.suppress(Exception):
-            store.close()
-    log.info(
-        "sync stopped: %d appended, %d duplicates, %d rejected, %d quarantined, %d answers",
-        svc.appended,
-        svc.duplicates,
-        svc.rejected,
-        svc.quarantined,
-        svc.answers,
-    )
-    return 0

@@ -24,7 +24,7 @@ def test_a_real_cad_shift_replays_with_the_live_numbers(
     csv = cad_replay["csv"]
     db = f"sqlite:///{cad_replay['db']}"
 
-    from console.sync.sim_csv import read_csv
+    from console.sim.csv_replay import read_csv
 
     rows = read_csv(csv).calls  # independent count: rows of the export with a receive time
     store = Store.open(db, create=False)

@@ -18,8 +18,10 @@ from console.domain.model import (
     Team,
     TeamStatus,
 )
-from console.sync import registry as reg
-from console.sync.eido import (
+from console.sim.simulator import DispatchSimulator
+from console.sim.world import GeneratedShift, World, load_roster
+from console.wire import registry as reg
+from console.wire.eido import (
     EidoError,
     Escalation,
     Person,
@@ -29,8 +31,6 @@ from console.sync.eido import (
     escalation_request_of,
     parse_eido,
 )
-from console.sync.sim_world import GeneratedShift, World, load_roster
-from console.sync.simulator import DispatchSimulator
 
 from .eido_schema import eido_validator, errors
 

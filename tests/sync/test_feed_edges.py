@@ -16,13 +16,14 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from console.domain.model import Call, CallStatus, CallType, Team, TeamStatus
+from console.sim.runner import SimulatorThread
+from console.sim.simulator import DispatchSimulator, build
 from console.store import Store
-from console.sync import protocol as proto
-from console.sync.eido import UnitView, build_incident_eido, build_unit_eido
 from console.sync.service import SyncService
-from console.sync.simulator import DispatchSimulator, build
+from console.wire import protocol as proto
+from console.wire.eido import UnitView, build_incident_eido, build_unit_eido
 
-from .helpers import SimThread, cli, wait_until
+from .helpers import cli, wait_until
 
 T0 = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 
@@ -180,10 +181,10 @@ def test_the_real_csv_replay_reproduces_the_exports_intervals(
     world = build(from_csv=str(path))
     span = (world.end - world.start).total_seconds()  # type: ignore[operator]
     sim = DispatchSimulator(world, speed=span / 8.0, state_out=tmp_path / "truth.json")
-    st = SimThread(sim).start()
+    st = SimulatorThread(sim).start()
     try:
         cli("sync", "--db", sqlite_url, "--dispatch", st.url, "--exit-when-idle", "10", timeout=240)
-        assert st.done.wait(60)
+        assert st.finished.wait(60)
     finally:
         st.stop()
     report = json.loads(cli("report", "--db", sqlite_url, "--json").stdout)

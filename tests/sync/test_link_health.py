@@ -7,12 +7,13 @@ import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
+from console.sim.runner import SimulatorThread
+from console.sim.simulator import DispatchSimulator, build
 from console.store import Store
 from console.sync.client import LinkHealth, LinkState, backoff_delay
 from console.sync.service import SyncService
-from console.sync.simulator import DispatchSimulator, build
 
-from .helpers import SimThread, wait_until
+from .helpers import wait_until
 
 
 def test_backoff_grows_to_its_cap_with_jitter() -> None:
@@ -46,7 +47,7 @@ def test_health_reports_reconnecting_then_up_then_message_age(
         backoff_cap_s=0.4,
     )
     svc.start()
-    st: SimThread | None = None
+    st: SimulatorThread | None = None
     try:
         wait_until(
             lambda: svc.health.state == LinkState.RECONNECTING and svc.health.attempts >= 2,
@@ -59,27 +60,8 @@ def test_health_reports_reconnecting_then_up_then_message_age(
             seed=1, start=datetime(2026, 11, 26, 9, tzinfo=UTC), duration_h=100, rate_per_hour=1.0
         )
         sim = DispatchSimulator(world, speed=10)
-        import asyncio
-        import threading
-
-        ready = threading.Event()
-        st = SimThread(sim)
-
         # serve on the very port the service keeps trying
-        def main() -> None:
-            async def go() -> None:
-                st.loop = asyncio.get_running_loop()
-                ev = asyncio.Event()
-                task = asyncio.create_task(sim.serve("127.0.0.1", port, ready=ev))
-                await ev.wait()
-                ready.set()
-                await task
-
-            asyncio.run(go())
-            st.done.set()
-
-        threading.Thread(target=main, daemon=True).start()
-        assert ready.wait(10)
+        st = SimulatorThread(sim, port=port).start()
         wait_until(lambda: svc.health.up, 10, "link up")
         wait_until(lambda: svc.health.last_message_at is not None, 10, "a message")
         h = svc.health

@@ -22,22 +22,23 @@ from console.domain.commands import (
 )
 from console.domain.model import CallStatus, EscalationTarget, TeamStatus
 from console.domain.rules import ineligibility
+from console.sim.runner import SimulatorThread
+from console.sim.simulator import DispatchSimulator, Faults, build
 from console.store import Store
-from console.sync.simulator import DispatchSimulator, Faults, build
 
-from .helpers import ROOT, SimThread, assert_same_picture, cli, spawn, state_of, wait_until
+from .helpers import ROOT, assert_same_picture, cli, spawn, state_of, wait_until
 
 START = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
 
 
 def _sim(
     tmp_path: Path, *, faults: Faults, hours: float, rate: float, speed: float, seed: int = 5
-) -> SimThread:
+) -> SimulatorThread:
     world = build(seed=seed, start=START, duration_h=hours, rate_per_hour=rate)
     sim = DispatchSimulator(
         world, speed=speed, faults=faults, seed=seed, state_out=tmp_path / "truth.json"
     )
-    return SimThread(sim).start()
+    return SimulatorThread(sim).start()
 
 
 @pytest.mark.slow
@@ -144,7 +145,7 @@ def test_kill_9_of_the_sync_service_mid_stream(tmp_path: Path, sqlite_url: str) 
             proc.wait(10)
         proc = spawn(*args, log=log)
         assert proc.wait(200) == 0, log.read_text()[-3000:]
-        assert st.done.wait(60)
+        assert st.finished.wait(60)
     finally:
         st.stop()
     truth = json.loads((tmp_path / "truth.json").read_text())
@@ -265,9 +266,8 @@ def test_dispatch_refuses_a_command_on_a_call_cleared_meanwhile(
 @pytest.mark.slow
 def test_the_demo_simulator_runs_from_a_thread_and_stops_cleanly(sqlite_url: str) -> None:
     from console.sync.service import SyncService
-    from console.sync.simulator import start_demo_simulator
 
-    sim = start_demo_simulator(speed=600, rate_per_hour=20)
+    sim = SimulatorThread(speed=600, rate_per_hour=20).start()
     store = Store.open(sqlite_url, create=True)
     svc = SyncService(store, sim.url)
     svc.start()

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
+from console.sim.simulator import DispatchSimulator
+from console.sim.world import GeneratedShift, World, load_roster
 from console.store import Store
 from console.store.read.views import state_json
-from console.sync.eido import parse_eido
-from console.sync.sim_world import GeneratedShift, World, load_roster
-from console.sync.simulator import DispatchSimulator
+from console.wire.eido import parse_eido
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ import pytest
 
 from console.domain.commands import AddNote, AssignTeam, EscalateCall
 from console.domain.model import EscalationTarget
-from console.sync import protocol as proto
+from console.wire import protocol as proto
 
 from .eido_schema import errors, ws_validator
 

@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 
 from console.domain.model import CallStatus, TeamStatus
-from console.sync.sim_csv import CsvReplay, read_csv
-from console.sync.sim_world import (
+from console.sim.csv_replay import CsvReplay, read_csv
+from console.sim.simulator import DispatchSimulator, Faults
+from console.sim.world import (
     DEFAULT_RATE_PER_HOUR,
     GeneratedShift,
     World,
     load_roster,
     roster_of_size,
 )
-from console.sync.simulator import DispatchSimulator, Faults
 
 T0 = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)
 DECC = ("cad", "decc_weekly", "decc_week48_cad_pseudonymized.csv")

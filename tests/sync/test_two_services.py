@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from console.domain.commands import AddNote, CommandRejected
+from console.sim.runner import SimulatorThread
+from console.sim.simulator import DispatchSimulator, Faults, build
 from console.store import Store
 from console.sync.service import SyncService
-from console.sync.simulator import DispatchSimulator, Faults, build
 
-from .helpers import SimThread, wait_until
+from .helpers import wait_until
 
 START = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
 
@@ -23,7 +24,7 @@ def test_two_sync_services_share_the_outbox_and_report_the_link(
     tmp_path: Path, db_url: str
 ) -> None:
     world = build(seed=21, start=START, duration_h=6, rate_per_hour=6.0)
-    st = SimThread(DispatchSimulator(world, speed=600, faults=Faults(), seed=21)).start()
+    st = SimulatorThread(DispatchSimulator(world, speed=600, faults=Faults(), seed=21)).start()
     store = Store.open(db_url)
     services = [SyncService(Store.open(db_url, create=False), st.url) for _ in range(2)]
     try:

@@ -37,11 +37,12 @@ def _config(tmp_path: Path, geo: Path) -> Path:
 
 
 def test_demo_after_a_simulated_hour(qtbot, tmp_path, shared_data, artifacts) -> None:  # type: ignore[no-untyped-def]
-    from console.ui.shell.main import SimulatorThread, build_console
+    from console.sim.runner import SimulatorThread
+    from console.ui.shell.main import build_console
 
     config = load_config(_config(tmp_path, shared_data / "geo" / "hartford"))
     sim = SimulatorThread(speed=600.0, rate_per_hour=10.0, teams=12, seed=11)
-    url = sim.start()
+    url = sim.start().url
     clock = sim.clock()
     store = Store.open(f"sqlite:///{tmp_path / 'demo.sqlite'}", clock=clock)
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)

@@ -31,7 +31,7 @@ CALL = "HCR-900001"
 
 @pytest.fixture
 def world_parts() -> tuple[Any, list[str]]:
-    from console.sync.sim_world import World, load_roster
+    from console.sim.world import World, load_roster
 
     start = datetime.now(UTC).replace(microsecond=0)
     world = World(start, seed=3)
@@ -58,11 +58,12 @@ def world_parts() -> tuple[Any, list[str]]:
 
 @pytest.fixture
 def running(qtbot, tmp_path: Path, world_parts) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-def]
-    from console.ui.shell.main import SimulatorThread, build_console
+    from console.sim.runner import SimulatorThread
+    from console.ui.shell.main import build_console
 
     world, team_ids = world_parts
     sim = SimulatorThread(world=world, speed=1.0)
-    url = sim.start()
+    url = sim.start().url
     store = Store.open(f"sqlite:///{tmp_path / 'console.db'}")
     console = build_console(
         load_config(None),

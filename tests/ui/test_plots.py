@@ -29,8 +29,8 @@ from console.domain.model import Call, Team, TeamStatus
 from console.domain.projection import State, apply
 from console.domain.synthetic import synthetic_shift
 from console.store import Changes, Store
-from console.store.aggregates import Aggregates
-from console.store.metrics import team_histories
+from console.store.read.aggregates import Aggregates
+from console.store.read.metrics import team_histories
 from console.ui.core.context import ConsoleContext
 from console.ui.core.picture import Picture
 from console.ui.plots import WorkloadPanel

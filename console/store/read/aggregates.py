@@ -6,7 +6,7 @@ picture at ``start + m minutes``), and hourly over the same span plus the four w
 request) contributes spans to the arrays; a changed record takes its old contribution back and
 adds its new one, so one event costs a few numpy slice additions instead of a recompute.
 
-The numbers use the report's own pure functions (:mod:`console.store.metrics`): interval values
+The numbers use the report's own pure functions (:mod:`console.store.read.metrics`): interval values
 and their percentiles, eligible-not-served, team utilisation. :meth:`Aggregates.from_store` is
 the full recompute from the database; :meth:`Aggregates.apply_event` / :meth:`Aggregates.apply`
 the incremental path. Both give identical arrays (tested).

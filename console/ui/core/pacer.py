@@ -20,6 +20,7 @@ under a key, so a newer run (a newer picture, a newer clock tick) replaces the o
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Hashable, Iterator
 
 from PySide6.QtCore import QObject, QTimer
@@ -43,6 +44,8 @@ class Pacer(QObject):
         self._hop.setInterval(0)
         self._hop.timeout.connect(self._timer.start)
         self._closed = False
+        self.on_job: Callable[[Hashable, float], None] | None = None
+        """Called after each job with its key and how long it ran (ms): a timing hook."""
 
     def schedule(self, key: Hashable, fn: Callable[[], None]) -> None:
         """Run ``fn`` on a later turn of the event loop (GUI thread only)."""
@@ -124,11 +127,14 @@ class Pacer(QObject):
             return
         key = next(iter(self._jobs))
         fn = self._jobs.pop(key)
+        t0 = time.perf_counter()
         try:
             fn()
         except Exception:  # one panel's failure must not starve the others
             log.exception("GUI update %r failed", key)
         finally:
+            if self.on_job is not None:
+                self.on_job(key, (time.perf_counter() - t0) * 1000.0)
             if self._jobs and not self._timer.isActive() and not self._hop.isActive():
                 self._hop.start()
 

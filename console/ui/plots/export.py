@@ -18,7 +18,7 @@ from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import QMarginsF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 
-from console.store.aggregates import Aggregates
+from console.store.read.aggregates import Aggregates
 from console.ui.plots.colors import PlotColors
 from console.ui.plots.plotset import INTERVAL_LABELS, PlotSet, plot_table
 

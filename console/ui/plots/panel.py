@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from console.domain.projection import State
 from console.store import Changes
-from console.store.aggregates import Aggregates
+from console.store.read.aggregates import Aggregates
 from console.ui.core.pacer import Pacer, default_pacer
 from console.ui.core.picture import merge_changes
 from console.ui.plots.colors import plot_colors

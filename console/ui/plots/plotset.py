@@ -1,4 +1,4 @@
-"""The set of workload plots drawn from one :class:`~console.store.aggregates.Aggregates`.
+"""The set of workload plots drawn from one :class:`~console.store.read.aggregates.Aggregates`.
 
 One class builds the pyqtgraph items once and only ``setData`` on them afterwards (preallocated
 arrays, clip-to-view, peak downsampling), so a redraw of a seven-day history costs a few
@@ -20,7 +20,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont
 
 from console.domain.model import CALL_TYPE_LABELS, CallType, EscalationTarget
-from console.store.aggregates import (
+from console.store.read.aggregates import (
     CALL_TYPES,
     ESC_ROWS,
     HISTORY_WEEKS,

@@ -11,62 +11,10 @@ import argparse
 import logging
 import sys
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("console.ui.replay")
-
-
-def _time(value: str) -> datetime:
-    try:
-        d = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 8601 time") from exc
-    if d.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{value!r} needs a UTC offset, e.g. {value}+00:00")
-    return d
-
-
-def _speed(value: str) -> float:
-    try:
-        v = float(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from exc
-    if not 1 <= v <= 3600:
-        raise argparse.ArgumentTypeError("--speed must be between 1 and 3600")
-    return v
-
-
-def configure_parser(p: argparse.ArgumentParser) -> None:
-    p.description = (
-        "Open the console in replay mode on a shift file (or a database range): seekable "
-        "playback at 1x-3600x, the timeline, bookmarks, training mode."
-    )
-    p.add_argument("target", metavar="FILE_OR_DB", help="a shift file, or a database URL/path")
-    p.add_argument(
-        "--from",
-        dest="start",
-        type=_time,
-        metavar="ISO",
-        help="start of the range (database only; default: its first event)",
-    )
-    p.add_argument(
-        "--to",
-        dest="end",
-        type=_time,
-        metavar="ISO",
-        help="end of the range (database only; default: after its last event)",
-    )
-    p.add_argument(
-        "--role",
-        dest="replay_role",
-        choices=("trainer", "supervisor", "viewer"),
-        default="trainer",
-        help="trainer (default) may open only de-identified shift files",
-    )
-    p.add_argument("--speed", type=_speed, default=60.0, help="initial speed (1-3600, default 60)")
-    p.add_argument("--training", action="store_true", help="start in training mode")
 
 
 @dataclass

@@ -12,7 +12,6 @@ a free loopback port, fast enough to show activity, on a fresh database in the u
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import gc
 import getpass
@@ -20,12 +19,14 @@ import logging
 import os
 import signal
 import sys
-import threading
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from console.sim.runner import SimulatorThread
 
 from console.ui.core.app_globals import GLOBALS
 
@@ -41,105 +42,6 @@ DEMO_RATE_PER_HOUR = 10.0
 """Calls an hour in the demo, well above the program's normal load so there is always activity."""
 DEMO_TEAMS = 12
 DEMO_DB = "demo.sqlite"
-
-
-# -- the dispatch simulator on a background thread ----------------------------------------------
-
-
-class SimulatorThread:
-    """The bundled dispatch simulator on its own asyncio loop in a daemon thread."""
-
-    def __init__(
-        self,
-        *,
-        speed: float = DEMO_SPEED,
-        rate_per_hour: float = DEMO_RATE_PER_HOUR,
-        teams: int | None = DEMO_TEAMS,
-        seed: int = 1,
-        host: str = "127.0.0.1",
-        start: Any = None,
-        duration_h: float | None = None,
-        world: Any = None,
-    ) -> None:
-        """A generated shift (``seed``, ``rate_per_hour``, ``teams``...) or a prepared ``world``."""
-        from console.sync.simulator import DispatchSimulator, build
-
-        if world is None:
-            world = build(
-                seed=seed,
-                start=start,
-                rate_per_hour=rate_per_hour,
-                teams=teams,
-                duration_h=duration_h,
-            )
-        self.sim = DispatchSimulator(world, speed=speed, seed=seed)
-        self.host = host
-        self.port: int | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self.error: BaseException | None = None
-
-    @property
-    def url(self) -> str:
-        return f"ws://{self.host}:{self.port}"
-
-    def start(self, timeout: float = 10.0) -> str:
-        ready = threading.Event()
-
-        def main() -> None:
-            async def go() -> None:
-                self._loop = asyncio.get_running_loop()
-                started = asyncio.Event()
-                task = asyncio.create_task(self.sim.serve(self.host, 0, ready=started))
-                await started.wait()
-                self.port = self.sim.port
-                ready.set()
-                await task
-
-            try:
-                asyncio.run(go())
-            except BaseException as exc:
-                self.error = exc
-                log.exception("dispatch simulator stopped on an error")
-            finally:
-                ready.set()
-
-        self._thread = threading.Thread(target=main, name="dispatch-sim", daemon=True)
-        self._thread.start()
-        ready.wait(timeout)
-        if self.port is None:
-            raise RuntimeError(f"the dispatch simulator did not start: {self.error}")
-        log.info("dispatch simulator on %s at %sx", self.url, self.sim.speed)
-        return self.url
-
-    def call_in_loop(self, fn: Any, *args: Any) -> None:
-        """Run ``fn(*args)`` on the simulator's loop (the world is not thread-safe)."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            raise RuntimeError("the simulator is not running")
-        loop.call_soon_threadsafe(fn, *args)
-
-    def clock(self) -> SimClock:
-        """The simulator's clock: the demo's picture is shown at simulated time."""
-        return SimClock(self.sim)
-
-    def stop(self, timeout: float = 5.0) -> None:
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self.sim.stop)
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-
-class SimClock:
-    """Simulated time of a running simulator (so ages and timers match its world)."""
-
-    def __init__(self, sim: Any) -> None:
-        self.sim = sim
-
-    def now(self) -> Any:
-        return self.sim.sim_now()
 
 
 # -- the console graph ----------------------------------------------------------------------------
@@ -357,8 +259,12 @@ def run(args: argparse.Namespace) -> int:
     clock = None
     if demo:
         try:
-            simulator = SimulatorThread()
-            dispatch_url = simulator.start()
+            from console.sim.runner import SimulatorThread
+
+            simulator = SimulatorThread(
+                speed=DEMO_SPEED, rate_per_hour=DEMO_RATE_PER_HOUR, teams=DEMO_TEAMS
+            ).start()
+            dispatch_url = simulator.url
         except Exception as exc:
             return _fail(f"the demo's dispatch simulator could not start: {exc}")
         clock = simulator.clock()

@@ -11,7 +11,7 @@ needs of the call, team details) travels in one documented extension object, nam
 ``eidoExtensionId``; docs/dispatch-protocol.md lists its fields.
 
 Parsing never trusts the input: a missing or mistyped field raises :class:`EidoError`, an unknown
-registry value :class:`~console.sync.registry.UnknownCode`; the service quarantines both.
+registry value :class:`~console.wire.registry.UnknownCode`; the service quarantines both.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from console.domain.codec import CodecError, parse_ts
 from console.domain.events import (
     Alert,
     AlertKind,
@@ -49,7 +50,7 @@ from console.domain.model import (
     SafetyFlag,
     Team,
 )
-from console.sync import registry as reg
+from console.wire import registry as reg
 
 Json = dict[str, Any]
 
@@ -549,11 +550,11 @@ def _time(s: Any, where: str) -> datetime:
     if not isinstance(s, str):
         raise EidoError(f"{where}: expected an ISO 8601 time, got {type(s).__name__}")
     try:
-        d = datetime.fromisoformat(s)
-    except ValueError as exc:
-        raise EidoError(f"{where}: {s!r} is not an ISO 8601 time") from exc
-    if d.tzinfo is None:
-        raise EidoError(f"{where}: {s!r} has no UTC offset")
+        d = parse_ts(s, where)
+    except CodecError as exc:
+        raise EidoError(str(exc)) from exc
+    if d is None:  # the empty string
+        raise EidoError(f"{where}: {s!r} is not an ISO 8601 time")
     return d
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from console.domain.synthetic import synthetic_shift
 from console.store import Store
-from console.store.aggregates import Aggregates
+from console.store.read.aggregates import Aggregates
 from console.ui.map.env import bench_app
 
 REDRAW_TARGET_MS = 30.0
@@ -96,8 +96,8 @@ def bench_plots(quick: bool) -> list[dict[str, Any]]:
     )
 
     app = _app()
-    from .colors import plot_colors
-    from .plotset import PlotSet
+    from console.ui.plots.colors import plot_colors
+    from console.ui.plots.plotset import PlotSet
 
     ps = PlotSet(plot_colors("dark"), {"received_to_dispatched": 300, "received_to_onscene": 1200})
     ps.widget.resize(1400, 1000)

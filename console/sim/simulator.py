@@ -6,19 +6,16 @@ subscriber (re)subscribes, applies the console's commands as a CAD would, and ca
 (drop, duplicate, reorder, malformed, periodic disconnect). At the end of the shift it waits for
 every subscriber to acknowledge everything (at most 30 s) and writes its ground truth.
 
-``responder-console dispatch-sim`` runs it; :func:`configure_parser` / :func:`run` are the CLI.
+``responder-console dispatch-sim`` runs it (console/cli/sim.py).
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
 import logging
 import random
-import signal
-import sys
 import time
 import uuid
 from collections import OrderedDict
@@ -32,19 +29,18 @@ from websockets.exceptions import ConnectionClosed
 
 from console.domain.model import CallStatus, TeamStatus
 from console.domain.projection import State
-from console.sync import protocol as proto
-from console.sync.eido import EidoError, build_incident_eido, build_unit_eido, escalation_request_of
-from console.sync.registry import UnknownCode
-from console.sync.sim_world import (
+from console.sim.world import (
     DEFAULT_RATE_PER_HOUR,
     GeneratedShift,
-    RosterError,
     World,
     load_roster,
     roster_of_size,
 )
+from console.wire import protocol as proto
+from console.wire.eido import EidoError, build_incident_eido, build_unit_eido, escalation_request_of
+from console.wire.registry import UnknownCode
 
-log = logging.getLogger("console.sync.simulator")
+log = logging.getLogger("console.sim.simulator")
 
 BATCH = 64
 """EIDOs per notification frame at most."""
@@ -593,7 +589,7 @@ class DispatchSimulator:
     # -- ground truth --------------------------------------------------------------------------
 
     def truth(self) -> dict[str, Any]:
-        from console.store.views import state_json
+        from console.store.read.views import state_json
 
         w = self.world
         st = State(calls=dict(w.calls), teams=dict(w.teams), positions=dict(w.positions))
@@ -625,70 +621,6 @@ class DispatchSimulator:
         tmp.replace(self.state_out)
 
 
-class RunningSimulator:
-    """A simulator serving from its own thread (the ``--demo`` console starts one on loopback)."""
-
-    def __init__(self, sim: DispatchSimulator, host: str = "127.0.0.1", port: int = 0) -> None:
-        import threading
-
-        self.sim = sim
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ready = threading.Event()
-        self.error: BaseException | None = None
-        self.finished = threading.Event()
-        self._thread = threading.Thread(
-            target=self._main, args=(host, port), name="dispatch-sim", daemon=True
-        )
-
-    def _main(self, host: str, port: int) -> None:
-        async def go() -> None:
-            self._loop = asyncio.get_running_loop()
-            ready = asyncio.Event()
-            task = asyncio.create_task(self.sim.serve(host, port, ready=ready))
-            await ready.wait()
-            self._ready.set()
-            await task
-
-        try:
-            asyncio.run(go())
-        except BaseException as exc:
-            self.error = exc
-            log.exception("dispatch simulator stopped on an error")
-        finally:
-            self._ready.set()
-            self.finished.set()
-
-    def start(self, timeout: float = 10.0) -> RunningSimulator:
-        self._thread.start()
-        if not self._ready.wait(timeout) or self.sim.port is None:
-            raise RuntimeError(f"dispatch simulator did not start: {self.error}")
-        return self
-
-    @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.sim.port}"
-
-    def stop(self, timeout: float = 40.0) -> None:
-        """Stop serving (writes --state-out if set); thread-safe, idempotent."""
-        loop = self._loop
-        if loop is not None and not loop.is_closed() and not self.finished.is_set():
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self.sim.stop)
-        self._thread.join(timeout)
-
-
-def start_demo_simulator(
-    *,
-    seed: int = 1,
-    speed: float = 1.0,
-    rate_per_hour: float | None = None,
-    teams: int | None = None,
-) -> RunningSimulator:
-    """A generated shift starting now, served on a free loopback port from a thread."""
-    world = build(seed=seed, rate_per_hour=rate_per_hour, teams=teams)
-    return RunningSimulator(DispatchSimulator(world, speed=speed, seed=seed)).start()
-
-
 def conn_send_nowait(conn: ServerConnection, msg: dict[str, Any]) -> None:
     asyncio.get_running_loop().create_task(_send_quiet(conn, proto.encode(msg)))
 
@@ -713,7 +645,7 @@ def build(
     surge: float = 1.0,
 ) -> World:
     if from_csv:
-        from console.sync.sim_csv import CsvReplay, read_csv
+        from console.sim.csv_replay import CsvReplay, read_csv
 
         shift = read_csv(from_csv)
         if not shift.calls:
@@ -735,101 +667,3 @@ def build(
         duration_h=duration_h,
     )
     return world
-
-
-# -- CLI -----------------------------------------------------------------------------------------
-
-
-def _iso(s: str) -> datetime:
-    try:
-        d = datetime.fromisoformat(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{s!r} is not an ISO 8601 time") from None
-    if d.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{s!r} needs a UTC offset (e.g. +00:00)")
-    return d
-
-
-def _positive(s: str) -> float:
-    try:
-        v = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"{s} must be greater than 0")
-    return v
-
-
-def configure_parser(p: argparse.ArgumentParser) -> None:
-    p.description = (
-        "Serve the dispatch protocol (EIDO over STA-024 WebSocket) from a simulated CAD."
-    )
-    p.add_argument("--port", type=int, required=True, help="TCP port (0: any free port)")
-    p.add_argument("--host", default="127.0.0.1", help="interface to listen on")
-    p.add_argument("--seed", type=int, default=1, help="random seed: same seed, same shift")
-    p.add_argument("--speed", type=_positive, default=1.0, help="simulated seconds per wall second")
-    p.add_argument("--start", type=_iso, default=None, help="simulated start time (ISO 8601)")
-    p.add_argument("--duration", type=_positive, default=None, help="shift length in hours")
-    p.add_argument(
-        "--rate", type=_positive, default=None, help="mean calls per hour (default ~15/day)"
-    )
-    p.add_argument("--surge", type=_positive, default=1.0, help="multiply the arrival rate")
-    p.add_argument("--teams", type=int, default=None, help="teams on duty (default: the roster)")
-    p.add_argument("--roster", default=None, help="roster TOML (default: the bundled one)")
-    p.add_argument("--from-csv", default=None, help="replay a CAD export with its own times")
-    p.add_argument(
-        "--faults",
-        default=None,
-        help="e.g. drop=0.02,dup=0.05,reorder=0.05,malformed=0.01,disconnect=30",
-    )
-    p.add_argument("--state-out", default=None, help="write the ground truth here at exit (JSON)")
-
-
-def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    for noisy in ("websockets", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    try:
-        faults = Faults.parse(args.faults)
-        if args.teams is not None and args.teams < 1:
-            raise ValueError("--teams must be at least 1")
-        world = build(
-            seed=args.seed,
-            start=args.start,
-            duration_h=args.duration,
-            rate_per_hour=args.rate,
-            teams=args.teams,
-            roster=args.roster,
-            from_csv=args.from_csv,
-            surge=args.surge,
-        )
-    except (ValueError, RosterError) as exc:
-        print(f"dispatch-sim: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"dispatch-sim: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
-        return 2
-    sim = DispatchSimulator(
-        world, speed=args.speed, faults=faults, seed=args.seed, state_out=args.state_out
-    )
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, sim.stop)
-        ready = asyncio.Event()
-        task = asyncio.create_task(sim.serve(args.host, args.port, ready=ready))
-        await ready.wait()
-        print(f"dispatch-sim listening on ws://{args.host}:{sim.port}", flush=True)
-        await task
-
-    try:
-        asyncio.run(main())
-    except OSError as exc:
-        print(
-            f"dispatch-sim: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
-            file=sys.stderr,
-        )
-        return 1
-    return 0

@@ -18,8 +18,7 @@ from console.domain.codec import event_body
 from console.domain.events import Event
 from console.domain.projection import fold
 from console.domain.synthetic import synthetic_shift
-
-from .store import Store
+from console.store.store import Store
 
 START = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 

@@ -29,8 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from console.config import redact_url
-
-from .db import StoreError
+from console.store.db import StoreError
 
 TARGET_MS = 100.0
 _URL_ENV = "RC_BENCH_LISTEN_URL"
@@ -68,9 +67,8 @@ def bench_notify(quick: bool) -> list[dict[str, Any]]:
 
     from console.domain.events import CallReceived
     from console.domain.model import Call, CallStatus, CallType
-
-    from .notify import libpq_url
-    from .store import Store
+    from console.store.notify import libpq_url
+    from console.store.store import Store
 
     n = 60 if quick else 400
     admin = libpq_url(_server_url())
@@ -89,7 +87,7 @@ def bench_notify(quick: bool) -> list[dict[str, Any]]:
         store = Store.open(url)
         env = {**os.environ, _URL_ENV: url}
         proc = subprocess.Popen(
-            [sys.executable, "-m", "console.store.pgbench", "--listen"],
+            [sys.executable, "-m", "benchmarks.store_notify", "--listen"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             text=True,
@@ -166,7 +164,7 @@ def _listen_main() -> int:
     """The second console: hear each write, fetch the changed calls, report the times."""
     import psycopg
 
-    from .notify import ChangeListener
+    from console.store.notify import ChangeListener
 
     url = os.environ.get(_URL_ENV)
     if not url:

@@ -34,8 +34,7 @@ from console.domain.model import (
     TeamStatus,
 )
 from console.domain.rules import Thresholds
-
-from .env import bench_app
+from console.ui.map.env import bench_app
 
 N_TEAMS = 60
 N_CALLS = 300
@@ -123,7 +122,7 @@ def _p95(xs: list[float]) -> float:
 def _live_samples(
     pic: _Picture, n: int, tick: bool, page_ms: list[float], python_ms: list[float]
 ) -> list[float]:
-    from .view import MapView
+    from console.ui.map.view import MapView
 
     view = MapView(tile_url=None, overlays=[])
     view.resize(1200, 800)
@@ -160,8 +159,8 @@ def _static_html(pic: _Picture) -> str:
     """The whole picture as one folium page: the rebuild a bridge-less map would do."""
     import folium
 
-    from .markers import picture_markers
-    from .page import PageOptions, build_folium_map
+    from console.ui.map.markers import picture_markers
+    from console.ui.map.page import PageOptions, build_folium_map
 
     m = build_folium_map(PageOptions(None, "", (), (41.7658, -72.6851), 13))
     specs = picture_markers(
@@ -187,7 +186,7 @@ def _rebuild_samples(pic: _Picture, n: int) -> list[float]:
     from PySide6.QtCore import QCoreApplication, QEvent, QUrl
     from PySide6.QtWebEngineWidgets import QWebEngineView
 
-    from .page import write_page
+    from console.ui.map.page import write_page
 
     expected = len(pic.teams) + len(pic.calls)
     view = QWebEngineView()

@@ -12,23 +12,23 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from benchmarks.replay import DAY, START, compress
 from console.domain.synthetic import synthetic_shift
-from console.replay.bench import DAY, START, compress
 
 TARGET_MS = 50.0
 SPEED = 3600.0
 
 
 def bench_replay_stall(quick: bool) -> list[dict[str, Any]]:
-    from console.ui.bench import Heartbeat, _app, _run_loop, _wait
+    from benchmarks.ui_stall import Heartbeat, _app, _run_loop, _wait
 
     app = _app()
     from PySide6.QtCore import QSettings
 
     from console.config import load_config
     from console.replay.shiftfile import open_for_replay, write_shift_file
-    from console.ui.main import settle_memory
-    from console.ui.replay_cli import build_replay_console
+    from console.ui.replay.cli import build_replay_console
+    from console.ui.shell.main import settle_memory
 
     n = 20_000 if quick else 100_000
     duration = 8.0 if quick else 20.0

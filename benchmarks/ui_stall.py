@@ -34,8 +34,7 @@ from console.domain.model import (
     Team,
     TeamStatus,
 )
-
-from .map.env import bench_app
+from console.ui.map.env import bench_app
 
 N_TEAMS = 60
 N_CALLS = 300
@@ -213,60 +212,27 @@ class Heartbeat:
         return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 
 
-# GUI-thread work to time during the run, so a stall can be traced to its panel.
-SLICES: tuple[tuple[str, str, str], ...] = (
-    ("console.ui.panels", "QueuePanel", "_show"),
-    ("console.ui.panels", "BoardPanel", "_show"),
-    ("console.ui.panels", "_TablePanel", "_tick_step"),
-    ("console.ui.map_panel", "MapPanel", "_push"),
-    ("console.ui.alerts", "AlertsPanel", "refresh"),
-    ("console.ui.plots.panel", "WorkloadPanel", "redraw"),
-    ("console.ui.plots.panel", "WorkloadPanel", "_step"),
-    ("console.ui.plots.panel", "WorkloadPanel", "_on_picture"),
-    ("console.ui.audit_panel", "AuditPanel", "_loaded"),
-    ("console.ui.window", "MainWindow", "_show_link"),
-    ("console.ui.picture", "LivePictureSource", "_loaded"),
-)
+def _job_label(key: Any) -> str:
+    """A pacer key as ``Class.method`` (keys are bound methods, or tuples starting with one)."""
+    if isinstance(key, tuple) and key:
+        key = key[0]
+    owner = getattr(key, "__self__", None)
+    name = getattr(key, "__name__", None)
+    if owner is not None and name is not None:
+        return f"{type(owner).__name__}.{name}"
+    return str(key)
 
 
 class Slices:
-    """Times selected GUI-thread methods (patched on their classes for the run)."""
+    """Times the GUI-thread jobs the console's pacer runs, through its timing hook."""
 
     def __init__(self) -> None:
         self.times: dict[str, list[float]] = {}
-        self._saved: list[tuple[type, str, Any]] = []
         self.recording = False
 
-    def install(self) -> None:
-        import functools
-        import importlib
-
-        for module, cls_name, meth in SLICES:
-            try:
-                cls = getattr(importlib.import_module(module), cls_name)
-                fn = cls.__dict__[meth]
-            except Exception:  # not in this build: nothing to time
-                continue
-            label = f"{cls_name}.{meth}"
-            bucket = self.times.setdefault(label, [])
-
-            def timed(*a: Any, __fn: Any = fn, __b: list[float] = bucket, **k: Any) -> Any:
-                if not self.recording:
-                    return __fn(*a, **k)
-                t = time.perf_counter()
-                try:
-                    return __fn(*a, **k)
-                finally:
-                    __b.append((time.perf_counter() - t) * 1000.0)
-
-            functools.update_wrapper(timed, fn)
-            self._saved.append((cls, meth, fn))
-            setattr(cls, meth, timed)
-
-    def uninstall(self) -> None:
-        for cls, meth, fn in self._saved:
-            setattr(cls, meth, fn)
-        self._saved.clear()
+    def record(self, key: Any, ms: float) -> None:
+        if self.recording:
+            self.times.setdefault(_job_label(key), []).append(ms)
 
     def summary(self) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
@@ -305,12 +271,7 @@ def _wait(app: Any, cond: Any, timeout_s: float) -> bool:
 def bench_ui_stall(quick: bool) -> list[dict[str, Any]]:
     app = _app()
     duration = 10.0 if quick else 60.0
-    slices = Slices()
-    slices.install()
-    try:
-        return _measure(app, duration, slices)
-    finally:
-        slices.uninstall()
+    return _measure(app, duration, Slices())
 
 
 def _measure(app: Any, duration: float, slices: Slices) -> list[dict[str, Any]]:
@@ -318,8 +279,7 @@ def _measure(app: Any, duration: float, slices: Slices) -> list[dict[str, Any]]:
 
     from console.config import load_config
     from console.store import Store
-
-    from .main import build_console, settle_memory
+    from console.ui.shell.main import build_console, settle_memory
 
     with tempfile.TemporaryDirectory(prefix="rc-bench-ui-") as tmp:
         clock = _Clock()
@@ -336,6 +296,8 @@ def _measure(app: Any, duration: float, slices: Slices) -> list[dict[str, Any]]:
             clock=clock,
             settings=QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat),
         )
+        if console.ctx.pacer is not None:
+            console.ctx.pacer.on_job = slices.record
         try:
             win = console.window
             win.resize(1920, 1080)

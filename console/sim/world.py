@@ -33,7 +33,7 @@ from console.domain.model import (
     TeamStatus,
 )
 from console.domain.rules import great_circle_km, ineligibility, safety_screen
-from console.sync.eido import Escalation, NoteView, Person, UnitView
+from console.wire.eido import Escalation, NoteView, Person, UnitView
 
 # -- the city ----------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from console.domain.model import Call, CallStatus, CallType, Capabilities, TeamStatus
-from console.sync.sim_world import NEIGHBORHOODS, TeamSpec, World
+from console.sim.world import NEIGHBORHOODS, TeamSpec, World
 
 COLUMNS = {
     "id": "Master_Incident_Number",

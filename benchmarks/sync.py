@@ -15,7 +15,6 @@ says (24 minutes); ``--quick`` and the default full run at a higher speed say so
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
@@ -25,9 +24,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from console.sync.eido import parse_eido
-from console.sync.sim_world import GeneratedShift, World, load_roster, roster_of_size
-from console.sync.simulator import DispatchSimulator
+from console.sim.runner import SimulatorThread
+from console.sim.simulator import DispatchSimulator
+from console.sim.world import GeneratedShift, World, load_roster, roster_of_size
+from console.wire.eido import parse_eido
 
 START = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)
 TARGET_MSGS_S = 2000.0
@@ -58,14 +58,9 @@ def _backlog_server(docs_path: str, port_out: Any, done_out: Any) -> None:
     sim = DispatchSimulator(world)
     sim.reconciliation = lambda: docs  # type: ignore[method-assign]
 
-    async def go() -> None:
-        ev = asyncio.Event()
-        task = asyncio.create_task(sim.serve("127.0.0.1", 0, ready=ev))
-        await ev.wait()
-        port_out.send(sim.port)
-        await task
-
-    asyncio.run(go())
+    st = SimulatorThread(sim).start()
+    port_out.send(st.port)
+    st.finished.wait()
     done_out.send((sim.exit_reason, sim.last_ack_at))
 
 
@@ -108,7 +103,7 @@ def _serve_backlog(docs: list[dict[str, Any]], db_url: str, tmp: str) -> float:
 
 
 def bench_sync(quick: bool) -> list[dict[str, Any]]:
-    from console.store.bench import _raw_rows, _raw_sqlite
+    from benchmarks.store import _raw_rows, _raw_sqlite
 
     docs = _backlog(hours=12 if quick else 48, rate=12.0, teams=12)
     unique: dict[str, Any] = {}

@@ -9,15 +9,15 @@ from typing import Any, TextIO
 
 # name -> "module:function"; a function takes quick: bool and returns result dicts.
 BENCHMARKS: dict[str, str] = {
-    "ingest": "console.store.bench:bench_ingest",
-    "fold": "console.store.bench:bench_fold",
-    "sync": "console.sync.bench:bench_sync",
-    "seek": "console.replay.bench:bench_seek",
-    "replay_stall": "console.ui.replay.bench:bench_replay_stall",
-    "map_update": "console.ui.map.bench:bench_map_update",
-    "ui_stall": "console.ui.bench:bench_ui_stall",
-    "plots": "console.ui.plots.bench:bench_plots",
-    "notify": "console.store.pgbench:bench_notify",
+    "ingest": "benchmarks.store:bench_ingest",
+    "fold": "benchmarks.store:bench_fold",
+    "sync": "benchmarks.sync:bench_sync",
+    "seek": "benchmarks.replay:bench_seek",
+    "replay_stall": "benchmarks.ui_replay:bench_replay_stall",
+    "map_update": "benchmarks.ui_map:bench_map_update",
+    "ui_stall": "benchmarks.ui_stall:bench_ui_stall",
+    "plots": "benchmarks.ui_plots:bench_plots",
+    "notify": "benchmarks.store_notify:bench_notify",
 }
 
 

@@ -21,8 +21,7 @@ from console.domain.events import (
 )
 from console.domain.model import Call, Position, Team
 from console.domain.synthetic import synthetic_shift
-
-from .engine import ReplayEngine
+from console.replay.engine import ReplayEngine
 
 START = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
 DAY = timedelta(hours=24)

@@ -1,0 +1,120 @@
+"""``responder-console export-shift`` and ``responder-console replay``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from console.cli.common import UserError, iso_time
+
+
+def _speed(value: str) -> float:
+    try:
+        v = float(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from exc
+    if not 1 <= v <= 3600:
+        raise argparse.ArgumentTypeError("--speed must be between 1 and 3600")
+    return v
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("export-shift", help="write a self-contained shift file for replay")
+    p.add_argument(
+        "--db",
+        required=True,
+        metavar="URL",
+        help="database URL (sqlite:///file.db, postgresql://host/db) or a file path",
+    )
+    p.add_argument(
+        "--from",
+        dest="start",
+        required=True,
+        type=iso_time,
+        metavar="ISO",
+        help="start of the shift (ISO 8601 with UTC offset)",
+    )
+    p.add_argument(
+        "--to",
+        dest="end",
+        required=True,
+        type=iso_time,
+        metavar="ISO",
+        help="end of the shift, exclusive (ISO 8601 with UTC offset)",
+    )
+    p.add_argument(
+        "--deidentify",
+        action="store_true",
+        help="remove names, phones, dates of birth and notes; generalize addresses "
+        "(the only kind of file a trainer may open)",
+    )
+    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    p.add_argument("out", metavar="OUT", help="the shift file to write")
+    p.set_defaults(_run=run_export)
+
+    p = sub.add_parser("replay", help="open the console in replay mode")
+    p.description = (
+        "Open the console in replay mode on a shift file (or a database range): seekable "
+        "playback at 1x-3600x, the timeline, bookmarks, training mode."
+    )
+    p.add_argument("target", metavar="FILE_OR_DB", help="a shift file, or a database URL/path")
+    p.add_argument(
+        "--from",
+        dest="start",
+        type=iso_time,
+        metavar="ISO",
+        help="start of the range (database only; default: its first event)",
+    )
+    p.add_argument(
+        "--to",
+        dest="end",
+        type=iso_time,
+        metavar="ISO",
+        help="end of the range (database only; default: after its last event)",
+    )
+    p.add_argument(
+        "--role",
+        dest="replay_role",
+        choices=("trainer", "supervisor", "viewer"),
+        default="trainer",
+        help="trainer (default) may open only de-identified shift files",
+    )
+    p.add_argument("--speed", type=_speed, default=60.0, help="initial speed (1-3600, default 60)")
+    p.add_argument("--training", action="store_true", help="start in training mode")
+    p.set_defaults(_run=run_replay)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from console.replay.engine import ReplayError
+    from console.replay.shiftfile import export_shift
+    from console.store import Store, StoreError
+
+    try:
+        store = Store.open(args.db, create=False)
+    except StoreError as exc:
+        print(f"responder-console export-shift: {exc}", file=sys.stderr)
+        return 2
+    try:
+        res = export_shift(
+            store, args.start, args.end, args.out, deidentify=args.deidentify, force=args.force
+        )
+    except ReplayError as exc:
+        print(f"responder-console export-shift: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    kind = "de-identified " if res.deidentified else ""
+    print(
+        f"wrote {kind}shift file {res.path}: {res.events} events in range, {res.base} carried "
+        f"in from before, {res.teams} teams, sha256 {res.checksum}"
+    )
+    return 0
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    try:
+        from console.ui.replay.cli import run
+    except ImportError as exc:
+        raise UserError(f"replay is not available in this installation ({exc})") from exc
+    return run(args)

@@ -1,0 +1,103 @@
+"""``responder-console dispatch-sim``: serve the dispatch protocol from the simulator."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from typing import Any
+
+from console.cli.common import iso_time
+
+
+def _positive(s: str) -> float:
+    try:
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"{s} must be greater than 0")
+    return v
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("dispatch-sim", help="serve the dispatch protocol (simulated or CSV shift)")
+    p.description = (
+        "Serve the dispatch protocol (EIDO over STA-024 WebSocket) from a simulated CAD."
+    )
+    p.add_argument("--port", type=int, required=True, help="TCP port (0: any free port)")
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    p.add_argument("--seed", type=int, default=1, help="random seed: same seed, same shift")
+    p.add_argument("--speed", type=_positive, default=1.0, help="simulated seconds per wall second")
+    p.add_argument("--start", type=iso_time, default=None, help="simulated start time (ISO 8601)")
+    p.add_argument("--duration", type=_positive, default=None, help="shift length in hours")
+    p.add_argument(
+        "--rate", type=_positive, default=None, help="mean calls per hour (default ~15/day)"
+    )
+    p.add_argument("--surge", type=_positive, default=1.0, help="multiply the arrival rate")
+    p.add_argument("--teams", type=int, default=None, help="teams on duty (default: the roster)")
+    p.add_argument("--roster", default=None, help="roster TOML (default: the bundled one)")
+    p.add_argument("--from-csv", default=None, help="replay a CAD export with its own times")
+    p.add_argument(
+        "--faults",
+        default=None,
+        help="e.g. drop=0.02,dup=0.05,reorder=0.05,malformed=0.01,disconnect=30",
+    )
+    p.add_argument("--state-out", default=None, help="write the ground truth here at exit (JSON)")
+    p.set_defaults(_run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from console.sim.simulator import DispatchSimulator, Faults, build
+    from console.sim.world import RosterError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for noisy in ("websockets", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        faults = Faults.parse(args.faults)
+        if args.teams is not None and args.teams < 1:
+            raise ValueError("--teams must be at least 1")
+        world = build(
+            seed=args.seed,
+            start=args.start,
+            duration_h=args.duration,
+            rate_per_hour=args.rate,
+            teams=args.teams,
+            roster=args.roster,
+            from_csv=args.from_csv,
+            surge=args.surge,
+        )
+    except (ValueError, RosterError) as exc:
+        print(f"dispatch-sim: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"dispatch-sim: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
+    sim = DispatchSimulator(
+        world, speed=args.speed, faults=faults, seed=args.seed, state_out=args.state_out
+    )
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, sim.stop)
+        ready = asyncio.Event()
+        task = asyncio.create_task(sim.serve(args.host, args.port, ready=ready))
+        await ready.wait()
+        print(f"dispatch-sim listening on ws://{args.host}:{sim.port}", flush=True)
+        await task
+
+    try:
+        asyncio.run(main())
+    except OSError as exc:
+        print(
+            f"dispatch-sim: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
