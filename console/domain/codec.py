@@ -126,6 +126,12 @@ def call_to_dict(c: Call) -> Json:
         d["transport_needed"] = True
     if c.transport_seats != 1:
         d["transport_seats"] = c.transport_seats
+    if c.status_code:
+        d["status_code"] = c.status_code
+    if not c.priority_given:
+        d["priority_given"] = False
+    if c.codes:
+        d["codes"] = [list(p) for p in c.codes]
     return d
 
 
@@ -169,7 +175,14 @@ def call_from_dict(d: Json) -> Call:
         summary=d.get("summary") or "",
         source_type=d.get("source_type") or "",
         version=int(d.get("version", 1)),
+        status_code=d.get("status_code") or "",
+        priority_given=bool(d.get("priority_given", True)),
+        codes=_codes(d.get("codes")),
     )
+
+
+def _codes(v: Any) -> tuple[tuple[str, str], ...]:
+    return tuple((str(p[0]), str(p[1])) for p in v or ())
 
 
 def caps_to_dict(c: Capabilities) -> Json:
@@ -206,6 +219,8 @@ def team_to_dict(t: Team) -> Json:
         "last_checkin": ts(t.last_checkin),
         "destination": t.destination,
         "name": t.name,
+        **({"status_code": t.status_code} if t.status_code else {}),
+        **({"codes": [list(p) for p in t.codes]} if t.codes else {}),
     }
 
 
@@ -221,6 +236,8 @@ def team_from_dict(d: Json) -> Team:
         last_checkin=parse_ts(d.get("last_checkin"), "last_checkin"),
         destination=d.get("destination"),
         name=d.get("name") or "",
+        status_code=d.get("status_code") or "",
+        codes=_codes(d.get("codes")),
     )
 
 

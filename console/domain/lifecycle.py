@@ -40,6 +40,11 @@ CALL_TRANSITIONS: dict[CallStatus, frozenset[CallStatus]] = {
     C.CANCELLED: frozenset({C.CANCELLED}),
 }
 
+# A status the console cannot map says nothing it could check: dispatch, the system of record,
+# may move a call or team into or out of it from anywhere (it is shown with dispatch's code).
+CALL_TRANSITIONS = {k: v | {C.UNKNOWN} for k, v in CALL_TRANSITIONS.items()}
+CALL_TRANSITIONS[C.UNKNOWN] = frozenset(C)
+
 _WHY_CALL = {
     C.ON_SCENE: "a team already on scene cannot be undone; clear or escalate the call instead",
     C.TRANSPORTING: "a call being transported can only be cleared or escalated",
@@ -63,6 +68,9 @@ TEAM_TRANSITIONS: dict[TeamStatus, frozenset[TeamStatus]] = {
     T.OUT_OF_SERVICE: frozenset({T.OUT_OF_SERVICE, T.AVAILABLE, T.OFF_DUTY}),
     T.OFF_DUTY: frozenset({T.OFF_DUTY, T.AVAILABLE, T.OUT_OF_SERVICE}),
 }
+
+TEAM_TRANSITIONS = {k: v | {T.UNKNOWN} for k, v in TEAM_TRANSITIONS.items()}
+TEAM_TRANSITIONS[T.UNKNOWN] = frozenset(T)
 
 _WHY_TEAM = {
     T.ON_SCENE: "a team on scene must clear, transport or go out of service first",

@@ -20,6 +20,8 @@ class CallStatus(StrEnum):
     CLEARED = "cleared"
     ESCALATED = "escalated"
     CANCELLED = "cancelled"
+    UNKNOWN = "unknown"
+    """Dispatch sent a status the console cannot map: shown with its code (``Call.status_code``)."""
 
     @property
     def is_open(self) -> bool:
@@ -38,6 +40,8 @@ class TeamStatus(StrEnum):
     AT_DESTINATION = "at_destination"
     OUT_OF_SERVICE = "out_of_service"
     OFF_DUTY = "off_duty"
+    UNKNOWN = "unknown"
+    """Dispatch sent a status the console cannot map: shown with its code (``Team.status_code``)."""
 
     @property
     def on_duty(self) -> bool:
@@ -70,6 +74,9 @@ class CallType(StrEnum):
     TRANSPORT = "transport_request"
     JUVENILE = "juvenile_behavioral"
     OTHER = "other"
+    UNRECOGNISED = "unrecognised"
+    """A type outside the registry and the site's code table (the CAD's code is
+    ``Call.source_type``): never auto-eligible, the supervisor screens it."""
 
     @property
     def label(self) -> str:
@@ -87,6 +94,7 @@ CALL_TYPE_LABELS: dict[CallType, str] = {
     CallType.TRANSPORT: "Transport request",
     CallType.JUVENILE: "Juvenile behavioral",
     CallType.OTHER: "Other",
+    CallType.UNRECOGNISED: "Unrecognised type",
 }
 
 
@@ -172,6 +180,13 @@ class Call:
     destination: str | None = None
     summary: str = ""
     source_type: str = ""
+    status_code: str = ""
+    """Dispatch's own status code when ``status`` is UNKNOWN."""
+    priority_given: bool = True
+    """False when dispatch sent no priority (or 0): ``priority`` is the site's default."""
+    codes: tuple[tuple[str, str], ...] = ()
+    """Descriptive codes outside NENA's registries and the site's table, kept as given:
+    (field, value) pairs, e.g. ("locationType", "XST"). Shown, never dropped."""
     """Dispatch's own incident type code (e.g. APCO ``MNTL``), kept for the record."""
     version: int = 1
     """Dispatch's revision counter of this call: optimistic concurrency for commands."""
@@ -199,6 +214,10 @@ class Team:
     last_checkin: datetime | None = None
     destination: str | None = None
     name: str = ""
+    status_code: str = ""
+    """Dispatch's own status code when ``status`` is UNKNOWN."""
+    codes: tuple[tuple[str, str], ...] = ()
+    """Descriptive codes outside the registries (resource attributes...), kept as given."""
 
 
 @dataclass(frozen=True, slots=True)

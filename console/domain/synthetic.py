@@ -67,7 +67,7 @@ def synthetic_shift(
     free = list(roster)
     active: list[tuple[Call, str, list[CallStatus]]] = []
     n_call = 0
-    types = list(CallType)
+    types = [t for t in CallType if t is not CallType.UNRECOGNISED]
     while len(out) < n_events:
         t += timedelta(seconds=rng.uniform(5, 40))
         roll = rng.random()
