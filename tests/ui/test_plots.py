@@ -24,7 +24,7 @@ from PySide6.QtGui import QImage, QMouseEvent
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtWidgets import QApplication
 
-from console.domain.events import Event
+from console.domain.events import Event, TeamStatusChanged
 from console.domain.model import Call, Team, TeamStatus
 from console.domain.projection import State, apply
 from console.domain.synthetic import synthetic_shift
@@ -55,8 +55,15 @@ class StandInPictures(QObject):
     def current(self) -> Picture:
         return self._picture
 
-    def publish(self, state: State, now: datetime, changes: Changes | None, seq: int) -> None:
-        self._picture = Picture(state.copy(), now, seq, True, None, False)
+    def publish(
+        self,
+        state: State,
+        now: datetime,
+        changes: Changes | None,
+        seq: int,
+        team_records: tuple[Team, ...] = (),
+    ) -> None:
+        self._picture = Picture(state.copy(), now, seq, True, None, False, team_records)
         self.picture_changed.emit(self._picture, changes)
 
 
@@ -569,3 +576,29 @@ def test_pictures_during_a_rebuild_end_up_in_the_new_aggregates(qtbot: Any, pane
     upto = p.plotset.now_index(agg, shift.now)
     assert np.array_equal(agg.pending[:upto], fresh.pending[:upto])
     assert np.array_equal(agg.assigned[:upto], fresh.assigned[:upto])
+
+
+def test_live_team_history_grows_in_place_with_the_statuses_between_pictures(
+    qtbot: Any, panel: Any
+) -> None:
+    """A live picture carries every team record since the one before: a team that changed
+    several times between two pictures is plotted with each status, and the aggregates are
+    never rebuilt from the store to learn them."""
+    p, ctx, shift = panel
+    reloads: list[int] = []
+    p.reload = lambda: reloads.append(1)  # type: ignore[method-assign]
+    changed_twice = False
+    prev = shift.pos
+    for changes, seq in shift.feed(shift.now + timedelta(hours=2), batch=400):
+        batch, prev = shift.events[prev : shift.pos], shift.pos
+        records = tuple(e.team for e in batch if isinstance(e, TeamStatusChanged))
+        ids = [t.id for t in records]
+        changed_twice = changed_twice or len(ids) > len(set(ids))
+        ctx.pictures.publish(shift.state, shift.now, changes, seq, records)
+    assert changed_twice  # the case that matters: statuses in between
+    qtbot.waitUntil(lambda: p._todo_state is None, timeout=5000)
+    assert reloads == []
+    agg = p.agg
+    fresh = Aggregates.from_store(shift.store, agg.start, agg.end, tz=NY)
+    upto = p.plotset.now_index(agg, shift.now)
+    assert np.array_equal(agg.teams[:, :upto], fresh.teams[:, :upto])

@@ -88,6 +88,8 @@ _GROUP_OF: dict[TeamStatus, int | None] = {
     TeamStatus.AT_DESTINATION: 3,
     TeamStatus.OUT_OF_SERVICE: 4,
     TeamStatus.OFF_DUTY: None,
+    # On duty as far as anyone knows, but not known to be free or on a call.
+    TeamStatus.UNKNOWN: 4,
 }
 
 IntArray = npt.NDArray[np.int32]

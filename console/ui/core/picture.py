@@ -21,9 +21,8 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from console.domain.changes import Changes, changes_of
 from console.domain.clock import Clock, SystemClock
-from console.domain.events import (
-    Event,
-)
+from console.domain.events import Event, TeamStatusChanged
+from console.domain.model import Team
 from console.domain.projection import State, fold
 from console.store import Store
 from console.sync.client import LinkHealth, LinkState
@@ -33,6 +32,10 @@ log = logging.getLogger(__name__)
 
 MIN_RELOAD_INTERVAL_S = 0.25
 """Coalescing: at most 4 picture reloads a second, whatever the feed's rate."""
+
+
+_Loaded = tuple[State, int, "Changes | None", "tuple[Team, ...]"]
+"""A worker's load: state, last seq, what it changed, the team records it carried."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,10 @@ class Picture:
     """Dispatch link health (None in replay / consoles that do not own the link)."""
     stale: bool
     """The link is down or the data is older than ``link_stale_s``."""
+    team_records: tuple[Team, ...] = ()
+    """Every team record the events since the previous picture carried, in log order (live
+    only): a picture's state holds each team's latest record, and the workload plots need
+    the statuses in between to grow their history in place."""
 
     @property
     def stale_reason(self) -> str:
@@ -131,6 +138,7 @@ class LivePictureSource(PictureSource):
         self._min_interval = min_interval_s
         self._state: State | None = None
         self._seq = 0
+        self._team_records: tuple[Team, ...] = ()
         self._link: LinkHealth | None = None
         self._dirty = False
         self._in_flight = False
@@ -226,18 +234,18 @@ class LivePictureSource(PictureSource):
         if job is None:
             self._in_flight = False
 
-    def _timed_load(self, base: State | None, seq: int) -> tuple[State, int, Changes | None] | None:
+    def _timed_load(self, base: State | None, seq: int) -> _Loaded | None:
         t = time.perf_counter()
         try:
             return self._load(base, seq)
         finally:
             self.load_ms.append((time.perf_counter() - t) * 1000.0)
 
-    def _load(self, base: State | None, seq: int) -> tuple[State, int, Changes | None] | None:
+    def _load(self, base: State | None, seq: int) -> _Loaded | None:
         """Worker thread: a new State, or None when nothing was appended."""
         if base is None:
             last = self.store.last_seq()  # read first: folding a repeat later is harmless
-            return self.store.load_state(), last, None
+            return self.store.load_state(), last, None, ()
         new: list[Event] = []
         last = seq
         for s, e in self.store.events(after_seq=seq):
@@ -246,15 +254,17 @@ class LivePictureSource(PictureSource):
         if not new:
             return None
         state = fold(new, base.fork())
-        return state, last, changes_of(new, last)
+        records = tuple(e.team for e in new if isinstance(e, TeamStatusChanged))
+        return state, last, changes_of(new, last), records
 
-    def _loaded(self, result: tuple[State, int, Changes | None] | None) -> None:
+    def _loaded(self, result: _Loaded | None) -> None:
         self._in_flight = False
         if self._stopped:
             return
         if result is not None:
-            state, seq, changes = result
+            state, seq, changes, records = result
             self._state, self._seq = state, seq
+            self._team_records += records
             self.reloads += 1
             self._publish(changes)
         if self._dirty:
@@ -270,7 +280,10 @@ class LivePictureSource(PictureSource):
         if self._state is None:
             return
         now = self.clock.now()
-        self._picture = Picture(self._state, now, self._seq, True, self._link, self.is_stale(now))
+        records, self._team_records = self._team_records, ()
+        self._picture = Picture(
+            self._state, now, self._seq, True, self._link, self.is_stale(now), records
+        )
         self.picture_changed.emit(self._picture, changes)
 
     @Slot(object)

@@ -27,6 +27,7 @@ TEAM_STATUS_COLORS: dict[TeamStatus, str] = {
     TeamStatus.AT_DESTINATION: "#5d4037",
     TeamStatus.OUT_OF_SERVICE: "#616161",
     TeamStatus.OFF_DUTY: "#9e9e9e",
+    TeamStatus.UNKNOWN: "#ad1457",
 }
 
 TEAM_STATUS_ABBR: dict[TeamStatus, str] = {
@@ -38,6 +39,7 @@ TEAM_STATUS_ABBR: dict[TeamStatus, str] = {
     TeamStatus.AT_DESTINATION: "DST",
     TeamStatus.OUT_OF_SERVICE: "OOS",
     TeamStatus.OFF_DUTY: "OFF",
+    TeamStatus.UNKNOWN: "UNK?",
 }
 
 PRIORITY_COLORS: dict[int, str] = {1: "#c62828", 2: "#ef6c00", 3: "#546e7a"}
@@ -52,6 +54,7 @@ CALL_STATUS_ABBR: dict[CallStatus, str] = {
     CallStatus.CLEARED: "CLR",
     CallStatus.ESCALATED: "ESC",
     CallStatus.CANCELLED: "CAN",
+    CallStatus.UNKNOWN: "UNK?",
 }
 
 # Stacking: what needs attention is drawn on top.

@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.domain.model import Team
 from console.domain.projection import State
 from console.store import Changes
 from console.store.read.aggregates import Aggregates
@@ -56,9 +56,6 @@ SHIFT_START_HOURS = (7, 19)
 HISTORY = timedelta(days=7)
 REDRAW_HZ = 1.0
 """Live redraws a second: the plots have one-minute resolution, and each redraw repaints them."""
-RESYNC_S = 600.0
-"""Rebuild from the store this often: a picture carries each team's last record only, so team
-statuses that changed twice between two pictures are re-read from the event log."""
 APPLY_CHUNK = 40
 """Calls folded into the aggregates per turn of the event loop: a replay at 3600x changes
 hundreds between two pictures, which in one go would hold the GUI thread for a tenth of a
@@ -121,10 +118,11 @@ class WorkloadPanel(QWidget):
         self._load_picture: Any = None
         """The picture a rebuild started from, and what the pictures since have changed."""
         self._load_changes: Changes | None = Changes()
+        self._load_teams: list[Team] = []
+        """Team records the pictures carried while a rebuild ran: folded into its result."""
         self._drawn: tuple[int, int, str, int] | None = None
         self._loading = False
         self._hover: float | None = None
-        self._built_at = time.monotonic()
         self._seq = self._picture.seq
         self._resync = False
         self._todo: Changes | None = Changes()
@@ -247,15 +245,18 @@ class WorkloadPanel(QWidget):
 
         self._load_picture = pic
         self._load_changes = Changes()
+        self._load_teams = []
         self._loading = True
         self._resync = False
-        self._built_at = time.monotonic()
         self._tasks().run(build, self._loaded, self._load_failed)
 
     def _loaded(self, agg: Aggregates) -> None:
         # The worker folded in the picture it started from; what the pictures since changed is
         # folded here (everything, if one of them did not say). Drawing is the next turn's work.
         agg.extend(self._now + REBUILD_AHEAD)
+        for t in self._load_teams:
+            agg.apply_team(t)
+        self._load_teams = []
         if self._picture is not self._load_picture:
             agg.apply(self._picture.state, self._load_changes, prune=not self._picture.live)
         agg.refresh()
@@ -284,6 +285,7 @@ class WorkloadPanel(QWidget):
         self._picture = picture
         if self._loading:
             self._load_changes = merge_changes(self._load_changes, changes)
+            self._load_teams.extend(picture.team_records)
         self._now = picture.now
         agg = self.agg
         if agg is None:
@@ -295,6 +297,10 @@ class WorkloadPanel(QWidget):
         # Teams now: a picture holds each team's latest record only, and the history plots need
         # every status in between. Calls and alerts are complete records: they are folded on
         # later turns of the event loop, in chunks, from the latest picture.
+        # A live picture also carries every team record since the one before, in log order:
+        # the history grows in place, statuses in between included (no rebuild from the store).
+        for t in picture.team_records:
+            agg.apply_team(t)
         if changes is not None and changes.teams:
             agg.apply(picture.state, Changes(teams=changes.teams), prune=False)
         later = None if changes is None else Changes(calls=changes.calls, alerts=changes.alerts)
@@ -397,7 +403,7 @@ class WorkloadPanel(QWidget):
             not self._loading
             and self.ctx.store is not None
             and not getattr(self.ctx, "replay", False)
-            and (self._resync or time.monotonic() - self._built_at > RESYNC_S)
+            and self._resync
         ):
             self.reload()  # the current aggregates keep drawing until the new ones arrive
         agg.refresh()
