@@ -323,3 +323,21 @@ def test_trainer_guide_shortcuts_are_the_replay_windows(
         assert not missing, f"replay shortcuts the trainer guide does not list: {missing}"
     finally:
         rc.close()
+
+
+def test_architecture_names_every_package_of_the_tree() -> None:
+    """A newcomer finds every package from docs/architecture.md: each one under console/ (and
+    the benchmarks) is named there, so a new folder cannot land without its paragraph."""
+    text = (DOCS / "architecture.md").read_text(encoding="utf-8")
+    missing = []
+    for init in sorted([*ROOT.glob("console/**/__init__.py"), ROOT / "benchmarks/__init__.py"]):
+        pkg = init.parent.relative_to(ROOT).as_posix()
+        if pkg == "console" or "/migrations" in pkg:
+            continue
+        top = pkg.removeprefix("console/ui/")
+        if pkg.startswith("console/ui/"):
+            if f"`{top}/`" not in text:
+                missing.append(pkg)
+        elif f"`{pkg}`" not in text:
+            missing.append(pkg)
+    assert not missing, f"packages not described in docs/architecture.md: {missing}"
