@@ -38,7 +38,15 @@ from console.config import redact_url
 from console.domain.clock import Clock, SystemClock
 from console.domain.commands import EscalateCall
 from console.store.store import sender_identity
-from console.sync.client import DispatchClient, Inbound, LinkHealth
+from console.sync.client import (
+    MIN_RATE_S,
+    SUBSCRIBE_EXPIRES_S,
+    SUBSCRIBE_TIMEOUT_S,
+    DispatchClient,
+    Inbound,
+    LinkHealth,
+)
+from console.sync.transport import LinkSecurity
 from console.wire import protocol as proto
 from console.wire.eido import build_incident_eido
 
@@ -69,6 +77,11 @@ class SyncService:
         backoff_base_s: float = 0.5,
         backoff_cap_s: float = 15.0,
         seed: int | None = None,
+        security: LinkSecurity | None = None,
+        subscribe_timeout_s: float = SUBSCRIBE_TIMEOUT_S,
+        silence_timeout_s: float | None = None,
+        expires_s: int = SUBSCRIBE_EXPIRES_S,
+        min_rate_s: int | None = MIN_RATE_S,
     ) -> None:
         self.store = store
         self.url = dispatch_url
@@ -86,6 +99,11 @@ class SyncService:
             backoff_cap_s=backoff_cap_s,
             seed=seed,
             on_health=self._health,
+            security=security,
+            subscribe_timeout_s=subscribe_timeout_s,
+            silence_timeout_s=silence_timeout_s,
+            expires_s=expires_s,
+            min_rate_s=min_rate_s,
         )
         self.appended = 0
         self.duplicates = 0
