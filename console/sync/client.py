@@ -539,10 +539,22 @@ def _subscribe_answer(raw: str | bytes) -> dict[str, Any] | None:
     if not _SUBSCRIBE_ANSWER.match(text):
         return None
     try:
-        msg = proto.decode(raw)
-    except proto.ProtocolError:
+        obj = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
         return None
-    return msg.body if msg.kind == "subscribeResponse" else None
+    body = obj.get("subscribeResponse") if isinstance(obj, dict) and len(obj) == 1 else None
+    code = body.get("statusCode") if isinstance(body, dict) else None
+    if not isinstance(code, int) or isinstance(code, bool):
+        return None
+    # A notifier answers a subscribe it cannot read with a 400 that has no requestId.
+    assert isinstance(body, dict)
+    rid, sid = body.get("requestId"), body.get("subscriptionId")
+    return {
+        **body,
+        "requestId": rid if isinstance(rid, str) else None,
+        "subscriptionId": sid if isinstance(sid, str) else None,
+        "statusText": str(body.get("statusText", "")),
+    }
 
 
 def _secs(s: float) -> str:
