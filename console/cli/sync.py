@@ -88,6 +88,13 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from console.sync.transport import TransportError, client_ssl_context
+
+    try:
+        client_ssl_context(args.dispatch, link_security(args))
+    except TransportError as exc:
+        print(f"sync: {exc}", file=sys.stderr)
+        return 2
     try:
         store = Store.open(args.db, create=True)
     except Exception as exc:

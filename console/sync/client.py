@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidMessage, InvalidURI
 from websockets.uri import parse_uri
 
 from console.domain.clock import Clock, SystemClock
@@ -248,7 +248,7 @@ class DispatchClient:
                     self.connects += 1
                     await self._session(conn, stop)
             except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake) as exc:
-                self._set_health(last_error=_describe(exc))
+                self._set_health(last_error=self._describe_failure(exc))
             except InvalidURI as exc:
                 self._set_health(state=LinkState.STOPPED, last_error=f"bad dispatch URL: {exc}")
                 raise
@@ -269,6 +269,25 @@ class DispatchClient:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
         self._set_health(state=LinkState.STOPPED, retry_in_s=None)
+
+    def _describe_failure(self, exc: BaseException) -> str:
+        if (
+            self.ssl is not None
+            and isinstance(exc, InvalidMessage)
+            and isinstance(exc.__cause__, EOFError)
+        ):
+            # TLS 1.3: a server that wants a client certificate (or not ours) says so in an
+            # alert after the handshake, which reaches us only as a connection closed unanswered.
+            if self.security.cert_file is None:
+                return (
+                    "TLS: dispatch closed the connection unanswered; it requires a client "
+                    "certificate (set cert_file and key_file)"
+                )
+            return (
+                "TLS: dispatch closed the connection unanswered; it may not accept our client "
+                f"certificate ({self.security.cert_file})"
+            )
+        return _describe(exc)
 
     async def _subscribe(self, conn: ClientConnection, *, resume: bool) -> _Pending:
         rid = uuid.uuid4().hex
