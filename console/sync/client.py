@@ -50,6 +50,8 @@ MIN_RATE_S = 20
 RENEW_AT = 0.8
 """A subscription is renewed when this fraction of its ``expires`` has passed."""
 SILENCE_FACTOR = 3
+SETTLE_S = 1.0
+"""After a subscription, the reconciliation is over once nothing arrives for this long."""
 """No message for this many ``minRate`` periods: the link is dead."""
 _SUBSCRIBE_ANSWER = re.compile(r'\s*\{\s*"subscribeResponse"')
 
@@ -176,6 +178,10 @@ class DispatchClient:
         self.fresh_after_refusal = 0
         """Times a resumed subscription was refused and a fresh one taken on the same socket."""
         self._accepted = False
+        self.call_seen_at: dict[str, datetime] = {}
+        """Call id -> when dispatch last sent a document about it (re-sent ones included)."""
+        self.reconciled_at: datetime | None = None
+        """When the reconciliation after the current subscription was over (None: not yet)."""
         self.url = url
         self.sink = sink
         self.clock = clock or SystemClock()
@@ -301,6 +307,39 @@ class DispatchClient:
         )
         return _Pending(rid, sid, time.monotonic() + self.subscribe_timeout_s)
 
+    def _note_calls(self, events: list[Event]) -> None:
+        now = self.clock.now()
+        for e in events:
+            cid = getattr(e, "call_id", None)
+            if cid is None:
+                call = getattr(e, "call", None)
+                cid = getattr(call, "id", None)
+            if isinstance(cid, str):
+                self.call_seen_at[cid] = now
+
+    def _note_resent(self, frames: list[str | bytes]) -> None:
+        """During a reconciliation: calls whose documents are re-sent unchanged (and so are not
+        decoded again) are confirmed all the same."""
+        now = self.clock.now()
+        for raw in frames:
+            try:
+                obj = json.loads(raw)
+            except (ValueError, UnicodeDecodeError):
+                continue
+            body = obj.get("event") if isinstance(obj, dict) else None
+            docs = body.get("notification") if isinstance(body, dict) else None
+            for doc in docs if isinstance(docs, list) else []:
+                if not isinstance(doc, dict) or not isinstance(doc.get("incidentComponent"), dict):
+                    continue
+                if f"{doc.get('$id')}|{doc.get('lastUpdateTimeStamp')}" not in self._seen_docs:
+                    continue  # decoded below, confirmed from its events
+                try:
+                    parsed = parse_eido(doc, recorded_at=now)
+                except Exception:  # bad input is the feed's business, not this note's
+                    continue
+                if parsed.call is not None:
+                    self.call_seen_at[parsed.call.id] = now
+
     def _silence_limit(self) -> float | None:
         if self.agreed_min_rate_s:
             return SILENCE_FACTOR * self.agreed_min_rate_s
@@ -358,6 +397,7 @@ class DispatchClient:
                 return True
             self._accepted = True
             self.subscribed_at = self.clock.now()
+            self.reconciled_at = None
             self._set_health(state=LinkState.UP, attempts=0, retry_in_s=None, last_error="")
             await self.sink.on_connected(self)
             return True
@@ -376,6 +416,13 @@ class DispatchClient:
                 limit = self._silence_limit()
                 if self._accepted and limit is not None:
                     deadlines.append((self.last_frame_monotonic + limit, "silence"))
+                if self._accepted and self.reconciled_at is None:
+                    settled = inbox.empty() and (committing is None or committing.done())
+                    quiet = now_m - self.last_frame_monotonic
+                    if settled and quiet >= SETTLE_S:
+                        self.reconciled_at = self.clock.now()
+                    else:
+                        deadlines.append((now_m + max(0.05, SETTLE_S - quiet), "settle"))
                 wake = min(deadlines) if deadlines else None
                 getter = asyncio.create_task(inbox.get())
                 done, _ = await asyncio.wait(
@@ -402,6 +449,8 @@ class DispatchClient:
                             last_error=f"no message or keep-alive for {_secs(limit or 0)} s"
                         )
                         return
+                    if wake[1] == "settle":
+                        continue
                     pending = await self._subscribe(conn, resume=True)  # renew before expiry
                     renew_at = None
                     continue
@@ -431,7 +480,10 @@ class DispatchClient:
                 # Decode this batch while the previous one commits; commits stay in order and
                 # each batch is acknowledged only after its own commit.
                 self.busy = True
+                if self.reconciled_at is None:
+                    self._note_resent(rest)
                 batch, keep_going = await self._prepare(conn, rest)
+                self._note_calls(batch.events)
                 if committing is not None:
                     await committing
                 committing = asyncio.create_task(self._finish(conn, batch))

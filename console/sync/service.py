@@ -136,6 +136,29 @@ class SyncService:
         with self._health_lock:
             return self._health_now
 
+    def unconfirmed_calls(self, state: Any = None) -> dict[str, datetime]:
+        """Open calls dispatch has not re-sent since the link last came back, once the
+        reconciliation after it is over: call id -> when dispatch last confirmed it (this run),
+        or else the call's own last update. Empty while the link is down or reconciling.
+
+        For "not confirmed since HH:MM" in the UI; reads the store's current state when
+        ``state`` is not given (pass the picture's State from the GUI thread).
+        """
+        c = self.client
+        since, done = c.subscribed_at, c.reconciled_at
+        if since is None or done is None or not self.health.up:
+            return {}
+        st = state if state is not None else self.store.load_state()
+        seen = dict(c.call_seen_at)
+        out: dict[str, datetime] = {}
+        for cid, call in st.calls.items():
+            if not call.status.is_open:
+                continue
+            at = seen.get(cid)
+            if at is None or at < since:
+                out[cid] = at if at is not None else call.updated_at
+        return out
+
     def _health(self, h: LinkHealth) -> None:
         with self._health_lock:
             self._health_now = h

@@ -96,6 +96,11 @@ class PeerServer:
         assert self.loop is not None
         self.loop.call_soon_threadsafe(self._publish, docs)
 
+    def forget(self, doc_id: str) -> None:
+        """The application stops sending this incident to new subscriptions."""
+        assert self.loop is not None
+        self.loop.call_soon_threadsafe(self.current.pop, doc_id, None)
+
     def drop_connections(self) -> None:
         """Cut every socket without a close handshake (a network failure)."""
         assert self.loop is not None

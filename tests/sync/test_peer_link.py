@@ -84,6 +84,31 @@ def test_sync_converges_through_a_dropped_connection_with_the_peer(sqlite_url: s
         peer.stop()
 
 
+def test_an_open_call_not_resent_after_a_reconnect_is_unconfirmed(sqlite_url: str) -> None:
+    peer = PeerServer().start()
+    one, two = _doc(1), _doc(2)
+    peer.publish([one, two])
+    store = Store.open(sqlite_url, create=True)
+    svc = SyncService(store, peer.url, backoff_base_s=0.1, backoff_cap_s=0.5)
+    svc.start()
+    try:
+        wait_until(lambda: _calls(store) == {"HCR-000001", "HCR-000002"}, 15, "both calls")
+        wait_until(lambda: svc.client.reconciled_at is not None, 10, "reconciliation over")
+        assert svc.unconfirmed_calls() == {}
+        seen_two = svc.client.call_seen_at["HCR-000002"]
+        peer.forget(str(two["$id"]))
+        peer.drop_connections()
+        wait_until(lambda: svc.client.connects >= 2 and svc.health.up, 15, "back up")
+        wait_until(lambda: svc.client.reconciled_at is not None, 10, "reconciliation over")
+        assert svc.unconfirmed_calls() == {"HCR-000002": seen_two}
+        peer.publish([_doc(2, CallStatus.ASSIGNED)])  # news of it: confirmed again
+        wait_until(lambda: svc.unconfirmed_calls() == {}, 10, "confirmed by a live update")
+    finally:
+        svc.stop()
+        store.close()
+        peer.stop()
+
+
 def test_keepalives_are_acknowledged_and_the_subscription_renewed_before_it_expires(
     sqlite_url: str,
 ) -> None:
