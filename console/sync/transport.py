@@ -60,11 +60,15 @@ def check_key_file(path: Path) -> None:
 
 def client_ssl_context(url: str, sec: LinkSecurity) -> ssl.SSLContext | None:
     """The TLS context for ``url`` (None for ``ws://``); raises TransportError when refused."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:
+        raise TransportError(f"bad dispatch URL {url!r}: {exc}") from None
     if parts.scheme == "ws":
-        if not sec.allow_unencrypted and not is_loopback(parts.hostname):
+        if not sec.allow_unencrypted and not is_loopback(host):
             raise TransportError(
-                f"refusing unencrypted ws:// to {parts.hostname}: use wss:// "
+                f"refusing unencrypted ws:// to {host}: use wss:// "
                 "or set allow_unencrypted = true under [dispatch]"
             )
         return None
