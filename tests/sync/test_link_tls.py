@@ -3,6 +3,7 @@ refusals that say which side failed; unencrypted links off this machine only whe
 
 from __future__ import annotations
 
+import re
 import ssl
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from console.sync.transport import (
     server_ssl_context,
 )
 
-from .helpers import cli, wait_until
+from .helpers import cli, spawn, wait_until
 from .peer_server import PeerServer
 
 T0 = datetime(2026, 11, 26, 9, tzinfo=UTC)
@@ -188,3 +189,45 @@ def test_unencrypted_ws_off_this_machine_needs_an_explicit_yes() -> None:
     )
     assert allowed.health.encrypted is False
     assert DispatchClient("ws://127.0.0.1:8765", Sink()).health.encrypted is True
+
+
+def test_dispatch_sim_serves_mutual_tls_from_its_flags(
+    pki: Pki, tmp_path: Path, sqlite_url: str
+) -> None:
+    log = tmp_path / "sim.log"
+    proc = spawn(
+        "dispatch-sim",
+        "--port",
+        "0",
+        "--speed",
+        "60",
+        "--duration",
+        "1",
+        "--tls-cert",
+        str(pki.server_cert),
+        "--tls-key",
+        str(pki.server_key),
+        "--client-ca",
+        str(pki.ca_file),
+        log=log,
+    )
+    store = Store.open(sqlite_url, create=True)
+    svc: SyncService | None = None
+    try:
+        wait_until(lambda: "listening on wss://" in log.read_text(), 30, "the simulator listening")
+        url = re.search(r"listening on (wss://\S+)", log.read_text())
+        assert url is not None
+        svc = SyncService(store, url.group(1), security=pki.client())
+        svc.start()
+        wait_until(lambda: svc is not None and svc.health.up, 15, "mutual TLS link up")
+    finally:
+        if svc is not None:
+            svc.stop()
+        store.close()
+        proc.terminate()
+        proc.wait(30)
+
+
+def test_dispatch_sim_needs_both_tls_files(pki: Pki) -> None:
+    res = cli("dispatch-sim", "--port", "0", "--tls-cert", str(pki.server_cert), check=False)
+    assert res.returncode == 2 and "--tls-cert and --tls-key go together" in res.stderr
