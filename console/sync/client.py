@@ -200,7 +200,9 @@ class DispatchClient:
         )
         self.frames_received = 0
         self.last_frame_monotonic = time.monotonic()
-        """When the last frame arrived (for "idle" decisions, independent of commit time)."""
+        """When the last frame arrived (keep-alives included; for the silence limit)."""
+        self.last_content_monotonic = time.monotonic()
+        """When the last frame other than a keep-alive arrived (for "idle" decisions)."""
         self.busy = False
         """True while a batch is being decoded or committed."""
         self.eidos_received = 0
@@ -472,6 +474,7 @@ class DispatchClient:
                         rest.append(raw)
                         continue
                     self.frames_received += 1
+                    self.last_content_monotonic = time.monotonic()
                     self._set_health(last_message_at=self.clock.now())
                     if not await answered(body):
                         return
@@ -484,6 +487,8 @@ class DispatchClient:
                     self._note_resent(rest)
                 batch, keep_going = await self._prepare(conn, rest)
                 self._note_calls(batch.events)
+                if batch.eidos or batch.answers or batch.bad or not batch.transactions:
+                    self.last_content_monotonic = time.monotonic()  # more than keep-alives
                 if committing is not None:
                     await committing
                 committing = asyncio.create_task(self._finish(conn, batch))

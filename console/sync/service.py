@@ -184,7 +184,8 @@ class SyncService:
     # -- Sink: what the client hands over --------------------------------------------------------
 
     async def commit(self, batch: Inbound) -> set[str]:
-        self._last_activity = time.monotonic()
+        if batch.eidos or batch.answers or batch.bad or not batch.transactions:
+            self._last_activity = time.monotonic()  # not for a keep-alive
         return await self._in_db(self._commit_sync, batch)
 
     def _commit_sync(self, batch: Inbound) -> set[str]:
@@ -358,7 +359,8 @@ class SyncService:
     async def _idle_watch(self, stop: asyncio.Event, idle_s: float) -> None:
         while not stop.is_set():
             await asyncio.sleep(min(0.2, idle_s / 4))
-            last = max(self._last_activity, self.client.last_frame_monotonic)
+            # Keep-alives are not activity: a quiet feed is idle even when dispatch says hello.
+            last = max(self._last_activity, self.client.last_content_monotonic)
             # Until dispatch has answered once, allow for a slow start on either side.
             limit = idle_s if self.client.connects else max(idle_s, 30.0)
             if not self.client.busy and time.monotonic() - last >= limit:

@@ -328,3 +328,22 @@ def test_the_simulator_takes_eido_in_any_case_and_renews_without_resending() -> 
     assert renewal["statusCode"] == 200 and renewal["requestId"] == "r2"
     assert renewal["subscriptionId"] == first[0]["subscribeResponse"]["subscriptionId"]
     assert st.sim.subs[renewal["subscriptionId"]].renewals == 1
+
+
+def test_keepalives_do_not_keep_an_idle_sync_alive(sqlite_url: str) -> None:
+    peer = PeerServer(min_rate_floor_s=1).start()
+    peer.publish([_doc(7)])
+    store = Store.open(sqlite_url, create=True)
+    svc = SyncService(store, peer.url, min_rate_s=1, exit_when_idle_s=2.5)
+    svc.start()
+    try:
+        wait_until(lambda: _calls(store) == {"HCR-000007"}, 15, "the call")
+        thread = svc._thread
+        assert thread is not None
+        wait_until(lambda: not thread.is_alive(), 40, "the service to stop when idle")
+        keepalives = [m for m in peer.sent if "event" in m and m["event"]["notification"] == []]
+        assert len(keepalives) >= 2  # it was greeted every second and stopped all the same
+    finally:
+        svc.stop()
+        store.close()
+        peer.stop()
