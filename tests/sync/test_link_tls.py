@@ -141,6 +141,30 @@ def test_a_missing_client_certificate_is_named(pki: Pki, sqlite_url: str) -> Non
         st.stop()
 
 
+def test_a_client_certificate_from_another_ca_is_named(
+    pki: Pki, tmp_path: Path, sqlite_url: str
+) -> None:
+    stranger = pki.other_ca.issue_cert("console-9@elsewhere.example")
+    cert, key = tmp_path / "stranger.pem", tmp_path / "stranger.key"
+    stranger.cert_chain_pems[0].write_to_path(str(cert))
+    stranger.private_key_pem.write_to_path(str(key))
+    key.chmod(0o600)
+    st = _sim(pki.server(mutual=True))
+    store = Store.open(sqlite_url, create=True)
+    sec = LinkSecurity(ca_file=pki.ca_file, cert_file=cert, key_file=key)
+    svc = SyncService(store, st.url, security=sec, backoff_base_s=0.1)
+    svc.start()
+    try:
+        wait_until(lambda: svc.health.last_error != "", 15, "a refusal")
+        assert not svc.health.up
+        assert "client certificate" in svc.health.last_error
+        assert "requires" not in svc.health.last_error  # one was sent: it was not accepted
+    finally:
+        svc.stop()
+        store.close()
+        st.stop()
+
+
 def test_a_key_readable_by_others_is_refused_with_chmod_600(pki: Pki) -> None:
     pki.client_key.chmod(0o644)
     with pytest.raises(TransportError, match=r"readable by group or others.*chmod 600") as e:
