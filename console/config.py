@@ -138,6 +138,18 @@ class MapConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DispatchLink:
+    """How the dispatch link is secured and timed ([dispatch] besides ``url``)."""
+
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    allow_unencrypted: bool = False
+    subscribe_timeout_s: float = 10.0
+    silence_timeout_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Everything the program reads from its configuration, checked and typed."""
 
@@ -156,6 +168,8 @@ class Config:
     database_url_from: str = "default"
     """Where ``database_url`` came from: ``default``, ``config`` or the environment variable."""
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    dispatch: DispatchLink = field(default_factory=DispatchLink)
+    """TLS files and timeouts of the dispatch link."""
     """The merged TOML document (current layout), e.g. for a settings dialog."""
 
     @property
@@ -374,8 +388,39 @@ def _build(
         db_url, db_from = default_database_url(data_dir), "default"
 
     disp = _table(doc.get("dispatch", {}), "dispatch")
-    _check_keys(disp, "dispatch", ("url",))
+    _check_keys(
+        disp,
+        "dispatch",
+        (
+            "url",
+            "ca_file",
+            "cert_file",
+            "key_file",
+            "allow_unencrypted",
+            "subscribe_timeout_s",
+            "silence_timeout_s",
+        ),
+    )
     dispatch_url = _url(disp.get("url"), "dispatch.url", ("ws", "wss"))
+    tls_files = {
+        k: _path(disp[k], f"dispatch.{k}", base, must_exist=True)
+        for k in ("ca_file", "cert_file", "key_file")
+        if k in disp
+    }
+    unencrypted = disp.get("allow_unencrypted", False)
+    if not isinstance(unencrypted, bool):
+        raise _refuse("dispatch.allow_unencrypted", unencrypted, "true or false")
+    silence = disp.get("silence_timeout_s")
+    link = DispatchLink(
+        **tls_files,
+        allow_unencrypted=unencrypted,
+        subscribe_timeout_s=_number(
+            disp.get("subscribe_timeout_s", 10.0), "dispatch.subscribe_timeout_s", gt=0, le=600
+        ),
+        silence_timeout_s=None
+        if silence is None
+        else _number(silence, "dispatch.silence_timeout_s", gt=0, le=86400),
+    )
 
     th = _table(doc.get("thresholds", {}), "thresholds")
     _check_keys(
@@ -489,6 +534,7 @@ def _build(
     return Config(
         database_url=db_url,
         dispatch_url=dispatch_url,
+        dispatch=link,
         thresholds=thresholds,
         link_stale_s=link_stale_s,
         map=map_cfg,

@@ -63,3 +63,20 @@ def test_bench_quick_prints_ratios() -> None:
         b = res[name]
         assert b["value"] > 0 and b["baseline_value"] > 0
         assert abs(b["ratio"] - b["value"] / b["baseline_value"]) < 0.01
+
+
+def test_console_tls_flags_override_the_configuration(tmp_path: Path) -> None:
+    from console.cli import build_parser
+    from console.config import parse_config
+    from console.ui.shell.main import _with_link_flags
+
+    (tmp_path / "ca.pem").write_text("x")
+    cfg = parse_config('[dispatch]\nca_file = "ca.pem"\n', source=tmp_path / "c.toml", env={})
+    args = build_parser().parse_args(
+        ["--cert-file", "/etc/me.pem", "--key-file", "/etc/me.key", "--allow-unencrypted"]
+    )
+    link = _with_link_flags(cfg, args).dispatch
+    assert link.ca_file == tmp_path / "ca.pem"  # from the file
+    assert (link.cert_file, link.key_file) == (Path("/etc/me.pem"), Path("/etc/me.key"))
+    assert link.allow_unencrypted
+    assert _with_link_flags(cfg, build_parser().parse_args([])) is cfg

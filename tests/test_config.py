@@ -173,6 +173,28 @@ def test_bad_value_names_key_value_and_allowed() -> None:
     assert msg == "thresholds.pending_s.1: -5 is not allowed (expected a number of seconds > 0)"
 
 
+def test_dispatch_tls_files_and_timeouts(tmp_path: Path) -> None:
+    for name in ("ca.pem", "me.pem", "me.key"):
+        (tmp_path / name).write_text("x")
+    text = (
+        '[dispatch]\nurl = "wss://cad.example/IncidentData/ent"\nca_file = "ca.pem"\n'
+        'cert_file = "me.pem"\nkey_file = "me.key"\nsubscribe_timeout_s = 5\n'
+        "silence_timeout_s = 90\n"
+    )
+    cfg = parse_config(text, source=tmp_path / "console.toml", env=NO_ENV)
+    d = cfg.dispatch
+    assert (d.ca_file, d.cert_file, d.key_file) == (
+        tmp_path / "ca.pem",
+        tmp_path / "me.pem",
+        tmp_path / "me.key",
+    )
+    assert (d.subscribe_timeout_s, d.silence_timeout_s, d.allow_unencrypted) == (5, 90, False)
+    default = parse_config("", env=NO_ENV).dispatch
+    assert default.ca_file is None and default.subscribe_timeout_s == 10
+    assert default.silence_timeout_s is None and not default.allow_unencrypted
+    assert "no such file" in refused('[dispatch]\nca_file = "/nonexistent/ca.pem"')
+
+
 @pytest.mark.parametrize(
     ("text", "key", "shown", "allowed"),
     [
@@ -187,6 +209,9 @@ def test_bad_value_names_key_value_and_allowed() -> None:
         ('[dispatch]\nurl = "http//x"', "dispatch.url", '"http//x"', "ws:// or wss://"),
         ('[dispatch]\nurl = "ws://"', "dispatch.url", '"ws://"', "a host"),
         ('[dispatch]\nurl = "ws://h:99999"', "dispatch.url", "99999", "port"),
+        ('[dispatch]\nallow_unencrypted = "yes"', "allow_unencrypted", '"yes"', "true or false"),
+        ("[dispatch]\nsubscribe_timeout_s = 0", "subscribe_timeout_s", "0", "> 0"),
+        ("[dispatch]\nsilence_timeout_s = -1", "silence_timeout_s", "-1", "> 0"),
         ('[database]\nurl = "mysql://h/db"', "database.url", "mysql", "sqlite:// or postgresql://"),
         ('[database]\nurl = "sqlite:/x.db"', "database.url", "sqlite:/x.db", "sqlite://"),
         ('[map]\ntile_url = "https://t/{z}/{x}.png"', "map.tile_url", "{x}.png", "{y}"),

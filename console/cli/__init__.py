@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", metavar="URL", help="database URL or SQLite file path")
     p.add_argument("--dispatch", metavar="ws://HOST:PORT", help="dispatch notifier URL")
     p.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
+    sync.add_link_arguments(p)
     p.add_argument("--operator", metavar="NAME", help="operator name (default: the OS user)")
     p.add_argument(
         "--role",

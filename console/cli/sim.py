@@ -47,6 +47,11 @@ def register(sub: Any) -> None:
         help="e.g. drop=0.02,dup=0.05,reorder=0.05,malformed=0.01,disconnect=30",
     )
     p.add_argument("--state-out", default=None, help="write the ground truth here at exit (JSON)")
+    p.add_argument("--tls-cert", default=None, help="serve wss:// with this certificate (PEM)")
+    p.add_argument("--tls-key", default=None, help="the --tls-cert private key (PEM)")
+    p.add_argument(
+        "--client-ca", default=None, help="require client certificates signed by this CA (PEM)"
+    )
     p.set_defaults(_run=run)
 
 
@@ -77,6 +82,18 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"dispatch-sim: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
+    ssl = None
+    if args.tls_cert or args.tls_key or args.client_ca:
+        if not (args.tls_cert and args.tls_key):
+            print("dispatch-sim: --tls-cert and --tls-key go together", file=sys.stderr)
+            return 2
+        from console.sync.transport import server_ssl_context
+
+        try:
+            ssl = server_ssl_context(args.tls_cert, args.tls_key, args.client_ca)
+        except OSError as exc:
+            print(f"dispatch-sim: cannot load TLS files: {exc}", file=sys.stderr)
+            return 2
     sim = DispatchSimulator(
         world, speed=args.speed, faults=faults, seed=args.seed, state_out=args.state_out
     )
@@ -87,9 +104,12 @@ def run(args: argparse.Namespace) -> int:
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, sim.stop)
         ready = asyncio.Event()
-        task = asyncio.create_task(sim.serve(args.host, args.port, ready=ready))
+        task = asyncio.create_task(sim.serve(args.host, args.port, ready=ready, ssl=ssl))
         await ready.wait()
-        print(f"dispatch-sim listening on ws://{args.host}:{sim.port}", flush=True)
+        print(
+            f"dispatch-sim listening on {'wss' if ssl else 'ws'}://{args.host}:{sim.port}",
+            flush=True,
+        )
         await task
 
     try:

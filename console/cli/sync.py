@@ -26,7 +26,49 @@ def register(sub: Any) -> None:
         metavar="SECONDS",
         help="exit 0 after this many seconds without a message (at least 30 s before dispatch first answers)",
     )
+    add_link_arguments(p)
+    p.add_argument(
+        "--subscribe-timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="reconnect when dispatch does not answer a subscribe within this (default 10)",
+    )
     p.set_defaults(_run=run)
+
+
+def add_link_arguments(p: Any) -> None:
+    """TLS options of the dispatch link (``sync`` and the console)."""
+    p.add_argument("--ca-file", default=None, help="wss://: CA bundle to verify dispatch with")
+    p.add_argument("--cert-file", default=None, help="wss://: client certificate (mutual TLS)")
+    p.add_argument("--key-file", default=None, help="the client certificate's key (chmod 600)")
+    p.add_argument(
+        "--allow-unencrypted",
+        action="store_true",
+        default=None,
+        help="accept ws:// to a host other than this machine",
+    )
+
+
+def link_security(args: argparse.Namespace, base: Any = None) -> Any:
+    """A LinkSecurity from the flags, over ``base`` (the configuration's [dispatch] values)."""
+    from pathlib import Path
+
+    from console.sync.transport import LinkSecurity
+
+    def pick(flag: str) -> Path | None:
+        v = getattr(args, flag, None)
+        return Path(v) if v else getattr(base, flag, None)
+
+    allow = getattr(args, "allow_unencrypted", None)
+    return LinkSecurity(
+        ca_file=pick("ca_file"),
+        cert_file=pick("cert_file"),
+        key_file=pick("key_file"),
+        allow_unencrypted=bool(
+            allow if allow is not None else getattr(base, "allow_unencrypted", False)
+        ),
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,6 +88,13 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from console.sync.transport import TransportError, client_ssl_context
+
+    try:
+        client_ssl_context(args.dispatch, link_security(args))
+    except TransportError as exc:
+        print(f"sync: {exc}", file=sys.stderr)
+        return 2
     try:
         store = Store.open(args.db, create=True)
     except Exception as exc:
@@ -61,7 +110,12 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         svc = SyncService(
-            store, args.dispatch, on_health=health, exit_when_idle_s=args.exit_when_idle
+            store,
+            args.dispatch,
+            on_health=health,
+            exit_when_idle_s=args.exit_when_idle,
+            security=link_security(args),
+            subscribe_timeout_s=args.subscribe_timeout,
         )
     except ValueError as exc:
         store.close()
@@ -78,6 +132,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         asyncio.run(main())
+        if svc.health.last_error and not svc.client.connects:
+            # Never got through (a TLS refusal, say): one line that says why.
+            print(f"sync: {svc.health.last_error}", file=sys.stderr)
     except Exception as exc:
         print(f"sync: {exc}", file=sys.stderr)
         return 1

@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from ssl import SSLContext
 from typing import Any
 
 from console.sim.simulator import DispatchSimulator, build
@@ -41,6 +42,7 @@ class SimulatorThread:
         duration_h: float | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        ssl: SSLContext | None = None,
     ) -> None:
         if sim is None:
             if world is None:
@@ -54,6 +56,8 @@ class SimulatorThread:
             sim = DispatchSimulator(world, speed=speed, seed=seed)
         self.sim = sim
         self.host = host
+        self.ssl = ssl
+        """Serve wss:// with this context (see console.sync.transport.server_ssl_context)."""
         self.loop: asyncio.AbstractEventLoop | None = None
         self.error: BaseException | None = None
         self.ready = threading.Event()
@@ -68,7 +72,7 @@ class SimulatorThread:
         async def go() -> None:
             self.loop = asyncio.get_running_loop()
             listening = asyncio.Event()
-            task = asyncio.create_task(self.sim.serve(host, port, ready=listening))
+            task = asyncio.create_task(self.sim.serve(host, port, ready=listening, ssl=self.ssl))
             await listening.wait()
             self.ready.set()
             await task
@@ -88,7 +92,7 @@ class SimulatorThread:
 
     @property
     def url(self) -> str:
-        return f"ws://{self.host}:{self.sim.port}"
+        return f"{'wss' if self.ssl else 'ws'}://{self.host}:{self.sim.port}"
 
     def start(self, timeout: float = 10.0) -> SimulatorThread:
         self._thread.start()

@@ -22,6 +22,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from ssl import SSLContext
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -139,6 +140,9 @@ class Subscription:
     send_seq: int = 0
     max_acked_seq: int = 0
     last_ack: float = 0.0
+    min_rate: float | None = None
+    """Keep-alive period the subscriber asked for (an empty notification when idle)."""
+    renewals: int = 0
 
     def stamp(self, p: _Pending, now: float) -> None:
         self.send_seq += 1
@@ -173,6 +177,7 @@ class Stats:
     commands: int = 0
     acks: int = 0
     nacks: int = 0
+    keepalives: int = 0
 
 
 # -- the server ----------------------------------------------------------------------------------
@@ -367,9 +372,21 @@ class DispatchSimulator:
         old_writer: asyncio.Task[None] | None,
     ) -> tuple[Subscription | None, asyncio.Task[None] | None]:
         rid = body["requestId"]
-        if body.get("requestType", "EIDO") != "EIDO":
+        rtype = body.get("requestType", "EIDO")
+        if not isinstance(rtype, str) or rtype.upper() != "EIDO":
             conn_send_nowait(
                 conn, proto.subscribe_response(rid, None, 400, "requestType must be EIDO")
+            )
+            return old, old_writer
+        rate = body.get("minRate")
+        min_rate = max(1, rate) if isinstance(rate, int) and not isinstance(rate, bool) else None
+        if old is not None and old.conn is conn and body.get("subscriptionId") == old.id:
+            # A renewal on the same connection: the subscription goes on, nothing is resent.
+            old.renewals += 1
+            old.min_rate = min_rate or old.min_rate
+            assert old.queue is not None
+            old.queue.put_nowait(
+                proto.encode(proto.subscribe_response(rid, old.id, min_rate=min_rate))
             )
             return old, old_writer
         if old is not None:
@@ -386,8 +403,9 @@ class DispatchSimulator:
         sub.conn = conn
         sub.queue = asyncio.Queue()
         sub.reconciled = False
+        sub.min_rate = min_rate
         self.ever_subscribed = True
-        sub.queue.put_nowait(proto.encode(proto.subscribe_response(rid, sub.id)))
+        sub.queue.put_nowait(proto.encode(proto.subscribe_response(rid, sub.id, min_rate=rate)))
         self.publish(self._collect())  # flush live changes to others before the snapshot
         self._frames(sub, self.reconciliation())
         sub.reconciled = True
@@ -435,12 +453,17 @@ class DispatchSimulator:
         rng = self.rng
         try:
             while True:
+                idle = 0.2 if held else sub.min_rate
                 try:
-                    frame = await asyncio.wait_for(q.get(), timeout=0.2) if held else await q.get()
+                    frame = await asyncio.wait_for(q.get(), timeout=idle) if idle else await q.get()
                 except TimeoutError:
                     frame, held = held, None
                     if frame is not None:
                         await conn.send(frame)
+                    else:  # nothing to say for minRate seconds: an empty notification
+                        keep = proto.event(sub.id, uuid.uuid4().hex, [])
+                        await conn.send(proto.encode(keep))
+                        self.stats.keepalives += 1
                     continue
                 if frame is None:
                     return
@@ -558,10 +581,18 @@ class DispatchSimulator:
                         transport.abort()
 
     async def serve(
-        self, host: str = "127.0.0.1", port: int = 0, *, ready: asyncio.Event | None = None
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        ready: asyncio.Event | None = None,
+        ssl: SSLContext | None = None,
     ) -> None:
+        """Serve until stopped; with ``ssl`` (see console.sync.transport.server_ssl_context) wss."""
         self._t0 = time.monotonic()
-        async with serve(self._handler, host, port, max_size=2**24, ping_interval=20) as server:
+        async with serve(
+            self._handler, host, port, max_size=2**24, ping_interval=20, ssl=ssl
+        ) as server:
             self._server = server
             sock = next(iter(server.sockets))
             self.port = sock.getsockname()[1]

@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import random
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -22,11 +23,17 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidMessage, InvalidURI
 from websockets.uri import parse_uri
 
 from console.domain.clock import Clock, SystemClock
 from console.domain.events import Event
+from console.sync.transport import (
+    LinkSecurity,
+    client_ssl_context,
+    describe_tls_error,
+    is_loopback,
+)
 from console.wire import protocol as proto
 from console.wire.eido import EidoError, parse_eido
 from console.wire.registry import UnknownCode
@@ -35,6 +42,27 @@ log = logging.getLogger("console.sync.client")
 
 
 SEEN_DOCS = 20_000
+SUBSCRIBE_TIMEOUT_S = 10.0
+"""How long dispatch has to answer a subscribe before the connection is given up."""
+SUBSCRIBE_EXPIRES_S = 3600
+MIN_RATE_S = 20
+"""Asked of dispatch: at least one notification (a keep-alive when idle) every this many s."""
+RENEW_AT = 0.8
+"""A subscription is renewed when this fraction of its ``expires`` has passed."""
+SILENCE_FACTOR = 3
+SETTLE_S = 1.0
+"""After a subscription, the reconciliation is over once nothing arrives for this long."""
+"""No message for this many ``minRate`` periods: the link is dead."""
+_SUBSCRIBE_ANSWER = re.compile(r'\s*\{\s*"subscribeResponse"')
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A subscribe sent and not yet answered."""
+
+    request_id: str
+    subscription_id: str | None
+    deadline: float
 
 
 class LinkState:
@@ -59,6 +87,8 @@ class LinkHealth:
     last_error: str = ""
     quarantined: int = 0
     """Messages quarantined by this service since it started."""
+    encrypted: bool = True
+    """False for a plain ws:// link (shown as "unencrypted link"); loopback counts as encrypted."""
 
     def message_age_s(self, now: datetime) -> float | None:
         return (
@@ -123,11 +153,35 @@ class DispatchClient:
         seed: int | None = None,
         on_health: Callable[[LinkHealth], None] | None = None,
         max_batch_frames: int = 16,
+        security: LinkSecurity | None = None,
+        subscribe_timeout_s: float = SUBSCRIBE_TIMEOUT_S,
+        silence_timeout_s: float | None = None,
+        expires_s: int = SUBSCRIBE_EXPIRES_S,
+        min_rate_s: int | None = MIN_RATE_S,
     ) -> None:
         try:
-            parse_uri(url)
+            parsed = parse_uri(url)
         except (InvalidURI, ValueError) as exc:
             raise ValueError(f"bad dispatch URL {url!r}: {exc}") from None
+        self.security = security or LinkSecurity()
+        self.ssl = client_ssl_context(url, self.security)  # TransportError is a ValueError
+        self.subscribe_timeout_s = subscribe_timeout_s
+        self.silence_timeout_s = silence_timeout_s
+        """Without ``minRate`` agreed: give the link up after this long without a message."""
+        self.expires_s = expires_s
+        self.min_rate_s = min_rate_s
+        self.agreed_expires_s: float | None = None
+        self.agreed_min_rate_s: float | None = None
+        self.subscribed_at: datetime | None = None
+        """When the current subscription was accepted (a new one or a resumed one)."""
+        self.renewals = 0
+        self.fresh_after_refusal = 0
+        """Times a resumed subscription was refused and a fresh one taken on the same socket."""
+        self._accepted = False
+        self.call_seen_at: dict[str, datetime] = {}
+        """Call id -> when dispatch last sent a document about it (re-sent ones included)."""
+        self.reconciled_at: datetime | None = None
+        """When the reconciliation after the current subscription was over (None: not yet)."""
         self.url = url
         self.sink = sink
         self.clock = clock or SystemClock()
@@ -138,10 +192,17 @@ class DispatchClient:
         self.max_batch_frames = max_batch_frames
         self.subscription_id: str | None = None
         self.conn: ClientConnection | None = None
-        self.health = LinkHealth(LinkState.CONNECTING, self.clock.now(), url)
+        self.health = LinkHealth(
+            LinkState.CONNECTING,
+            self.clock.now(),
+            url,
+            encrypted=parsed.secure or is_loopback(parsed.host),
+        )
         self.frames_received = 0
         self.last_frame_monotonic = time.monotonic()
-        """When the last frame arrived (for "idle" decisions, independent of commit time)."""
+        """When the last frame arrived (keep-alives included; for the silence limit)."""
+        self.last_content_monotonic = time.monotonic()
+        """When the last frame other than a keep-alive arrived (for "idle" decisions)."""
         self.busy = False
         """True while a batch is being decoded or committed."""
         self.eidos_received = 0
@@ -177,7 +238,9 @@ class DispatchClient:
 
     async def run(self, stop: asyncio.Event) -> None:
         attempt = 0
+        extra: dict[str, Any] = {} if self.ssl is None else {"ssl": self.ssl}
         while not stop.is_set():
+            self._accepted = False
             try:
                 async with connect(
                     self.url,
@@ -187,13 +250,13 @@ class DispatchClient:
                     close_timeout=1,
                     max_size=2**24,
                     subprotocols=None,
+                    **extra,
                 ) as conn:
                     self.conn = conn
                     self.connects += 1
-                    attempt = 0
                     await self._session(conn, stop)
             except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake) as exc:
-                self._set_health(last_error=_describe(exc))
+                self._set_health(last_error=self._describe_failure(exc))
             except InvalidURI as exc:
                 self._set_health(state=LinkState.STOPPED, last_error=f"bad dispatch URL: {exc}")
                 raise
@@ -204,6 +267,10 @@ class DispatchClient:
                 self.conn = None
             if stop.is_set():
                 break
+            # Only a subscription dispatch accepted resets the backoff: a notifier that takes the
+            # connection and then refuses (or never answers) is not reconnected to in a storm.
+            if self._accepted:
+                attempt = 0
             delay = backoff_delay(attempt, self.backoff_base_s, self.backoff_cap_s, self.rng)
             attempt += 1
             self._set_health(state=LinkState.RECONNECTING, attempts=attempt, retry_in_s=delay)
@@ -211,9 +278,82 @@ class DispatchClient:
                 await asyncio.wait_for(stop.wait(), delay)
         self._set_health(state=LinkState.STOPPED, retry_in_s=None)
 
-    async def _session(self, conn: ClientConnection, stop: asyncio.Event) -> None:
+    def _describe_failure(self, exc: BaseException) -> str:
+        if (
+            self.ssl is not None
+            and isinstance(exc, InvalidMessage)
+            and isinstance(exc.__cause__, EOFError)
+        ):
+            # TLS 1.3: a server that wants a client certificate (or not ours) says so in an
+            # alert after the handshake, which reaches us only as a connection closed unanswered.
+            if self.security.cert_file is None:
+                return (
+                    "TLS: dispatch closed the connection unanswered; it requires a client "
+                    "certificate (set cert_file and key_file)"
+                )
+            return (
+                "TLS: dispatch closed the connection unanswered; it may not accept our client "
+                f"certificate ({self.security.cert_file})"
+            )
+        return _describe(exc)
+
+    async def _subscribe(self, conn: ClientConnection, *, resume: bool) -> _Pending:
         rid = uuid.uuid4().hex
-        await conn.send(proto.encode(proto.subscribe(rid, subscription_id=self.subscription_id)))
+        sid = self.subscription_id if resume else None
+        await conn.send(
+            proto.encode(
+                proto.subscribe(
+                    rid, subscription_id=sid, expires=self.expires_s, min_rate=self.min_rate_s
+                )
+            )
+        )
+        return _Pending(rid, sid, time.monotonic() + self.subscribe_timeout_s)
+
+    def _note_calls(self, events: list[Event]) -> None:
+        now = self.clock.now()
+        for e in events:
+            cid = getattr(e, "call_id", None)
+            if cid is None:
+                call = getattr(e, "call", None)
+                cid = getattr(call, "id", None)
+            if isinstance(cid, str):
+                self.call_seen_at[cid] = now
+
+    def _note_resent(self, frames: list[str | bytes]) -> None:
+        """During a reconciliation: calls whose documents are re-sent unchanged (and so are not
+        decoded again) are confirmed all the same."""
+        now = self.clock.now()
+        for raw in frames:
+            try:
+                obj = json.loads(raw)
+            except (ValueError, UnicodeDecodeError):
+                continue
+            body = obj.get("event") if isinstance(obj, dict) else None
+            docs = body.get("notification") if isinstance(body, dict) else None
+            for doc in docs if isinstance(docs, list) else []:
+                if not isinstance(doc, dict) or not isinstance(doc.get("incidentComponent"), dict):
+                    continue
+                if f"{doc.get('$id')}|{doc.get('lastUpdateTimeStamp')}" not in self._seen_docs:
+                    continue  # decoded below, confirmed from its events
+                try:
+                    parsed = parse_eido(doc, recorded_at=now)
+                except Exception:  # bad input is the feed's business, not this note's
+                    continue
+                if parsed.call is not None:
+                    self.call_seen_at[parsed.call.id] = now
+
+    def _silence_limit(self) -> float | None:
+        if self.agreed_min_rate_s:
+            return SILENCE_FACTOR * self.agreed_min_rate_s
+        return self.silence_timeout_s
+
+    async def _session(self, conn: ClientConnection, stop: asyncio.Event) -> None:
+        self.agreed_expires_s = self.agreed_min_rate_s = None
+        pending: _Pending | None = await self._subscribe(
+            conn, resume=self.subscription_id is not None
+        )
+        renew_at: float | None = None
+        self.last_frame_monotonic = time.monotonic()
         inbox: asyncio.Queue[str | bytes | None] = asyncio.Queue()
 
         async def reader() -> None:
@@ -226,16 +366,96 @@ class DispatchClient:
             finally:
                 inbox.put_nowait(None)
 
+        async def answered(body: dict[str, Any]) -> bool:
+            """Handle a subscribeResponse; False ends the session."""
+            nonlocal pending, renew_at
+            rid = body.get("requestId")
+            if pending is None or (rid is not None and rid != pending.request_id):
+                log.debug("ignoring an unexpected subscribeResponse %s", rid)
+                return True
+            asked, pending = pending, None
+            code, text = body["statusCode"], body["statusText"]
+            sid = body.get("subscriptionId")
+            if code != proto.STATUS_OK or not sid:
+                if asked.subscription_id is not None:
+                    # The notifier no longer knows the old subscription (a new socket, or it
+                    # expired): take a new one at once, here, rather than reconnecting.
+                    log.info("subscription %s refused (%s %s)", asked.subscription_id, code, text)
+                    self.subscription_id = None
+                    self.fresh_after_refusal += 1
+                    pending = await self._subscribe(conn, resume=False)
+                    return True
+                self._set_health(last_error=f"subscribe refused: {code} {text}")
+                return False
+            renewal = self._accepted and sid == self.subscription_id
+            self.subscription_id = sid
+            exp, rate = body.get("expires"), body.get("minRate")
+            self.agreed_expires_s = float(exp) if isinstance(exp, int) and exp > 0 else None
+            self.agreed_min_rate_s = float(rate) if isinstance(rate, int) and rate > 0 else None
+            now_m = time.monotonic()
+            renew_at = now_m + RENEW_AT * self.agreed_expires_s if self.agreed_expires_s else None
+            if renewal:
+                self.renewals += 1
+                return True
+            self._accepted = True
+            self.subscribed_at = self.clock.now()
+            self.reconciled_at = None
+            self._set_health(state=LinkState.UP, attempts=0, retry_in_s=None, last_error="")
+            await self.sink.on_connected(self)
+            return True
+
         reader_task = asyncio.create_task(reader())
         stopper = asyncio.create_task(stop.wait())
         committing: asyncio.Task[None] | None = None
         try:
             while True:
+                now_m = time.monotonic()
+                deadlines: list[tuple[float, str]] = []
+                if pending is not None:
+                    deadlines.append((pending.deadline, "subscribe"))
+                elif renew_at is not None:
+                    deadlines.append((renew_at, "renew"))
+                limit = self._silence_limit()
+                if self._accepted and limit is not None:
+                    deadlines.append((self.last_frame_monotonic + limit, "silence"))
+                if self._accepted and self.reconciled_at is None:
+                    settled = inbox.empty() and (committing is None or committing.done())
+                    quiet = now_m - self.last_frame_monotonic
+                    if settled and quiet >= SETTLE_S:
+                        self.reconciled_at = self.clock.now()
+                    else:
+                        deadlines.append((now_m + max(0.05, SETTLE_S - quiet), "settle"))
+                wake = min(deadlines) if deadlines else None
                 getter = asyncio.create_task(inbox.get())
-                done, _ = await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait(
+                    {getter, stopper},
+                    timeout=None if wake is None else max(0.0, wake[0] - now_m),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
                 if stopper in done:
                     getter.cancel()
                     return
+                if getter not in done:
+                    getter.cancel()
+                    assert wake is not None
+                    if wake[1] == "subscribe":
+                        self._set_health(
+                            last_error="no answer to subscribe within "
+                            f"{_secs(self.subscribe_timeout_s)} s"
+                        )
+                        return
+                    if wake[1] == "silence":
+                        if time.monotonic() - self.last_frame_monotonic < (limit or 0):
+                            continue  # a frame arrived meanwhile
+                        self._set_health(
+                            last_error=f"no message or keep-alive for {_secs(limit or 0)} s"
+                        )
+                        return
+                    if wake[1] == "settle":
+                        continue
+                    pending = await self._subscribe(conn, resume=True)  # renew before expiry
+                    renew_at = None
+                    continue
                 first = getter.result()
                 if first is None:
                     return
@@ -246,10 +466,29 @@ class DispatchClient:
                         inbox.put_nowait(None)
                         break
                     frames.append(nxt)
+                # Answers to subscribe are the link's business (here); the rest is the feed.
+                rest: list[str | bytes] = []
+                for raw in frames:
+                    body = _subscribe_answer(raw)
+                    if body is None:
+                        rest.append(raw)
+                        continue
+                    self.frames_received += 1
+                    self.last_content_monotonic = time.monotonic()
+                    self._set_health(last_message_at=self.clock.now())
+                    if not await answered(body):
+                        return
+                if not rest:
+                    continue
                 # Decode this batch while the previous one commits; commits stay in order and
                 # each batch is acknowledged only after its own commit.
                 self.busy = True
-                batch, keep_going = await self._prepare(conn, frames)
+                if self.reconciled_at is None:
+                    self._note_resent(rest)
+                batch, keep_going = await self._prepare(conn, rest)
+                self._note_calls(batch.events)
+                if batch.eidos or batch.answers or batch.bad or not batch.transactions:
+                    self.last_content_monotonic = time.monotonic()  # more than keep-alives
                 if committing is not None:
                     await committing
                 committing = asyncio.create_task(self._finish(conn, batch))
@@ -370,7 +609,39 @@ class DispatchClient:
                 batch.persons[parsed.call.id] = parsed.persons
 
 
+def _subscribe_answer(raw: str | bytes) -> dict[str, Any] | None:
+    """The body of a well-formed subscribeResponse frame, else None (left to the feed)."""
+    text = raw if isinstance(raw, str) else raw[:64].decode("utf-8", "replace")
+    if not _SUBSCRIBE_ANSWER.match(text):
+        return None
+    try:
+        obj = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    body = obj.get("subscribeResponse") if isinstance(obj, dict) and len(obj) == 1 else None
+    code = body.get("statusCode") if isinstance(body, dict) else None
+    if not isinstance(code, int) or isinstance(code, bool):
+        return None
+    # A notifier answers a subscribe it cannot read with a 400 that has no requestId.
+    assert isinstance(body, dict)
+    rid, sid = body.get("requestId"), body.get("subscriptionId")
+    return {
+        **body,
+        "requestId": rid if isinstance(rid, str) else None,
+        "subscriptionId": sid if isinstance(sid, str) else None,
+        "statusText": str(body.get("statusText", "")),
+    }
+
+
+def _secs(s: float) -> str:
+    return f"{s:g}"
+
+
 def _describe(exc: BaseException) -> str:
+    for e in (exc, exc.__cause__, exc.__context__):
+        tls = describe_tls_error(e) if e is not None else None
+        if tls is not None:
+            return tls
     if isinstance(exc, ConnectionClosed):
         return f"connection closed ({exc.rcvd.code if exc.rcvd else 'no close frame'})"
     if isinstance(exc, OSError) and exc.strerror:

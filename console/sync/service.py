@@ -38,7 +38,15 @@ from console.config import redact_url
 from console.domain.clock import Clock, SystemClock
 from console.domain.commands import EscalateCall
 from console.store.store import sender_identity
-from console.sync.client import DispatchClient, Inbound, LinkHealth
+from console.sync.client import (
+    MIN_RATE_S,
+    SUBSCRIBE_EXPIRES_S,
+    SUBSCRIBE_TIMEOUT_S,
+    DispatchClient,
+    Inbound,
+    LinkHealth,
+)
+from console.sync.transport import LinkSecurity
 from console.wire import protocol as proto
 from console.wire.eido import build_incident_eido
 
@@ -69,6 +77,11 @@ class SyncService:
         backoff_base_s: float = 0.5,
         backoff_cap_s: float = 15.0,
         seed: int | None = None,
+        security: LinkSecurity | None = None,
+        subscribe_timeout_s: float = SUBSCRIBE_TIMEOUT_S,
+        silence_timeout_s: float | None = None,
+        expires_s: int = SUBSCRIBE_EXPIRES_S,
+        min_rate_s: int | None = MIN_RATE_S,
     ) -> None:
         self.store = store
         self.url = dispatch_url
@@ -86,6 +99,11 @@ class SyncService:
             backoff_cap_s=backoff_cap_s,
             seed=seed,
             on_health=self._health,
+            security=security,
+            subscribe_timeout_s=subscribe_timeout_s,
+            silence_timeout_s=silence_timeout_s,
+            expires_s=expires_s,
+            min_rate_s=min_rate_s,
         )
         self.appended = 0
         self.duplicates = 0
@@ -118,6 +136,29 @@ class SyncService:
         with self._health_lock:
             return self._health_now
 
+    def unconfirmed_calls(self, state: Any = None) -> dict[str, datetime]:
+        """Open calls dispatch has not re-sent since the link last came back, once the
+        reconciliation after it is over: call id -> when dispatch last confirmed it (this run),
+        or else the call's own last update. Empty while the link is down or reconciling.
+
+        For "not confirmed since HH:MM" in the UI; reads the store's current state when
+        ``state`` is not given (pass the picture's State from the GUI thread).
+        """
+        c = self.client
+        since, done = c.subscribed_at, c.reconciled_at
+        if since is None or done is None or not self.health.up:
+            return {}
+        st = state if state is not None else self.store.load_state()
+        seen = dict(c.call_seen_at)
+        out: dict[str, datetime] = {}
+        for cid, call in st.calls.items():
+            if not call.status.is_open:
+                continue
+            at = seen.get(cid)
+            if at is None or at < since:
+                out[cid] = at if at is not None else call.updated_at
+        return out
+
     def _health(self, h: LinkHealth) -> None:
         with self._health_lock:
             self._health_now = h
@@ -143,7 +184,8 @@ class SyncService:
     # -- Sink: what the client hands over --------------------------------------------------------
 
     async def commit(self, batch: Inbound) -> set[str]:
-        self._last_activity = time.monotonic()
+        if batch.eidos or batch.answers or batch.bad or not batch.transactions:
+            self._last_activity = time.monotonic()  # not for a keep-alive
         return await self._in_db(self._commit_sync, batch)
 
     def _commit_sync(self, batch: Inbound) -> set[str]:
@@ -317,7 +359,8 @@ class SyncService:
     async def _idle_watch(self, stop: asyncio.Event, idle_s: float) -> None:
         while not stop.is_set():
             await asyncio.sleep(min(0.2, idle_s / 4))
-            last = max(self._last_activity, self.client.last_frame_monotonic)
+            # Keep-alives are not activity: a quiet feed is idle even when dispatch says hello.
+            last = max(self._last_activity, self.client.last_content_monotonic)
             # Until dispatch has answered once, allow for a slow start on either side.
             limit = idle_s if self.client.connects else max(idle_s, 30.0)
             if not self.client.busy and time.monotonic() - last >= limit:

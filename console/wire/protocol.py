@@ -134,9 +134,28 @@ def decode(raw: str | bytes) -> Message:
 # -- STA-024 subscribe / notify ----------------------------------------------------------------
 
 
-def subscribe(request_id: str, *, subscription_id: str | None = None, expires: int = 3600) -> Json:
-    body: Json = {"requestId": request_id, "requestType": "EIDO", "expires": expires}
+def subscribe(
+    request_id: str,
+    *,
+    subscription_id: str | None = None,
+    expires: int = 3600,
+    min_rate: int | None = None,
+    sub_type: str = "new",
+) -> Json:
+    """A new subscription, or (with ``subscription_id``) a renewal / resumption of one.
+
+    ``sub_type`` "new" asks for every incident; ``min_rate`` asks the notifier to send at least
+    one notification (an empty one is a keep-alive) every that many seconds.
+    """
+    body: Json = {
+        "requestId": request_id,
+        "requestType": "EIDO",
+        "requestSubType": sub_type,
+        "expires": expires,
+    }
     body["requestAccepts"] = "application/emergency.eido+json; version=1"
+    if min_rate:
+        body["minRate"] = min_rate
     if subscription_id:
         body["subscriptionId"] = subscription_id
     return {"subscribe": body}
@@ -148,11 +167,15 @@ def subscribe_response(
     status: int = STATUS_OK,
     text: str = "OK",
     expires: int = 3600,
+    min_rate: int | None = None,
 ) -> Json:
     body: Json = {"requestId": request_id, "statusCode": status, "statusText": text}
     if subscription_id:
         body["subscriptionId"] = subscription_id
-        body["expires"] = expires
+        if expires:
+            body["expires"] = expires
+        if min_rate:
+            body["minRate"] = min_rate
     return {"subscribeResponse": body}
 
 

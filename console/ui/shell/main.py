@@ -113,7 +113,14 @@ def build_console(
     sync = None
     if dispatch_url:
         from console.sync.service import SyncService
+        from console.sync.transport import LinkSecurity
 
+        link = getattr(config, "dispatch", None)
+        security = (
+            None
+            if link is None
+            else LinkSecurity(link.ca_file, link.cert_file, link.key_file, link.allow_unencrypted)
+        )
         sync = SyncService(
             # Wall clock: link health (last message, reconnecting since) is about real time,
             # even when the picture runs on a simulator's clock.
@@ -121,6 +128,9 @@ def build_console(
             dispatch_url,
             on_changes=pictures.notify,
             on_health=pictures.set_link,
+            security=security,
+            subscribe_timeout_s=getattr(link, "subscribe_timeout_s", 10.0),
+            silence_timeout_s=getattr(link, "silence_timeout_s", None),
         )
         gateway.set_on_queued(sync.wake_outbox)
         pictures.set_link(sync.health)
@@ -254,6 +264,7 @@ def run(args: argparse.Namespace) -> int:
     # On a shared PostgreSQL the center's sync service holds the dispatch link, unless this
     # console is told to hold it (--dispatch).
     dispatch_url = args.dispatch or (None if shared_db else config.dispatch_url)
+    config = _with_link_flags(config, args)
     if dispatch_url and not dispatch_url.startswith(("ws://", "wss://")):
         return _fail(f"--dispatch {dispatch_url!r} is not a WebSocket URL (ws://HOST:PORT)")
     clock = None
@@ -278,18 +289,26 @@ def run(args: argparse.Namespace) -> int:
             simulator.stop()
         return _fail(str(exc))
 
-    console = build_console(
-        config,
-        store,
-        dispatch_url=dispatch_url,
-        operator=operator,
-        role=role,
-        demo=demo,
-        simulator=simulator,
-        clock=clock,
-        settings=QSettings(),
-        pg_notify_url=db_url if shared_db else None,
-    )
+    from console.sync.transport import TransportError
+
+    try:
+        console = build_console(
+            config,
+            store,
+            dispatch_url=dispatch_url,
+            operator=operator,
+            role=role,
+            demo=demo,
+            simulator=simulator,
+            clock=clock,
+            settings=QSettings(),
+            pg_notify_url=db_url if shared_db else None,
+        )
+    except TransportError as exc:
+        store.close()
+        if simulator is not None:
+            simulator.stop()
+        return _fail(str(exc))
     log.info(
         "console open: operator %s, role %s, database %s, dispatch %s%s",
         operator,
@@ -426,3 +445,21 @@ def _os_user() -> str:
         return getpass.getuser()
     except Exception:
         return "operator"
+
+
+def _with_link_flags(config: Any, args: Any) -> Any:
+    """The configuration with --ca-file/--cert-file/--key-file/--allow-unencrypted applied."""
+    import dataclasses
+    from pathlib import Path
+
+    link = getattr(config, "dispatch", None)
+    if link is None:
+        return config
+    over: dict[str, Any] = {
+        k: Path(v) for k in ("ca_file", "cert_file", "key_file") if (v := getattr(args, k, None))
+    }
+    if getattr(args, "allow_unencrypted", None):
+        over["allow_unencrypted"] = True
+    if not over:
+        return config
+    return dataclasses.replace(config, dispatch=dataclasses.replace(link, **over))

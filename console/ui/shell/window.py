@@ -448,6 +448,8 @@ class MainWindow(QMainWindow):
             if link.retry_in_s is not None:
                 text += f" (attempt {link.attempts})"
             tip = link.last_error or link.url
+        if link is not None and not self.ctx.replay and not link.encrypted:
+            text += " · unencrypted link"
         self.link_label.setText(text)
         self.link_label.setToolTip(tip)
         stale = picture.stale
