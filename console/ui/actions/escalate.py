@@ -28,11 +28,11 @@ from console.domain.rules import (
 from console.ui.actions.base import (
     TARGET_LABELS,
     ActionDialog,
-    describe_call,
     hours_text,
     mobile_crisis_open,
     plain,
 )
+from console.ui.core.labels import call_status_text, describe_call
 
 
 class EscalateDialog(ActionDialog):
@@ -106,7 +106,7 @@ class EscalateDialog(ActionDialog):
 
     def blocked(self) -> str:
         if not self.call.is_open:
-            return f"{self.call.id} is closed ({self.call.status.value})."
+            return f"{self.call.id} is closed ({call_status_text(self.call)})."
         return ""
 
     def selected_target(self) -> EscalationTarget | None:

@@ -22,8 +22,8 @@ from console.domain.model import (
 )
 from console.ui.actions.base import (
     ActionDialog,
-    describe_call,
 )
+from console.ui.core.labels import describe_call
 
 
 class NoteDialog(ActionDialog):
