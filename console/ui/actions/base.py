@@ -314,13 +314,13 @@ class ActionDialog(QDialog):
         subj = self.subject()
         if subj is not None and subj[0] == "call" and subj[1] in state.calls:
             call = state.calls[subj[1]]
-            self.call = call  # type: ignore[attr-defined]
+            self.call = call
             if hasattr(self, "expected_version"):
                 self.expected_version = call.version
             self.header.setText(describe_call(call))
         elif subj is not None and subj[1] in state.teams:
             team = state.teams[subj[1]]
-            self.team = team  # type: ignore[attr-defined]
+            self.team = team
             self.header.setText(describe_team(team))
         self.changed_notice.hide()
         sid = self.subject_id()
