@@ -128,6 +128,14 @@ def test_unknown_codes_show_on_queue_board_and_map(qtbot: Any, console: Console)
     assert "unknown status 'XYZ', received 0m ago" in spec["tip"][2]
     assert PRIORITY_NOT_GIVEN_TIP in spec["tip"]
     assert "Location type: XST (not in NENA's registry)" in spec["tip"]
+    dlg = open_action_dialog("priority", console.ctx, call_id="HCR-1")
+    assert dlg is not None
+    qtbot.addWidget(dlg)
+    head = dlg.header.text()
+    assert "P2 (not given) unrecognised type 'MNTLX'" in head
+    assert "(unknown status 'XYZ')" in head
+    assert f"Priority 2: {PRIORITY_NOT_GIVEN_TIP}" in head
+    assert "Location type: XST (not in NENA's registry)" in head
     pos = st.positions["CRT-2"]
     tspec = team_marker(st.teams["CRT-2"], pos, console.clock.now(), th)
     assert "unknown status 'BRK'" in tspec["tip"][1]

@@ -45,7 +45,7 @@ from console.ui.actions.base import (
 )
 from console.ui.actions.escalate import EscalateDialog
 from console.ui.core import theme
-from console.ui.core.labels import call_status_text, describe_call, team_status_text
+from console.ui.core.labels import call_header, call_status_text, team_status_text
 
 
 class AssignDialog(ActionDialog):
@@ -68,7 +68,7 @@ class AssignDialog(ActionDialog):
             ctx.config.recommendation,
         )
         rec = self.recommendation
-        self.header.setText(describe_call(call))
+        self.header.setText(call_header(call))
 
         lay = QVBoxLayout(self.body)
         lay.setContentsMargins(0, 0, 0, 0)

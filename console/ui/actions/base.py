@@ -50,7 +50,7 @@ from console.domain.rules import (
 from console.ui.core.gateway import CommandOp
 from console.ui.core.labels import (
     call_changes,
-    describe_call,
+    call_header,
     describe_team,
     team_changes,
 )
@@ -317,7 +317,7 @@ class ActionDialog(QDialog):
             self.call = call
             if hasattr(self, "expected_version"):
                 self.expected_version = call.version
-            self.header.setText(describe_call(call))
+            self.header.setText(call_header(call))
         elif subj is not None and subj[1] in state.teams:
             team = state.teams[subj[1]]
             self.team = team

@@ -32,7 +32,7 @@ from console.ui.actions.base import (
     mobile_crisis_open,
     plain,
 )
-from console.ui.core.labels import call_status_text, describe_call
+from console.ui.core.labels import call_header, call_status_text
 
 
 class EscalateDialog(ActionDialog):
@@ -49,7 +49,7 @@ class EscalateDialog(ActionDialog):
         super().__init__(ctx, "Escalate call", parent)
         self.call = call
         self.expected_version = call.version
-        self.header.setText(describe_call(call))
+        self.header.setText(call_header(call))
         hours: ServiceHours = ctx.config.mobile_crisis_hours
         self.mobile_crisis_open = mobile_crisis_open(hours, self.now)
         self.mobile_crisis_why = (

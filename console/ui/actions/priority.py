@@ -24,7 +24,7 @@ from console.domain.model import (
 from console.ui.actions.base import (
     ActionDialog,
 )
-from console.ui.core.labels import call_status_text, describe_call
+from console.ui.core.labels import call_header, call_status_text
 
 
 class PriorityDialog(ActionDialog):
@@ -34,7 +34,7 @@ class PriorityDialog(ActionDialog):
         super().__init__(ctx, "Change priority", parent)
         self.call = call
         self.expected_version = call.version
-        self.header.setText(describe_call(call))
+        self.header.setText(call_header(call))
         form = QFormLayout(self.body)
         box = QWidget(self.body)
         hb = QHBoxLayout(box)

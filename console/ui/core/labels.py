@@ -87,6 +87,15 @@ def describe_call(call: Call) -> str:
     )
 
 
+def call_header(call: Call) -> str:
+    """A dialog's head: the call in one line, then what dispatch left unsaid or uncoded."""
+    lines = [describe_call(call)]
+    if not call.priority_given:
+        lines.append(f"Priority {call.priority}: {PRIORITY_NOT_GIVEN_TIP}")
+    lines += code_lines(call.codes)
+    return "\n".join(lines)
+
+
 def describe_team(team: Team, call_label: str = "") -> str:
     on = f" on {team.call}" if team.call else ""
     prov = f" ({team.provider})" if team.provider else ""
