@@ -118,6 +118,7 @@ DARK = ThemeColors(
             TeamStatus.AT_DESTINATION: "#bcaaa4",
             TeamStatus.OUT_OF_SERVICE: "#9e9e9e",
             TeamStatus.OFF_DUTY: "#757575",
+            TeamStatus.UNKNOWN: "#f48fb1",
         }
     ),
     call_status=_ro(
@@ -130,6 +131,7 @@ DARK = ThemeColors(
             CallStatus.CLEARED: "#81c784",
             CallStatus.ESCALATED: "#ff8a80",
             CallStatus.CANCELLED: "#9e9e9e",
+            CallStatus.UNKNOWN: "#f48fb1",
         }
     ),
 )
@@ -173,6 +175,7 @@ LIGHT = ThemeColors(
             TeamStatus.AT_DESTINATION: "#4e342e",
             TeamStatus.OUT_OF_SERVICE: "#616161",
             TeamStatus.OFF_DUTY: "#757575",
+            TeamStatus.UNKNOWN: "#ad1457",
         }
     ),
     call_status=_ro(
@@ -185,6 +188,7 @@ LIGHT = ThemeColors(
             CallStatus.CLEARED: "#1b5e20",
             CallStatus.ESCALATED: "#b71c1c",
             CallStatus.CANCELLED: "#616161",
+            CallStatus.UNKNOWN: "#ad1457",
         }
     ),
 )

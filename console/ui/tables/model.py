@@ -119,8 +119,9 @@ def _from_theme(name: str) -> Palette:
         muted_fg=t.muted,
         priority_fg=dict(t.priority),
         team_status_fg=dict(t.team_status),
-        # Only a waiting call is coloured in the queue; other statuses keep the text colour.
-        call_status_fg={CallStatus.PENDING: t.call_status[CallStatus.PENDING]},
+        # Only a waiting call, and a status dispatch sent that the console cannot map, are
+        # coloured in the queue; other statuses keep the text colour.
+        call_status_fg={s: t.call_status[s] for s in (CallStatus.PENDING, CallStatus.UNKNOWN)},
     )
 
 
