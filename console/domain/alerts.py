@@ -15,7 +15,7 @@ from typing import Protocol
 
 from console.domain.commands import AcknowledgeAlert
 from console.domain.events import Alert, AlertKind, Severity
-from console.domain.model import Call, CallStatus, Team
+from console.domain.model import Call, CallStatus, CallType, Team, TeamStatus
 from console.domain.projection import State
 from console.domain.rules import Thresholds, ineligibility, safety_screen, timer_alerts
 
@@ -63,6 +63,71 @@ def no_eligible_alerts(calls: Iterable[Call], teams: Iterable[Team]) -> list[Ale
     return out
 
 
+def unknown_code_alerts(calls: Iterable[Call], teams: Iterable[Team]) -> list[Alert]:
+    """Open calls and teams carrying a status or type dispatch sent that the console cannot
+    map: one warning each, naming the record and dispatch's code (a new code raises anew)."""
+    out: list[Alert] = []
+    for c in calls:
+        if c.status is CallStatus.UNKNOWN:
+            code = c.status_code or "?"
+            out.append(
+                Alert(
+                    f"unknown_code:{c.id}:status:{code}",
+                    AlertKind.UNKNOWN_CODE,
+                    Severity.MEDIUM,
+                    c.id,
+                    f"{c.id}: dispatch sent unknown status '{code}'; the call is shown as open "
+                    "until dispatch sends a status the console knows",
+                    c.updated_at,
+                )
+            )
+        if c.type is CallType.UNRECOGNISED and c.is_open:
+            code = c.source_type or "?"
+            out.append(
+                Alert(
+                    f"unknown_code:{c.id}:type:{code}",
+                    AlertKind.UNKNOWN_CODE,
+                    Severity.MEDIUM,
+                    c.id,
+                    f"{c.id}: unrecognised type '{code}' from dispatch; screen the call yourself "
+                    "(never recommended automatically)",
+                    c.received_at,
+                )
+            )
+    for t in teams:
+        if t.status is TeamStatus.UNKNOWN:
+            code = t.status_code or "?"
+            out.append(
+                Alert(
+                    f"unknown_code:{t.id}:status:{code}",
+                    AlertKind.UNKNOWN_CODE,
+                    Severity.MEDIUM,
+                    t.id,
+                    f"{t.id}: dispatch sent unknown team status '{code}'; check with dispatch "
+                    "before relying on this team",
+                    t.updated_at,
+                )
+            )
+    return out
+
+
+def quarantine_alert(count: int, newest_reason: str, newest_at: datetime | None) -> Alert | None:
+    """Input refused and kept aside: one alert per quarantined message (the id carries the
+    count, so each new one raises it again), with the count and the newest reason."""
+    if count <= 0 or newest_at is None:
+        return None
+    n = f"{count} message{'s' if count != 1 else ''} from dispatch"
+    return Alert(
+        f"quarantine:{count}",
+        AlertKind.QUARANTINE,
+        Severity.HIGH,
+        "dispatch",
+        f"{n} quarantined (not in the picture); newest: {newest_reason}. "
+        "See Tools > Quarantined messages.",
+        newest_at,
+    )
+
+
 def link_alert(
     stale: bool, link: LinkStatus | None, now: datetime, reason: str = ""
 ) -> Alert | None:
@@ -94,13 +159,16 @@ def collect_alerts(
     *,
     link: Alert | None = None,
     no_eligible: list[Alert] | None = None,
+    unknown: list[Alert] | None = None,
+    quarantine: Alert | None = None,
     hidden: Iterable[str] = (),
 ) -> list[Alert]:
     """Every unacknowledged alert the state implies at ``now``, severity-sorted, one per id.
 
     ``link``: the link alert (:func:`link_alert`), if any; ``no_eligible``: precomputed
-    :func:`no_eligible_alerts` (they depend on the state only, not on the clock); ``hidden``:
-    ids acknowledged here and on their way."""
+    :func:`no_eligible_alerts` (they depend on the state only, not on the clock); ``unknown``:
+    precomputed :func:`unknown_code_alerts` (likewise); ``quarantine``: the quarantine alert
+    (:func:`quarantine_alert`), if any; ``hidden``: ids acknowledged here and on their way."""
     found: dict[str, Alert] = {}
     for a in state.alerts.values():
         found.setdefault(a.id, a)
@@ -111,6 +179,12 @@ def collect_alerts(
         no_eligible = no_eligible_alerts(pending, state.teams.values())
     for a in no_eligible:
         found.setdefault(a.id, a)
+    if unknown is None:
+        unknown = unknown_code_alerts(state.calls.values(), state.teams.values())
+    for a in unknown:
+        found.setdefault(a.id, a)
+    if quarantine is not None:
+        found.setdefault(quarantine.id, quarantine)
     if link is not None:
         found.setdefault(link.id, link)
     skip = set(state.acks) | set(hidden)

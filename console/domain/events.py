@@ -29,6 +29,10 @@ class AlertKind(StrEnum):
     POSITION_STALE = "position_stale"
     NO_ELIGIBLE_TEAM = "no_eligible_team"
     LINK_DOWN = "link_down"
+    UNKNOWN_CODE = "unknown_code"
+    """Dispatch sent a status or type the console cannot map (shown with its code)."""
+    QUARANTINE = "quarantine"
+    """Input from dispatch was refused and kept aside (the quarantine)."""
 
 
 class Severity(StrEnum):

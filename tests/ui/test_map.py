@@ -335,6 +335,30 @@ def test_cleared_call_disappears(qtbot: Any, make_view: Callable[..., MapView]) 
 
 @pytest.mark.webengine
 @pytest.mark.timeout(90)
+def test_highlight_goes_with_a_call_that_leaves_and_never_moves(
+    qtbot: Any, make_view: Callable[..., MapView]
+) -> None:
+    view = make_view()
+    p = Picture()
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        p.push(view)
+    view.select_call("C-2")
+    qtbot.waitUntil(lambda: js(qtbot, view, "rcMap.selected") == "call:C-2", timeout=5000)
+    p.calls["C-2"] = replace(p.calls["C-2"], status=CallStatus.CLEARED, cleared_at=NOW)
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        p.push(view)
+    assert js(qtbot, view, "rcMap.selected") is None
+    assert js(qtbot, view, "document.querySelectorAll('.rc-selected').length") == 0
+    # Back on the map (dispatch reopened it): not highlighted again by itself.
+    p.calls["C-2"] = replace(p.calls["C-2"], status=CallStatus.ASSIGNED, cleared_at=None)
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        p.push(view)
+    assert js(qtbot, view, "rcMap.selected") is None
+    assert view._selected is None
+
+
+@pytest.mark.webengine
+@pytest.mark.timeout(90)
 def test_overdue_unsafe_and_stale_are_marked_not_only_by_colour(
     qtbot: Any, make_view: Callable[..., MapView]
 ) -> None:

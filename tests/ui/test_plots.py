@@ -63,7 +63,9 @@ class StandInPictures(QObject):
         seq: int,
         team_records: tuple[Team, ...] = (),
     ) -> None:
-        self._picture = Picture(state.copy(), now, seq, True, None, False, team_records)
+        self._picture = Picture(
+            state.copy(), now, seq, True, None, False, team_records=team_records
+        )
         self.picture_changed.emit(self._picture, changes)
 
 

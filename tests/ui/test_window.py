@@ -442,3 +442,35 @@ def test_several_calls_selected_at_once_are_all_highlighted(qtbot, store, tmp_pa
         assert sorted(queue.proxy.id_at(r.row()) for r in rows) == ["HCR-2", "HCR-4"]
     finally:
         console.close()
+
+
+def test_unencrypted_link_and_the_quarantine_viewer_are_in_reach(qtbot, store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import dataclass
+
+    from console.ui.alerts.quarantine import QuarantineDialog
+
+    @dataclass(frozen=True)
+    class PlainLink(LinkHealth):  # the link health as it reports an unencrypted link
+        encrypted: bool = True
+
+    console = _build(store, tmp_path)
+    win, pictures = console.window, console.ctx.pictures
+    try:
+        now = datetime.now(UTC)
+        pictures.set_link(PlainLink(LinkState.UP, now, "ws://x", last_message_at=now))
+        qtbot.waitUntil(lambda: pictures.current().link is not None, timeout=5000)
+        assert "unencrypted" not in win.link_label.text()
+        pictures.set_link(
+            PlainLink(LinkState.UP, now, "ws://x", last_message_at=now, encrypted=False)
+        )
+        qtbot.waitUntil(lambda: "unencrypted link" in win.link_label.text(), timeout=5000)
+        tools = [a for a in win.menuBar().actions() if a.text() == "T&ools"]
+        assert tools and win.quarantine_action in tools[0].menu().actions()
+        win.quarantine_action.trigger()
+        dlg = win.quarantine_dialog
+        assert isinstance(dlg, QuarantineDialog) and dlg.isVisible()
+        qtbot.waitUntil(lambda: dlg.loads >= 1, timeout=5000)
+        assert "Nothing quarantined" in dlg.summary.text()
+        dlg.close()
+    finally:
+        console.close()

@@ -29,6 +29,7 @@ from console.domain.model import (
     CallStatus,
     EscalationTarget,
 )
+from console.domain.projection import State
 from console.domain.rules import (
     Recommendation,
     calls_this_shift,
@@ -40,11 +41,11 @@ from console.ui.actions.base import (
     TEAM_ID_ROLE,
     ActionDialog,
     _set_role,
-    describe_call,
     plain,
 )
 from console.ui.actions.escalate import EscalateDialog
 from console.ui.core import theme
+from console.ui.core.labels import call_header, call_status_text, team_status_text
 
 
 class AssignDialog(ActionDialog):
@@ -67,7 +68,7 @@ class AssignDialog(ActionDialog):
             ctx.config.recommendation,
         )
         rec = self.recommendation
-        self.header.setText(describe_call(call))
+        self.header.setText(call_header(call))
 
         lay = QVBoxLayout(self.body)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -100,7 +101,7 @@ class AssignDialog(ActionDialog):
                 [
                     str(rank),
                     cand.team_id,
-                    team.status.value.replace("_", " "),
+                    team_status_text(team),
                     ("★ recommended — " if rank == 1 else "") + "; ".join(cand.reasons),
                 ]
             )
@@ -114,7 +115,7 @@ class AssignDialog(ActionDialog):
                 [
                     "✕",
                     team_id,
-                    team.status.value.replace("_", " "),
+                    team_status_text(team),
                     "not eligible: " + "; ".join(why),
                 ]
             )
@@ -159,7 +160,9 @@ class AssignDialog(ActionDialog):
             if first is not None:
                 self.teams.setCurrentItem(first)
                 first.setSelected(True)
-        self.teams.setFocus()
+        # A reassignment needs a reason, and the recommended team is already chosen: start
+        # where the supervisor has to type.
+        (self.reason if reassign else self.teams).setFocus()
         self.resize(760, 420)
         self.finish_setup()
 
@@ -189,7 +192,7 @@ class AssignDialog(ActionDialog):
         if self.reassign and self.call.team is None:
             return f"{self.call.id} has no team to reassign from; assign it instead."
         if self.reassign and self.call.status in (CallStatus.ON_SCENE, CallStatus.TRANSPORTING):
-            where = self.call.status.value.replace("_", " ")
+            where = call_status_text(self.call)
             return f"{self.call.team} is already {where} at {self.call.id}; it cannot be moved."
         return ""
 
@@ -199,6 +202,13 @@ class AssignDialog(ActionDialog):
         self.reject()
         dlg.open()
         return dlg
+
+    def already_done(self, state: State) -> str:
+        latest = state.calls.get(self.call.id)
+        team = self.selected_team()
+        if latest is not None and team is not None and team in (latest.team, *latest.teams):
+            return "already done"
+        return ""
 
     def selected_team(self) -> str | None:
         items = self.teams.selectedItems()

@@ -48,6 +48,12 @@ from console.domain.rules import (
     validate_command,
 )
 from console.ui.core.gateway import CommandOp
+from console.ui.core.labels import (
+    call_changes,
+    call_header,
+    describe_team,
+    team_changes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,15 +87,6 @@ def hours_text(hours: ServiceHours) -> str:
     return f"{hours.start:%H:%M}-{end}"
 
 
-def describe_call(call: Call) -> str:
-    where = call.address or call.neighborhood or "location unknown"
-    team = f", team {call.team}" if call.team else ""
-    return (
-        f"{call.id}  P{call.priority} {call.type.label} — {where} "
-        f"({call.status.value.replace('_', ' ')}{team})"
-    )
-
-
 def _set_role(w: QWidget, role: str) -> None:
     """Style hook for the theme's QSS (``QLabel[role="error"]`` ...)."""
     w.setProperty("role", role)
@@ -119,8 +116,12 @@ class ActionDialog(QDialog):
         """A dialog this one opened instead of itself (escalation offered by the safety screen)."""
         self._awaiting: CommandOp | None = None
 
+        self.title_text = title
+        self.ok_label = self.ok_text
+        """The confirm button's text, naming the call or team once the subclass set it."""
         self.layout_ = QVBoxLayout(self)
         self.header = QLabel(self)
+        self.header.setTextFormat(Qt.TextFormat.PlainText)  # dispatch's text, never markup
         self.header.setWordWrap(True)
         self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         _set_role(self.header, "header")
@@ -129,12 +130,14 @@ class ActionDialog(QDialog):
         self.layout_.addWidget(self.body, 1)
 
         self.refusal = QLabel(self)
+        self.refusal.setTextFormat(Qt.TextFormat.PlainText)
         self.refusal.setWordWrap(True)
         _set_role(self.refusal, "refusal")
         self.refusal.hide()
         self.layout_.addWidget(self.refusal)
 
         self.changed_notice = QLabel(self)
+        self.changed_notice.setTextFormat(Qt.TextFormat.PlainText)
         self.changed_notice.setWordWrap(True)
         self.changed_notice.setAccessibleName("Changed meanwhile")
         _set_role(self.changed_notice, "safety")
@@ -142,6 +145,7 @@ class ActionDialog(QDialog):
         self.layout_.addWidget(self.changed_notice)
 
         self.error = QLabel(self)
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setWordWrap(True)
         self.error.setAccessibleName("Error")
         _set_role(self.error, "error")
@@ -190,38 +194,59 @@ class ActionDialog(QDialog):
 
     def _on_picture(self, picture: Any, _changes: Any) -> None:
         """Never act on a stale view without saying so: the subject changed under the dialog."""
-        subj = self.subject()
-        if subj is None or not self.isVisible():
+        if not self.isVisible():
             return
+        text = self.changed_since(picture.state)
+        if not text:
+            return
+        sid = self.subject_id()
+        self.changed_notice.setText(
+            f"⚠ {sid} changed while this dialog was open: {text}. "
+            "Cancel and reopen to act on what it is now."
+        )
+        self.changed_notice.show()
+
+    def subject_id(self) -> str:
+        subj = self.subject()
+        return subj[1] if subj is not None else ""
+
+    def changed_since(self, state: State) -> str:
+        """What changed on the subject between the picture this dialog was opened on and
+        ``state``, in words (empty: nothing)."""
+        subj = self.subject()
+        if subj is None:
+            return ""
         kind, sid = subj
         if kind == "call":
             before = self.state.calls.get(sid)
-            now_c = picture.state.calls.get(sid)
+            now_c = state.calls.get(sid)
             if now_c is None or before is None or now_c.version == before.version:
-                return
-            team = f", team {now_c.team}" if now_c.team else ""
-            text = (
-                f"⚠ {sid} changed while this dialog was open: now "
-                f"{now_c.status.value.replace('_', ' ')}, priority {now_c.priority}{team}. "
-                "Cancel and reopen to act on what it is now."
-            )
-        else:
-            before_t = self.state.teams.get(sid)
-            now_t = picture.state.teams.get(sid)
-            if now_t is None or before_t is None or now_t.status is before_t.status:
-                return
-            on = f" on {now_t.call}" if now_t.call else ""
-            text = (
-                f"⚠ {sid} changed while this dialog was open: now "
-                f"{now_t.status.value.replace('_', ' ')}{on}."
-            )
-        self.changed_notice.setText(text)
-        self.changed_notice.show()
+                return ""
+            return "; ".join(call_changes(before, now_c))
+        before_t = self.state.teams.get(sid)
+        now_t = state.teams.get(sid)
+        if now_t is None or before_t is None:
+            return ""
+        what = team_changes(before_t, now_t)
+        return "; ".join(what)
+
+    def already_done(self, state: State) -> str:
+        """Subclass hook: why sending now would repeat what dispatch already did (empty: it
+        would not)."""
+        return ""
 
     # -- common behaviour ------------------------------------------------------------------------
 
     def finish_setup(self) -> None:
-        """Called by subclasses once their fields exist: applies role and blocking reasons."""
+        """Called by subclasses once their fields exist: names the subject in the title and
+        the confirm button, applies role and blocking reasons."""
+        subj = self.subject()
+        if subj is not None:
+            sid = subj[1]
+            if sid not in self.title_text:
+                self.setWindowTitle(f"{self.title_text} {sid}")
+            self.ok_label = f"{self.ok_text} {sid}"
+            self.ok_button.setText(self.ok_label)
         reason = self.refusal_reason or self.blocked()
         if reason:
             self.refusal.setText("✖ " + reason)
@@ -258,11 +283,13 @@ class ActionDialog(QDialog):
             self.show_error(self.refusal_reason)
             return
         self.clear_error()
+        latest = self.ctx.pictures.current()  # the picture may have moved on meanwhile
+        if self._repin(latest.state):
+            return
         cmd = self.build_command()
         if cmd is None:
             return
         try:  # the same rules the store applies, on the picture the supervisor sees
-            latest = self.ctx.pictures.current()  # the picture may have moved on meanwhile
             validate_command(
                 cmd,
                 latest.state.calls,
@@ -274,6 +301,37 @@ class ActionDialog(QDialog):
             self.show_error(str(e))
             return
         self._send(cmd)
+
+    def _repin(self, state: State) -> bool:
+        """The subject changed since the dialog opened: say what, in words, send nothing, and
+        take the new version as the one the supervisor now sees (a second press sends on it).
+        True when nothing may be sent now."""
+        changed = self.changed_since(state)
+        if not changed:
+            return False
+        done = self.already_done(state)
+        self.state = state
+        subj = self.subject()
+        if subj is not None and subj[0] == "call" and subj[1] in state.calls:
+            call = state.calls[subj[1]]
+            self.call = call
+            if hasattr(self, "expected_version"):
+                self.expected_version = call.version
+            self.header.setText(call_header(call))
+        elif subj is not None and subj[1] in state.teams:
+            team = state.teams[subj[1]]
+            self.team = team
+            self.header.setText(describe_team(team))
+        self.changed_notice.hide()
+        sid = self.subject_id()
+        if done:
+            self.show_error(f"{sid} changed meanwhile: {changed}: {done}, nothing sent.")
+        else:
+            self.show_error(
+                f"{sid} changed meanwhile: {changed}. Nothing sent: check the dialog and send "
+                "again to act on what it is now, or cancel."
+            )
+        return True
 
     def _send(self, cmd: Command) -> None:
         self.ok_button.setEnabled(False)
@@ -301,7 +359,7 @@ class ActionDialog(QDialog):
             return
         self._awaiting = None
         self.ok_button.setEnabled(True)
-        self.ok_button.setText(self.ok_text)
+        self.ok_button.setText(self.ok_label)
         self.show_error(f"Refused: {reason}")
 
     def done(self, r: int) -> None:
@@ -332,13 +390,6 @@ class ActionDialog(QDialog):
 
 
 # -- team service, check-in ------------------------------------------------------------------------
-
-
-def describe_team(team: Team, call_label: str = "") -> str:
-    status = team.status.value.replace("_", " ")
-    on = f" on {team.call}" if team.call else ""
-    prov = f" ({team.provider})" if team.provider else ""
-    return f"{team.id}{prov} — {status}{on}{call_label}"
 
 
 # -- entry point ---------------------------------------------------------------------------------

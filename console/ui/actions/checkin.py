@@ -18,8 +18,8 @@ from console.domain.model import (
 )
 from console.ui.actions.base import (
     ActionDialog,
-    describe_team,
 )
+from console.ui.core.labels import describe_team, team_status_text
 
 
 class CheckinDialog(ActionDialog):
@@ -39,7 +39,7 @@ class CheckinDialog(ActionDialog):
 
     def blocked(self) -> str:
         if not self.team.status.on_duty:
-            return f"{self.team.id} is {self.team.status.value.replace('_', ' ')}."
+            return f"{self.team.id} is {team_status_text(self.team)}."
         return ""
 
     def build_command(self) -> Command | None:

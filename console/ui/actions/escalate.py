@@ -28,11 +28,11 @@ from console.domain.rules import (
 from console.ui.actions.base import (
     TARGET_LABELS,
     ActionDialog,
-    describe_call,
     hours_text,
     mobile_crisis_open,
     plain,
 )
+from console.ui.core.labels import call_header, call_status_text
 
 
 class EscalateDialog(ActionDialog):
@@ -49,7 +49,7 @@ class EscalateDialog(ActionDialog):
         super().__init__(ctx, "Escalate call", parent)
         self.call = call
         self.expected_version = call.version
-        self.header.setText(describe_call(call))
+        self.header.setText(call_header(call))
         hours: ServiceHours = ctx.config.mobile_crisis_hours
         self.mobile_crisis_open = mobile_crisis_open(hours, self.now)
         self.mobile_crisis_why = (
@@ -106,7 +106,7 @@ class EscalateDialog(ActionDialog):
 
     def blocked(self) -> str:
         if not self.call.is_open:
-            return f"{self.call.id} is closed ({self.call.status.value})."
+            return f"{self.call.id} is closed ({call_status_text(self.call)})."
         return ""
 
     def selected_target(self) -> EscalationTarget | None:

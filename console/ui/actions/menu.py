@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from console.ui.actions.dialogs import open_action_dialog
 from console.ui.core.context import ConsoleContext
@@ -107,9 +108,28 @@ class ActionSet(QObject):
             call = self.ctx.pictures.current().state.calls.get(cid or "")
             if call is not None and call.team is not None:
                 kind = "reassign"
+        came_from = QApplication.focusWidget()
         dlg = _open_dialog(kind, self.ctx, call_id, team_id, self.dialog_parent)
+        if dlg is not None and came_from is not None:
+            return_focus(dlg, came_from)
         self.opened.emit(kind, dlg)
         return dlg
+
+
+def return_focus(dlg: Any, widget: QWidget) -> None:
+    """When ``dlg`` closes (or the dialog it handed over to does), focus goes back to
+    ``widget``: the panel the action came from, not wherever Qt lands."""
+
+    def back(_result: int = 0) -> None:
+        follow = getattr(dlg, "followup", None)
+        if follow is not None and follow.isVisible():
+            return_focus(follow, widget)
+            return
+        if shiboken6.isValid(widget) and widget.isVisible():
+            widget.activateWindow()
+            widget.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    dlg.finished.connect(back)
 
 
 def actions_for(ctx: ConsoleContext) -> ActionSet:

@@ -22,8 +22,8 @@ from console.domain.model import (
 )
 from console.ui.actions.base import (
     ActionDialog,
-    describe_call,
 )
+from console.ui.core.labels import call_header
 
 
 class NoteDialog(ActionDialog):
@@ -33,7 +33,7 @@ class NoteDialog(ActionDialog):
         super().__init__(ctx, "Add a note", parent)
         self.call = call
         self.expected_version = call.version
-        self.header.setText(describe_call(call))
+        self.header.setText(call_header(call))
         lay = QVBoxLayout(self.body)
         lay.setContentsMargins(0, 0, 0, 0)
         lab = QLabel("&Note (Ctrl+Enter adds it):", self.body)

@@ -23,8 +23,8 @@ from console.domain.model import (
 )
 from console.ui.actions.base import (
     ActionDialog,
-    describe_call,
 )
+from console.ui.core.labels import call_header, call_status_text
 
 
 class PriorityDialog(ActionDialog):
@@ -34,7 +34,7 @@ class PriorityDialog(ActionDialog):
         super().__init__(ctx, "Change priority", parent)
         self.call = call
         self.expected_version = call.version
-        self.header.setText(describe_call(call))
+        self.header.setText(call_header(call))
         form = QFormLayout(self.body)
         box = QWidget(self.body)
         hb = QHBoxLayout(box)
@@ -43,7 +43,8 @@ class PriorityDialog(ActionDialog):
         self.choices: dict[int, QRadioButton] = {}
         names = {1: "urgent", 2: "normal", 3: "routine"}
         for p in PRIORITIES:
-            text = f"&{p} {names.get(p, '')}" + (" (current)" if p == call.priority else "")
+            current = " (current)" if call.priority_given else " (current: site default)"
+            text = f"&{p} {names.get(p, '')}" + (current if p == call.priority else "")
             rb = QRadioButton(text, box)
             if p == call.priority:
                 rb.setEnabled(False)
@@ -61,7 +62,7 @@ class PriorityDialog(ActionDialog):
 
     def blocked(self) -> str:
         if not self.call.is_open:
-            return f"{self.call.id} is closed ({self.call.status.value})."
+            return f"{self.call.id} is closed ({call_status_text(self.call)})."
         return ""
 
     def build_command(self) -> Command | None:

@@ -19,8 +19,8 @@ from console.domain.model import (
 )
 from console.ui.actions.base import (
     ActionDialog,
-    describe_team,
 )
+from console.ui.core.labels import describe_team
 
 
 class TeamServiceDialog(ActionDialog):

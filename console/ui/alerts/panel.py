@@ -46,13 +46,16 @@ from console.domain.alerts import (
     critical_alerts,
     link_alert,
     no_eligible_alerts,
+    quarantine_alert,
     severity_counts,
+    unknown_code_alerts,
 )
 from console.domain.commands import AcknowledgeAlert
 from console.domain.events import Alert, AlertKind, Severity
 from console.domain.model import CallStatus
 from console.domain.projection import State
 from console.ui.core import theme
+from console.ui.core.labels import plain_tip
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,8 @@ KIND_LABEL: dict[AlertKind, str] = {
     AlertKind.POSITION_STALE: "Position stale",
     AlertKind.NO_ELIGIBLE_TEAM: "No eligible team",
     AlertKind.LINK_DOWN: "Dispatch link",
+    AlertKind.UNKNOWN_CODE: "Unknown code",
+    AlertKind.QUARANTINE: "Quarantined input",
 }
 ALERT_ID_ROLE = int(Qt.ItemDataRole.UserRole)
 BANNER_SHORTCUT = "Ctrl+Shift+A"
@@ -144,6 +149,7 @@ class AckDialog(QDialog):
         head = QLabel(
             f"{severity_text(alert.severity)} — {KIND_LABEL[alert.kind]}\n{alert.message}"
         )
+        head.setTextFormat(Qt.TextFormat.PlainText)  # the message quotes dispatch
         head.setWordWrap(True)
         lay.addWidget(head)
         form = QFormLayout()
@@ -187,6 +193,8 @@ class AlertsPanel(QWidget):
         self._target: list[_Row] = []
         self._current_id: str | None = None
         self._no_eligible: list[Alert] = []
+        self._unknown: list[Alert] = []
+        self._quarantine_shown: object = None
         self._no_eligible_for: object = None
         self._refreshed_at = -math.inf
         self._stale_shown = False
@@ -231,6 +239,7 @@ class AlertsPanel(QWidget):
         row.addWidget(self.ack_button)
         lay.addLayout(row)
         self.error = QLabel(self)
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
         self.error.setProperty("role", "error")
         self.error.setWordWrap(True)
         self.error.hide()
@@ -262,7 +271,12 @@ class AlertsPanel(QWidget):
         # Otherwise, under a busy feed, the list follows at most once a second (the clock's
         # tick catches up): what call and team updates change here (timers, eligibility) is
         # minute-scale.
-        at_once = changes is None or bool(changes.alerts) or picture.stale != self._stale_shown
+        at_once = (
+            changes is None
+            or bool(changes.alerts)
+            or picture.stale != self._stale_shown
+            or getattr(picture, "quarantine", None) != self._quarantine_shown
+        )
         if at_once or time.monotonic() - self._refreshed_at >= PICTURE_REFRESH_S:
             self.ctx.later(self.refresh, self.refresh)
 
@@ -273,10 +287,13 @@ class AlertsPanel(QWidget):
         self._refreshed_at = time.monotonic()
         picture = self.ctx.pictures.current()
         self._stale_shown = picture.stale
+        q = getattr(picture, "quarantine", None)
+        self._quarantine_shown = q
         state: State = picture.state
         if self._no_eligible_for is not state:  # depends on the picture only, not on the clock
             pending = [c for c in state.calls.values() if c.status is CallStatus.PENDING]
             self._no_eligible = no_eligible_alerts(pending, state.teams.values())
+            self._unknown = unknown_code_alerts(state.calls.values(), state.teams.values())
             self._no_eligible_for = state
             self._acker.forget_acked(state)
         alerts = collect_alerts(
@@ -285,6 +302,8 @@ class AlertsPanel(QWidget):
             self.ctx.config.thresholds,
             link=link_alert(picture.stale, picture.link, picture.now, picture.stale_reason),
             no_eligible=self._no_eligible,
+            unknown=self._unknown,
+            quarantine=quarantine_alert(q.count, q.newest_reason, q.newest_at) if q else None,
             hidden=self._acker.hidden,
         )
         self._show(alerts, picture.now)
@@ -396,7 +415,7 @@ class AlertsPanel(QWidget):
             item.setText(2, subject)
         if old is None or old[4] != what:
             item.setText(3, what)
-            item.setToolTip(3, what)
+            item.setToolTip(3, plain_tip(what))
         self._rows[k] = row
 
     def _keep_current(self) -> None:
@@ -569,6 +588,7 @@ class AlertBanner(QFrame):
         self.icon = QLabel("⚠", self)
         self.icon.setStyleSheet(f"font-size: 22pt; color: {c.banner_fg};")
         self.text = QLabel(self)
+        self.text.setTextFormat(Qt.TextFormat.PlainText)
         self.text.setWordWrap(True)
         self.text.setStyleSheet(f"color: {c.banner_fg}; font-weight: bold; font-size: 13pt;")
         self.ack_button = QPushButton(f"Acknowledge ({BANNER_SHORTCUT})", self)
@@ -629,7 +649,7 @@ class AlertBanner(QFrame):
         self.text.setText(
             f"{KIND_LABEL.get(top.kind, top.kind.value).upper()} — {top.message} (since {when}){more}"
         )
-        self.setToolTip("\n".join(a.message for a in critical))
+        self.setToolTip(plain_tip("\n".join(a.message for a in critical)))
         self.show()
         if not self._flash.isActive():
             self._flash.start()
@@ -657,4 +677,4 @@ class AlertBanner(QFrame):
         return dlg
 
     def _on_failed(self, alert_id: str, reason: str) -> None:
-        self.setToolTip(f"Not acknowledged: {reason}")
+        self.setToolTip(plain_tip(f"Not acknowledged: {reason}"))

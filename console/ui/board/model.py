@@ -14,6 +14,7 @@ from console.domain.commands import (
 )
 from console.domain.model import Position, Team, TeamStatus
 from console.domain.rules import is_stale
+from console.ui.core.labels import team_details, team_status_text
 from console.ui.tables.model import (
     NEVER_KEY,
     OVERDUE_MARK,
@@ -28,7 +29,6 @@ from console.ui.tables.model import (
     natural_key,
     pending_by,
     since_key,
-    words_text,
 )
 
 _TEAM_STATUS_ORDER = {s: i for i, s in enumerate(TeamStatus)}
@@ -100,8 +100,8 @@ class TeamBoardModel(RecordTableModel):
         if key == "provider":
             return Cell(t.provider, t.provider.casefold())
         if key == "status":
-            text = words_text(t.status.value)
-            tip = text
+            text = team_status_text(t)
+            tip = "\n".join(team_details(t))
             pend: tuple[str, ...] = record.pending
             if pend:
                 text += f"  {PENDING_MARK} " + "; ".join(pend)
@@ -144,7 +144,7 @@ class TeamBoardModel(RecordTableModel):
             secs = (now - since).total_seconds()
             stale = t.status.on_duty and is_stale(record.position, now, self._thresholds)
             text = format_age(secs)
-            tip = f"{words_text(t.status.value)} for {minutes_text(secs)}"
+            tip = f"{team_status_text(t)} for {minutes_text(secs)}"
             if stale:
                 pos: Position | None = record.position
                 where = (

@@ -47,5 +47,8 @@ class BoardPanel(TablePanel):
     def _select_in_ctx(self, rid: str) -> None:
         self.ctx.selection.select_team(rid)
 
+    def _clear_in_ctx(self, rid: str) -> None:
+        self.ctx.selection.clear_team(rid)
+
     def menu_kinds(self) -> list[str]:
         return ["checkin", "team_service"]

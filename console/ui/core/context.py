@@ -53,6 +53,22 @@ class Selection(QObject):
         self.team_id = team_id
         self.team_selected.emit(team_id)
 
+    def clear_call(self, call_id: str | None = None) -> None:
+        """No call selected (only if ``call_id`` is the selected one, when given): a call
+        that left the view is never replaced by a neighbour."""
+        if self.call_id is None or (call_id is not None and call_id != self.call_id):
+            return
+        self.call_id = None
+        self.call_ids = []
+        self.call_selected.emit("")
+
+    def clear_team(self, team_id: str | None = None) -> None:
+        """No team selected (only if ``team_id`` is the selected one, when given)."""
+        if self.team_id is None or (team_id is not None and team_id != self.team_id):
+            return
+        self.team_id = None
+        self.team_selected.emit("")
+
     def select_calls(self, ids: list[str]) -> None:
         ids = list(ids)
         if ids == self.call_ids:

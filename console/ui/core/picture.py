@@ -34,8 +34,13 @@ MIN_RELOAD_INTERVAL_S = 0.25
 """Coalescing: at most 4 picture reloads a second, whatever the feed's rate."""
 
 
-_Loaded = tuple[State, int, "Changes | None", "tuple[Team, ...]"]
-"""A worker's load: state, last seq, what it changed, the team records it carried."""
+@dataclass(frozen=True, slots=True)
+class QuarantineNote:
+    """How much input from dispatch was refused and kept aside, and the newest reason."""
+
+    count: int
+    newest_at: datetime | None = None
+    newest_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,8 @@ class Picture:
     """Dispatch link health (None in replay / consoles that do not own the link)."""
     stale: bool
     """The link is down or the data is older than ``link_stale_s``."""
+    quarantine: QuarantineNote | None = None
+    """The store's quarantine, read with the picture (None: not known here, e.g. replay)."""
     team_records: tuple[Team, ...] = ()
     """Every team record the events since the previous picture carried, in log order (live
     only): a picture's state holds each team's latest record, and the workload plots need
@@ -114,6 +121,12 @@ class PictureSource(QObject):
         self.tick.emit(self.clock.now())
 
 
+_State = tuple[State, int, "Changes | None", "tuple[Team, ...]"]
+"""A worker's load: state, last seq, what it changed, the team records it carried."""
+_Loaded = tuple[_State | None, QuarantineNote | None]
+"""What a reload brings: the new state (None: no event appended) and the quarantine."""
+
+
 class LivePictureSource(PictureSource):
     """The live picture: reload on change notices, on a worker thread, coalesced to <= 4 Hz."""
 
@@ -138,8 +151,9 @@ class LivePictureSource(PictureSource):
         self._min_interval = min_interval_s
         self._state: State | None = None
         self._seq = 0
-        self._team_records: tuple[Team, ...] = ()
         self._link: LinkHealth | None = None
+        self._quarantine: QuarantineNote | None = None
+        self._team_records: tuple[Team, ...] = ()
         self._dirty = False
         self._in_flight = False
         self._last_start = 0.0
@@ -227,21 +241,41 @@ class LivePictureSource(PictureSource):
         self._dirty = False
         self._in_flight = True
         self._last_start = time.monotonic()
-        base, seq = self._state, self._seq
+        base, seq, q = self._state, self._seq, self._quarantine
         job = self.tasks.run(
-            lambda: self._timed_load(base, seq), self._loaded, self._load_failed, lane="picture"
+            lambda: self._timed_load(base, seq, q), self._loaded, self._load_failed, lane="picture"
         )
         if job is None:
             self._in_flight = False
 
-    def _timed_load(self, base: State | None, seq: int) -> _Loaded | None:
+    def _timed_load(
+        self, base: State | None, seq: int, quarantine: QuarantineNote | None
+    ) -> _Loaded | None:
         t = time.perf_counter()
         try:
-            return self._load(base, seq)
+            q = self._load_quarantine(quarantine)
+            loaded = self._load(base, seq)
+            if loaded is None and q == quarantine:
+                return None
+            return loaded, q
         finally:
             self.load_ms.append((time.perf_counter() - t) * 1000.0)
 
-    def _load(self, base: State | None, seq: int) -> _Loaded | None:
+    def _load_quarantine(self, known: QuarantineNote | None) -> QuarantineNote | None:
+        """Worker thread: the quarantine's count, and its newest item only when it changed."""
+        try:
+            count = self.store.quarantine_count()
+            if known is not None and known.count == count:
+                return known
+            newest = self.store.quarantined(1) if count else []
+        except Exception as e:  # the picture matters more than the count
+            log.warning("could not read the quarantine: %s", e)
+            return known
+        if not newest:
+            return QuarantineNote(count)
+        return QuarantineNote(count, newest[0].received_at, newest[0].reason)
+
+    def _load(self, base: State | None, seq: int) -> _State | None:
         """Worker thread: a new State, or None when nothing was appended."""
         if base is None:
             last = self.store.last_seq()  # read first: folding a repeat later is harmless
@@ -262,11 +296,15 @@ class LivePictureSource(PictureSource):
         if self._stopped:
             return
         if result is not None:
-            state, seq, changes, records = result
-            self._state, self._seq = state, seq
-            self._team_records += records
-            self.reloads += 1
-            self._publish(changes)
+            loaded, self._quarantine = result
+            if loaded is not None:
+                state, seq, changes, records = loaded
+                self._state, self._seq = state, seq
+                self._team_records += records
+                self.reloads += 1
+                self._publish(changes)
+            else:
+                self._publish(Changes())  # the quarantine only
         if self._dirty:
             self._maybe_reload()
 
@@ -282,7 +320,14 @@ class LivePictureSource(PictureSource):
         now = self.clock.now()
         records, self._team_records = self._team_records, ()
         self._picture = Picture(
-            self._state, now, self._seq, True, self._link, self.is_stale(now), records
+            self._state,
+            now,
+            self._seq,
+            True,
+            self._link,
+            self.is_stale(now),
+            self._quarantine,
+            records,
         )
         self.picture_changed.emit(self._picture, changes)
 
@@ -292,7 +337,7 @@ class LivePictureSource(PictureSource):
         self._link = health
         now = self.clock.now()
         stale = self.is_stale(now)
-        self._picture = Picture(old.state, now, old.seq, True, health, stale)
+        self._picture = Picture(old.state, now, old.seq, True, health, stale, old.quarantine)
         self.link_changed.emit(health)
         if stale != old.stale:
             self.picture_changed.emit(self._picture, Changes())
@@ -301,7 +346,7 @@ class LivePictureSource(PictureSource):
         now = self.clock.now()
         old = self._picture
         stale = self.is_stale(now)
-        self._picture = Picture(old.state, now, old.seq, old.live, old.link, stale)
+        self._picture = Picture(old.state, now, old.seq, old.live, old.link, stale, old.quarantine)
         if stale != old.stale:
             self.picture_changed.emit(self._picture, Changes())
         self.tick.emit(now)

@@ -17,6 +17,15 @@ from typing import Any, TypedDict
 
 from console.domain.model import Call, CallStatus, Position, Team, TeamStatus
 from console.domain.rules import Thresholds, is_stale
+from console.ui.core.labels import (
+    PRIORITY_NOT_GIVEN_TIP,
+    call_status_text,
+    call_type_text,
+    code_lines,
+    priority_text,
+    short_priority,
+    team_status_text,
+)
 
 TEAM_STATUS_COLORS: dict[TeamStatus, str] = {
     TeamStatus.AVAILABLE: "#2e7d32",
@@ -39,7 +48,7 @@ TEAM_STATUS_ABBR: dict[TeamStatus, str] = {
     TeamStatus.AT_DESTINATION: "DST",
     TeamStatus.OUT_OF_SERVICE: "OOS",
     TeamStatus.OFF_DUTY: "OFF",
-    TeamStatus.UNKNOWN: "UNK?",
+    TeamStatus.UNKNOWN: "UNK",
 }
 
 PRIORITY_COLORS: dict[int, str] = {1: "#c62828", 2: "#ef6c00", 3: "#546e7a"}
@@ -54,7 +63,7 @@ CALL_STATUS_ABBR: dict[CallStatus, str] = {
     CallStatus.CLEARED: "CLR",
     CallStatus.ESCALATED: "ESC",
     CallStatus.CANCELLED: "CAN",
-    CallStatus.UNKNOWN: "UNK?",
+    CallStatus.UNKNOWN: "UNK",
 }
 
 # Stacking: what needs attention is drawn on top.
@@ -138,7 +147,7 @@ def team_marker(team: Team, pos: Position, now: datetime, thresholds: Thresholds
         label += f" · pos {pos_age} old"
     tip = [
         f"{team.id}{' — ' + team.name if team.name else ''}",
-        f"{team.status.value.replace('_', ' ')} for {in_status}",
+        f"{team_status_text(team)} for {in_status}",
     ]
     if team.provider:
         tip.append(f"Provider: {team.provider}")
@@ -188,15 +197,17 @@ def call_marker(call: Call, now: datetime, thresholds: Thresholds) -> MarkerSpec
         classes.append("overdue")
         badge = "!" + badge
         z = Z_OVERDUE
-    label = f"{call.id} P{call.priority} {CALL_STATUS_ABBR[call.status]} {age}"
+    label = f"{call.id} {short_priority(call)} {CALL_STATUS_ABBR[call.status]} {age}"
     if call.team and not pending:
         label += f" {call.team}"
     if overdue:
         label = f"OVERDUE {label}"
     if call.is_unsafe:
         label = f"⚠ {label}"
-    tip = [f"{call.id} — P{call.priority} {call.type.label}"]
-    tip.append(f"{call.status.value.replace('_', ' ')}, received {age} ago")
+    tip = [f"{call.id} — P{priority_text(call)} {call_type_text(call)}"]
+    if not call.priority_given:
+        tip.append(PRIORITY_NOT_GIVEN_TIP)
+    tip.append(f"{call_status_text(call)}, received {age} ago")
     if overdue:
         tip.append(f"OVERDUE: pending past {fmt_minutes(limit)}")
     if call.is_unsafe:
@@ -207,6 +218,7 @@ def call_marker(call: Call, now: datetime, thresholds: Thresholds) -> MarkerSpec
         tip.append(", ".join(x for x in (call.address, call.neighborhood) if x))
     if call.summary:
         tip.append(call.summary[:200])
+    tip += code_lines(call.codes)
     return MarkerSpec(
         key=marker_key("call", call.id),
         id=call.id,
@@ -215,7 +227,7 @@ def call_marker(call: Call, now: datetime, thresholds: Thresholds) -> MarkerSpec
         lon=round(call.lon, 6),
         color=OVERDUE_COLOR if overdue else PRIORITY_COLORS.get(call.priority, "#546e7a"),
         label=label,
-        sym=f"P{call.priority}",
+        sym=short_priority(call),
         classes=classes,
         badge=badge,
         z=z,

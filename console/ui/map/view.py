@@ -364,6 +364,10 @@ class MapView(QWebEngineView):
             self._resync = False
             self._shown = {}
             self._run_now("rcMap.reset()", None)
+        if self._selected is not None and self._selected not in self._wanted:
+            # The highlighted marker left the map: the highlight goes with it (as the page
+            # drops it), never to another marker, and does not come back by itself.
+            self._selected = None
         diff = diff_markers(self._shown, self._wanted)
         if not diff["upsert"] and not diff["remove"] and not force:
             return 0

@@ -26,8 +26,9 @@ _TYPE_COLORS = (
     "#a6d854",
     "#b39ddb",
     "#9e9e9e",
-    "#616161",
+    "#ad1457",
 )
+"""One per call type in ``CallType`` order (the last: a type outside the registry)."""
 _ESC_COLORS = ("#ef5350", "#42a5f5", "#ab47bc", "#ffca28", "#f5f5f5")
 """police, EMS, mobile crisis, co-response, backup requests."""
 

@@ -552,9 +552,14 @@ class WorkloadPanel(QWidget):
                 else self.export_plot_csv(key, path)
             )
         except (ExportError, ValueError) as exc:
-            QMessageBox.warning(self, "Export failed", str(exc))
+            self._export_failed(exc)
             return
         self.status.setText(f"Saved {out}")
+
+    def _export_failed(self, exc: BaseException) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, "Export failed", str(exc), parent=self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.open()
 
     def _ask_summary(self) -> None:
         stamp = self._now.astimezone(self.tz).strftime("%Y%m%d-%H%M")
@@ -569,7 +574,7 @@ class WorkloadPanel(QWidget):
         try:
             out = self.export_summary(path)
         except ExportError as exc:
-            QMessageBox.warning(self, "Export failed", str(exc))
+            self._export_failed(exc)
             return
         self.status.setText(f"Saved {out}")
 

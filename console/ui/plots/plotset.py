@@ -74,6 +74,7 @@ SHORT_TYPE_LABELS = {
     CallType.TRANSPORT: "Transport",
     CallType.JUVENILE: "Juvenile",
     CallType.OTHER: "Other",
+    CallType.UNRECOGNISED: "Unrecognised",
 }
 """Legend labels short enough for two columns beside the plot; hover uses the full ones."""
 FILL_POINTS = 480

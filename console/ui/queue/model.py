@@ -16,6 +16,13 @@ from console.domain.commands import (
 )
 from console.domain.model import Call, CallStatus
 from console.domain.rules import Thresholds, safety_screen
+from console.ui.core.labels import (
+    PRIORITY_NOT_GIVEN_TIP,
+    call_details,
+    call_status_text,
+    call_type_text,
+    short_priority,
+)
 from console.ui.tables.model import (
     DARK_PALETTE,
     OVERDUE_MARK,
@@ -95,14 +102,17 @@ class CallQueueModel(RecordTableModel):
         c: Call = record.call
         key = self.COLUMNS[col].key
         if key == "id":
-            return Cell(c.id, natural_key(c.id), c.summary or None)
+            return Cell(c.id, natural_key(c.id), "\n".join(call_details(c)))
         if key == "priority":
+            tip = {1: "Priority 1 (urgent)", 2: "Priority 2", 3: "Priority 3 (routine)"}.get(
+                c.priority, f"Priority {c.priority}"
+            )
+            if not c.priority_given:
+                tip += f": {PRIORITY_NOT_GIVEN_TIP}"
             return Cell(
-                f"P{c.priority}",
+                short_priority(c),
                 c.priority,
-                {1: "Priority 1 (urgent)", 2: "Priority 2", 3: "Priority 3 (routine)"}.get(
-                    c.priority, f"Priority {c.priority}"
-                ),
+                tip,
                 fg=f"priority_fg:{c.priority}",
                 bold=c.priority == 1,
             )
@@ -114,10 +124,11 @@ class CallQueueModel(RecordTableModel):
                 extra.append(f"language: {c.language}")
             if c.transport_needed:
                 extra.append(f"transport, {c.transport_seats} seat(s)")
-            tip = c.type.label + (" — " + ", ".join(extra) if extra else "")
-            return Cell(c.type.label, c.type.label, tip)
+            label = call_type_text(c)
+            tip = label + (" — " + ", ".join(extra) if extra else "")
+            return Cell(label, label, tip)
         if key == "status":
-            text = words_text(c.status.value)
+            text = call_status_text(c)
             if c.escalated_to is not None:
                 text += f" → {words_text(c.escalated_to.value)}"
             return Cell(
@@ -191,7 +202,7 @@ class CallQueueModel(RecordTableModel):
             return Cell(
                 text,
                 key,
-                f"received {minutes_text(age)} ago; {words_text(c.status.value)} after "
+                f"received {minutes_text(age)} ago; {call_status_text(c)} after "
                 f"{minutes_text(open_for)}",
                 fg="muted_fg",
             )

@@ -76,5 +76,8 @@ class QueuePanel(TablePanel):
     def _select_in_ctx(self, rid: str) -> None:
         self.ctx.selection.select_call(rid)
 
+    def _clear_in_ctx(self, rid: str) -> None:
+        self.ctx.selection.clear_call(rid)
+
     def menu_kinds(self) -> list[str]:
         return ["assign", "escalate", "priority", "note"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from html import escape as esc
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -33,6 +34,7 @@ from console.domain.model import EscalationTarget
 from console.replay.engine import ReplayError
 from console.replay.training import Action, DebriefRow, Decision, debrief, decision_at
 from console.ui.core.context import ConsoleContext
+from console.ui.core.labels import call_status_text, call_type_text, priority_text
 from console.ui.replay.source import ReplayPictureSource
 
 log = logging.getLogger(__name__)
@@ -62,7 +64,8 @@ class DecisionDialog(QDialog):
         self.setMinimumWidth(640)
         lay = QVBoxLayout(self)
         head = QLabel(
-            f"<b>{decision.title or 'Decision point'}</b> — {decision.at.astimezone():%H:%M:%S}",
+            f"<b>{esc(decision.title or 'Decision point')}</b> — "
+            f"{decision.at.astimezone():%H:%M:%S}",
             self,
         )
         lay.addWidget(head)
@@ -73,8 +76,8 @@ class DecisionDialog(QDialog):
             waited = (decision.at - c.received_at).total_seconds() / 60
             where = c.neighborhood or c.address or "location unknown"
             info = QLabel(
-                f"<b>{c.id}</b> · P{c.priority} {c.type.label} · {c.status.value.replace('_', ' ')}"
-                f" · waiting {waited:.0f} min · {where}",
+                f"<b>{esc(c.id)}</b> · P{esc(priority_text(c))} {esc(call_type_text(c))} · "
+                f"{esc(call_status_text(c))} · waiting {waited:.0f} min · {esc(where)}",
                 self,
             )
             info.setObjectName("decision-call")
@@ -82,6 +85,7 @@ class DecisionDialog(QDialog):
             if c.safety_flags:
                 flags = ", ".join(f.value.replace("_", " ") for f in c.safety_flags)
                 warn = QLabel(f"Safety flags: {flags}", self)
+                warn.setTextFormat(Qt.TextFormat.PlainText)
                 warn.setStyleSheet("color: #ff5252; font-weight: bold;")
                 lay.addWidget(warn)
         self.teams = QListWidget(self)
@@ -152,9 +156,9 @@ class DecisionDialog(QDialog):
             w.setEnabled(False)
         d = self.decision
         self.reveal.setText(
-            f"<p><b>Your choice:</b> {action.describe()}</p>"
-            f"<p><b>What really happened:</b> {d.actual_text()}</p>"
-            f"<p><b>Recommendation:</b> {d.recommended_text()}</p>"
+            f"<p><b>Your choice:</b> {esc(action.describe())}</p>"
+            f"<p><b>What really happened:</b> {esc(d.actual_text())}</p>"
+            f"<p><b>Recommendation:</b> {esc(d.recommended_text())}</p>"
         )
         self.reveal.show()
         self.continue_btn.setEnabled(True)

@@ -202,6 +202,7 @@ def _excepthook(
     if GLOBALS.crash_dialog_open:
         return
     try:
+        from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QApplication, QMessageBox
 
         if QApplication.instance() is None or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
@@ -216,6 +217,7 @@ def _excepthook(
             f"The console hit an unexpected error: {exc_type.__name__}: {exc}\n\n"
             f"It keeps running; details are in {log_file(user_data_dir())}.",
         )
+        box.setTextFormat(Qt.TextFormat.PlainText)  # the error may quote dispatch's text
         box.setDetailedText("".join(traceback.format_exception(exc_type, exc, tb)))
         box.finished.connect(lambda _r: _reset_crash_flag())
         box.open()

@@ -30,9 +30,11 @@ from console.store import Changes
 from console.sync.client import LinkHealth, LinkState
 from console.ui.actions.menu import ACTION_SPECS, actions_for
 from console.ui.alerts.panel import AlertBanner, AlertsPanel
+from console.ui.alerts.quarantine import QuarantineDialog
 from console.ui.audit.panel import AuditPanel
 from console.ui.board.panel import BoardPanel
 from console.ui.core.context import ConsoleContext
+from console.ui.core.labels import plain_tip
 from console.ui.core.picture import Picture
 from console.ui.core.theme import apply_theme
 from console.ui.map.panel import MapPanel
@@ -70,6 +72,7 @@ class Banner(QLabel):
         super().__init__(parent)
         self.kind = kind
         self.setObjectName(f"banner-{kind}")
+        self.setTextFormat(Qt.TextFormat.PlainText)  # refusals and link errors quote others
         self.setWordWrap(True)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -308,6 +311,16 @@ class MainWindow(QMainWindow):
             map_menu.addAction(a)
             self.addAction(a)
 
+        tools_menu = mb.addMenu("T&ools")
+        self.quarantine_action = QAction("&Quarantined messages…", self)
+        self.quarantine_action.setStatusTip(
+            "Messages from dispatch the console refused and kept: when, why, and as received"
+        )
+        self.quarantine_action.triggered.connect(self.show_quarantine)
+        self.quarantine_action.setEnabled(self.ctx.store is not None)
+        tools_menu.addAction(self.quarantine_action)
+        self.quarantine_dialog: QuarantineDialog | None = None
+
         self.view_menu = mb.addMenu("&View")
         go_map = QAction("Go to Map", self)
         go_map.setShortcut(QKeySequence("Ctrl+1"))
@@ -353,6 +366,22 @@ class MainWindow(QMainWindow):
         about = QAction("&About", self)
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
+
+    def show_quarantine(self) -> QuarantineDialog:
+        """The quarantine viewer (one, non-modal; reopening refreshes it)."""
+        dlg = self.quarantine_dialog
+        if dlg is None:
+            dlg = QuarantineDialog(self.ctx, self)
+            self.quarantine_dialog = dlg
+            came_from = QApplication.focusWidget()
+            if came_from is not None:
+                dlg.finished.connect(lambda _r: came_from.setFocus())
+        else:
+            dlg.refresh()
+        dlg.show()
+        dlg.raise_()
+        dlg.activateWindow()
+        return dlg
 
     def _focus_filter(self) -> None:
         w = QApplication.focusWidget()
@@ -401,6 +430,7 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
         self.link_label = QLabel(self)
+        self.link_label.setTextFormat(Qt.TextFormat.PlainText)
         self.link_label.setObjectName("status-link")
         self.operator_label = QLabel(f"Operator: {self.ctx.operator}", self)
         self.role_label = QLabel(f"Role: {self.ctx.role}", self)
@@ -449,9 +479,13 @@ class MainWindow(QMainWindow):
                 text += f" (attempt {link.attempts})"
             tip = link.last_error or link.url
         if link is not None and not self.ctx.replay and not link.encrypted:
-            text += " · unencrypted link"
+            text += " · ⚠ unencrypted link"
+            tip = (
+                "The dispatch link is not encrypted: what dispatch and this console say to each "
+                "other can be read on the network.\n" + tip
+            )
         self.link_label.setText(text)
-        self.link_label.setToolTip(tip)
+        self.link_label.setToolTip(plain_tip(tip))
         stale = picture.stale
         if stale:
             self.stale_banner.setText("⚠ " + picture.stale_reason)

@@ -52,6 +52,7 @@ from console.domain.commands import (
 )
 from console.domain.model import CallStatus, TeamStatus
 from console.domain.rules import Thresholds
+from console.ui.core.labels import plain_tip
 
 ID_ROLE = int(Qt.ItemDataRole.UserRole)
 """The row's raw id (call or team id), whatever the column."""
@@ -118,8 +119,9 @@ def _from_theme(name: str) -> Palette:
         muted_fg=t.muted,
         priority_fg=dict(t.priority),
         team_status_fg=dict(t.team_status),
-        # Only a waiting call is coloured in the queue; other statuses keep the text colour.
-        call_status_fg={CallStatus.PENDING: t.call_status[CallStatus.PENDING]},
+        # Only a waiting call, and a status dispatch sent that the console cannot map, are
+        # coloured in the queue; other statuses keep the text colour.
+        call_status_fg={s: t.call_status[s] for s in (CallStatus.PENDING, CallStatus.UNKNOWN)},
     )
 
 
@@ -473,7 +475,7 @@ class RecordTableModel(QStandardItemModel):
         """What a view may ask of a cell, as item roles (None removes a role)."""
         roles: dict[int, Any] = {
             _DISPLAY: cell.text,
-            _TOOLTIP: cell.tip,
+            _TOOLTIP: plain_tip(cell.tip) if cell.tip else cell.tip,
             _FOREGROUND: self._brush(cell.fg),
             _BACKGROUND: self._brush(cell.bg),
             _FONT: self._bold if cell.bold else None,
@@ -492,7 +494,7 @@ class RecordTableModel(QStandardItemModel):
         if (new.accessible or new.text) != (old.accessible or old.text):
             roles[_ACCESSIBLE] = new.accessible or new.text
         if new.tip != old.tip:
-            roles[_TOOLTIP] = new.tip
+            roles[_TOOLTIP] = plain_tip(new.tip) if new.tip else new.tip
         if new.fg != old.fg:
             roles[_FOREGROUND] = self._brush(new.fg)
         if new.bg != old.bg:

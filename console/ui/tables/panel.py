@@ -75,7 +75,19 @@ class TablePanel(QWidget):
 
         self.table = _Table(self)
         self.table.setObjectName(f"{self.kind}-table")
+        self._chosen: str | None = None
+        """The record the supervisor selected: the selection stays on it or goes, never
+        slides to a neighbour when rows are filtered out, removed or re-sorted."""
+        self._moving = 0
+        # Connected before the view's selection model exists, so these run before it moves
+        # the current row off a row that is going away.
+        proxy.rowsAboutToBeRemoved.connect(self._rows_moving)
+        proxy.layoutAboutToBeChanged.connect(self._rows_moving)
+        proxy.modelAboutToBeReset.connect(self._rows_moving)
         self.table.setModel(proxy)
+        proxy.rowsRemoved.connect(self._rows_moved)
+        proxy.layoutChanged.connect(self._rows_moved)
+        proxy.modelReset.connect(self._rows_moved)
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -174,22 +186,71 @@ class TablePanel(QWidget):
         return self.proxy.id_at(idx.row()) if idx.isValid() else None
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if self._syncing or not current.isValid():
+        if self._syncing or self._moving or not current.isValid():
             return
         rid = self.proxy.id_at(current.row())
         if rid:
+            self._chosen = rid
             self._select_in_ctx(rid)
+
+    def _rows_moving(self, *_args: Any) -> None:
+        self._moving += 1
+
+    def _rows_moved(self, *_args: Any) -> None:
+        self._moving = max(0, self._moving - 1)
+        if not self._moving:
+            self._keep_chosen()
+
+    def _keep_chosen(self) -> None:
+        """After rows moved: back on the chosen record, or nothing selected if it left."""
+        rid = self._chosen
+        if rid is None:
+            return
+        idx = self.proxy.proxy_index_of(rid)
+        sm = self.table.selectionModel()
+        self._syncing = True
+        try:
+            if idx.isValid():
+                cur = sm.currentIndex()
+                if not cur.isValid() or cur.row() != idx.row() or not sm.isRowSelected(idx.row()):
+                    flags = (
+                        QItemSelectionModel.SelectionFlag.ClearAndSelect
+                        | QItemSelectionModel.SelectionFlag.Rows
+                    )
+                    sm.setCurrentIndex(idx, flags)
+                return
+            sm.clearSelection()
+            sm.setCurrentIndex(QModelIndex(), QItemSelectionModel.SelectionFlag.NoUpdate)
+        finally:
+            self._syncing = False
+        self._chosen = None
+        self._clear_in_ctx(rid)
+
+    def _clear_in_ctx(self, rid: str) -> None:
+        """The record ``rid`` left this view while selected."""
 
     def _select_in_ctx(self, rid: str) -> None:
         raise NotImplementedError
 
     def select_id(self, rid: str) -> None:
-        """Select and show the row of ``rid`` (from the shared selection); no echo."""
-        if not rid or rid == self.selected_id():
+        """Select and show the row of ``rid`` (from the shared selection); no echo. An empty
+        id, or one this view does not show, leaves no row selected."""
+        if rid and rid == self.selected_id():
+            self._chosen = rid
             return
-        idx = self.proxy.proxy_index_of(rid)
+        idx = self.proxy.proxy_index_of(rid) if rid else QModelIndex()
         if not idx.isValid():
+            self._chosen = None
+            if self.table.selectionModel().currentIndex().isValid():
+                self._syncing = True
+                try:
+                    sm = self.table.selectionModel()
+                    sm.clearSelection()
+                    sm.setCurrentIndex(QModelIndex(), QItemSelectionModel.SelectionFlag.NoUpdate)
+                finally:
+                    self._syncing = False
             return
+        self._chosen = rid
         self._syncing = True
         try:
             flags = (
