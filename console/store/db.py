@@ -46,7 +46,7 @@ class SchemaMissing(StoreError):
     pass
 
 
-RESTORE_HINT = "restore it from the last backup (see docs/operations.md, \"Damaged database\")"
+RESTORE_HINT = 'restore it from the last backup (see docs/operations.md, "Damaged database")'
 
 
 class StoreCorrupt(StoreError):

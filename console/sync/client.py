@@ -27,6 +27,7 @@ from websockets.uri import parse_uri
 
 from console.domain.clock import Clock, SystemClock
 from console.domain.events import Event
+from console.store.db import StoreWriteError
 from console.wire import protocol as proto
 from console.wire.eido import EidoError, parse_eido
 from console.wire.registry import UnknownCode
@@ -197,6 +198,9 @@ class DispatchClient:
             except InvalidURI as exc:
                 self._set_health(state=LinkState.STOPPED, last_error=f"bad dispatch URL: {exc}")
                 raise
+            except StoreWriteError as exc:  # read-only, full or locked: nothing acknowledged
+                log.error("%s; reconnecting", exc)
+                self._set_health(last_error=str(exc))
             except Exception as exc:  # e.g. the database is locked or full: retry, never die
                 log.exception("dispatch session failed; reconnecting")
                 self._set_health(last_error=f"{type(exc).__name__}: {exc}")
