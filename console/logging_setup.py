@@ -69,9 +69,7 @@ def scrub_exception(
         if id(cur) in seen:
             continue
         seen.add(id(cur))
-        if cur.exc_type is not None and (
-            cur.exc_type.__module__.split(".")[0] in DRIVER_MODULES
-        ):
+        if cur.exc_type is not None and (cur.exc_type.__module__.split(".")[0] in DRIVER_MODULES):
             cur._str = WITHHELD  # type: ignore[attr-defined]
             if getattr(cur, "__notes__", None):
                 cur.__notes__ = None
@@ -95,12 +93,17 @@ class RedactingFormatter(logging.Formatter):
     def formatException(self, ei: Any) -> str:
         return scrub_exception(*ei).rstrip("\n")
 
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info:
+            # Never reuse a traceback another handler formatted unscrubbed.
+            record = copy.copy(record)
+            record.exc_text = None
+        return redact_text(super().format(record))
+
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         t = datetime.fromtimestamp(record.created, UTC)
         return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(record.msecs):03d}Z"
 
-    def format(self, record: logging.LogRecord) -> str:
-        return redact_text(super().format(record))
 
 
 class RingBufferHandler(logging.Handler):
@@ -127,7 +130,7 @@ class RingBufferHandler(logging.Handler):
             r = copy.copy(record)
             r.message = redact_text(record.getMessage())
             r.msg, r.args = r.message, None
-            if r.exc_info and not r.exc_text:
+            if r.exc_info:  # ours, scrubbed, even if another handler formatted it first
                 r.exc_text = scrub_exception(*r.exc_info).rstrip("\n")
             if r.exc_text:
                 r.exc_text = redact_text(r.exc_text)

@@ -146,7 +146,7 @@ def make_engine(url: str, *, synchronous: str = "NORMAL") -> Engine:
     if synchronous not in SYNCHRONOUS:
         raise ValueError(f"synchronous must be one of {SYNCHRONOUS}, not {synchronous!r}")
     if u.get_backend_name() == "sqlite":
-        if u.database and u.database != ":memory:":
+        if u.database and u.database != ":memory:" and not u.database.startswith("file:"):
             parent = Path(u.database).parent
             if not parent.exists():
                 raise StoreError(f"database folder {parent} does not exist")
