@@ -105,7 +105,6 @@ class RedactingFormatter(logging.Formatter):
         return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(record.msecs):03d}Z"
 
 
-
 class RingBufferHandler(logging.Handler):
     """Keeps the last ``capacity`` records in memory for a diagnostics view.
 

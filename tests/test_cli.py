@@ -90,7 +90,10 @@ def _fails_in_one_line(out: subprocess.CompletedProcess[str]) -> str:
         (("dispatch-sim", "--port", "0", "--start", "9999-12-31T23:00:00+00:00"), "outside"),
         (("sync", "--db", "x.db", "--dispatch", "ws://h:1", "--exit-when-idle", "nan"), "finite"),
         (("sync", "--db", "x.db", "--dispatch", "ws://h:1", "--exit-when-idle", "inf"), "finite"),
-        (("sync", "--db", "x.db", "--dispatch", "ws://h:1", "--max-write-failures", "0"), "between"),
+        (
+            ("sync", "--db", "x.db", "--dispatch", "ws://h:1", "--max-write-failures", "0"),
+            "between",
+        ),
         (("quarantine", "--db", "x.db", "--limit", "99999999999999999999"), "between"),
         (("report", "--db", "x.db", "--from", "0001-01-01T00:00:00+00:00"), "outside"),
     ],

@@ -17,7 +17,6 @@ from console.domain.synthetic import synthetic_shift
 from console.sim.runner import SimulatorThread
 from console.sim.simulator import DispatchSimulator, Faults, build
 from console.store import Store, StoreCorrupt
-
 from tests.sync.helpers import cli
 
 START = datetime(2026, 11, 26, 8, tzinfo=UTC)
@@ -175,9 +174,7 @@ def test_sql_parameters_never_reach_an_error_message(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path / 'p.db'}")
     try:
         with pytest.raises(Exception) as info, store.engine.begin() as conn:
-            conn.execute(
-                text("INSERT INTO no_such_table (a) VALUES (:a)"), {"a": "12 Elm Street"}
-            )
+            conn.execute(text("INSERT INTO no_such_table (a) VALUES (:a)"), {"a": "12 Elm Street"})
         assert "12 Elm Street" not in str(info.value)
     finally:
         store.close()
