@@ -48,15 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from console.sync.client import LinkHealth, LinkState
     from console.sync.service import SyncService
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    for noisy in ("websockets", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    if not str(args.dispatch).startswith(("ws://", "wss://")):
-        print(
-            f"sync: --dispatch must be a ws:// or wss:// URL, not {args.dispatch!r}",
-            file=sys.stderr,
-        )
-        return 2
+    # Before logging is set up: reading the configuration is not news on a server.
     max_failures = args.max_write_failures
     if max_failures is None:
         from console.config import ConfigError, load_config
@@ -67,6 +59,15 @@ def run(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             print(f"sync: {' '.join(str(exc).split())}", file=sys.stderr)
             return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for noisy in ("websockets", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not str(args.dispatch).startswith(("ws://", "wss://")):
+        print(
+            f"sync: --dispatch must be a ws:// or wss:// URL, not {args.dispatch!r}",
+            file=sys.stderr,
+        )
+        return 2
     try:
         # FULL: the commit that precedes an acknowledgement survives a power cut too.
         store = Store.open(args.db, create=True, synchronous="FULL")
