@@ -569,3 +569,16 @@ def test_pictures_during_a_rebuild_end_up_in_the_new_aggregates(qtbot: Any, pane
     upto = p.plotset.now_index(agg, shift.now)
     assert np.array_equal(agg.pending[:upto], fresh.pending[:upto])
     assert np.array_equal(agg.assigned[:upto], fresh.assigned[:upto])
+
+
+def test_exported_tables_are_the_owners_alone(tmp_path: Path) -> None:
+    import os
+
+    from console.ui.plots.export import write_csv
+
+    old = os.umask(0o022)
+    try:
+        out = write_csv(tmp_path / "t.csv", ["time", "pending"], [["2026-11-26T08:00", 1]])
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o600
