@@ -104,14 +104,17 @@ def _timed_ingest(url: str, events: list[Event], batch: int, synchronous: str) -
 def _bench_ingest_durable(events: list[Event], batch: int) -> dict[str, Any]:
     """What the sync service pays for commits that survive a power cut: ``synchronous=FULL``
     (its setting) against ``NORMAL`` (the console's), same rows, same disk, small batches as
-    the feed commits them at normal load."""
-    small = 20
+    the feed commits them at normal load; the best of three alternating runs of each."""
+    small = 10
     events = events[: min(len(events), 2_000)]
+    best = {"NORMAL": float("inf"), "FULL": float("inf")}
     with tempfile.TemporaryDirectory(prefix="rc-bench-") as d:
-        normal = _timed_ingest(f"sqlite:///{d}/normal.db", events, small, "NORMAL")
-        full = _timed_ingest(f"sqlite:///{d}/full.db", events, small, "FULL")
-    value = len(events) / full
-    base = len(events) / normal
+        for run in range(3):
+            for mode in ("NORMAL", "FULL"):
+                url = f"sqlite:///{d}/{mode.lower()}{run}.db"
+                best[mode] = min(best[mode], _timed_ingest(url, events, small, mode))
+    value = len(events) / best["FULL"]
+    base = len(events) / best["NORMAL"]
     return {
         "name": "ingest_durable",
         "unit": "events/s",
