@@ -163,6 +163,8 @@ class Config:
     mobile_crisis_hours: ServiceHours
     theme: str
     targets: Mapping[str, float]
+    max_write_failures: int = 5
+    """Failed database writes in a row after which the sync service stops (exit 1)."""
     source: Path | None = None
     """The file read (None: built-in defaults only)."""
     database_url_from: str = "default"
@@ -399,6 +401,7 @@ def _build(
             "allow_unencrypted",
             "subscribe_timeout_s",
             "silence_timeout_s",
+            "max_write_failures",
         ),
     )
     dispatch_url = _url(disp.get("url"), "dispatch.url", ("ws", "wss"))
@@ -421,6 +424,17 @@ def _build(
         if silence is None
         else _number(silence, "dispatch.silence_timeout_s", gt=0, le=86400),
     )
+    max_write_failures = _number(
+        disp.get("max_write_failures", 5),
+        "dispatch.max_write_failures",
+        what="a whole number of attempts",
+        ge=1,
+        le=1_000_000,
+    )
+    if max_write_failures != int(max_write_failures):
+        raise _refuse(
+            "dispatch.max_write_failures", max_write_failures, "a whole number of attempts >= 1"
+        )
 
     th = _table(doc.get("thresholds", {}), "thresholds")
     _check_keys(
@@ -543,6 +557,7 @@ def _build(
         mobile_crisis_hours=hours,
         theme=str(theme),
         targets=targets,
+        max_write_failures=int(max_write_failures),
         source=source,
         database_url_from=db_from,
         raw=doc,
@@ -610,12 +625,15 @@ def ensure_user_config(config_file: Path | None = None, data_dir: Path | None = 
     """First start: create the data folder and, if absent, write the commented default
     configuration. Returns the config file's path; an existing file is never touched."""
     config_file = config_file or user_config_file()
-    (data_dir or user_data_dir()).mkdir(parents=True, exist_ok=True)
-    config_file.parent.mkdir(parents=True, exist_ok=True)
+    (data_dir or user_data_dir()).mkdir(mode=0o700, parents=True, exist_ok=True)
+    config_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         # Exclusive create: two consoles starting at once never overwrite each other's file.
-        with config_file.open("x", encoding="utf-8") as f:
+        # Owner only: the file may come to hold a database password.
+        fd = os.open(config_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(default_config_text())
+        os.chmod(config_file, 0o600)
         log.info("wrote default configuration to %s", config_file)
     except FileExistsError:
         pass

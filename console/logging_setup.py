@@ -4,7 +4,10 @@ Every module logs to ``logging.getLogger(__name__)``, so records arrive under on
 package (``console.sync``, ``console.store``, ``console.ui`` ...) and can be filtered by it.
 :func:`setup_logging` sends them to a rotating file in the data folder, to stderr if asked, and
 to a RAM ring buffer a diagnostics view can show; uncaught exceptions (main thread and worker
-threads) are logged instead of vanishing. Passwords in URLs never reach a log line.
+threads) are logged instead of vanishing. Passwords in URLs never reach a log line, and a
+traceback keeps the exception's type and frames but never local variables nor the message of an
+exception raised by the database (it may quote a call's address or summary): see
+:func:`scrub_exception`. The log folder and files are readable by their owner only.
 
 Qt-free: Qt's own messages are routed into ``logging`` by ``console.ui``.
 """
@@ -12,16 +15,20 @@ Qt-free: Qt's own messages are routed into ``logging`` by ``console.ui``.
 from __future__ import annotations
 
 import collections
+import contextlib
 import copy
 import logging
 import logging.handlers
+import os
 import re
 import sys
 import threading
+import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 LOG_FILENAME = "console.log"
 PACKAGE_LOGGER = "console"
@@ -37,15 +44,65 @@ def redact_text(text: str) -> str:
     return _URL_PASSWORD.sub(r"\g<head>***@", text)
 
 
+DRIVER_MODULES = ("sqlalchemy", "sqlite3", "psycopg", "psycopg2", "alembic", "_sqlite3")
+WITHHELD = "(message withheld: raised by the database, it may quote stored records)"
+
+
+def from_database(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised by the database layer (SQLAlchemy or a driver)."""
+    return type(exc).__module__.split(".")[0] in DRIVER_MODULES
+
+
+def scrub_exception(
+    exc_type: type[BaseException], exc: BaseException | None, tb: TracebackType | None
+) -> str:
+    """A traceback fit for a log or a crash report: the type and the frames of every exception
+    in the chain, no local variables, and no message for an exception the database raised."""
+    if exc is None:
+        return f"{exc_type.__name__}\n"
+    te = traceback.TracebackException(exc_type, exc, tb, capture_locals=False, compact=True)
+    seen: set[int] = set()
+    cur: traceback.TracebackException | None = te
+    stack = [te]
+    while stack:
+        cur = stack.pop()
+        if id(cur) in seen:
+            continue
+        seen.add(id(cur))
+        if cur.exc_type is not None and (cur.exc_type.__module__.split(".")[0] in DRIVER_MODULES):
+            cur._str = WITHHELD  # type: ignore[attr-defined]
+            if getattr(cur, "__notes__", None):
+                cur.__notes__ = None
+        for nxt in (cur.__cause__, cur.__context__):
+            if nxt is not None:
+                stack.append(nxt)
+    return redact_text("".join(te.format()))
+
+
+def exception_summary(exc: BaseException) -> str:
+    """``Type: message`` for a log line, the message withheld when the database raised it."""
+    if from_database(exc):
+        return f"{type(exc).__name__} {WITHHELD}"
+    return f"{type(exc).__name__}: {exc}"
+
+
 class RedactingFormatter(logging.Formatter):
-    """ISO 8601 UTC timestamps with milliseconds; URL passwords removed from the whole line."""
+    """ISO 8601 UTC timestamps with milliseconds; URL passwords removed from the whole line;
+    tracebacks scrubbed (:func:`scrub_exception`)."""
+
+    def formatException(self, ei: Any) -> str:
+        return scrub_exception(*ei).rstrip("\n")
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info:
+            # Never reuse a traceback another handler formatted unscrubbed.
+            record = copy.copy(record)
+            record.exc_text = None
+        return redact_text(super().format(record))
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         t = datetime.fromtimestamp(record.created, UTC)
         return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(record.msecs):03d}Z"
-
-    def format(self, record: logging.LogRecord) -> str:
-        return redact_text(super().format(record))
 
 
 class RingBufferHandler(logging.Handler):
@@ -72,8 +129,8 @@ class RingBufferHandler(logging.Handler):
             r = copy.copy(record)
             r.message = redact_text(record.getMessage())
             r.msg, r.args = r.message, None
-            if r.exc_info and not r.exc_text:
-                r.exc_text = logging.Formatter().formatException(r.exc_info)
+            if r.exc_info:  # ours, scrubbed, even if another handler formatted it first
+                r.exc_text = scrub_exception(*r.exc_info).rstrip("\n")
             if r.exc_text:
                 r.exc_text = redact_text(r.exc_text)
             r.exc_info = None
@@ -111,6 +168,16 @@ class RingBufferHandler(logging.Handler):
                 self._listeners.remove(fn)
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose files (the current one and each rolled one) are 0600."""
+
+    def _open(self) -> Any:
+        stream = super()._open()
+        with contextlib.suppress(OSError):
+            os.chmod(self.baseFilename, 0o600)
+        return stream
+
+
 # -- uncaught exceptions -----------------------------------------------------------------------
 
 
@@ -121,7 +188,7 @@ def _log_uncaught(
         sys.__excepthook__(exc_type, exc, tb)
         return
     logging.getLogger(CRASH_LOGGER).critical(
-        "uncaught exception: %s: %s", exc_type.__name__, exc, exc_info=(exc_type, exc, tb)
+        "uncaught exception: %s", exception_summary(exc), exc_info=(exc_type, exc, tb)
     )
 
 
@@ -130,10 +197,9 @@ def _log_uncaught_thread(args: threading.ExceptHookArgs) -> None:
         return
     name = args.thread.name if args.thread is not None else "?"
     logging.getLogger(CRASH_LOGGER).critical(
-        "uncaught exception in thread %s: %s: %s",
+        "uncaught exception in thread %s: %s",
         name,
-        args.exc_type.__name__,
-        args.exc_value,
+        exception_summary(args.exc_value),
         exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
     )
 
@@ -175,10 +241,11 @@ def setup_logging(
     lvl = _level(level)
     teardown_logging()
     path = log_file(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
 
     fmt = RedactingFormatter(FORMAT)
-    file_handler = logging.handlers.RotatingFileHandler(
+    file_handler = PrivateRotatingFileHandler(
         path, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8"
     )
     file_handler.setFormatter(fmt)

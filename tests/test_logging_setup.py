@@ -196,3 +196,42 @@ def test_config_and_logging_import_no_qt() -> None:
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run([sys.executable, "-c", code], cwd=root, timeout=60)
     assert done.returncode == 0
+
+
+def test_crash_reports_keep_frames_but_no_record_content(tmp_path: Path) -> None:
+    """A database error's message (which may quote an address) and local variables stay out of
+    the log, the ring and the crash report; the type and the frames stay in."""
+    import sqlite3
+
+    from console.logging_setup import scrub_exception
+
+    ring = setup_logging(tmp_path, console=False)
+    address = "".join(("12 Elm", " Street"))
+    secret_local = "".join(("Jane", " Doe"))  # noqa: F841 - a local that must not be reported
+    try:
+        try:
+            raise sqlite3.IntegrityError(f"UNIQUE constraint failed: {address}")
+        except sqlite3.Error as exc:
+            raise RuntimeError("the store failed") from exc
+    except RuntimeError as e:
+        sys.excepthook(type(e), e, e.__traceback__)
+        report = scrub_exception(type(e), e, e.__traceback__)
+    text = read_log(tmp_path)
+    for shown in (text, ring.lines()[-1], report):
+        assert "IntegrityError" in shown and "RuntimeError: the store failed" in shown
+        assert "test_crash_reports_keep_frames_but_no_record_content" in shown
+        assert address not in shown and "Jane Doe" not in shown
+
+
+def test_log_folder_and_file_are_the_owners_alone(tmp_path: Path) -> None:
+    import os
+
+    old = os.umask(0o022)
+    try:
+        setup_logging(tmp_path / "data", console=False)
+        logging.getLogger("console.test").warning("hello")
+    finally:
+        os.umask(old)
+    path = log_file(tmp_path / "data")
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700

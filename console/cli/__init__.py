@@ -3,7 +3,9 @@ adding its parser and handler.
 
 Every headless command of CONTRACTS.md is here; each loads only what it needs, so ``state`` or
 ``sync`` on a server never imports Qt. Errors reach the user as one line on stderr with a
-non-zero exit, never as a traceback.
+non-zero exit, never as a traceback: a bad argument (2), a problem the user can fix (2), a
+storage problem (1), and anything unexpected (1: the exception's type on stderr, its traceback in
+the log file only). Files and folders the program creates are its user's alone (umask 077).
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import NoReturn
 
 from console import __version__
 from console.cli import bench, config, db, quarantine, replay, sim, state, sync
@@ -26,8 +31,18 @@ log = logging.getLogger("console")
 COMMANDS = (db, state, quarantine, bench, sim, sync, replay, config)
 
 
+PRIVATE_UMASK = 0o077
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A bad argument is one line on stderr (``--help`` shows the usage), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {' '.join(message.split())}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="responder-console",
         description="Supervisor console for civilian crisis-response teams.",
     )
@@ -72,19 +87,59 @@ def run_gui(args: argparse.Namespace) -> int:
     return result
 
 
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _is_driver_error(exc: BaseException) -> bool:
+    """Whether ``exc`` comes from the database (its message may quote stored content)."""
+    mods = {type(e).__module__.split(".")[0] for e in (exc, exc.__cause__, exc.__context__) if e}
+    return bool(mods & {"sqlalchemy", "sqlite3", "psycopg", "alembic"})
+
+
+def log_traceback(exc: BaseException) -> str:
+    """Append ``exc``'s traceback (frames only: no locals; no message when the database raised
+    it) to the log file; returns where, or "" when it cannot be written."""
+    from console.config import user_data_dir
+    from console.logging_setup import log_file, scrub_exception
+
+    path = log_file(user_data_dir())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(
+                f"{datetime.now(UTC).isoformat()} CRITICAL console.cli unexpected error\n"
+                + scrub_exception(type(exc), exc, exc.__traceback__)
+            )
+        os.chmod(path, 0o600)
+    except OSError:
+        return ""
+    return str(path)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    os.umask(PRIVATE_UMASK)
     parser = build_parser()
     args = parser.parse_args(argv)
+    from console.store.db import StoreError
+
     try:
         if getattr(args, "_run", None):
             return int(args._run(args))
         return run_gui(args)
     except UserError as exc:
-        print(f"responder-console: {exc}", file=sys.stderr)
+        print(f"responder-console: {_one_line(str(exc))}", file=sys.stderr)
         return 2
+    except StoreError as exc:
+        print(f"responder-console: {_one_line(str(exc))}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # a bug: one line for the user, the traceback in the log
-        log.exception("unexpected error")
-        print(f"responder-console: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+    except Exception as exc:  # a bug: one line for the user, the traceback in the log file only
+        where = log_traceback(exc)
+        what = type(exc).__name__
+        if not _is_driver_error(exc):
+            what += f": {str(exc)[:200]}"
+        details = f" (details in {where})" if where else ""
+        print(f"responder-console: unexpected error: {_one_line(what)}{details}", file=sys.stderr)
         return 1

@@ -6,13 +6,20 @@ import argparse
 import json
 from typing import Any
 
-from console.cli.common import add_db, open_store
+from console.cli.common import add_db, bounded_int, open_store
+
+MAX_LIMIT = 1_000_000
 
 
 def register(sub: Any) -> None:
     q = sub.add_parser("quarantine", help="list input that was refused and kept")
     add_db(q)
-    q.add_argument("--limit", type=int, default=50)
+    q.add_argument(
+        "--limit",
+        type=bounded_int(0, MAX_LIMIT),
+        default=50,
+        help=f"at most this many items, 0..{MAX_LIMIT} (default 50)",
+    )
     q.set_defaults(_run=run)
 
 

@@ -90,6 +90,9 @@ def run_export(args: argparse.Namespace) -> int:
     from console.replay.shiftfile import export_shift
     from console.store import Store, StoreError
 
+    if args.end <= args.start:
+        print("responder-console export-shift: --to must be after --from", file=sys.stderr)
+        return 2
     try:
         store = Store.open(args.db, create=False)
     except StoreError as exc:
@@ -102,6 +105,10 @@ def run_export(args: argparse.Namespace) -> int:
     except ReplayError as exc:
         print(f"responder-console export-shift: {exc}", file=sys.stderr)
         return 2
+    except (OverflowError, OSError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        print(f"responder-console export-shift: cannot write {args.out}: {why}", file=sys.stderr)
+        return 1
     finally:
         store.close()
     kind = "de-identified " if res.deidentified else ""

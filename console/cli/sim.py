@@ -10,17 +10,8 @@ import signal
 import sys
 from typing import Any
 
-from console.cli.common import iso_time
-
-
-def _positive(s: str) -> float:
-    try:
-        v = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{s!r} is not a number") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"{s} must be greater than 0")
-    return v
+from console.cli.common import bounded_int, iso_time, port
+from console.cli.common import positive as _positive
 
 
 def register(sub: Any) -> None:
@@ -28,7 +19,7 @@ def register(sub: Any) -> None:
     p.description = (
         "Serve the dispatch protocol (EIDO over STA-024 WebSocket) from a simulated CAD."
     )
-    p.add_argument("--port", type=int, required=True, help="TCP port (0: any free port)")
+    p.add_argument("--port", type=port, required=True, help="TCP port, 0..65535 (0: any free port)")
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     p.add_argument("--seed", type=int, default=1, help="random seed: same seed, same shift")
     p.add_argument("--speed", type=_positive, default=1.0, help="simulated seconds per wall second")
@@ -38,7 +29,12 @@ def register(sub: Any) -> None:
         "--rate", type=_positive, default=None, help="mean calls per hour (default ~15/day)"
     )
     p.add_argument("--surge", type=_positive, default=1.0, help="multiply the arrival rate")
-    p.add_argument("--teams", type=int, default=None, help="teams on duty (default: the roster)")
+    p.add_argument(
+        "--teams",
+        type=bounded_int(1, 10_000),
+        default=None,
+        help="teams on duty (default: the roster)",
+    )
     p.add_argument("--roster", default=None, help="roster TOML (default: the bundled one)")
     p.add_argument("--from-csv", default=None, help="replay a CAD export with its own times")
     p.add_argument(
@@ -105,7 +101,13 @@ def run(args: argparse.Namespace) -> int:
                 loop.add_signal_handler(sig, sim.stop)
         ready = asyncio.Event()
         task = asyncio.create_task(sim.serve(args.host, args.port, ready=ready, ssl=ssl))
-        await ready.wait()
+        # A port in use or a host that does not resolve ends the task before it is ready.
+        waiter = asyncio.create_task(ready.wait())
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if not ready.is_set():
+            waiter.cancel()
+            await task  # raises why it could not listen
+            return
         print(
             f"dispatch-sim listening on {'wss' if ssl else 'ws'}://{args.host}:{sim.port}",
             flush=True,
@@ -114,9 +116,10 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         asyncio.run(main())
-    except OSError as exc:
+    except (OSError, OverflowError, UnicodeError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         print(
-            f"dispatch-sim: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+            f"dispatch-sim: cannot listen on {args.host}:{args.port}: {' '.join(why.split())}",
             file=sys.stderr,
         )
         return 1

@@ -7,7 +7,10 @@ import asyncio
 import contextlib
 import logging
 import sys
+from pathlib import Path
 from typing import Any
+
+from console.cli.common import bounded_int, non_negative
 
 log = logging.getLogger("console.sync.service")
 
@@ -20,8 +23,16 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--dispatch", required=True, help="dispatch notifier, ws://HOST:PORT")
     p.add_argument(
+        "--max-write-failures",
+        type=bounded_int(1, 1_000_000),
+        default=None,
+        metavar="N",
+        help="stop (exit 1) after N database writes failed in a row; nothing is acknowledged "
+        "meanwhile (default: dispatch.max_write_failures of the configuration, 5)",
+    )
+    p.add_argument(
         "--exit-when-idle",
-        type=float,
+        type=non_negative,
         default=None,
         metavar="SECONDS",
         help="exit 0 after this many seconds without a message (at least 30 s before dispatch first answers)",
@@ -75,10 +86,21 @@ def run(args: argparse.Namespace) -> int:
     import signal
 
     from console.config import redact_url
-    from console.store import Store
+    from console.store import Store, StoreError
     from console.sync.client import LinkHealth, LinkState
     from console.sync.service import SyncService
 
+    # Before logging is set up: reading the configuration is not news on a server.
+    max_failures = args.max_write_failures
+    if max_failures is None:
+        from console.config import ConfigError, load_config
+
+        given = getattr(args, "config", None)
+        try:
+            max_failures = load_config(Path(given) if given else None).max_write_failures
+        except ConfigError as exc:
+            print(f"sync: {' '.join(str(exc).split())}", file=sys.stderr)
+            return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for noisy in ("websockets", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -96,9 +118,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"sync: {exc}", file=sys.stderr)
         return 2
     try:
-        store = Store.open(args.db, create=True)
+        # FULL: the commit that precedes an acknowledgement survives a power cut too.
+        store = Store.open(args.db, create=True, synchronous="FULL")
     except Exception as exc:
-        print(f"sync: cannot open database {redact_url(args.db)}: {exc}", file=sys.stderr)
+        why = str(exc) if isinstance(exc, StoreError) else type(exc).__name__
+        print(
+            f"sync: cannot open database {redact_url(args.db)}: {' '.join(why.split())}",
+            file=sys.stderr,
+        )
         return 1
     last_state = [""]
 
@@ -116,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
             exit_when_idle_s=args.exit_when_idle,
             security=link_security(args),
             subscribe_timeout_s=args.subscribe_timeout,
+            max_write_failures=max_failures,
         )
     except ValueError as exc:
         store.close()
@@ -136,11 +164,19 @@ def run(args: argparse.Namespace) -> int:
             # Never got through (a TLS refusal, say): one line that says why.
             print(f"sync: {svc.health.last_error}", file=sys.stderr)
     except Exception as exc:
-        print(f"sync: {exc}", file=sys.stderr)
+        why = str(exc) if isinstance(exc, StoreError) else type(exc).__name__
+        print(f"sync: {' '.join(why.split())}", file=sys.stderr)
         return 1
     finally:
         with contextlib.suppress(Exception):
             store.close()
+    if svc.write_failure is not None:
+        print(
+            f"sync: stopped after {svc.write_failures} failed writes in a row, nothing more "
+            f"acknowledged: {svc.write_failure}",
+            file=sys.stderr,
+        )
+        return 1
     log.info(
         "sync stopped: %d appended, %d duplicates, %d rejected, %d quarantined, %d answers",
         svc.appended,

@@ -252,6 +252,7 @@ def write_shift_file(
             con.execute("VACUUM")
         finally:
             con.close()
+        os.chmod(tmp, 0o600)  # a shift file carries call content: its owner's alone
         os.replace(tmp, path)
     except sqlite3.Error as exc:
         with contextlib.suppress(FileNotFoundError):

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import random
 import time
 import uuid
@@ -83,7 +84,7 @@ class Faults:
                 v = float(raw)
             except ValueError:
                 raise ValueError(f"--faults: {name}={raw!r} is not a number") from None
-            if v < 0 or (name != "disconnect" and v > 1):
+            if not math.isfinite(v) or v < 0 or (name != "disconnect" and v > 1):
                 raise ValueError(f"--faults: {name}={raw} is out of range")
             vals[name] = v
         return cls(**vals)

@@ -2,7 +2,16 @@
 
 from console.domain.changes import Changes
 
-from .db import SchemaMissing, SchemaTooNew, StoreError, make_engine, normalize_url, upgrade
+from .db import (
+    SchemaMissing,
+    SchemaTooNew,
+    StoreCorrupt,
+    StoreError,
+    StoreWriteError,
+    make_engine,
+    normalize_url,
+    upgrade,
+)
 from .store import (
     AppendResult,
     AuditEntry,
@@ -26,7 +35,9 @@ __all__ = [
     "SchemaMissing",
     "SchemaTooNew",
     "Store",
+    "StoreCorrupt",
     "StoreError",
+    "StoreWriteError",
     "Submitted",
     "make_engine",
     "normalize_url",

@@ -37,7 +37,7 @@ from console.domain.rules import ServiceHours
 
 from . import audit, eventlog, link, outbox, quarantine, rows, submission
 from . import persons as person_data
-from .db import check_revision, make_engine, upgrade
+from .db import check_revision, make_engine, quick_check, upgrade
 from .outbox import sender_identity
 from .records import (
     AppendResult,
@@ -77,12 +77,29 @@ class Store:
         """(touched, folded state) of the write transaction under way, kept once it commits."""
 
     @classmethod
-    def open(cls, url: str, *, create: bool = True, clock: Clock | None = None) -> Store:
-        engine = make_engine(url)
-        if create:
-            upgrade(engine)
-        else:
-            check_revision(engine)
+    def open(
+        cls,
+        url: str,
+        *,
+        create: bool = True,
+        clock: Clock | None = None,
+        synchronous: str = "NORMAL",
+        check: bool = True,
+    ) -> Store:
+        """Open (and with ``create`` make or migrate) a database. ``check`` runs SQLite's
+        ``quick_check`` first: a damaged file is refused (StoreCorrupt), never written.
+        ``synchronous="FULL"`` makes each SQLite commit durable across a power cut."""
+        engine = make_engine(url, synchronous=synchronous)
+        try:
+            if check:
+                quick_check(engine)
+            if create:
+                upgrade(engine)
+            else:
+                check_revision(engine)
+        except BaseException:
+            engine.dispose()
+            raise
         return cls(engine, clock=clock)
 
     def close(self) -> None:

@@ -34,6 +34,7 @@ from console.sync.transport import (
     describe_tls_error,
     is_loopback,
 )
+from console.store.db import StoreWriteError
 from console.wire import protocol as proto
 from console.wire.eido import EidoError, parse_eido
 from console.wire.registry import UnknownCode
@@ -260,6 +261,9 @@ class DispatchClient:
             except InvalidURI as exc:
                 self._set_health(state=LinkState.STOPPED, last_error=f"bad dispatch URL: {exc}")
                 raise
+            except StoreWriteError as exc:  # read-only, full or locked: nothing acknowledged
+                log.error("%s; reconnecting", exc)
+                self._set_health(last_error=str(exc))
             except Exception as exc:  # e.g. the database is locked or full: retry, never die
                 log.exception("dispatch session failed; reconnecting")
                 self._set_health(last_error=f"{type(exc).__name__}: {exc}")

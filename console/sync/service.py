@@ -13,6 +13,9 @@ Guarantees, and where they come from:
   deduplicates on it (a re-delivered or reconciled EIDO appends nothing);
 * no regression: the projection is last-writer-wins on the record's own timestamp and version;
 * bad input never stops the stream: it is quarantined with the reason and counted;
+* a write the database refuses (read-only, disk full, locked too long) acknowledges nothing: the
+  link reports "database cannot be written: <reason>" and reconnects, and after
+  ``max_write_failures`` failures in a row the service stops with :attr:`write_failure` set;
 * a command is applied once in effect: it is re-sent with the same idempotency key until dispatch
   answers, and dispatch answers a key it has seen with its first answer.
 
@@ -37,6 +40,7 @@ from typing import Any, TypeVar
 from console.config import redact_url
 from console.domain.clock import Clock, SystemClock
 from console.domain.commands import EscalateCall
+from console.store.db import StoreWriteError, write_failure_reason
 from console.store.store import sender_identity
 from console.sync.client import (
     MIN_RATE_S,
@@ -82,8 +86,17 @@ class SyncService:
         silence_timeout_s: float | None = None,
         expires_s: int = SUBSCRIBE_EXPIRES_S,
         min_rate_s: int | None = MIN_RATE_S,
+        max_write_failures: int | None = None,
     ) -> None:
+        if max_write_failures is not None and max_write_failures < 1:
+            raise ValueError(f"max_write_failures must be at least 1, not {max_write_failures}")
         self.store = store
+        self.max_write_failures = max_write_failures
+        """Failed writes in a row after which the service stops (None: never)."""
+        self.write_failures = 0
+        """Database writes failed in a row (0 once a commit succeeds)."""
+        self.write_failure: StoreWriteError | None = None
+        """Set when the service stopped because the database could not be written."""
         self.url = dispatch_url
         self.clock = clock or SystemClock()
         self.on_changes = on_changes
@@ -186,7 +199,27 @@ class SyncService:
     async def commit(self, batch: Inbound) -> set[str]:
         if batch.eidos or batch.answers or batch.bad or not batch.transactions:
             self._last_activity = time.monotonic()  # not for a keep-alive
-        return await self._in_db(self._commit_sync, batch)
+        try:
+            rejected = await self._in_db(self._commit_sync, batch)
+        except Exception as exc:
+            reason = write_failure_reason(exc)
+            if reason is None:
+                raise
+            self.write_failures += 1
+            err = StoreWriteError(reason)
+            log.error(
+                "%s (%d failed writes in a row); nothing acknowledged", err, self.write_failures
+            )
+            if (
+                self.max_write_failures is not None
+                and self.write_failures >= self.max_write_failures
+            ):
+                self.write_failure = err
+                if self._stop is not None:
+                    self._stop.set()
+            raise err from None  # the driver's message may quote the rows: not passed on
+        self.write_failures = 0
+        return rejected
 
     def _commit_sync(self, batch: Inbound) -> set[str]:
         st = self.store

@@ -604,3 +604,14 @@ def test_live_team_history_grows_in_place_with_the_statuses_between_pictures(
     fresh = Aggregates.from_store(shift.store, agg.start, agg.end, tz=NY)
     upto = p.plotset.now_index(agg, shift.now)
     assert np.array_equal(agg.teams[:, :upto], fresh.teams[:, :upto])
+def test_exported_tables_are_the_owners_alone(tmp_path: Path) -> None:
+    import os
+
+    from console.ui.plots.export import write_csv
+
+    old = os.umask(0o022)
+    try:
+        out = write_csv(tmp_path / "t.csv", ["time", "pending"], [["2026-11-26T08:00", 1]])
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o600

@@ -7,7 +7,9 @@ dock happens to be.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import os
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +33,13 @@ class ExportError(RuntimeError):
     """An export that could not be written; the message names the file and why."""
 
 
+def _private(p: Path) -> Path:
+    """Exports carry call data: readable by their owner only."""
+    with contextlib.suppress(OSError):
+        os.chmod(p, 0o600)
+    return p
+
+
 def write_csv(path: str | Path, header: list[str], rows: list[Any]) -> Path:
     p = Path(path)
     try:
@@ -40,7 +49,7 @@ def write_csv(path: str | Path, header: list[str], rows: list[Any]) -> Path:
             w.writerows(rows)
     except OSError as exc:
         raise ExportError(f"cannot write {p}: {exc.strerror or exc}") from exc
-    return p
+    return _private(p)
 
 
 def export_plot_csv(
@@ -60,7 +69,7 @@ def export_plot_png(plot: pg.PlotItem, path: str | Path, width: int = 1400) -> P
         raise ExportError(f"cannot write {p}: {exc}") from exc
     if not p.is_file():
         raise ExportError(f"cannot write {p}: the image was not saved")
-    return p
+    return _private(p)
 
 
 def _fmt_s(v: object) -> str:
@@ -208,4 +217,4 @@ def export_summary(
             raise ExportError(f"cannot write {p}: the image could not be saved")
     if not p.is_file() or p.stat().st_size == 0:
         raise ExportError(f"cannot write {p}: nothing was written")
-    return p
+    return _private(p)

@@ -19,7 +19,6 @@ import logging
 import os
 import signal
 import sys
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -208,17 +207,18 @@ def _excepthook(
         if QApplication.instance() is None or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
             return
         from console.config import user_data_dir
-        from console.logging_setup import log_file
+        from console.logging_setup import exception_summary, log_file, scrub_exception
 
         GLOBALS.crash_dialog_open = True
         box = QMessageBox(
             QMessageBox.Icon.Critical,
             "Unexpected error",
-            f"The console hit an unexpected error: {exc_type.__name__}: {exc}\n\n"
+            f"The console hit an unexpected error: {exception_summary(exc)}\n\n"
             f"It keeps running; details are in {log_file(user_data_dir())}.",
         )
         box.setTextFormat(Qt.TextFormat.PlainText)  # the error may quote dispatch's text
-        box.setDetailedText("".join(traceback.format_exception(exc_type, exc, tb)))
+        # No record content: frames only, no locals, no message the database raised.
+        box.setDetailedText(scrub_exception(exc_type, exc, tb))
         box.finished.connect(lambda _r: _reset_crash_flag())
         box.open()
     except Exception:  # never let the hook itself fail loudly
