@@ -30,8 +30,8 @@
     light: {
       boundary: { color: "#455a64", weight: 2.5, opacity: 0.9, fill: false },
       areas: { color: "#90a4ae", weight: 1.2, opacity: 0.9, dashArray: "5 4", fill: false },
-      streets: { color: "#ffffff", weight: 1, opacity: 1 },
-      casing: { color: "#c3cbd3", weight: 5, opacity: 1 },
+      streets: { color: "#c2cad1", weight: 1, opacity: 1 },
+      casing: { color: "#b4bec7", weight: 5, opacity: 1 },
       arterials: { color: "#ffffff", weight: 3, opacity: 1 },
       lines: { color: "#78909c", weight: 1.2, opacity: 0.9, fillOpacity: 0.05 },
     },

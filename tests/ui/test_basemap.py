@@ -154,6 +154,20 @@ def test_demo_pack_is_small_complete_and_keeps_its_licence() -> None:
     assert all(round(v, 5) == v for line in lines[:50] for p in line for v in p)
 
 
+def test_demo_pack_ships_as_package_data() -> None:
+    import fnmatch
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    globs = pyproject["tool"]["setuptools"]["package-data"]["console.resources.map"]
+    pack = root / "resources" / "map" / "basemap" / "hartford"
+    files = [p.relative_to(root / "resources" / "map").as_posix() for p in pack.iterdir()]
+    assert len(files) == 7
+    for rel in files:
+        assert any(fnmatch.fnmatch(rel, g) for g in globs), rel
+
+
 def test_build_script_simplifies_within_tolerance() -> None:
     import importlib.util
 
