@@ -481,3 +481,24 @@ def test_screenshots_with_the_demo_pack(
     SHOTS.mkdir(parents=True, exist_ok=True)
     out = SHOTS / f"map-demo-{'dark' if dark else 'light'}-{size[0]}x{size[1]}.png"
     assert img.save(str(out))
+
+
+@pytest.mark.webengine
+@pytest.mark.timeout(120)
+def test_a_site_geojson_is_drawn_as_the_basemap(
+    qtbot: Any, make_view: Callable[..., Any], shared_data: Path
+) -> None:
+    lanes = shared_data / "geo" / "hartford" / "hartford-bike-lanes.geojson"
+    n = len(json.loads(lanes.read_text())["features"])
+    view = make_view(basemap=Basemap("geojson", str(lanes)))
+    assert js(qtbot, view, "rcMap.basemapSummary()") == [
+        {
+            "name": "Basemap (hartford-bike-lanes.geojson)",
+            "kind": "lines",
+            "features": n,
+            "onMap": True,
+        }
+    ]
+    assert js(qtbot, view, "rcMap.basemap[0].layer.getLayers().length") == n
+    assert js(qtbot, view, "rcMap.noticeTexts()") == []
+    assert view.page_errors == []
