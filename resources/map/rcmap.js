@@ -222,7 +222,19 @@
       const lg = this.opts.legend || {};
       const Legend = L.Control.extend({
         onAdd: () => {
-          const box = el("div", "rc-legend leaflet-bar");
+          const outer = el("div", "rc-legend leaflet-bar");
+          // The legend folds to its title (a click), so it never has to sit on markers.
+          const head = el("a", "rc-lg-head", "Legend");
+          head.href = "#";
+          head.setAttribute("role", "button");
+          head.title = "Show or hide the legend";
+          outer.appendChild(head);
+          const box = el("div", "rc-lg-body");
+          outer.appendChild(box);
+          L.DomEvent.on(head, "click", (e) => {
+            L.DomEvent.preventDefault(e);
+            outer.classList.toggle("rc-lg-folded");
+          });
           const sym = (cls, text, color) => {
             const s = el("span", "rc-lg-sym " + cls, text);
             if (color) s.style.setProperty("--rc-color", color);
@@ -257,8 +269,8 @@
           if ((this.opts.basemap || []).some((b) => b.kind === "points")) {
             row(sym("rc-lg-place", "H"), "Hospital");
           }
-          L.DomEvent.disableClickPropagation(box);
-          return box;
+          L.DomEvent.disableClickPropagation(outer);
+          return outer;
         },
       });
       this.legend = new Legend({ position: "bottomleft" }).addTo(this.map);

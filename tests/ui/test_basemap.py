@@ -502,3 +502,15 @@ def test_a_site_geojson_is_drawn_as_the_basemap(
     assert js(qtbot, view, "rcMap.basemap[0].layer.getLayers().length") == n
     assert js(qtbot, view, "rcMap.noticeTexts()") == []
     assert view.page_errors == []
+
+
+@pytest.mark.webengine
+@pytest.mark.timeout(120)
+def test_the_legend_folds_to_its_title(qtbot: Any, make_view: Callable[..., Any]) -> None:
+    view = make_view(basemap=DEMO)
+    height = "document.querySelector('.rc-legend').getBoundingClientRect().height"
+    open_h = js(qtbot, view, height)
+    view.run_js("document.querySelector('.rc-lg-head').click()")
+    qtbot.waitUntil(lambda: js(qtbot, view, height) < 30, timeout=5000)
+    assert open_h > 150
+    assert js(qtbot, view, "document.querySelector('.rc-lg-body').offsetParent") is None

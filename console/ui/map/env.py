@@ -31,7 +31,8 @@ def _is_headless() -> bool:
 
 
 def prepare_webengine_env() -> None:
-    """Add the sandbox/GPU flags when running as root or headless; import QtWebEngine early.
+    """Add the sandbox/GPU flags when running as root or headless; import QtWebEngine early;
+    declare the MBTiles URL scheme (``register_schemes``).
 
     Existing flags in ``QTWEBENGINE_CHROMIUM_FLAGS`` are kept. Importing the web engine module
     before the application object lets Qt share OpenGL contexts between views, which it

@@ -30,6 +30,7 @@ from PySide6.QtWebEngineCore import (
     QWebEngineScript,
     QWebEngineSettings,
     QWebEngineUrlRequestJob,
+    QWebEngineUrlScheme,
     QWebEngineUrlSchemeHandler,
 )
 from PySide6.QtWebEngineWidgets import QWebEngineView
@@ -287,6 +288,13 @@ class MapView(QWebEngineView):
                     tile_url = basemap.source
                 elif basemap.kind == "mbtiles":
                     tiles = MBTiles(Path(basemap.source), key=basemap.key)
+                    scheme = QWebEngineUrlScheme.schemeByName(QByteArray(MBTILES_SCHEME.encode()))
+                    if scheme.name() != QByteArray(MBTILES_SCHEME.encode()):
+                        tiles.close()
+                        raise MapConfigError(
+                            f"{basemap.key}: MBTiles cannot be shown: the map was not set up "
+                            "before the application started (prepare_webengine_env)"
+                        )
                     handler = mbtiles_handler(page.profile())
                     ident = handler.add(tiles)
                     self.mbtiles_id = ident
