@@ -72,8 +72,20 @@ def default_database_url(data_dir: Path | None = None) -> str:
     return f"sqlite:///{path.as_posix()}"
 
 
+def _checkout_resources() -> Path | None:
+    """``resources/`` beside this ``console`` package when running from a source checkout.
+
+    Preferred over ``console.resources`` as installed: an editable install of another
+    checkout must not hand this code that checkout's resources."""
+    d = Path(__file__).resolve().parents[1] / "resources"
+    return d if (d / "__init__.py").is_file() and (d / DEFAULT_CONFIG_RESOURCE).is_file() else None
+
+
 def resource_path(name: str) -> Path:
     """A file shipped in ``console.resources``, from an installed package or a source checkout."""
+    checkout = _checkout_resources()
+    if checkout is not None:
+        return checkout / name
     try:
         base = importlib.resources.files("console.resources")
         candidate = Path(str(base / name))
@@ -128,13 +140,36 @@ class Overlay:
     path: Path
 
 
+BASEMAP_KINDS = ("pack", "tiles", "mbtiles", "geojson", "none")
+DEMO_BASEMAP = "demo"
+"""``map.basemap`` value for the Hartford pack shipped with the program."""
+
+
+@dataclass(frozen=True, slots=True)
+class Basemap:
+    """What the map draws under the teams and calls (``map.basemap``)."""
+
+    kind: str
+    """``pack`` (the shipped demo pack), ``tiles`` (a tile server), ``mbtiles`` (a tile file),
+    ``geojson`` (a site's own vector file) or ``none``."""
+    source: str = ""
+    """Pack name, URL template or file path."""
+    key: str = "map.basemap"
+    """The setting it came from, for error messages."""
+
+
 @dataclass(frozen=True, slots=True)
 class MapConfig:
-    tile_url: str
+    basemap: Basemap
     tile_attribution: str
     center: tuple[float, float]
     zoom: int
     overlays: tuple[Overlay, ...] = ()
+
+    @property
+    def tile_url(self) -> str:
+        """The tile URL template when the basemap is a tile server, else ``""``."""
+        return self.basemap.source if self.basemap.kind == "tiles" else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +282,42 @@ def _string(value: object, key: str, expected: str = "a string") -> str:
     if not isinstance(value, str):
         raise _refuse(key, value, expected)
     return value
+
+
+_BASEMAP_EXPECTED = (
+    '"demo", a tile URL template with {z}, {x} and {y}, a .mbtiles or .geojson file,'
+    ' or "" for no basemap'
+)
+
+
+def _basemap(value: object, key: str, base: Path | None) -> Basemap:
+    """``map.basemap``: the demo pack, a tile server, an MBTiles file or a GeoJSON file."""
+    s = _string(value, key, _BASEMAP_EXPECTED).strip()
+    if not s:
+        return Basemap("none", "", key)
+    if s == DEMO_BASEMAP:
+        return Basemap("pack", "hartford", key)
+    if "://" in s and not s.lower().startswith("file://"):
+        scheme = s.split("://", 1)[0].lower()
+        if scheme not in ("http", "https") or not all(ph in s for ph in ("{z}", "{x}", "{y}")):
+            raise _refuse(key, s, _BASEMAP_EXPECTED)
+        return Basemap("tiles", s, key)
+    suffix = Path(s).suffix.lower()
+    if suffix == ".mbtiles":
+        return Basemap("mbtiles", str(_path(s, key, base, must_exist=True)), key)
+    if suffix in (".geojson", ".json"):
+        return Basemap("geojson", str(_path(s, key, base, must_exist=True)), key)
+    raise _refuse(key, s, _BASEMAP_EXPECTED)
+
+
+def _describe_basemap(b: Basemap) -> str:
+    if b.kind == "none":
+        return "(no basemap)"
+    if b.kind == "pack":
+        return f"{DEMO_BASEMAP} (offline {b.source} pack)"
+    if b.kind == "tiles":
+        return b.source
+    return f"{b.source} ({b.kind})"
 
 
 def _url(value: object, key: str, schemes: tuple[str, ...], *, secret: bool = False) -> str:
@@ -469,14 +540,15 @@ def _build(
     link_stale_s = _number(th.get("link_stale_s"), "thresholds.link_stale_s", gt=0)
 
     mp = _table(doc.get("map", {}), "map")
-    _check_keys(mp, "map", ("tile_url", "tile_attribution", "center", "zoom", "overlays"))
-    tile_url = _string(mp.get("tile_url"), "map.tile_url", "a tile URL template or an empty string")
-    if tile_url and not all(ph in tile_url for ph in ("{z}", "{x}", "{y}")):
-        raise _refuse(
-            "map.tile_url",
-            tile_url,
-            "a tile URL template with {z}, {x} and {y}, or an empty string for no basemap",
+    _check_keys(
+        mp, "map", ("basemap", "tile_url", "tile_attribution", "center", "zoom", "overlays")
+    )
+    if "basemap" in mp and "tile_url" in mp:
+        raise ConfigError(
+            "map.tile_url: give map.basemap or its older spelling map.tile_url, not both"
         )
+    bkey = "map.basemap" if "basemap" in mp else "map.tile_url"
+    basemap = _basemap(mp.get("basemap", mp.get("tile_url", "")), bkey, base)
     center = mp.get("center")
     if not isinstance(center, list) or len(center) != 2:
         raise _refuse("map.center", center, "[latitude, longitude]")
@@ -498,7 +570,7 @@ def _build(
             raise _refuse(f"{k}.name", name, "a non-empty name")
         overlays.append(Overlay(name, _path(item.get("path"), f"{k}.path", base, must_exist=True)))
     map_cfg = MapConfig(
-        tile_url=tile_url,
+        basemap=basemap,
         tile_attribution=_string(mp.get("tile_attribution", ""), "map.tile_attribution"),
         center=(lat, lon),
         zoom=zoom,
@@ -582,6 +654,10 @@ def parse_config(
     where = str(source) if source is not None else "the configuration"
     defaults = _parse(default_config_text(), "the built-in default configuration")
     user = _migrate(_parse(text, where), where)
+    umap = user.get("map")
+    if isinstance(umap, dict) and "tile_url" in umap and "basemap" not in umap:
+        # The older spelling of map.basemap: it replaces the default basemap.
+        defaults.get("map", {}).pop("basemap", None)
     return _build(_merge(defaults, user), source, os.environ if env is None else env, data_dir)
 
 
@@ -656,7 +732,7 @@ def summary(cfg: Config) -> list[str]:
         f"pending limits: {pending}" + (f"; by type: {by_type}" if by_type else ""),
         f"check-in interval: {th.checkin_interval_s:g} s; position stale after "
         f"{th.position_stale_s:g} s; link stale after {cfg.link_stale_s:g} s",
-        f"map: {cfg.map.tile_url or '(no basemap)'}; {len(cfg.map.overlays)} overlay(s)",
+        f"map: {_describe_basemap(cfg.map.basemap)}; {len(cfg.map.overlays)} overlay(s)",
         f"roster: {cfg.roster_path}",
         f"recommendation: circuity {cfg.recommendation.circuity:g}, "
         f"{cfg.recommendation.speed_kmh:g} km/h, tie within "

@@ -78,7 +78,9 @@ def test_defaults_come_from_the_default_file(tmp_path: Path) -> None:
         workload_tiebreak_s=rec["workload_tiebreak_s"],
     )
     assert cfg.theme == "dark"
-    assert cfg.map.tile_url == doc["map"]["tile_url"]
+    assert doc["map"]["basemap"] == "demo"
+    assert cfg.map.basemap == cfgmod.Basemap("pack", "hartford")
+    assert cfg.map.tile_url == ""
     assert cfg.map.center == tuple(doc["map"]["center"])
     assert cfg.map.overlays == ()
     assert cfg.targets == {k: float(v) for k, v in doc["targets"].items()}

@@ -24,10 +24,34 @@
     return true;
   }
 
+  // Vector basemap styles (the demo pack, a site's GeoJSON), per theme. Muted: the basemap is
+  // the background for teams and calls, never competing with their colours.
+  const BASE_STYLE = {
+    light: {
+      boundary: { color: "#455a64", weight: 2.5, opacity: 0.9, fill: false },
+      areas: { color: "#90a4ae", weight: 1.2, opacity: 0.9, dashArray: "5 4", fill: false },
+      streets: { color: "#c2cad1", weight: 1, opacity: 1 },
+      casing: { color: "#b4bec7", weight: 5, opacity: 1 },
+      arterials: { color: "#ffffff", weight: 3, opacity: 1 },
+      lines: { color: "#78909c", weight: 1.2, opacity: 0.9, fillOpacity: 0.05 },
+    },
+    dark: {
+      boundary: { color: "#8fa3b3", weight: 2.5, opacity: 0.9, fill: false },
+      areas: { color: "#4a5866", weight: 1.2, opacity: 0.9, dashArray: "5 4", fill: false },
+      streets: { color: "#262d36", weight: 1, opacity: 1 },
+      casing: { color: "#1c2128", weight: 5, opacity: 1 },
+      arterials: { color: "#3a4450", weight: 3, opacity: 1 },
+      lines: { color: "#5f7180", weight: 1.2, opacity: 0.9, fillOpacity: 0.05 },
+    },
+  };
+  const LABEL_MIN_ZOOM = 12;
+  const HOSPITAL_NAME_ZOOM = 15;
+
   class RcMap {
-    constructor(map, opts) {
+    constructor(map, opts, control) {
       this.map = map;
       this.opts = opts || {};
+      this.control = control || null;
       this.markers = new Map();
       this.specs = new Map();
       this.selected = null;
@@ -46,18 +70,25 @@
           disableClusteringAtZoom: 15,
           showCoverageOnHover: false,
           // A square like the calls it stands for, with their number; neutral, not an alarm.
+          // A dashed pill that says how many calls it holds: neither a call's square nor a
+          // team's circle.
           iconCreateFunction: (cluster) => L.divIcon({
-            html: el("div", "rc-cluster-box", String(cluster.getChildCount())),
+            html: el("div", "rc-cluster-box", cluster.getChildCount() + " calls"),
             className: "rc-cluster",
-            iconSize: [26, 26],
+            iconSize: null,
+            iconAnchor: [22, 10],
           }),
         }).addTo(map)
         : this.plain;
       this.tileErrors = 0;
       this.tileLoads = 0;
+      // Notices sit in a bar above the map, which shrinks to make room: they never hide a
+      // marker.
       this.notices = el("div", "rc-notices");
-      map.getContainer().appendChild(this.notices);
+      document.body.insertBefore(this.notices, document.body.firstChild);
       for (const text of this.opts.notices || []) this.addNotice(text);
+      this.basemap = [];
+      this._basemap();
       this._watchTiles();
       this._legend();
       map.on("dragstart", () => this._stopFollowing());
@@ -97,40 +128,186 @@
       });
     }
 
+    // The vector basemap: drawn on one canvas in its own pane, above any tiles and under the
+    // overlays and markers; neighbourhood names and hospitals in a pane of their own.
+    _basemap() {
+      const layers = this.opts.basemap || [];
+      if (!layers.length) return;
+      const map = this.map;
+      map.createPane("rcBase").style.zIndex = 250;
+      const labels = map.createPane("rcLabels");
+      labels.style.zIndex = 450;
+      labels.style.pointerEvents = "none";
+      map.createPane("rcPlaces").style.zIndex = 460;
+      const renderer = L.canvas({ pane: "rcBase", padding: 0.5 });
+      const theme = BASE_STYLE[this.opts.dark ? "dark" : "light"];
+      for (const spec of layers) {
+        let layer;
+        const count = spec.data.type === "FeatureCollection" ? spec.data.features.length : 1;
+        if (spec.kind === "points") {
+          layer = L.geoJSON(spec.data, {
+            pane: "rcPlaces",
+            pointToLayer: (f, ll) => {
+              const name = (f.properties && f.properties.name) || "";
+              const root = el("div", "rc-place");
+              root.appendChild(el("span", "rc-place-sym", "H"));
+              root.appendChild(el("span", "rc-place-name", name));
+              const m = L.marker(ll, {
+                pane: "rcPlaces",
+                icon: L.divIcon({ className: "rc-place-icon", html: root, iconSize: null, iconAnchor: [7, 7] }),
+                keyboard: false,
+                zIndexOffset: -1000,
+              });
+              if (name) m.bindTooltip(name, { direction: "top", offset: [0, -6], className: "rc-tooltip" });
+              return m;
+            },
+          });
+        } else if (spec.kind === "arterials") {
+          // A casing under the line reads as a road, not as one more boundary.
+          const casing = L.geoJSON(spec.data, { renderer: renderer, interactive: false, style: () => theme.casing });
+          const top = L.geoJSON(spec.data, { renderer: renderer, interactive: false, style: () => theme.arterials });
+          layer = L.layerGroup([casing, top]);
+          layer.rcParts = [["casing", casing], ["arterials", top]];
+        } else {
+          const style = BASE_STYLE.light[spec.kind] ? spec.kind : "lines";
+          layer = L.geoJSON(spec.data, {
+            renderer: renderer,
+            interactive: false,
+            style: () => theme[style],
+            pointToLayer: (f, ll) => L.circleMarker(ll, { renderer: renderer, radius: 3 }),
+          });
+          layer.rcParts = [[style, layer]];
+        }
+        layer.addTo(map);
+        if (this.control) this.control.addOverlay(layer, spec.name);
+        this.basemap.push({ name: spec.name, kind: spec.kind, features: count, layer: layer });
+      }
+      const labelLayer = L.layerGroup();
+      for (const lb of this.opts.labels || []) {
+        L.marker([lb.lat, lb.lon], {
+          pane: "rcLabels",
+          interactive: false,
+          keyboard: false,
+          icon: L.divIcon({ className: "rc-area-label", html: el("span", "", lb.name), iconSize: null }),
+        }).addTo(labelLayer);
+      }
+      if ((this.opts.labels || []).length) {
+        labelLayer.addTo(map);
+        if (this.control) this.control.addOverlay(labelLayer, "Neighborhood names");
+        this.basemap.push({ name: "Neighborhood names", kind: "labels", features: this.opts.labels.length, layer: labelLayer });
+      }
+      if (this.opts.basemapAttribution && map.attributionControl) {
+        map.attributionControl.addAttribution(this.opts.basemapAttribution);
+      }
+    }
+
+    _styleBasemap(dark) {
+      const theme = BASE_STYLE[dark ? "dark" : "light"];
+      for (const b of this.basemap) {
+        for (const [style, part] of b.layer.rcParts || []) part.setStyle(theme[style]);
+      }
+    }
+
+    // What the vector basemap holds: for tests and diagnostics.
+    basemapSummary() {
+      return this.basemap.map((b) => ({
+        name: b.name,
+        kind: b.kind,
+        features: b.features,
+        onMap: this.map.hasLayer(b.layer),
+      }));
+    }
+
     _legend() {
+      const lg = this.opts.legend || {};
       const Legend = L.Control.extend({
         onAdd: () => {
-          const box = el("div", "rc-legend leaflet-bar");
-          const rows = [
-            ["rc-lg-team", "", "Team: id, status, time in status"],
-            ["rc-lg-call", "P1", "Call: priority, status, age"],
-            ["rc-lg-overdue", "!", "OVERDUE: pending too long"],
-            ["rc-lg-unsafe", "⚠", "Unsafe: safety flags"],
-            ["rc-lg-stale", "?", "Stale position (faded, dashed)"],
-            ["rc-lg-link", "", "Team to the call it works"],
-          ];
-          for (const [cls, sym, text] of rows) {
-            const row = el("div", "rc-lg-row");
-            row.appendChild(el("span", "rc-lg-sym " + cls, sym));
-            row.appendChild(el("span", "rc-lg-text", text));
-            box.appendChild(row);
+          const outer = el("div", "rc-legend leaflet-bar");
+          // The legend folds to its title (a click), so it never has to sit on markers.
+          const head = el("a", "rc-lg-head", "Legend");
+          head.href = "#";
+          head.setAttribute("role", "button");
+          head.title = "Show or hide the legend";
+          outer.appendChild(head);
+          const box = el("div", "rc-lg-body");
+          outer.appendChild(box);
+          L.DomEvent.on(head, "click", (e) => {
+            L.DomEvent.preventDefault(e);
+            outer.classList.toggle("rc-lg-folded");
+          });
+          const sym = (cls, text, color) => {
+            const s = el("span", "rc-lg-sym " + cls, text);
+            if (color) s.style.setProperty("--rc-color", color);
+            return s;
+          };
+          const row = (s, text) => {
+            const r = el("div", "rc-lg-row");
+            r.appendChild(s);
+            r.appendChild(el("span", "rc-lg-text", text));
+            box.appendChild(r);
+          };
+          const grid = (title, cls, items) => {
+            box.appendChild(el("div", "rc-lg-title", title));
+            const g = el("div", "rc-lg-grid");
+            for (const it of items) {
+              const r = el("div", "rc-lg-row");
+              r.title = it.text;
+              r.appendChild(sym(cls, cls === "rc-lg-call" ? it.abbr : "", it.color));
+              r.appendChild(el("span", "rc-lg-text", cls === "rc-lg-call" ? it.text : it.abbr + " " + it.text));
+              g.appendChild(r);
+            }
+            box.appendChild(g);
+          };
+          if (lg.teams) grid("Teams (id, status, time in status)", "rc-lg-team", lg.teams);
+          if (lg.priorities) grid("Calls (priority, status, age)", "rc-lg-call", lg.priorities);
+          box.appendChild(el("div", "rc-lg-title", "Signs"));
+          row(sym("rc-lg-overdue", "!"), "OVERDUE: pending too long");
+          row(sym("rc-lg-unsafe", "⚠"), "Unsafe: safety flags");
+          row(sym("rc-lg-stale", "?"), "Stale position (faded, dashed)");
+          row(sym("rc-lg-link", ""), "Team to the call it works");
+          row(sym("rc-lg-group", "3 calls"), "Covered calls grouped: zoom in");
+          if ((this.opts.basemap || []).some((b) => b.kind === "points")) {
+            row(sym("rc-lg-place", "H"), "Hospital");
           }
-          L.DomEvent.disableClickPropagation(box);
-          return box;
+          L.DomEvent.disableClickPropagation(outer);
+          return outer;
         },
       });
       this.legend = new Legend({ position: "bottomleft" }).addTo(this.map);
     }
 
+    legendColors() {
+      const out = {};
+      for (const s of document.querySelectorAll(".rc-legend .rc-lg-sym")) {
+        const c = s.style.getPropertyValue("--rc-color");
+        if (!c) continue;
+        const kind = s.classList.contains("rc-lg-team") ? "team" : "call";
+        (out[kind] = out[kind] || []).push([s.parentNode.lastChild.textContent, getComputedStyle(s).backgroundColor]);
+      }
+      return out;
+    }
+
     addNotice(text) {
       const n = el("div", "rc-notice", text);
       this.notices.appendChild(n);
+      this._layoutNotices();
       return n;
     }
 
     removeNotice(node) {
       if (node && node.parentNode) node.parentNode.removeChild(node);
       if (node === this._tileNotice) this._tileNotice = null;
+      this._layoutNotices();
+    }
+
+    // The map takes the height the notice bar leaves.
+    _layoutNotices() {
+      const h = this.notices.children.length ? this.notices.offsetHeight : 0;
+      if (h === this._noticeHeight) return;
+      this._noticeHeight = h;
+      const c = this.map.getContainer();
+      c.style.height = h ? "calc(100% - " + h + "px)" : "100%";
+      this.map.invalidateSize({ pan: false });
     }
 
     noticeTexts() {
@@ -138,7 +315,11 @@
     }
 
     _zoomClass() {
-      this.map.getContainer().classList.toggle("rc-zoom-hi", this.map.getZoom() >= 15);
+      const z = this.map.getZoom();
+      const c = this.map.getContainer();
+      c.classList.toggle("rc-zoom-hi", z >= 15);
+      c.classList.toggle("rc-zoom-lo", z < LABEL_MIN_ZOOM);
+      c.classList.toggle("rc-places-named", z >= HOSPITAL_NAME_ZOOM);
     }
 
     // Leaflet drops a setView asked for while a zoom animation runs: wait for it to end.
@@ -362,6 +543,8 @@
     setDark(dark) {
       this.map.getContainer().classList.toggle("rc-dark", !!dark);
       document.body.classList.toggle("rc-dark", !!dark);
+      document.documentElement.style.background = dark ? "#161a1f" : "#e9edf1";
+      this._styleBasemap(!!dark);
       return !!dark;
     }
 
@@ -394,8 +577,8 @@
   }
 
   window.RcMap = {
-    attach: function (map, opts) {
-      window.rcMap = new RcMap(map, opts);
+    attach: function (map, opts, control) {
+      window.rcMap = new RcMap(map, opts, control);
       return window.rcMap;
     },
   };

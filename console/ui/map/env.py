@@ -13,6 +13,8 @@ import sys
 from typing import Any
 
 _FLAGS = ("--no-sandbox", "--disable-gpu")
+MBTILES_SCHEME = "rcmbtiles"
+"""URL scheme the map page loads MBTiles tiles from (``rcmbtiles://<file>/{z}/{x}/{y}``)."""
 
 
 def _is_root() -> bool:
@@ -29,7 +31,8 @@ def _is_headless() -> bool:
 
 
 def prepare_webengine_env() -> None:
-    """Add the sandbox/GPU flags when running as root or headless; import QtWebEngine early.
+    """Add the sandbox/GPU flags when running as root or headless; import QtWebEngine early;
+    declare the MBTiles URL scheme (``register_schemes``).
 
     Existing flags in ``QTWEBENGINE_CHROMIUM_FLAGS`` are kept. Importing the web engine module
     before the application object lets Qt share OpenGL contexts between views, which it
@@ -42,6 +45,30 @@ def prepare_webengine_env() -> None:
                 current.append(flag)
         os.environ["QTWEBENGINE_CHROMIUM_FLAGS"] = " ".join(current)
     import PySide6.QtWebEngineWidgets  # noqa: F401  (side effect: registers early init)
+
+    register_schemes()
+
+
+def register_schemes() -> None:
+    """Declare the MBTiles scheme to QtWebEngine; Qt accepts this only before the application
+    object exists (later calls do nothing)."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWebEngineCore import QWebEngineUrlScheme
+
+    if QCoreApplication.instance() is not None:
+        return
+    name = MBTILES_SCHEME.encode()
+    if QWebEngineUrlScheme.schemeByName(name).name() == name:
+        return
+    scheme = QWebEngineUrlScheme(name)
+    scheme.setSyntax(QWebEngineUrlScheme.Syntax.Host)
+    scheme.setFlags(
+        QWebEngineUrlScheme.Flag.SecureScheme
+        | QWebEngineUrlScheme.Flag.LocalScheme
+        | QWebEngineUrlScheme.Flag.LocalAccessAllowed
+        | QWebEngineUrlScheme.Flag.CorsEnabled
+    )
+    QWebEngineUrlScheme.registerScheme(scheme)
 
 
 def bench_app(what: str) -> Any:

@@ -31,10 +31,10 @@ TEAM_STATUS_COLORS: dict[TeamStatus, str] = {
     TeamStatus.AVAILABLE: "#2e7d32",
     TeamStatus.ASSIGNED: "#7b1fa2",
     TeamStatus.EN_ROUTE: "#1565c0",
-    TeamStatus.ON_SCENE: "#e65100",
+    TeamStatus.ON_SCENE: "#827717",
     TeamStatus.TRANSPORTING: "#00838f",
     TeamStatus.AT_DESTINATION: "#5d4037",
-    TeamStatus.OUT_OF_SERVICE: "#616161",
+    TeamStatus.OUT_OF_SERVICE: "#212121",
     TeamStatus.OFF_DUTY: "#9e9e9e",
     TeamStatus.UNKNOWN: "#ad1457",
 }
@@ -335,3 +335,20 @@ def diff_markers(
     ]
     remove = [key for key in shown if key not in wanted]
     return {"upsert": upsert, "remove": remove}
+
+
+def legend_entries() -> dict[str, list[dict[str, str]]]:
+    """The map legend's colours, from the dicts the markers use: team statuses a marker can
+    show (off-duty teams are not on the map) and call priorities."""
+    return {
+        "teams": [
+            {"abbr": TEAM_STATUS_ABBR[st], "text": st.value.replace("_", " "), "color": color}
+            for st, color in TEAM_STATUS_COLORS.items()
+            if st is not TeamStatus.OFF_DUTY
+        ],
+        "priorities": [
+            {"abbr": f"P{p}", "text": f"priority {p}", "color": color}
+            for p, color in sorted(PRIORITY_COLORS.items())
+        ],
+        "overdue": [{"abbr": "!", "text": "OVERDUE", "color": OVERDUE_COLOR}],
+    }

@@ -10,6 +10,7 @@ diffs into it.
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ import folium
 import xstatic.pkg.jquery as xs_jquery
 import xstatic.pkg.leaflet as xs_leaflet
 import xstatic.pkg.leaflet_markercluster as xs_cluster
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from jinja2 import Template
 
 OSM_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -32,6 +33,13 @@ OSM_ATTRIBUTION = (
 )
 OFFLINE_NOTICE = "Offline: no basemap configured"
 ASSET_DIR = "assets"
+DEMO_PACK = "hartford"
+PACK_MANIFEST = "basemap.json"
+BASEMAP_KINDS = ("boundary", "areas", "streets", "arterials", "points", "lines")
+"""How a basemap layer is drawn: the city line, named areas (neighbourhoods), thin street
+lines, bolder arterials, named points (hospitals), or a site's own GeoJSON (``lines``)."""
+DARK_BG = "#161a1f"
+LIGHT_BG = "#e9edf1"
 
 
 class MapConfigError(ValueError):
@@ -45,6 +53,15 @@ class Overlay:
 
 
 @dataclass(frozen=True)
+class BasemapLayer:
+    """One layer of a vector basemap (drawn by rcmap.js under every overlay and marker)."""
+
+    name: str
+    kind: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class PageOptions:
     tile_url: str | None
     tile_attribution: str
@@ -53,6 +70,12 @@ class PageOptions:
     zoom: int
     dark: bool = False
     notices: Sequence[str] = field(default_factory=tuple)
+    basemap: Sequence[BasemapLayer] = field(default_factory=tuple)
+    basemap_attribution: str = ""
+    tile_max_zoom: int = 19
+    legend: dict[str, Any] = field(default_factory=dict)
+    basemap_failed: bool = False
+    """The configured basemap could not be used (its own notice says why)."""
 
 
 def load_overlay(name: str, path: Path) -> Overlay:
@@ -78,6 +101,38 @@ def load_overlay(name: str, path: Path) -> Overlay:
     ):
         raise MapConfigError(f"map overlay {name!r}: {path} is not a GeoJSON object")
     return Overlay(name, data)
+
+
+def pack_dir(name: str = DEMO_PACK) -> Traversable:
+    """The shipped basemap pack ``name`` (``console.resources/map/basemap/<name>``)."""
+    return own_resources() / "basemap" / name
+
+
+def load_pack(name: str = DEMO_PACK, *, key: str = "map.basemap") -> tuple[list[BasemapLayer], str]:
+    """The layers of a shipped basemap pack and its attribution; ``MapConfigError`` names
+    ``key`` when the pack is missing or damaged."""
+    d = pack_dir(name)
+    try:
+        manifest = json.loads((d / PACK_MANIFEST).read_text(encoding="utf-8"))
+        layers = []
+        for item in manifest["layers"]:
+            kind = str(item["kind"])
+            if kind not in BASEMAP_KINDS:
+                raise ValueError(f"layer kind {kind!r}")
+            data = json.loads((d / str(item["file"])).read_text(encoding="utf-8"))
+            layers.append(BasemapLayer(str(item["name"]), kind, data))
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise MapConfigError(f"{key}: the {name!r} basemap pack cannot be read ({e})") from None
+    return layers, str(manifest.get("attribution", ""))
+
+
+def load_geojson_basemap(path: Path, *, key: str = "map.basemap") -> BasemapLayer:
+    """A site's own GeoJSON drawn as the basemap (lines, area edges, named points)."""
+    try:
+        ov = load_overlay(Path(path).stem, Path(path))
+    except MapConfigError as e:
+        raise MapConfigError(f"{key}: {e}") from None
+    return BasemapLayer(f"Basemap ({Path(path).name})", "lines", ov.data)
 
 
 def _asset_sources() -> dict[str, Path]:
@@ -117,17 +172,14 @@ def install_assets(directory: Path) -> None:
 
 
 def own_resources() -> Traversable:
-    """``console.resources/map``; from a source checkout whose editable install predates the
-    ``console.resources`` mapping, the top-level ``resources/map`` directory."""
-    try:
-        return resources.files("console.resources") / "map"
-    except ModuleNotFoundError:
-        import console
+    """``console.resources/map``: from a source checkout, its own ``resources/map`` (an
+    editable install of another checkout must not supply it); installed, the package data."""
+    import console
 
-        fallback = Path(console.__file__).resolve().parents[1] / "resources" / "map"
-        if not fallback.is_dir():
-            raise
-        return fallback
+    checkout = Path(console.__file__).resolve().parents[1] / "resources"
+    if (checkout / "__init__.py").is_file() and (checkout / "map" / "rcmap.js").is_file():
+        return checkout / "map"
+    return resources.files("console.resources") / "map"
 
 
 _JS = [
@@ -150,16 +202,18 @@ class _RcMapInit(MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-            RcMap.attach({{ this._parent.get_name() }}, {{ this.options_json }});
+            RcMap.attach({{ this._parent.get_name() }}, {{ this.options_json }},
+                {{ this.control_name or "null" }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, options: dict[str, Any], control_name: str | None = None) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "RcMapInit"
         # Inside a <script> element: "</" must not end it early (a notice may quote a path).
-        self.options_json = json.dumps(options).replace("</", "<\\/")
+        self.options_json = json.dumps(options, separators=(",", ":")).replace("</", "<\\/")
+        self.control_name = control_name
 
 
 def _bounds(data: dict[str, Any]) -> list[list[float]] | None:
@@ -215,12 +269,20 @@ def build_folium_map(opts: PageOptions) -> folium.Map:
     # Instance lists: folium's class-level defaults point at CDNs and are shared.
     m.default_js = list(_JS)
     m.default_css = list(_CSS)
+    # The background before any stylesheet or script: no white flash in a dark room.
+    bg = DARK_BG if opts.dark else LIGHT_BG
+    m.get_root().header.add_child(  # type: ignore[attr-defined]
+        Element(f"<style>html, body {{ background: {bg}; }}</style>"),
+        name="rc_background",
+        index=0,
+    )
     if opts.tile_url:
         folium.TileLayer(
             tiles=opts.tile_url,
             attr=opts.tile_attribution or " ",
             name="Basemap",
             max_zoom=19,
+            max_native_zoom=opts.tile_max_zoom,
         ).add_to(m)
     # Areas (many features) under boundaries (one feature), so the city line stays on top.
     ordered = sorted(opts.overlays, key=lambda o: _feature_count(o.data) <= 1)
@@ -244,9 +306,54 @@ def build_folium_map(opts: PageOptions) -> folium.Map:
             interactive=name_field is not None,
             marker=folium.CircleMarker(radius=4, fill=True),
         ).add_to(m)
-    if opts.overlays or opts.tile_url:
+    if opts.overlays or opts.tile_url or opts.basemap:
         folium.LayerControl(position="topright", collapsed=True).add_to(m)
     return m
+
+
+def _layer_control(m: folium.Map) -> str | None:
+    for child in m._children.values():
+        if isinstance(child, folium.LayerControl):
+            return str(child.get_name())
+    return None
+
+
+def _ring_centroid(ring: list[list[float]]) -> tuple[float, float, float] | None:
+    """Signed-area centroid of a closed ring: (lat, lon, |area|)."""
+    a = cx = cy = 0.0
+    for (x0, y0), (x1, y1) in itertools.pairwise(ring):
+        cross = x0 * y1 - x1 * y0
+        a += cross
+        cx += (x0 + x1) * cross
+        cy += (y0 + y1) * cross
+    if a == 0:
+        return None
+    return cy / (3 * a), cx / (3 * a), abs(a / 2)
+
+
+def area_labels(layer: BasemapLayer) -> list[dict[str, Any]]:
+    """A name label at the centroid of each named area's largest ring."""
+    out = []
+    for f in (
+        layer.data.get("features", []) if layer.data.get("type") == "FeatureCollection" else []
+    ):
+        name = (f.get("properties") or {}).get("name")
+        geom = f.get("geometry") or {}
+        polys = (
+            [geom.get("coordinates", [])]
+            if geom.get("type") == "Polygon"
+            else geom.get("coordinates", [])
+            if geom.get("type") == "MultiPolygon"
+            else []
+        )
+        best = None
+        for poly in polys:
+            c = _ring_centroid(poly[0]) if poly else None
+            if c and (best is None or c[2] > best[2]):
+                best = c
+        if name and best:
+            out.append({"name": str(name), "lat": round(best[0], 5), "lon": round(best[1], 5)})
+    return out
 
 
 def page_options_json(opts: PageOptions) -> dict[str, Any]:
@@ -263,13 +370,18 @@ def page_options_json(opts: PageOptions) -> dict[str, Any]:
                 [max(bounds[1][0], b[1][0]), max(bounds[1][1], b[1][1])],
             ]
     notices = list(opts.notices)
-    if not opts.tile_url and not opts.overlays:
+    if not opts.tile_url and not opts.overlays and not opts.basemap and not opts.basemap_failed:
         notices.insert(0, OFFLINE_NOTICE)
+    labels = [lb for layer in opts.basemap if layer.kind == "areas" for lb in area_labels(layer)]
     return {
         "dark": opts.dark,
         "notices": notices,
         "overlayBounds": bounds,
         "hasTiles": bool(opts.tile_url),
+        "basemap": [{"name": b.name, "kind": b.kind, "data": b.data} for b in opts.basemap],
+        "basemapAttribution": opts.basemap_attribution,
+        "labels": labels,
+        "legend": opts.legend,
     }
 
 
@@ -277,7 +389,7 @@ def render_page(opts: PageOptions, *, live: bool = True) -> tuple[str, folium.Ma
     """The page's HTML. ``live`` attaches rcmap.js (the live view); off for a static page."""
     m = build_folium_map(opts)
     if live:
-        m.add_child(_RcMapInit(page_options_json(opts)))
+        m.add_child(_RcMapInit(page_options_json(opts), _layer_control(m)))
     return m.get_root().render(), m
 
 

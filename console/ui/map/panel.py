@@ -53,7 +53,7 @@ class MapPanel(QWidget):
             m = ctx.config.map
             self.view = MapView(
                 self,
-                tile_url=m.tile_url,
+                basemap=m.basemap,
                 tile_attribution=m.tile_attribution,
                 overlays=[(o.name, o.path) for o in m.overlays],
                 center=m.center,

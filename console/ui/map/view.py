@@ -15,28 +15,52 @@ import json
 import logging
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QFile, QIODevice, QObject, Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QBuffer, QByteArray, QFile, QIODevice, QObject, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QColor, QDesktopServices
 from PySide6.QtWebChannel import QWebChannel
-from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineScript, QWebEngineSettings
+from PySide6.QtWebEngineCore import (
+    QWebEnginePage,
+    QWebEngineProfile,
+    QWebEngineScript,
+    QWebEngineSettings,
+    QWebEngineUrlRequestJob,
+    QWebEngineUrlScheme,
+    QWebEngineUrlSchemeHandler,
+)
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QWidget
 
+from console.config import Basemap
 from console.domain.model import Call, Position, Team
 from console.domain.rules import Thresholds
-from console.ui.map.markers import MarkerCache, MarkerSpec, diff_markers, marker_key, valid_latlon
+from console.ui.map.env import MBTILES_SCHEME
+from console.ui.map.markers import (
+    MarkerCache,
+    MarkerSpec,
+    diff_markers,
+    legend_entries,
+    marker_key,
+    valid_latlon,
+)
+from console.ui.map.mbtiles import MBTiles
 from console.ui.map.page import (
+    DARK_BG,
+    LIGHT_BG,
     OSM_ATTRIBUTION,
     OSM_TILE_URL,
+    BasemapLayer,
     MapConfigError,
     Overlay,
     PageOptions,
+    load_geojson_basemap,
     load_overlay,
+    load_pack,
     render_page,
     write_page,
 )
@@ -117,6 +141,60 @@ class _MapPage(QWebEnginePage):
         return False
 
 
+class MBTilesHandler(QWebEngineUrlSchemeHandler):
+    """Serves ``rcmbtiles://<file id>/{z}/{x}/{y}`` from the MBTiles files views registered:
+    the tiles come from the file, no server needed. One per browser profile."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.files: dict[str, MBTiles] = {}
+        self.served = 0
+        self.missing = 0
+
+    def add(self, tiles: MBTiles) -> str:
+        ident = uuid.uuid4().hex[:12]
+        self.files[ident] = tiles
+        return ident
+
+    def discard(self, ident: str) -> None:
+        tiles = self.files.pop(ident, None)
+        if tiles is not None:
+            tiles.close()
+
+    def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:  # Qt's name
+        url = job.requestUrl()
+        tiles = self.files.get(url.host())
+        parts = url.path().strip("/").split("/")
+        data = None
+        if tiles is not None and len(parts) == 3:
+            try:
+                z, x, y = int(parts[0]), int(parts[1]), int(parts[2].split(".", 1)[0])
+            except ValueError:
+                pass
+            else:
+                data = tiles.tile(z, x, y)
+        if tiles is None or data is None:
+            self.missing += 1
+            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+            return
+        self.served += 1
+        buf = QBuffer(job)
+        buf.setData(QByteArray(data))
+        buf.open(QIODevice.OpenModeFlag.ReadOnly)
+        job.reply(QByteArray(tiles.mime.encode()), buf)
+
+
+def mbtiles_handler(profile: QWebEngineProfile) -> MBTilesHandler:
+    """The profile's MBTiles handler, installed on first use."""
+    name = QByteArray(MBTILES_SCHEME.encode())
+    handler = profile.urlSchemeHandler(name)
+    if isinstance(handler, MBTilesHandler):
+        return handler
+    handler = MBTilesHandler(profile)
+    profile.installUrlSchemeHandler(name, handler)
+    return handler
+
+
 def _qwebchannel_js() -> str:
     f = QFile(":/qtwebchannel/qwebchannel.js")
     if not f.open(QIODevice.OpenModeFlag.ReadOnly):
@@ -147,7 +225,11 @@ class MapView(QWebEngineView):
         center: tuple[float, float] = HARTFORD,
         zoom: int = 13,
         dark: bool = False,
+        basemap: Basemap | None = None,
     ) -> None:
+        """``basemap`` (``map.basemap``), when given, replaces ``tile_url``: the shipped pack,
+        a site's GeoJSON, a tile server or an MBTiles file. A basemap that cannot be used is
+        logged and shown as a one-line notice naming the setting; teams and calls still show."""
         if not valid_latlon(*center):
             raise MapConfigError(f"map center {center!r} is not a (latitude, longitude) pair")
         if not 1 <= zoom <= 19:
@@ -183,6 +265,47 @@ class MapView(QWebEngineView):
                 log.error("%s", e)
                 notices.append(str(e))
         self.overlay_errors = list(notices)
+        self.open_external: Callable[[QUrl], object] = QDesktopServices.openUrl
+        """Opens a link clicked in the map (replaceable, e.g. in tests)."""
+        page = _MapPage(self, lambda url: self.open_external(url))
+        self.setPage(page)
+        # Before the first paint: the dark theme never flashes white while the page loads.
+        page.setBackgroundColor(QColor(DARK_BG if dark else LIGHT_BG))
+
+        layers: list[BasemapLayer] = []
+        base_attr = ""
+        max_native = 19
+        self.mbtiles_id: str | None = None
+        self.basemap_error: str | None = None
+        if basemap is not None:
+            tile_url = None
+            try:
+                if basemap.kind == "pack":
+                    layers, base_attr = load_pack(basemap.source, key=basemap.key)
+                elif basemap.kind == "geojson":
+                    layers = [load_geojson_basemap(Path(basemap.source), key=basemap.key)]
+                elif basemap.kind == "tiles":
+                    tile_url = basemap.source
+                elif basemap.kind == "mbtiles":
+                    tiles = MBTiles(Path(basemap.source), key=basemap.key)
+                    scheme = QWebEngineUrlScheme.schemeByName(QByteArray(MBTILES_SCHEME.encode()))
+                    if scheme.name() != QByteArray(MBTILES_SCHEME.encode()):
+                        tiles.close()
+                        raise MapConfigError(
+                            f"{basemap.key}: MBTiles cannot be shown: the map was not set up "
+                            "before the application started (prepare_webengine_env)"
+                        )
+                    handler = mbtiles_handler(page.profile())
+                    ident = handler.add(tiles)
+                    self.mbtiles_id = ident
+                    self.destroyed.connect(lambda *_: handler.discard(ident))
+                    tile_url = f"{MBTILES_SCHEME}://{ident}/{{z}}/{{x}}/{{y}}"
+                    tile_attribution = tiles.attribution or tile_attribution
+                    max_native = min(19, max(tiles.max_zoom, 1))
+            except MapConfigError as e:
+                log.error("%s", e)
+                self.basemap_error = str(e)
+                notices.insert(0, str(e))
         self._options = PageOptions(
             tile_url=tile_url or None,
             tile_attribution=tile_attribution,
@@ -191,12 +314,13 @@ class MapView(QWebEngineView):
             zoom=zoom,
             dark=dark,
             notices=tuple(notices),
+            basemap=tuple(layers),
+            basemap_attribution=base_attr,
+            tile_max_zoom=max_native,
+            legend=legend_entries(),
+            basemap_failed=self.basemap_error is not None,
         )
 
-        self.open_external: Callable[[QUrl], object] = QDesktopServices.openUrl
-        """Opens a link clicked in the map (replaceable, e.g. in tests)."""
-        page = _MapPage(self, lambda url: self.open_external(url))
-        self.setPage(page)
         # The page is a local file; without this Chromium refuses it every http(s) tile.
         page.settings().setAttribute(
             QWebEngineSettings.WebAttribute.LocalContentCanAccessRemoteUrls, True
@@ -425,6 +549,7 @@ class MapView(QWebEngineView):
 
     def set_dark(self, dark: bool) -> None:
         self._dark = dark
+        self.page().setBackgroundColor(QColor(DARK_BG if dark else LIGHT_BG))
         self.run_js(f"rcMap.setDark({json.dumps(dark)})")
 
     # -- from the page --------------------------------------------------------------------------
