@@ -28,13 +28,13 @@ from websockets.uri import parse_uri
 
 from console.domain.clock import Clock, SystemClock
 from console.domain.events import Event
+from console.store.db import StoreWriteError
 from console.sync.transport import (
     LinkSecurity,
     client_ssl_context,
     describe_tls_error,
     is_loopback,
 )
-from console.store.db import StoreWriteError
 from console.wire import protocol as proto
 from console.wire.eido import EidoError, parse_eido
 from console.wire.registry import UnknownCode

@@ -604,6 +604,8 @@ def test_live_team_history_grows_in_place_with_the_statuses_between_pictures(
     fresh = Aggregates.from_store(shift.store, agg.start, agg.end, tz=NY)
     upto = p.plotset.now_index(agg, shift.now)
     assert np.array_equal(agg.teams[:, :upto], fresh.teams[:, :upto])
+
+
 def test_exported_tables_are_the_owners_alone(tmp_path: Path) -> None:
     import os
 
