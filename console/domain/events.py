@@ -29,6 +29,8 @@ class AlertKind(StrEnum):
     POSITION_STALE = "position_stale"
     NO_ELIGIBLE_TEAM = "no_eligible_team"
     LINK_DOWN = "link_down"
+    FEED_CONFLICT = "feed_conflict"
+    """Dispatch sent two different descriptions of one record with the same time and version."""
 
 
 class Severity(StrEnum):

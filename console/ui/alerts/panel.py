@@ -69,6 +69,7 @@ KIND_LABEL: dict[AlertKind, str] = {
     AlertKind.POSITION_STALE: "Position stale",
     AlertKind.NO_ELIGIBLE_TEAM: "No eligible team",
     AlertKind.LINK_DOWN: "Dispatch link",
+    AlertKind.FEED_CONFLICT: "Conflicting dispatch data",
 }
 ALERT_ID_ROLE = int(Qt.ItemDataRole.UserRole)
 BANNER_SHORTCUT = "Ctrl+Shift+A"
