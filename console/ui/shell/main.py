@@ -121,6 +121,10 @@ def build_console(
             dispatch_url,
             on_changes=pictures.notify,
             on_health=pictures.set_link,
+            limits=config.feed_limits,
+            # The feed's times are judged by the picture's clock (the demo's simulator runs
+            # ahead of the wall clock).
+            data_clock=clock,
         )
         gateway.set_on_queued(sync.wake_outbox)
         pictures.set_link(sync.health)
