@@ -281,10 +281,10 @@ def _inbound(*calls: Call) -> Inbound:
     return batch
 
 
-def test_a_document_the_store_cannot_take_is_quarantined_alone(sqlite_url: str) -> None:
-    store = Store.open(sqlite_url, create=True)
+def test_a_document_the_store_cannot_take_is_quarantined_alone(db_url: str) -> None:
+    store = Store.open(db_url, create=True)
     svc = SyncService(store, "ws://127.0.0.1:9")
-    # got past the client's checks somehow: the database cannot encode a lone surrogate
+    # got past the client's checks somehow: no database encodes a lone surrogate
     bad = _call(71, summary="bad \udc80")
     batch = _inbound(_call(70), bad, _call(72))
     assert svc._commit_sync(batch) == set()
@@ -293,6 +293,7 @@ def test_a_document_the_store_cannot_take_is_quarantined_alone(sqlite_url: str) 
     assert "cannot be stored" in batch.refused["t-1"]
     (q,) = store.quarantined(10)
     assert "cannot be stored" in q.reason and "HCR-000071" in q.raw
+    assert svc.quarantined == 1 and len(batch.bad) == 1
     store.close()
 
 
