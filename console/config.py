@@ -28,6 +28,7 @@ import platformdirs
 
 from console.domain.model import CallType
 from console.domain.rules import RecommendationFactors, ServiceHours, Thresholds
+from console.wire.limits import FeedLimits
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +201,8 @@ class Config:
     targets: Mapping[str, float]
     max_write_failures: int = 5
     """Failed database writes in a row after which the sync service stops (exit 1)."""
+    feed_limits: FeedLimits = field(default_factory=FeedLimits)
+    """What dispatch may send (``[dispatch]`` max_depth, max_frame_bytes, ...)."""
     source: Path | None = None
     """The file read (None: built-in defaults only)."""
     database_url_from: str = "default"
@@ -374,6 +377,33 @@ def _path(value: object, key: str, base: Path | None, *, must_exist: bool) -> Pa
 # -- versions ------------------------------------------------------------------------------------
 
 
+DISPATCH_LIMIT_KEYS = ("max_depth", "max_frame_bytes", "max_document_bytes", "clock_skew_s")
+
+
+def _feed_limits(disp: Mapping[str, Any]) -> FeedLimits:
+    base = FeedLimits()
+
+    def count(key: str, default: int, lo: int, hi: int, what: str) -> int:
+        v = disp.get(key, default)
+        x = _number(v, f"dispatch.{key}", what=what, ge=lo, le=hi)
+        if x != int(x):
+            raise _refuse(f"dispatch.{key}", v, f"{what} (a whole number)")
+        return int(x)
+
+    frame = count("max_frame_bytes", base.max_frame_bytes, 4096, 2**30, "a number of bytes")
+    document = count(
+        "max_document_bytes", base.max_document_bytes, 1024, frame, "a number of bytes"
+    )
+    return FeedLimits(
+        max_depth=count("max_depth", base.max_depth, 16, 500, "a nesting depth"),
+        max_frame_bytes=frame,
+        max_document_bytes=document,
+        clock_skew_s=_number(
+            disp.get("clock_skew_s", base.clock_skew_s), "dispatch.clock_skew_s", ge=0
+        ),
+    )
+
+
 def _migrate_0_to_1(doc: dict[str, Any]) -> dict[str, Any]:
     """Layout 0 kept pending limits as flat keys ``thresholds.pending_p1_s`` .. ``_p3_s``."""
     th = doc.get("thresholds")
@@ -473,6 +503,7 @@ def _build(
             "subscribe_timeout_s",
             "silence_timeout_s",
             "max_write_failures",
+            *DISPATCH_LIMIT_KEYS,
         ),
     )
     dispatch_url = _url(disp.get("url"), "dispatch.url", ("ws", "wss"))
@@ -506,6 +537,7 @@ def _build(
         raise _refuse(
             "dispatch.max_write_failures", max_write_failures, "a whole number of attempts >= 1"
         )
+    feed_limits = _feed_limits(disp)
 
     th = _table(doc.get("thresholds", {}), "thresholds")
     _check_keys(
@@ -621,6 +653,7 @@ def _build(
         database_url=db_url,
         dispatch_url=dispatch_url,
         dispatch=link,
+        feed_limits=feed_limits,
         thresholds=thresholds,
         link_stale_s=link_stale_s,
         map=map_cfg,

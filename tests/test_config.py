@@ -468,3 +468,20 @@ def test_missing_packaged_defaults_is_a_clear_error(
     monkeypatch.setattr(cfgmod, "resource_path", lambda name: tmp_path / "nowhere" / name)
     with pytest.raises(ConfigError, match=r"default-config\.toml\) is missing"):
         load_config(None, env=NO_ENV)
+
+
+def test_dispatch_limits_are_read_and_checked() -> None:
+    cfg = parse_config(
+        "[dispatch]\nmax_depth = 32\nmax_frame_bytes = 65536\nmax_document_bytes = 4096\n"
+        "clock_skew_s = 30\n",
+        env=NO_ENV,
+    )
+    lim = cfg.feed_limits
+    assert (lim.max_depth, lim.max_frame_bytes, lim.max_document_bytes) == (32, 65536, 4096)
+    assert lim.clock_skew_s == 30
+    assert parse_config("", env=NO_ENV).feed_limits.max_depth == 64
+    assert "dispatch.max_depth" in refused("[dispatch]\nmax_depth = 2\n")
+    assert "dispatch.max_document_bytes" in refused(
+        "[dispatch]\nmax_frame_bytes = 8192\nmax_document_bytes = 65536\n"
+    )
+    assert "dispatch.clock_skew_s" in refused("[dispatch]\nclock_skew_s = -1\n")

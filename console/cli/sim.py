@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 import sys
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from console.cli.common import bounded_int, iso_time, port
@@ -23,7 +24,12 @@ def register(sub: Any) -> None:
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on")
     p.add_argument("--seed", type=int, default=1, help="random seed: same seed, same shift")
     p.add_argument("--speed", type=_positive, default=1.0, help="simulated seconds per wall second")
-    p.add_argument("--start", type=iso_time, default=None, help="simulated start time (ISO 8601)")
+    p.add_argument(
+        "--start",
+        type=iso_time,
+        default=None,
+        help="simulated start time (ISO 8601); default: now, or faster than real time so that the shift ends now",
+    )
     p.add_argument("--duration", type=_positive, default=None, help="shift length in hours")
     p.add_argument(
         "--rate", type=_positive, default=None, help="mean calls per hour (default ~15/day)"
@@ -64,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError("--teams must be at least 1")
         world = build(
             seed=args.seed,
-            start=args.start,
+            start=args.start if args.start is not None else default_start(args),
             duration_h=args.duration,
             rate_per_hour=args.rate,
             teams=args.teams,
@@ -124,3 +130,19 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def default_start(args: argparse.Namespace) -> datetime | None:
+    """Where a generated shift starts when ``--start`` is not given: so that it ends now.
+
+    Faster than real time, a shift starting now would soon carry times ahead of every clock
+    that reads it, and a console or sync service refuses times from the future (they would win
+    last-writer-wins for ever). Starting ``duration × (1 − 1/speed)`` ago, the simulated clock
+    reaches the wall clock exactly when the shift ends (a day is assumed without
+    ``--duration``). At real-time speed it starts now.
+    """
+    if args.from_csv or args.speed <= 1.0:
+        return None
+    hours = args.duration if args.duration is not None else 24.0
+    back = timedelta(hours=hours * (1.0 - 1.0 / args.speed))
+    return datetime.now(UTC).replace(microsecond=0) - back

@@ -33,6 +33,8 @@ class AlertKind(StrEnum):
     """Dispatch sent a status or type the console cannot map (shown with its code)."""
     QUARANTINE = "quarantine"
     """Input from dispatch was refused and kept aside (the quarantine)."""
+    FEED_CONFLICT = "feed_conflict"
+    """Dispatch sent two different descriptions of one record with the same time and version."""
 
 
 class Severity(StrEnum):

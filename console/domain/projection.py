@@ -37,6 +37,23 @@ from .model import Call, EscalationTarget, Position, Team
 RecordKey = tuple[datetime, int, str]
 
 
+class RecordConflict(ValueError):
+    """Two different descriptions of one record with the same time and version: neither can be
+    said to be the later one, so the second is refused rather than silently replacing the first.
+    """
+
+    def __init__(self, kind: str, entity_id: str, at: datetime, version: int) -> None:
+        self.kind = kind
+        self.entity_id = entity_id
+        self.at = at
+        self.version = version
+        v = f" version {version}" if version else ""
+        super().__init__(
+            f"{kind} {entity_id}: a different description with the same time "
+            f"{at.isoformat()}{v} is already stored"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Ack:
     alert_id: str
@@ -151,6 +168,9 @@ def _call(state: State, e: CallReceived | CallUpdated, strict: bool) -> bool:
     c = e.call
     key = (c.updated_at, c.version, e.source_id)
     old = state._call_keys.get(c.id)
+    if strict and old is not None and key[:2] == old[:2] and key[2] != old[2]:
+        if state.calls[c.id] != c:
+            raise RecordConflict("call", c.id, c.updated_at, c.version)
     if old is not None and key <= old:
         return False  # an older or equal description: out of order, never regresses state
     if strict and old is not None:
@@ -164,6 +184,9 @@ def _team(state: State, e: TeamStatusChanged, strict: bool) -> bool:
     t = e.team
     key = (t.updated_at, 0, e.source_id)
     old = state._team_keys.get(t.id)
+    if strict and old is not None and key[:2] == old[:2] and key[2] != old[2]:
+        if state.teams[t.id] != t:
+            raise RecordConflict("team", t.id, t.updated_at, 0)
     if old is not None and key <= old:
         return False
     if strict and old is not None:
@@ -288,8 +311,10 @@ def apply(state: State, event: Event, *, strict: bool = False) -> bool:
     """Apply one event in place; True when it changed the picture.
 
     ``strict`` checks lifecycles on newer records and raises
-    :class:`~console.domain.lifecycle.TransitionError` for an impossible one, leaving the state
-    untouched: the ingest path uses it so an impossible update is quarantined, not applied.
+    :class:`~console.domain.lifecycle.TransitionError` for an impossible one, and
+    :class:`RecordConflict` for a different record with the same time and version as the one
+    held, leaving the state untouched: the ingest path uses it so an impossible or conflicting
+    update is quarantined, not applied.
     """
     key = (event.source, event.source_id)
     if key in state.seen:

@@ -30,7 +30,7 @@ from console.domain.events import (
     TeamStatusChanged,
 )
 from console.domain.lifecycle import TransitionError
-from console.domain.projection import apply
+from console.domain.projection import RecordConflict, apply
 
 from . import notify
 from . import schema as S
@@ -139,11 +139,16 @@ def append_batch(store: Store, conn: Connection, events: Sequence[Event]) -> App
     before = t.snapshot(state)
     accepted: list[Event] = []
     rejected: list[tuple[Event, str]] = []
+    conflicts: list[tuple[Event, str]] = []
     for e in new:
         try:
             apply(state, e, strict=True)
         except TransitionError as exc:
             rejected.append((e, str(exc)))
+            continue
+        except RecordConflict as exc:
+            rejected.append((e, f"conflict: {exc}"))
+            conflicts.append((e, str(exc)))
             continue
         accepted.append(e)
     now = store.clock.now()
@@ -154,7 +159,9 @@ def append_batch(store: Store, conn: Connection, events: Sequence[Event]) -> App
                 {
                     "received_at": now,
                     "source": e.source,
-                    "reason": f"impossible transition: {why}",
+                    "reason": why
+                    if why.startswith("conflict: ")
+                    else f"impossible transition: {why}",
                     "raw": _dumps(event_to_dict(e)),
                 }
                 for e, why in rejected
@@ -169,7 +176,7 @@ def append_batch(store: Store, conn: Connection, events: Sequence[Event]) -> App
     if store._rows is not None:
         store._folded.append((t, state))
     seq = store._last_seq(conn)
-    result = AppendResult(accepted, dups, rejected, changed.changes(seq), seq)
+    result = AppendResult(accepted, dups, rejected, changed.changes(seq), seq, conflicts)
     if accepted:
         notify.publish(conn, result.changes, after, seq)
     return result

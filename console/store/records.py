@@ -44,6 +44,9 @@ class AppendResult:
     rejected: list[tuple[Event, str]] = field(default_factory=list)
     changes: Changes = field(default_factory=Changes)
     last_seq: int = 0
+    conflicts: list[tuple[Event, str]] = field(default_factory=list)
+    """Of ``rejected``: records refused because a different one with the same time and
+    version is stored (the caller raises the alert)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,13 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidMessage, InvalidURI
+from websockets.exceptions import (
+    ConnectionClosed,
+    ConnectionClosedOK,
+    InvalidHandshake,
+    InvalidMessage,
+    InvalidURI,
+)
 from websockets.uri import parse_uri
 
 from console.domain.clock import Clock, SystemClock
@@ -37,6 +43,15 @@ from console.sync.transport import (
 )
 from console.wire import protocol as proto
 from console.wire.eido import EidoError, parse_eido
+from console.wire.limits import (
+    FeedLimits,
+    InputRefused,
+    check_document_size,
+    check_time,
+    check_times,
+    check_value,
+    dumps_raw,
+)
 from console.wire.registry import UnknownCode
 
 log = logging.getLogger("console.sync.client")
@@ -110,10 +125,24 @@ class Bad:
 
 
 @dataclass
+class Doc:
+    """One document of a notification, parsed: stored on its own if its batch cannot be."""
+
+    transaction_id: str
+    doc: dict[str, Any]
+    events: list[Event]
+
+    def raw(self) -> str:
+        return dumps_raw(self.doc)
+
+
+@dataclass
 class Inbound:
     """One batch of frames, decoded: what the sink commits before anything is acknowledged."""
 
     events: list[Event] = field(default_factory=list)
+    docs: list[Doc] = field(default_factory=list)
+    """The documents ``events`` came from, in order (each document's events in ``events``)."""
     persons: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     answers: list[proto.Answer] = field(default_factory=list)
     bad: list[Bad] = field(default_factory=list)
@@ -126,6 +155,12 @@ class Inbound:
     """transactionId -> keys of its documents, remembered once the transaction is committed."""
     skipped: int = 0
     """Documents already committed earlier (retransmitted or reconciled), not parsed again."""
+    rejected_why: dict[str, str] = field(default_factory=dict)
+    """source id -> why the store refused it (filled by the sink, for the answer's text)."""
+
+    def refuse(self, transaction_id: str, why: str) -> None:
+        """Answer the notification 400 (the first reason given stands)."""
+        self.refused.setdefault(transaction_id, why)
 
 
 class Sink(Protocol):
@@ -159,6 +194,8 @@ class DispatchClient:
         silence_timeout_s: float | None = None,
         expires_s: int = SUBSCRIBE_EXPIRES_S,
         min_rate_s: int | None = MIN_RATE_S,
+        limits: FeedLimits | None = None,
+        data_clock: Clock | None = None,
     ) -> None:
         try:
             parsed = parse_uri(url)
@@ -191,6 +228,9 @@ class DispatchClient:
         self.rng = random.Random(seed)
         self.on_health = on_health
         self.max_batch_frames = max_batch_frames
+        self.limits = limits or FeedLimits()
+        self.data_clock = data_clock or self.clock
+        """What the feed's times are judged against (a simulator's clock runs ahead of ours)."""
         self.subscription_id: str | None = None
         self.conn: ClientConnection | None = None
         self.health = LinkHealth(
@@ -249,7 +289,7 @@ class DispatchClient:
                     ping_interval=5,
                     ping_timeout=10,
                     close_timeout=1,
-                    max_size=2**24,
+                    max_size=self.limits.transport_max_bytes,
                     subprotocols=None,
                     **extra,
                 ) as conn:
@@ -362,9 +402,14 @@ class DispatchClient:
 
         async def reader() -> None:
             try:
-                async for raw in conn:
+                while True:
+                    # Raw bytes: a text frame that is not UTF-8 is quarantined by _prepare
+                    # (websockets itself would close the link on it, and dispatch resend it).
+                    raw = await conn.recv(decode=False)
                     self.last_frame_monotonic = time.monotonic()
                     inbox.put_nowait(raw)
+            except ConnectionClosedOK:
+                pass
             except ConnectionClosed as exc:
                 self._set_health(last_error=_describe(exc))
             finally:
@@ -519,13 +564,12 @@ class DispatchClient:
         keep_going = True
         for raw in frames:
             self.frames_received += 1
-            text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
             try:
-                msg = proto.decode(raw)
+                msg = proto.decode(raw, self.limits)
             except proto.ProtocolError as exc:
-                batch.bad.append(Bad(text, f"protocol: {exc}"))
+                batch.bad.append(Bad(_text_of(raw), f"protocol: {exc}"))
                 if exc.transaction_id:
-                    batch.refused[exc.transaction_id] = str(exc)
+                    batch.refuse(exc.transaction_id, f"protocol: {exc}")
                 continue
             if msg.kind == "subscribeResponse":
                 b = msg.body
@@ -539,12 +583,25 @@ class DispatchClient:
                 self._set_health(state=LinkState.UP, attempts=0, retry_in_s=None, last_error="")
                 await self.sink.on_connected(self)
             elif msg.kind == "event":
-                self._event(msg.body, batch, now)
+                self._event(
+                    msg.body, batch, now, len(raw) if isinstance(raw, bytes) else 4 * len(raw)
+                )
             elif msg.kind in ("commandResponse", "response"):
                 try:
-                    batch.answers.append(proto.answer_of(msg))
+                    answer = proto.answer_of(msg)
+                    if answer.answered_at is not None:
+                        check_time(
+                            f"{msg.kind}.answeredAt",
+                            answer.answered_at,
+                            self.data_clock.now(),
+                            self.limits,
+                        )
                 except proto.ProtocolError as exc:
-                    batch.bad.append(Bad(text, f"protocol: {exc}"))
+                    batch.bad.append(Bad(_text_of(raw), f"protocol: {exc}"))
+                except InputRefused as exc:
+                    batch.bad.append(Bad(_text_of(raw), f"limit: {exc}"))
+                else:
+                    batch.answers.append(answer)
             elif msg.kind == "terminate":
                 b = msg.body
                 await conn.send(
@@ -570,9 +627,15 @@ class DispatchClient:
                     proto.event_response(tid, proto.STATUS_BAD_REQUEST, batch.refused[tid][:200])
                 )
             elif sids & rejected:
-                acks.append(
-                    proto.event_response(tid, proto.STATUS_BAD_REQUEST, "lifecycle: out of order")
+                why = next(
+                    (
+                        batch.rejected_why[s]
+                        for s in sorted(sids & rejected)
+                        if s in batch.rejected_why
+                    ),
+                    "lifecycle: out of order",
                 )
+                acks.append(proto.event_response(tid, proto.STATUS_BAD_REQUEST, why[:200]))
             else:
                 acks.append(proto.event_response(tid, proto.STATUS_OK, "OK"))
         for tid, why in batch.refused.items():
@@ -582,11 +645,21 @@ class DispatchClient:
             await conn.send(proto.encode(a))
         self.busy = False
 
-    def _event(self, body: dict[str, Any], batch: Inbound, now: datetime) -> None:
+    def _event(
+        self, body: dict[str, Any], batch: Inbound, now: datetime, frame_bytes: int = 0
+    ) -> None:
+        """Each document on its own: one that breaks a limit, fails the schema or cannot be
+        read at all is quarantined with its reason and its notification answered 400; the
+        others, in this notification and after it, go on."""
         tid = body["transactionId"]
         sids = batch.transactions.setdefault(tid, set())
         keys = batch.doc_keys.setdefault(tid, [])
-        for doc in body.get("notification") or []:
+        limits = self.limits
+        docs = body.get("notification") or []
+        # A document is no longer than its frame: only a large frame can hold a large one.
+        sized = frame_bytes > limits.max_document_bytes
+        data_now = self.data_clock.now() if self.data_clock is not self.clock else now
+        for i, doc in enumerate(docs):
             batch.eidos += 1
             self.eidos_received += 1
             key = f"{doc.get('$id')}|{doc.get('lastUpdateTimeStamp')}"
@@ -594,23 +667,37 @@ class DispatchClient:
                 batch.skipped += 1
                 continue
             try:
+                check_value(doc, limits, f"notification[{i}]", 4)
+                if sized:
+                    check_document_size(doc, limits)
                 parsed = parse_eido(doc, recorded_at=now)
+                check_times(parsed.events, data_now, limits)
+            except InputRefused as exc:
+                why = f"limit: {exc}"
             except (EidoError, UnknownCode) as exc:
                 kind = "unknown code" if isinstance(exc, UnknownCode) else "schema"
-                raw = json.dumps(doc, sort_keys=True)
-                batch.bad.append(Bad(raw, f"{kind}: {exc}"))
-                batch.refused[tid] = f"{kind}: {exc}"
+                why = f"{kind}: {exc}"
+            except OverflowError as exc:
+                why = f"limit: a timestamp is out of range in UTC ({exc})"
+            except RecursionError:
+                why = f"limit: nesting deeper than {limits.max_depth} levels"
+            except Exception as exc:  # whatever else a document does, it is this one's problem
+                why = f"schema: {type(exc).__name__}: {exc}"
+            else:
+                keys.append(key)
+                batch.events.extend(parsed.events)
+                batch.docs.append(Doc(tid, doc, parsed.events))
+                sids.update(e.source_id for e in parsed.events)
+                if parsed.call is not None and parsed.persons:
+                    batch.persons[parsed.call.id] = parsed.persons
                 continue
-            except (TypeError, ValueError, KeyError, AttributeError) as exc:
-                raw = json.dumps(doc, sort_keys=True, default=str)
-                batch.bad.append(Bad(raw, f"schema: {type(exc).__name__}: {exc}"))
-                batch.refused[tid] = f"schema: {exc}"
-                continue
-            keys.append(key)
-            batch.events.extend(parsed.events)
-            sids.update(e.source_id for e in parsed.events)
-            if parsed.call is not None and parsed.persons:
-                batch.persons[parsed.call.id] = parsed.persons
+            batch.bad.append(Bad(dumps_raw(doc), why))
+            batch.refuse(tid, why)
+
+
+def _text_of(raw: str | bytes) -> str:
+    """A frame as text for the quarantine: bytes that are not UTF-8 kept as ``\\xNN``."""
+    return raw if isinstance(raw, str) else raw.decode("utf-8", "backslashreplace")
 
 
 def _subscribe_answer(raw: str | bytes) -> dict[str, Any] | None:

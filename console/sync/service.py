@@ -34,25 +34,29 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from console.config import redact_url
 from console.domain.clock import Clock, SystemClock
 from console.domain.commands import EscalateCall
+from console.domain.events import Alert, AlertKind, AlertRaised, Event, Severity, Source
 from console.store.db import StoreWriteError, write_failure_reason
+from console.store.records import AppendResult
 from console.store.store import sender_identity
 from console.sync.client import (
     MIN_RATE_S,
     SUBSCRIBE_EXPIRES_S,
     SUBSCRIBE_TIMEOUT_S,
+    Bad,
     DispatchClient,
     Inbound,
     LinkHealth,
 )
 from console.sync.transport import LinkSecurity
 from console.wire import protocol as proto
-from console.wire.eido import build_incident_eido
+from console.wire.eido import build_incident_eido, iso
+from console.wire.limits import FeedLimits
 
 log = logging.getLogger("console.sync.service")
 
@@ -87,6 +91,8 @@ class SyncService:
         expires_s: int = SUBSCRIBE_EXPIRES_S,
         min_rate_s: int | None = MIN_RATE_S,
         max_write_failures: int | None = None,
+        limits: FeedLimits | None = None,
+        data_clock: Clock | None = None,
     ) -> None:
         if max_write_failures is not None and max_write_failures < 1:
             raise ValueError(f"max_write_failures must be at least 1, not {max_write_failures}")
@@ -117,6 +123,8 @@ class SyncService:
             silence_timeout_s=silence_timeout_s,
             expires_s=expires_s,
             min_rate_s=min_rate_s,
+            limits=limits,
+            data_clock=data_clock,
         )
         self.appended = 0
         self.duplicates = 0
@@ -126,6 +134,8 @@ class SyncService:
         self.commands_sent = 0
         self._quarantine_seen: set[bytes] = set()
         self._persons_seen: dict[str, bytes] = {}
+        self._conflicting: dict[str, str] = {}
+        """Source ids refused as conflicting with a stored record -> why (bounded)."""
         self._committed: dict[str, None] = {}
         """Source ids known to be in the store, oldest first (bounded: memory stays flat)."""
         self._inflight: dict[str, str] = {}
@@ -224,20 +234,17 @@ class SyncService:
     def _commit_sync(self, batch: Inbound) -> set[str]:
         st = self.store
         for bad in batch.bad:
-            digest = hashlib.blake2b(f"{bad.reason}\0{bad.raw}".encode(), digest_size=16).digest()
-            if digest in self._quarantine_seen:
-                continue  # a retransmission of input already kept
-            self._quarantine_seen.add(digest)
-            if len(self._quarantine_seen) > COMMITTED_MEMORY:
-                self._quarantine_seen.clear()  # only a guard against storing a repeat twice
-            st.quarantine(bad.raw, bad.reason)
-            self.quarantined += 1
-            log.warning("quarantined: %s", bad.reason)
+            self._quarantine(bad.raw, bad.reason)
         rejected: set[str] = set()
         # Facts already committed (a unit repeated in every incident document, a reconciled
         # entity, a retransmission) need not reach the store again; it would only count them.
         fresh = []
         for e in batch.events:
+            why = self._conflicting.get(e.source_id)
+            if why is not None:  # a retransmission of a conflicting record: refused again
+                rejected.add(e.source_id)
+                batch.rejected_why[e.source_id] = why
+                continue
             if e.source_id in self._committed:
                 self.duplicates += 1
                 continue
@@ -245,20 +252,35 @@ class SyncService:
             fresh.append(e)
         if fresh:
             try:
-                res = st.append(fresh)
-            except BaseException:
+                results = [st.append(fresh)]
+            except BaseException as exc:
                 for e in fresh:
                     self._committed.pop(e.source_id, None)
-                raise
-            self.appended += len(res.appended)
-            self.duplicates += res.duplicates
-            self.rejected += len(res.rejected)
-            rejected = {e.source_id for e, _ in res.rejected}
-            for sid in rejected:
-                self._committed.pop(sid, None)  # refused for now: must reach the store again
+                if not isinstance(exc, Exception) or not document_fault(exc) or not batch.docs:
+                    raise  # the database itself failed: not one document's problem
+                log.warning(
+                    "a batch could not be stored (%s); storing its documents one by one",
+                    _safe(f"{type(exc).__name__}: {exc}"),
+                )
+                results = self._append_each(batch)
+            for res in results:
+                self.appended += len(res.appended)
+                self.duplicates += res.duplicates
+                self.rejected += len(res.rejected)
+                for e, why in res.rejected:
+                    rejected.add(e.source_id)
+                    batch.rejected_why[e.source_id] = (
+                        why if why.startswith("conflict: ") else f"lifecycle: {why}"
+                    )
+                    self._committed.pop(e.source_id, None)  # refused for now: may come again
+                for e, why in res.conflicts:
+                    self._conflicting[e.source_id] = why
+                    self._raise_conflict(e, why)
+                self._emit(res.changes)
             while len(self._committed) > COMMITTED_MEMORY:
                 self._committed.pop(next(iter(self._committed)))
-            self._emit(res.changes)
+            while len(self._conflicting) > COMMITTED_MEMORY:
+                self._conflicting.pop(next(iter(self._conflicting)))
         for call_id, persons in batch.persons.items():
             digest = hashlib.blake2b(repr(persons).encode(), digest_size=16).digest()
             if self._persons_seen.get(call_id) == digest:
@@ -275,6 +297,67 @@ class SyncService:
             self.answers += 1
             self._emit(changes)
         return rejected
+
+    def _quarantine(self, raw: str, reason: str) -> None:
+        raw, reason = _safe(raw), _safe(reason)
+        digest = hashlib.blake2b(f"{reason}\0{raw}".encode(), digest_size=16).digest()
+        if digest in self._quarantine_seen:
+            return  # a retransmission of input already kept
+        self._quarantine_seen.add(digest)
+        if len(self._quarantine_seen) > COMMITTED_MEMORY:
+            self._quarantine_seen.clear()  # only a guard against storing a repeat twice
+        self.store.quarantine(raw, reason)
+        self.quarantined += 1
+        log.warning("quarantined: %s", reason)
+
+    def _append_each(self, batch: Inbound) -> list[AppendResult]:
+        """Store a batch document by document after it failed as a whole: a document the store
+        cannot take is quarantined with the reason and its notification answered 400; a
+        failure of the database itself still propagates."""
+        out = []
+        for doc in batch.docs:
+            evs = [e for e in doc.events if e.source_id not in self._committed]
+            if not evs:
+                continue
+            for e in evs:
+                self._committed[e.source_id] = None
+            try:
+                out.append(self.store.append(evs))
+            except BaseException as exc:
+                for e in evs:
+                    self._committed.pop(e.source_id, None)
+                if not isinstance(exc, Exception) or not document_fault(exc):
+                    raise
+                why = f"store: this document cannot be stored: {type(exc).__name__}: {exc}"
+                self._quarantine(doc.raw(), why)
+                batch.bad.append(Bad(doc.raw(), _safe(why)))
+                batch.refuse(doc.transaction_id, _safe(why))
+        return out
+
+    def _raise_conflict(self, e: Event, why: str) -> None:
+        """Two different descriptions of one record, same time and version: say so."""
+        entity = e.entity_id
+        at = e.occurred_at
+        alert = Alert(
+            f"feed_conflict:{entity}:{iso(at)}",
+            AlertKind.FEED_CONFLICT,
+            Severity.HIGH,
+            entity,
+            f"dispatch sent two different versions of {entity} as of "
+            f"{at.astimezone(UTC):%H:%M:%S} UTC; the first is shown, the other is in quarantine",
+            at,
+        )
+        now = self.clock.now()
+        raised = AlertRaised(
+            source=Source.CONSOLE,
+            source_id=f"alert:{alert.id}",
+            occurred_at=at,
+            recorded_at=now,
+            alert=alert,
+        )
+        res = self.store.append([raised])
+        self._emit(res.changes)
+        log.warning("dispatch conflict: %s", why)
 
     async def on_connected(self, client: DispatchClient) -> None:
         # Everything unanswered goes out again on a fresh link (same idempotency keys).
@@ -439,6 +522,36 @@ class SyncService:
         if loop is not None and wake is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(wake.set)
+
+
+def document_fault(exc: BaseException) -> bool:
+    """True when a failed write is the data's fault (a string the database cannot encode, a
+    value out of its range), False when the database itself failed (disk full, read-only,
+    locked, gone): the first is one document's problem, the second everyone's."""
+    from sqlalchemy import exc as sa
+
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, sa.DataError):
+            return True
+        if isinstance(cur, sa.DBAPIError | OSError | MemoryError):
+            return False
+        if isinstance(cur, UnicodeError | OverflowError | TypeError | ValueError):
+            return True
+        orig = getattr(cur, "orig", None)
+        cur = orig if isinstance(orig, BaseException) else (cur.__cause__ or cur.__context__)
+    return False
+
+
+def _safe(text: str) -> str:
+    """Text any database stores: lone surrogates and the like written as escapes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.replace("\x00", "\\x00")
 
 
 def _escalation_eido(cmd: EscalateCall, call: Any, issued: datetime) -> dict[str, Any]:

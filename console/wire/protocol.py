@@ -19,6 +19,7 @@ from typing import Any
 
 from console.domain.codec import command_to_dict
 from console.domain.commands import Command, EscalateCall
+from console.wire.limits import FeedLimits, InputRefused, check_value, loads, transaction_id_in
 
 Json = dict[str, Any]
 
@@ -95,10 +96,41 @@ _REQUIRED: dict[str, tuple[tuple[str, type | tuple[type, ...]], ...]] = {
 }
 
 
-def decode(raw: str | bytes) -> Message:
-    """Parse and shape-check one frame."""
+DEFAULT_LIMITS = FeedLimits()
+
+
+def decode(raw: str | bytes, limits: FeedLimits = DEFAULT_LIMITS) -> Message:
+    """Parse and shape-check one frame.
+
+    A frame over the size limit, not UTF-8, nested deeper than the limit, or (outside an event's
+    documents, which the client checks one by one) holding a non-finite number or a string that
+    is not valid Unicode raises :class:`ProtocolError` naming the problem, with the
+    transactionId when one is visible so the notification can still be answered.
+    """
+    if isinstance(raw, str) and len(raw) * 4 <= limits.max_frame_bytes:
+        data = b""  # surely within the limit; encoded only if needed below
+    else:
+        data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+        if len(data) > limits.max_frame_bytes:
+            raise ProtocolError(
+                f"frame of {len(data)} bytes exceeds the {limits.max_frame_bytes}-byte frame limit",
+                transaction_id_in(data[:65536]) or transaction_id_in(data),
+            )
+    if isinstance(raw, str):
+        text = raw
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProtocolError(
+                f"invalid UTF-8 at byte {exc.start} ({exc.reason})", transaction_id_in(data)
+            ) from None
     try:
-        obj = json.loads(raw)
+        obj = loads(text)
+    except RecursionError:
+        raise ProtocolError(
+            f"nesting deeper than {limits.max_depth} levels", _tid_of(raw)
+        ) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError(f"not JSON: {exc}") from exc
     if not isinstance(obj, dict) or len(obj) != 1:
@@ -109,6 +141,8 @@ def decode(raw: str | bytes) -> Message:
     if not isinstance(body, dict):
         raise ProtocolError(f"{kind}: expected an object")
     tid = body.get("transactionId") if isinstance(body.get("transactionId"), str) else None
+    if tid is not None and not tid.isascii() and _not_unicode(tid):
+        tid = None  # cannot even be answered
     if kind == "response":
         # STA-024 has two: the notifier's 501 (statusCode) and the answer to a push request
         # (responseCode).
@@ -117,6 +151,10 @@ def decode(raw: str | bytes) -> Message:
         code = body.get("responseCode", body.get("statusCode"))
         if isinstance(code, bool) or not isinstance(code, int):
             raise ProtocolError("response: responseCode is missing")
+        try:
+            check_value(body, limits, kind, 2)
+        except InputRefused as exc:
+            raise ProtocolError(str(exc)) from None
         return Message(kind, body)
     for key, typ in _REQUIRED.get(kind, ()):
         v = body.get(key)
@@ -124,11 +162,30 @@ def decode(raw: str | bytes) -> Message:
             raise ProtocolError(f"{kind}.{key} is missing", tid)
         if not isinstance(v, typ) or (typ is int and isinstance(v, bool)):
             raise ProtocolError(f"{kind}.{key}: wrong type {type(v).__name__}", tid)
-    if kind == "event":
-        n = body.get("notification", [])
-        if not isinstance(n, list) or not all(isinstance(x, dict) for x in n):
-            raise ProtocolError("event.notification: expected an array of EIDO objects", tid)
+    try:
+        if kind == "event":
+            n = body.get("notification", [])
+            if not isinstance(n, list) or not all(isinstance(x, dict) for x in n):
+                raise ProtocolError("event.notification: expected an array of EIDO objects", tid)
+            # The documents are checked one by one (the client quarantines only a bad one).
+            check_value({k: v for k, v in body.items() if k != "notification"}, limits, kind, 2)
+        else:
+            check_value(body, limits, kind, 2)
+    except InputRefused as exc:
+        raise ProtocolError(str(exc), tid) from None
     return Message(kind, body)
+
+
+def _not_unicode(s: str) -> bool:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _tid_of(raw: str | bytes) -> str | None:
+    return transaction_id_in(raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw)
 
 
 # -- STA-024 subscribe / notify ----------------------------------------------------------------

@@ -43,6 +43,38 @@ def _sim(
     return SimulatorThread(sim).start()
 
 
+def test_a_fast_simulator_without_a_start_is_never_ahead_of_the_clock(
+    tmp_path: Path, db_url: str
+) -> None:
+    """dispatch-sim faster than real time and no --start: the shift is placed so it ends now,
+    so sync (which refuses times from the future) stores every call and quarantines none."""
+    sim = subprocess.Popen(
+        [sys.executable, "-m", "console", "dispatch-sim", "--port", "0", "--seed", "3",
+         "--speed", "1200", "--duration", "3", "--rate", "8",
+         "--state-out", str(tmp_path / "truth.json")],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert sim.stdout is not None
+        url = sim.stdout.readline().strip().rsplit(" ", 1)[-1]
+        res = cli("sync", "--db", db_url, "--dispatch", url, "--exit-when-idle", "4", timeout=200)
+        assert res.returncode == 0
+        assert sim.wait(60) == 0, "dispatch-sim did not finish"
+    finally:
+        if sim.poll() is None:
+            sim.kill()
+    truth = json.loads((tmp_path / "truth.json").read_text())
+    assert len(truth["calls"]) > 5
+    assert datetime.fromisoformat(truth["as_of"]) <= datetime.now(UTC)
+    assert_same_picture(state_of(db_url), truth)
+    store = Store.open(db_url, create=False)
+    try:
+        assert store.quarantine_count() == 0, [q.reason for q in store.quarantined(5)]
+    finally:
+        store.close()
+
+
 @pytest.mark.slow
 def test_convergence_under_all_faults(tmp_path: Path, db_url: str) -> None:
     """The acceptance scenario, with both real commands: dispatch-sim and sync."""
@@ -286,7 +318,9 @@ def test_the_demo_simulator_runs_from_a_thread_and_stops_cleanly(sqlite_url: str
 
     sim = SimulatorThread(speed=600, rate_per_hour=20).start()
     store = Store.open(sqlite_url, create=True)
-    svc = SyncService(store, sim.url)
+    # The shift starts now and runs 600 times faster than real time: its times are judged by
+    # its own clock, as the demo does, or they would soon lie in the future.
+    svc = SyncService(store, sim.url, data_clock=sim.clock())
     svc.start()
     try:
         wait_until(lambda: len(store.load_state().calls) >= 1, 30, "a call from the demo shift")

@@ -74,6 +74,7 @@ KIND_LABEL: dict[AlertKind, str] = {
     AlertKind.LINK_DOWN: "Dispatch link",
     AlertKind.UNKNOWN_CODE: "Unknown code",
     AlertKind.QUARANTINE: "Quarantined input",
+    AlertKind.FEED_CONFLICT: "Conflicting dispatch data",
 }
 ALERT_ID_ROLE = int(Qt.ItemDataRole.UserRole)
 BANNER_SHORTCUT = "Ctrl+Shift+A"

@@ -130,6 +130,10 @@ def build_console(
             security=security,
             subscribe_timeout_s=getattr(link, "subscribe_timeout_s", 10.0),
             silence_timeout_s=getattr(link, "silence_timeout_s", None),
+            limits=config.feed_limits,
+            # The feed's times are judged by the picture's clock (the demo's simulator runs
+            # ahead of the wall clock).
+            data_clock=clock,
         )
         gateway.set_on_queued(sync.wake_outbox)
         pictures.set_link(sync.health)
