@@ -1,4 +1,4 @@
-"""``responder-console db upgrade|rebuild``: the database schema."""
+"""``responder-console db upgrade|rebuild|verify``: the database schema and its integrity."""
 
 from __future__ import annotations
 
@@ -15,6 +15,22 @@ def register(sub: Any) -> None:
     add_db(up)
     rb = dbsub.add_parser("rebuild", help="recompute the projections from the event log")
     add_db(rb)
+    ve = dbsub.add_parser(
+        "verify",
+        help="check the hash chains of the event log and the audit",
+        description="Recompute the hash chain of the event log and of the audit (each row's "
+        "SHA-256 over the row before's hash and its own content) and compare it with the stored "
+        "one. Exit 0 with 'verified N events, M audit rows' when both hold; exit 1 with one "
+        "line naming the first row that breaks a chain (a row altered, or one before it "
+        "deleted or inserted); exit 2 when the database cannot be read.",
+    )
+    add_db(ve)
+    ve.add_argument(
+        "--latest",
+        type=int,
+        metavar="N",
+        help="check only the latest N rows of each chain (default: all)",
+    )
     db.set_defaults(_run=run)
 
 
@@ -36,7 +52,28 @@ def run(args: argparse.Namespace) -> int:
             else f"schema migrated {before} -> {after} ({where})"
         )
         return 0
+    if args.db_command == "verify":
+        return _verify(args)
     store = open_store(args.db)
     n = store.rebuild_projections()
     print(f"projections rebuilt from {n} events")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    import sys
+
+    from console.store.chain import verify
+
+    if args.latest is not None and args.latest < 1:
+        raise UserError("--latest must be at least 1")
+    store = open_store(args.db)
+    try:
+        verdict = verify(store.engine, latest=args.latest)
+    finally:
+        store.close()
+    if not verdict.ok:
+        print(f"responder-console: integrity check failed: {verdict.broken}", file=sys.stderr)
+        return 1
+    print(f"verified {verdict.events} events, {verdict.audit_rows} audit rows")
     return 0

@@ -18,6 +18,7 @@ from console.domain.commands import (
 )
 
 from . import schema as S
+from .chain import chain_audit
 from .records import AuditEntry
 from .sqlutil import _dumps
 
@@ -42,15 +43,14 @@ def record_refusal(
     store: Store, command: Command, operator: str, role: str, now: datetime, why: str
 ) -> None:
     with store.engine.begin() as conn:
-        conn.execute(
-            insert(S.audit).values(
-                **_audit_values(command, operator, role, now),
-                command_id=None,
-                answer_status="rejected",
-                answer=why,
-                answered_at=now,
-            )
-        )
+        values = {
+            **_audit_values(command, operator, role, now),
+            "command_id": None,
+            "answer_status": "rejected",
+            "answer": why,
+            "answered_at": now,
+        }
+        conn.execute(insert(S.audit).values(**chain_audit(conn, values)))
 
 
 def entries(store: Store, limit: int = 200, *, call_id: str | None = None) -> list[AuditEntry]:

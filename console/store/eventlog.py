@@ -34,6 +34,7 @@ from console.domain.projection import apply
 
 from . import notify
 from . import schema as S
+from .chain import canon_time, last_event_hash, link_event
 from .records import AppendResult
 from .sqlutil import _advisory_lock, _db_time, _dumps, _rows_in
 
@@ -54,34 +55,30 @@ def _insert_events(conn: Connection, events: Sequence[Event], cache: dict[int, s
     to_db = _db_time(dialect.name == "sqlite")
     # Events of a batch share many time objects (a record's time is its event's): each is
     # converted once. Keyed by identity, which holds while ``events`` keeps them alive.
-    done: dict[int, Any] = {}
+    done: dict[int, tuple[Any, str]] = {}
 
-    def conv(v: datetime) -> Any:
+    def conv(v: datetime) -> tuple[Any, str]:
         r = done.get(id(v))
         if r is None:
-            r = done[id(v)] = to_db(v)
+            r = done[id(v)] = (to_db(v), canon_time(v))
         return r
 
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = (
         "INSERT INTO events (source, source_id, kind, entity_id, occurred_at, recorded_at,"
-        f" payload) VALUES ({', '.join([mark] * 7)})"
+        f" payload, chain) VALUES ({', '.join([mark] * 8)})"
     )
-    conn.exec_driver_sql(
-        sql,
-        [
-            (
-                e.source,
-                e.source_id,
-                e.kind,
-                e.entity_id,
-                conv(e.occurred_at),
-                conv(e.recorded_at),
-                _payload(e, cache),
-            )
-            for e in events
-        ],
-    )
+    # Each row's hash chains to the one before (console.store.chain); the append lock held
+    # by the caller makes the last stored row this batch's predecessor.
+    prev = last_event_hash(conn)
+    rows = []
+    for e in events:
+        occ, occ_c = conv(e.occurred_at)
+        rec, rec_c = conv(e.recorded_at)
+        payload = _payload(e, cache)
+        prev = link_event(prev, e.source, e.source_id, e.kind, e.entity_id, occ_c, rec_c, payload)
+        rows.append((e.source, e.source_id, e.kind, e.entity_id, occ, rec, payload, prev))
+    conn.exec_driver_sql(sql, rows)
 
 
 def _payload(e: Event, cache: dict[int, str]) -> str:

@@ -33,6 +33,7 @@ from console.domain.rules import ServiceHours, validate_command
 
 from . import schema as S
 from .audit import _audit_values
+from .chain import chain_audit
 from .records import CommandConflict, Submitted
 from .sqlutil import _advisory_lock, _dumps
 
@@ -119,14 +120,13 @@ def submit(
                         answer="",
                     )
                 )
-            conn.execute(
-                insert(S.audit).values(
-                    **_audit_values(command, operator, role, now),
-                    command_id=command_id if command.sent_to_dispatch else None,
-                    answer_status="pending" if command.sent_to_dispatch else "done",
-                    answer="",
-                )
-            )
+            values = {
+                **_audit_values(command, operator, role, now),
+                "command_id": command_id if command.sent_to_dispatch else None,
+                "answer_status": "pending" if command.sent_to_dispatch else "done",
+                "answer": "",
+            }
+            conn.execute(insert(S.audit).values(**chain_audit(conn, values)))
     if refused is not None:
         # Audited after the transaction: a refusal leaves nothing else behind.
         store._audit_refusal(command, operator, role, now, str(refused))
