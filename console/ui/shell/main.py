@@ -138,6 +138,7 @@ def build_console(
 
         watcher = SharedLinkWatcher(ctx, silence_s=max(20.0, config.link_stale_s))
     window = MainWindow(ctx, settings=settings)
+    check_integrity(ctx, store, window)
     console = Console(ctx, window, sync, simulator, notifier=notifier, watcher=watcher)
     if notifier is not None:
         notifier.start()
@@ -149,6 +150,32 @@ def build_console(
     if show:
         window.show()
     return console
+
+
+INTEGRITY_ROWS = 1000
+"""The latest rows of the event log and of the audit checked at start (all: ``db verify``)."""
+
+
+def check_integrity(ctx: Any, store: Any, window: Any) -> None:
+    """Check the hash chains of the latest rows on a worker; a red banner if they break."""
+    from console.store.chain import verify
+
+    def done(verdict: Any) -> None:
+        if verdict.ok:
+            log.info(
+                "integrity: the latest %d events and %d audit rows verify",
+                verdict.events,
+                verdict.audit_rows,
+            )
+            return
+        log.error("integrity check failed: %s", verdict.broken)
+        with contextlib.suppress(RuntimeError):  # the window closed meanwhile
+            window.show_integrity_failure(verdict.broken)
+
+    def failed(exc: BaseException) -> None:
+        log.warning("integrity check could not run: %s", exc)
+
+    ctx.run_in_background(lambda: verify(store.engine, latest=INTEGRITY_ROWS), done, failed)
 
 
 # -- process-wide setup -----------------------------------------------------------------------------
