@@ -39,6 +39,8 @@ DB_ENV = "RESPONDER_CONSOLE_DB"
 """Environment variable that overrides ``database.url`` (``--db`` overrides both)."""
 DEFAULT_CONFIG_RESOURCE = "default-config.toml"
 ROSTER_RESOURCE = "roster.toml"
+DEFAULT_OPERATORS_FILE = Path("/etc/responder-console/operators.toml")
+SIGNING_KEY_FILENAME = "shift-signing.key"
 THEMES = ("dark", "light")
 INTERVALS = (
     "received_to_dispatched",
@@ -157,6 +159,12 @@ class Config:
     """Where ``database_url`` came from: ``default``, ``config`` or the environment variable."""
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The merged TOML document (current layout), e.g. for a settings dialog."""
+    operators_file: Path = DEFAULT_OPERATORS_FILE
+    """Who may act on a one-seat (SQLite) console: ``[operators] name = "role"``, owned by the
+    site's administrator (console.store.identity)."""
+    signing_key_file: Path | None = None
+    """The key exported shift files are signed with (None: ``shift-signing.key`` in the user
+    data folder)."""
 
     @property
     def database_url_redacted(self) -> str:
@@ -352,6 +360,7 @@ _TOP = (
     "escalation",
     "ui",
     "targets",
+    "security",
 )
 
 
@@ -486,6 +495,19 @@ def _build(
     _check_keys(tg, "targets", INTERVALS)
     targets = {k: _number(v, f"targets.{k}", gt=0) for k, v in tg.items()}
 
+    sec = _table(doc.get("security", {}), "security")
+    _check_keys(sec, "security", ("operators_file", "signing_key_file"))
+    operators_file = (
+        _path(sec["operators_file"], "security.operators_file", base, must_exist=False)
+        if "operators_file" in sec
+        else DEFAULT_OPERATORS_FILE
+    )
+    signing_key_file = (
+        _path(sec["signing_key_file"], "security.signing_key_file", base, must_exist=False)
+        if "signing_key_file" in sec
+        else None
+    )
+
     return Config(
         database_url=db_url,
         dispatch_url=dispatch_url,
@@ -500,6 +522,8 @@ def _build(
         source=source,
         database_url_from=db_from,
         raw=doc,
+        operators_file=operators_file,
+        signing_key_file=signing_key_file,
     )
 
 

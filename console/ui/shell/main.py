@@ -270,9 +270,6 @@ def run(args: argparse.Namespace) -> int:
         db_url = _fresh_demo_db(data_dir)
     else:
         db_url = args.db or config.database_url
-    operator = args.operator or _os_user()
-    role = args.role or "supervisor"
-
     app = make_qt_app()
     from PySide6.QtCore import QSettings
 
@@ -305,6 +302,25 @@ def run(args: argparse.Namespace) -> int:
             simulator.stop()
         return _fail(str(exc))
 
+    from console.store.identity import establish
+
+    try:
+        ident = establish(
+            store.engine,
+            config.operators_file,
+            demo=demo,
+            claimed_operator=getattr(args, "operator", None),
+            claimed_role=getattr(args, "role", None),
+        )
+    except Exception as exc:  # the database could not say who this is
+        store.close()
+        if simulator is not None:
+            simulator.stop()
+        return _fail(f"cannot establish who is at the console: {exc}")
+    for line in ident.refused:
+        print(f"responder-console: {line}", file=sys.stderr)
+    operator, role = ident.operator, ident.role
+
     console = build_console(
         config,
         store,
@@ -317,10 +333,13 @@ def run(args: argparse.Namespace) -> int:
         settings=QSettings(),
         pg_notify_url=db_url if shared_db else None,
     )
+    for line in ident.refused:
+        console.window.notice.show_message(line)
     log.info(
-        "console open: operator %s, role %s, database %s, dispatch %s%s",
+        "console open: operator %s, role %s (%s), database %s, dispatch %s%s",
         operator,
         role,
+        ident.basis,
         config.database_url_redacted if not demo else db_url,
         dispatch_url,
         " (demo)" if demo else "",
