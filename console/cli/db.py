@@ -1,4 +1,5 @@
-"""``responder-console db upgrade|rebuild|verify``: the database schema and its integrity."""
+"""``responder-console db upgrade|rebuild|verify|grants``: the database schema, its integrity
+and its privileges."""
 
 from __future__ import annotations
 
@@ -31,6 +32,20 @@ def register(sub: Any) -> None:
         metavar="N",
         help="check only the latest N rows of each chain (default: all)",
     )
+    gr = dbsub.add_parser(
+        "grants",
+        help="print the PostgreSQL roles and grants the console needs (db upgrade installs them)",
+        description="Print the SQL of least privilege on PostgreSQL: the NOLOGIN group roles "
+        "rc_supervisor, rc_trainer, rc_viewer and rc_sync (an administrator with CREATEROLE "
+        "creates them once per server), the functions through which supervisors submit "
+        "commands and the sync service records dispatch's answers (they record the login "
+        "themselves), and the grants: viewers and trainers read everything but person "
+        "details, nobody may update or delete the event log or the audit. `db upgrade` "
+        "installs the same as the schema's owner (and creates the roles when it may). "
+        'Each person then logs in as their own role, e.g. CREATE ROLE "j.rivera" LOGIN; '
+        'GRANT rc_supervisor TO "j.rivera"; Exit 0; 2 when --db is not PostgreSQL.',
+    )
+    add_db(gr)
     db.set_defaults(_run=run)
 
 
@@ -54,6 +69,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.db_command == "verify":
         return _verify(args)
+    if args.db_command == "grants":
+        if not normalize_url(args.db).startswith("postgresql"):
+            raise UserError("db grants is for PostgreSQL; an SQLite database has no roles")
+        from console.store.grants import script
+
+        print(script(), end="")
+        return 0
     store = open_store(args.db)
     n = store.rebuild_projections()
     print(f"projections rebuilt from {n} events")

@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    Connection,
     insert,
     select,
+    text,
 )
 
 from console.domain.codec import (
@@ -39,6 +41,21 @@ def _audit_values(command: Command, operator: str, role: str, now: datetime) -> 
     }
 
 
+def insert_audit(store: Store, conn: Connection, values: dict[str, Any]) -> None:
+    """One audit row, chained; through ``rc_audit`` (which records the login) when this
+    PostgreSQL login may not insert audit rows itself."""
+    if store._direct(conn)[1]:
+        conn.execute(insert(S.audit).values(**chain_audit(conn, values)))
+        return
+    conn.execute(
+        text(
+            "SELECT rc_audit(:at, :role, :action, :call_id, :team_id, :reason, :detail,"
+            " :command_id, :answer_status, :answer, :answered_at)"
+        ),
+        {"answered_at": None, **values},
+    )
+
+
 def record_refusal(
     store: Store, command: Command, operator: str, role: str, now: datetime, why: str
 ) -> None:
@@ -50,7 +67,7 @@ def record_refusal(
             "answer": why,
             "answered_at": now,
         }
-        conn.execute(insert(S.audit).values(**chain_audit(conn, values)))
+        insert_audit(store, conn, values)
 
 
 def entries(store: Store, limit: int = 200, *, call_id: str | None = None) -> list[AuditEntry]:

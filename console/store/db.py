@@ -133,6 +133,10 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
                 "upgrade the console, the database was left untouched"
             )
     command.upgrade(_alembic_config(engine), "head")
+    if engine.dialect.name == "postgresql":
+        from .grants import install
+
+        install(engine)
     after = head_revision()
     if before != after:
         log.info("schema migrated from %s to %s", before, after)
