@@ -94,15 +94,7 @@ def build_replay_console(
 def run(args: argparse.Namespace) -> int:
     from console.replay.engine import ReplayError
     from console.replay.shiftfile import open_for_replay
-
-    role = args.replay_role
-    # Refuse before any window exists: a trainer never sees a frame of identifiable data.
-    try:
-        opened = open_for_replay(args.target, role=role, start=args.start, end=args.end)
-    except ReplayError as exc:
-        print(f"responder-console replay: {exc}", file=sys.stderr)
-        return 2
-
+    from console.replay.signing import public_key_path
     from console.ui.shell.main import (
         ORG_NAME,
         _os_user,
@@ -112,11 +104,21 @@ def run(args: argparse.Namespace) -> int:
         start_process,
     )
 
+    role = args.replay_role
     started = start_process(getattr(args, "config", None))
     if isinstance(started, str):
         print(f"responder-console replay: {started}", file=sys.stderr)
         return 2
     config, _data_dir = started
+    trusted = public_key_path(config.signing_key_file) if config.signing_key_file else None
+    # Refuse before any window exists: a trainer never sees a frame of identifiable data.
+    try:
+        opened = open_for_replay(
+            args.target, role=role, start=args.start, end=args.end, trusted_key=trusted
+        )
+    except ReplayError as exc:
+        print(f"responder-console replay: {exc}", file=sys.stderr)
+        return 2
     operator = getattr(args, "operator", None) or _os_user()
 
     app = make_qt_app()
