@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -53,6 +54,16 @@ def pg(db_url: str) -> Iterator[tuple[str, dict[str, str]]]:
         yield host, logins
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
+            # Closed connections end on the server a moment later: wait for them, so the
+            # database can be dropped (its owner may not end other roles' sessions).
+            for _ in range(100):
+                n = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE usename = ANY(%s)",
+                    (list(logins.values()),),
+                ).fetchone()
+                if not n or not n[0]:
+                    break
+                time.sleep(0.1)
             for name in logins.values():
                 conn.execute(f"DROP ROLE IF EXISTS {name}")
 
