@@ -683,22 +683,20 @@ def open_for_replay(
                 "--from/--to apply to a database; a shift file holds its own range"
             )
         sf = open_shift_file(target)
+        if role == "trainer" and not sf.deidentified:
+            raise ShiftFileError(
+                f"{target} is not de-identified: a trainer may open only de-identified shift "
+                "files (ask a supervisor to export it with --deidentify)"
+            )
         if role == "trainer":
             if trusted_key is None:
                 from console.config import SIGNING_KEY_FILENAME, user_data_dir
 
                 trusted_key = public_key_path(user_data_dir() / SIGNING_KEY_FILENAME)
             try:
-                verify_signature(
-                    trusted_key, sf.meta["checksum"], sf.meta.get("signature"), target
-                )
+                verify_signature(trusted_key, sf.meta["checksum"], sf.meta.get("signature"), target)
             except SignatureError as exc:
                 raise ShiftFileError(str(exc)) from exc
-        if role == "trainer" and not sf.deidentified:
-            raise ShiftFileError(
-                f"{target} is not de-identified: a trainer may open only de-identified shift "
-                "files (ask a supervisor to export it with --deidentify)"
-            )
         return ReplaySource(sf.data, sf)
     if role == "trainer":
         raise ShiftFileError(

@@ -92,6 +92,7 @@ def build_replay_console(
 
 
 def run(args: argparse.Namespace) -> int:
+    from console.config import ConfigError, load_config
     from console.replay.engine import ReplayError
     from console.replay.shiftfile import open_for_replay
     from console.replay.signing import public_key_path
@@ -105,12 +106,12 @@ def run(args: argparse.Namespace) -> int:
     )
 
     role = args.replay_role
-    started = start_process(getattr(args, "config", None))
-    if isinstance(started, str):
-        print(f"responder-console replay: {started}", file=sys.stderr)
-        return 2
-    config, _data_dir = started
-    trusted = public_key_path(config.signing_key_file) if config.signing_key_file else None
+    config_path = getattr(args, "config", None)
+    try:  # only for the signing key here; start_process below reports a bad file its way
+        key_file = load_config(Path(config_path) if config_path else None).signing_key_file
+    except ConfigError:
+        key_file = None
+    trusted = public_key_path(key_file) if key_file else None
     # Refuse before any window exists: a trainer never sees a frame of identifiable data.
     try:
         opened = open_for_replay(
@@ -119,6 +120,12 @@ def run(args: argparse.Namespace) -> int:
     except ReplayError as exc:
         print(f"responder-console replay: {exc}", file=sys.stderr)
         return 2
+
+    started = start_process(config_path)
+    if isinstance(started, str):
+        print(f"responder-console replay: {started}", file=sys.stderr)
+        return 2
+    config, _data_dir = started
     operator = getattr(args, "operator", None) or _os_user()
 
     app = make_qt_app()
