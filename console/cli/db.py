@@ -12,7 +12,11 @@ from console.cli.common import UserError, add_db, open_store
 def register(sub: Any) -> None:
     db = sub.add_parser("db", help="database schema")
     dbsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    up = dbsub.add_parser("upgrade", help="create or migrate the schema (SQLite or PostgreSQL)")
+    up = dbsub.add_parser(
+        "upgrade",
+        help="create or migrate the schema (SQLite or PostgreSQL; on PostgreSQL also the "
+        "roles' functions and grants, see db grants)",
+    )
     add_db(up)
     rb = dbsub.add_parser("rebuild", help="recompute the projections from the event log")
     add_db(rb)
@@ -55,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.db_command == "upgrade":
         try:
-            before, after = upgrade(make_engine(args.db))
+            before, after = upgrade(make_engine(args.db), grants=True)
         except StoreError as exc:
             raise UserError(str(exc)) from exc
         from console.config import redact_url
