@@ -40,6 +40,8 @@ DB_ENV = "RESPONDER_CONSOLE_DB"
 """Environment variable that overrides ``database.url`` (``--db`` overrides both)."""
 DEFAULT_CONFIG_RESOURCE = "default-config.toml"
 ROSTER_RESOURCE = "roster.toml"
+DEFAULT_OPERATORS_FILE = Path("/etc/responder-console/operators.toml")
+SIGNING_KEY_FILENAME = "shift-signing.key"
 THEMES = ("dark", "light")
 INTERVALS = (
     "received_to_dispatched",
@@ -211,6 +213,12 @@ class Config:
     dispatch: DispatchLink = field(default_factory=DispatchLink)
     """TLS files and timeouts of the dispatch link."""
     """The merged TOML document (current layout), e.g. for a settings dialog."""
+    operators_file: Path = DEFAULT_OPERATORS_FILE
+    """Who may act on a one-seat (SQLite) console: ``[operators] name = "role"``, owned by the
+    site's administrator (console.store.identity)."""
+    signing_key_file: Path | None = None
+    """The key exported shift files are signed with (None: ``shift-signing.key`` in the user
+    data folder)."""
 
     @property
     def database_url_redacted(self) -> str:
@@ -469,6 +477,7 @@ _TOP = (
     "escalation",
     "ui",
     "targets",
+    "security",
 )
 
 
@@ -649,6 +658,19 @@ def _build(
     _check_keys(tg, "targets", INTERVALS)
     targets = {k: _number(v, f"targets.{k}", gt=0) for k, v in tg.items()}
 
+    sec = _table(doc.get("security", {}), "security")
+    _check_keys(sec, "security", ("operators_file", "signing_key_file"))
+    operators_file = (
+        _path(sec["operators_file"], "security.operators_file", base, must_exist=False)
+        if "operators_file" in sec
+        else DEFAULT_OPERATORS_FILE
+    )
+    signing_key_file = (
+        _path(sec["signing_key_file"], "security.signing_key_file", base, must_exist=False)
+        if "signing_key_file" in sec
+        else None
+    )
+
     return Config(
         database_url=db_url,
         dispatch_url=dispatch_url,
@@ -666,6 +688,8 @@ def _build(
         source=source,
         database_url_from=db_from,
         raw=doc,
+        operators_file=operators_file,
+        signing_key_file=signing_key_file,
     )
 
 

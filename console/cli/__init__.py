@@ -51,12 +51,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dispatch", metavar="ws://HOST:PORT", help="dispatch notifier URL")
     p.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
     sync.add_link_arguments(p)
-    p.add_argument("--operator", metavar="NAME", help="operator name (default: the OS user)")
+    p.add_argument(
+        "--operator",
+        metavar="NAME",
+        help="operator name; the console establishes it (the OS user on SQLite, the login on "
+        "PostgreSQL) and refuses any other",
+    )
     p.add_argument(
         "--role",
         choices=("supervisor", "trainer", "viewer"),
-        default="supervisor",
-        help="supervisors act; trainers and viewers see everything and cannot act",
+        default=None,
+        help="open with a narrower role than the one granted (the operators file on SQLite, "
+        "the rc_supervisor/rc_trainer/rc_viewer group roles on PostgreSQL); a wider one is "
+        "refused. Supervisors act; trainers and viewers see everything and cannot act",
     )
     p.add_argument(
         "--demo",

@@ -99,8 +99,15 @@ def run_export(args: argparse.Namespace) -> int:
         print(f"responder-console export-shift: {exc}", file=sys.stderr)
         return 2
     try:
+        key_file = _signing_key_file(args)
         res = export_shift(
-            store, args.start, args.end, args.out, deidentify=args.deidentify, force=args.force
+            store,
+            args.start,
+            args.end,
+            args.out,
+            deidentify=args.deidentify,
+            force=args.force,
+            signing_key=key_file,
         )
     except ReplayError as exc:
         print(f"responder-console export-shift: {exc}", file=sys.stderr)
@@ -116,7 +123,33 @@ def run_export(args: argparse.Namespace) -> int:
         f"wrote {kind}shift file {res.path}: {res.events} events in range, {res.base} carried "
         f"in from before, {res.teams} teams, sha256 {res.checksum}"
     )
+    from console.replay.signing import public_key_path
+
+    pub = public_key_path(key_file)
+    if res.key_created:
+        print(
+            f"created the shift-signing key {key_file} (mode 0600, keep it from trainers); "
+            f"install its public key {pub} where trainers replay"
+        )
+    print(f"signed with {key_file} (trainers verify with {pub})")
     return 0
+
+
+def _signing_key_file(args: argparse.Namespace) -> Any:
+    """``security.signing_key_file`` of the configuration, or the default in the data folder."""
+    from pathlib import Path
+
+    from console.config import SIGNING_KEY_FILENAME, ConfigError, load_config, user_data_dir
+
+    try:
+        cfg = load_config(Path(args.config) if getattr(args, "config", None) else None)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from exc
+    if cfg.signing_key_file is not None:
+        return cfg.signing_key_file
+    data = user_data_dir()
+    data.mkdir(parents=True, exist_ok=True)
+    return data / SIGNING_KEY_FILENAME
 
 
 def run_replay(args: argparse.Namespace) -> int:

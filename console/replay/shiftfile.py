@@ -36,6 +36,8 @@ from console.domain.projection import fold
 
 from .deidentify import Deidentifier
 from .engine import ReplayError, ShiftData, base_events
+from .signing import SignatureError, ensure_key, public_key_path, sign
+from .signing import verify as verify_signature
 
 FORMAT = "responder-console-shift"
 FORMAT_VERSION = 1
@@ -124,6 +126,9 @@ class ExportResult:
     teams: int
     checksum: str
     deidentified: bool
+    signed_with: Path | None = None
+    """The signing key file (None: unsigned)."""
+    key_created: bool = False
 
 
 # -- canonical rows and the checksum -----------------------------------------------------------
@@ -180,6 +185,7 @@ def write_shift_file(
     key: bytes | None = None,
     force: bool = False,
     source: str = "",
+    signing_key: Path | None = None,
 ) -> ExportResult:
     """Write a shift file atomically (a temporary file renamed into place)."""
     path = Path(out)
@@ -188,6 +194,7 @@ def write_shift_file(
     if not path.parent.is_dir():
         raise ShiftFileError(f"folder {path.parent} does not exist")
     d = Deidentifier(key) if deidentify else None
+    created = False
     base_l = [d.event(e) for e in base] if d else list(base)
     range_l = [d.event(e) for e in events] if d else list(events)
     final = fold([*base_l, *range_l])
@@ -247,6 +254,13 @@ def write_shift_file(
             )
             digest = _checksum(con)
             con.execute("INSERT INTO meta (key, value) VALUES ('checksum', ?)", (digest,))
+            if signing_key is not None:
+                created = ensure_key(signing_key)
+                signature, signer = sign(signing_key, digest)
+                con.executemany(
+                    "INSERT INTO meta (key, value) VALUES (?, ?)",
+                    [("signature", signature), ("signer", signer)],
+                )
             con.commit()
             # Nothing of what was written and replaced may linger in free pages.
             con.execute("VACUUM")
@@ -262,7 +276,16 @@ def write_shift_file(
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
-    return ExportResult(path, len(range_l), len(base_l), len(roster), digest, deidentify)
+    return ExportResult(
+        path,
+        len(range_l),
+        len(base_l),
+        len(roster),
+        digest,
+        deidentify,
+        signing_key,
+        signing_key is not None and created,
+    )
 
 
 def export_shift(
@@ -274,8 +297,17 @@ def export_shift(
     deidentify: bool = False,
     force: bool = False,
     key: bytes | None = None,
+    signing_key: Path | None = None,
 ) -> ExportResult:
-    """Export the shift [start, end) of a database (``console.store.Store``) to a file."""
+    """Export the shift [start, end) of a database (``console.store.Store``) to a file, signed
+    with ``signing_key`` (default: ``shift-signing.key`` in the user data folder, created when
+    absent; console.replay.signing)."""
+    if signing_key is None:
+        from console.config import SIGNING_KEY_FILENAME, user_data_dir
+
+        data = user_data_dir()
+        data.mkdir(parents=True, exist_ok=True)
+        signing_key = data / SIGNING_KEY_FILENAME
     if start.tzinfo is None or end.tzinfo is None:
         raise ShiftFileError("--from and --to need a UTC offset")
     if end <= start:
@@ -300,6 +332,7 @@ def export_shift(
         key=key,
         force=force,
         source=source,
+        signing_key=signing_key,
     )
 
 
@@ -632,11 +665,14 @@ def open_for_replay(
     role: str = "trainer",
     start: datetime | None = None,
     end: datetime | None = None,
+    trusted_key: Path | None = None,
 ) -> ReplaySource:
     """Open a shift file or a database range for replay, as ``role`` may.
 
     A trainer may open only a de-identified shift file: a database, or a file exported without
-    ``--deidentify``, holds behavioral-health data about identifiable people.
+    ``--deidentify``, holds behavioral-health data about identifiable people. And only a
+    signed one: ``trusted_key`` is the public key file exports are checked against (default:
+    beside the default signing key, console.replay.signing).
     """
     if role not in ROLES:
         raise ShiftFileError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
@@ -653,6 +689,15 @@ def open_for_replay(
                 f"{target} is not de-identified: a trainer may open only de-identified shift "
                 "files (ask a supervisor to export it with --deidentify)"
             )
+        if role == "trainer":
+            if trusted_key is None:
+                from console.config import SIGNING_KEY_FILENAME, user_data_dir
+
+                trusted_key = public_key_path(user_data_dir() / SIGNING_KEY_FILENAME)
+            try:
+                verify_signature(trusted_key, sf.meta["checksum"], sf.meta.get("signature"), target)
+            except SignatureError as exc:
+                raise ShiftFileError(str(exc)) from exc
         return ReplaySource(sf.data, sf)
     if role == "trainer":
         raise ShiftFileError(

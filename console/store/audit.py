@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    Connection,
     insert,
     select,
+    text,
 )
 
 from console.domain.codec import (
@@ -18,6 +20,7 @@ from console.domain.commands import (
 )
 
 from . import schema as S
+from .chain import chain_audit
 from .records import AuditEntry
 from .sqlutil import _dumps
 
@@ -38,19 +41,33 @@ def _audit_values(command: Command, operator: str, role: str, now: datetime) -> 
     }
 
 
+def insert_audit(store: Store, conn: Connection, values: dict[str, Any]) -> None:
+    """One audit row, chained; through ``rc_audit`` (which records the login) when this
+    PostgreSQL login may not insert audit rows itself."""
+    if store._direct(conn)[1]:
+        conn.execute(insert(S.audit).values(**chain_audit(conn, values)))
+        return
+    conn.execute(
+        text(
+            "SELECT rc_audit(:at, :role, :action, :call_id, :team_id, :reason, :detail,"
+            " :command_id, :answer_status, :answer, :answered_at)"
+        ),
+        {"answered_at": None, **values},
+    )
+
+
 def record_refusal(
     store: Store, command: Command, operator: str, role: str, now: datetime, why: str
 ) -> None:
     with store.engine.begin() as conn:
-        conn.execute(
-            insert(S.audit).values(
-                **_audit_values(command, operator, role, now),
-                command_id=None,
-                answer_status="rejected",
-                answer=why,
-                answered_at=now,
-            )
-        )
+        values = {
+            **_audit_values(command, operator, role, now),
+            "command_id": None,
+            "answer_status": "rejected",
+            "answer": why,
+            "answered_at": now,
+        }
+        insert_audit(store, conn, values)
 
 
 def entries(store: Store, limit: int = 200, *, call_id: str | None = None) -> list[AuditEntry]:

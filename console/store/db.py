@@ -277,8 +277,12 @@ def check_revision(engine: Engine) -> None:
         )
 
 
-def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Create or migrate the schema to head; returns (before, after) revisions."""
+def upgrade(engine: Engine, *, grants: bool = False) -> tuple[str | None, str]:
+    """Create or migrate the schema to head; returns (before, after) revisions.
+
+    On PostgreSQL the roles' functions and grants (console.store.grants) are (re)installed
+    when the schema changed, or always with ``grants`` (``db upgrade``): a console opening an
+    up-to-date database changes nothing."""
     before = current_revision(engine)
     if before is not None:
         known = {s.revision for s in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
@@ -289,6 +293,10 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
             )
     command.upgrade(_alembic_config(engine), "head")
     after = head_revision()
+    if engine.dialect.name == "postgresql" and (grants or before != after):
+        from .grants import install
+
+        install(engine)
     if before != after:
         log.info("schema migrated from %s to %s", before, after)
     return before, after

@@ -13,6 +13,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
 )
 
 from console.domain.changes import touched
@@ -34,6 +35,7 @@ from console.domain.projection import RecordConflict, apply
 
 from . import notify
 from . import schema as S
+from .chain import canon_time, last_event_hash, link_event
 from .records import AppendResult
 from .sqlutil import _advisory_lock, _db_time, _dumps, _rows_in
 
@@ -54,34 +56,50 @@ def _insert_events(conn: Connection, events: Sequence[Event], cache: dict[int, s
     to_db = _db_time(dialect.name == "sqlite")
     # Events of a batch share many time objects (a record's time is its event's): each is
     # converted once. Keyed by identity, which holds while ``events`` keeps them alive.
-    done: dict[int, Any] = {}
+    done: dict[int, tuple[Any, str]] = {}
 
-    def conv(v: datetime) -> Any:
+    def conv(v: datetime) -> tuple[Any, str]:
         r = done.get(id(v))
         if r is None:
-            r = done[id(v)] = to_db(v)
+            r = done[id(v)] = (to_db(v), canon_time(v))
         return r
 
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = (
         "INSERT INTO events (source, source_id, kind, entity_id, occurred_at, recorded_at,"
-        f" payload) VALUES ({', '.join([mark] * 7)})"
+        f" payload, chain) VALUES ({', '.join([mark] * 8)})"
     )
-    conn.exec_driver_sql(
-        sql,
-        [
-            (
-                e.source,
-                e.source_id,
-                e.kind,
-                e.entity_id,
-                conv(e.occurred_at),
-                conv(e.recorded_at),
-                _payload(e, cache),
-            )
-            for e in events
-        ],
-    )
+    # Each row's hash chains to the one before (console.store.chain); the append lock held
+    # by the caller makes the last stored row this batch's predecessor.
+    prev = last_event_hash(conn)
+    rows = []
+    for e in events:
+        occ, occ_c = conv(e.occurred_at)
+        rec, rec_c = conv(e.recorded_at)
+        payload = _payload(e, cache)
+        prev = link_event(prev, e.source, e.source_id, e.kind, e.entity_id, occ_c, rec_c, payload)
+        rows.append((e.source, e.source_id, e.kind, e.entity_id, occ, rec, payload, prev))
+    conn.exec_driver_sql(sql, rows)
+
+
+def _insert_through_function(
+    conn: Connection, events: Sequence[Event], cache: dict[int, str]
+) -> None:
+    """A supervisor's login on PostgreSQL: its command's event through the function that checks
+    it and chains it (console.store.grants)."""
+    q = text("SELECT rc_append_console_event(:sid, :kind, :ent, :occ, :rec, :payload)")
+    for e in events:
+        conn.execute(
+            q,
+            {
+                "sid": e.source_id,
+                "kind": e.kind,
+                "ent": e.entity_id,
+                "occ": e.occurred_at,
+                "rec": e.recorded_at,
+                "payload": _payload(e, cache),
+            },
+        )
 
 
 def _payload(e: Event, cache: dict[int, str]) -> str:
@@ -171,7 +189,10 @@ def append_batch(store: Store, conn: Connection, events: Sequence[Event]) -> App
             log.warning("quarantined %s %s: %s", e.kind, e.source_id, why)
     record_json: dict[int, str] = {}
     if accepted:
-        _insert_events(conn, accepted, record_json)
+        if store._direct(conn)[0]:
+            _insert_events(conn, accepted, record_json)
+        else:
+            _insert_through_function(conn, accepted, record_json)
     changed = store._write_back(conn, state, before, t, accepted, record_json)
     if store._rows is not None:
         store._folded.append((t, state))

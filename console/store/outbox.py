@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     or_,
     select,
+    text,
     update,
 )
 
@@ -158,9 +159,15 @@ def record_answer(
             .where(S.outbox.c.command_id == command_id, S.outbox.c.answered_at.is_(None))
             .values(status=status, answered_at=at, answer=detail)
         )
-        conn.execute(
-            update(S.audit)
-            .where(S.audit.c.command_id == command_id, S.audit.c.answered_at.is_(None))
-            .values(answer_status=status, answer=detail, answered_at=at)
-        )
+        if store._direct(conn)[2]:
+            conn.execute(
+                update(S.audit)
+                .where(S.audit.c.command_id == command_id, S.audit.c.answered_at.is_(None))
+                .values(answer_status=status, answer=detail, answered_at=at)
+            )
+        else:  # the sync service's login: through the function that fills answers only
+            conn.execute(
+                text("SELECT rc_audit_answer(:cid, :status, :answer, :at)"),
+                {"cid": command_id, "status": str(status), "answer": detail, "at": at},
+            )
     return result.changes

@@ -74,6 +74,8 @@ events = Table(
     Column("occurred_at", UtcDateTime, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
     Column("payload", Text, nullable=False),
+    # SHA-256 chained to the row before (migration 0006, console.store.chain).
+    Column("chain", String(64)),
     UniqueConstraint("source", "source_id", name="uq_events_source_source_id"),
 )
 Index("ix_events_occurred_at", events.c.occurred_at)
@@ -226,6 +228,8 @@ audit = Table(
     Column("answer_status", String(20), nullable=False),
     Column("answer", Text, nullable=False, default=""),
     Column("answered_at", UtcDateTime),
+    # SHA-256 chained to the row before (migration 0006, console.store.chain).
+    Column("chain", String(64)),
 )
 Index("ix_audit_command_id", audit.c.command_id)
 

@@ -75,6 +75,9 @@ class Store:
         self._write_lock = threading.RLock()
         self._folded: list[tuple[Touched, State]] = []
         """(touched, folded state) of the write transaction under way, kept once it commits."""
+        self._rights: tuple[bool, bool, bool] | None = None
+        """PostgreSQL: (insert events, insert audit, update audit) allowed directly; see
+        :func:`console.store.grants.rights`."""
 
     @classmethod
     def open(
@@ -154,6 +157,17 @@ class Store:
             for t, st in self._folded:
                 rows.keep(t, st, seq)
             self._folded.clear()
+
+    def _direct(self, conn: Connection) -> tuple[bool, bool, bool]:
+        """Which writes this login makes directly (all, on SQLite); the others go through the
+        database's functions (console.store.grants), which record the login themselves."""
+        if conn.dialect.name != "postgresql":
+            return (True, True, True)
+        if self._rights is None:
+            from .grants import rights
+
+            self._rights = rights(conn)
+        return self._rights
 
     def _append(self, conn: Connection, events: Sequence[Event]) -> AppendResult:
         return eventlog.append_batch(self, conn, events)

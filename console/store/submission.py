@@ -11,6 +11,7 @@ from sqlalchemy import (
     Connection,
     insert,
     select,
+    text,
 )
 
 from console.domain.changes import Touched
@@ -32,7 +33,7 @@ from console.domain.model import Call
 from console.domain.rules import ServiceHours, validate_command
 
 from . import schema as S
-from .audit import _audit_values
+from .audit import _audit_values, insert_audit
 from .records import CommandConflict, Submitted
 from .sqlutil import _advisory_lock, _dumps
 
@@ -103,7 +104,19 @@ def submit(
                     operator=operator,
                 )
             result = store._append(conn, [ev])
-            if command.sent_to_dispatch:
+            if command.sent_to_dispatch and not store._direct(conn)[0]:
+                conn.execute(
+                    text("SELECT rc_queue_command(:cid, :kind, :payload, :call_id, :team_id, :at)"),
+                    {
+                        "cid": command_id,
+                        "kind": command.kind,
+                        "payload": _dumps(command_to_dict(command)),
+                        "call_id": command.call_id,
+                        "team_id": command.team_id,
+                        "at": now,
+                    },
+                )
+            elif command.sent_to_dispatch:
                 conn.execute(
                     insert(S.outbox).values(
                         command_id=command_id,
@@ -119,14 +132,13 @@ def submit(
                         answer="",
                     )
                 )
-            conn.execute(
-                insert(S.audit).values(
-                    **_audit_values(command, operator, role, now),
-                    command_id=command_id if command.sent_to_dispatch else None,
-                    answer_status="pending" if command.sent_to_dispatch else "done",
-                    answer="",
-                )
-            )
+            values = {
+                **_audit_values(command, operator, role, now),
+                "command_id": command_id if command.sent_to_dispatch else None,
+                "answer_status": "pending" if command.sent_to_dispatch else "done",
+                "answer": "",
+            }
+            insert_audit(store, conn, values)
     if refused is not None:
         # Audited after the transaction: a refusal leaves nothing else behind.
         store._audit_refusal(command, operator, role, now, str(refused))

@@ -233,3 +233,62 @@ def test_export_shift_command(
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "Traceback" not in err
     assert main([*argv[:-1], "--force", str(out)]) == 0
+
+
+def test_a_forged_file_is_refused_for_a_trainer(
+    tmp_path: Path, shift_store: Store, shift_range: tuple[datetime, datetime]
+) -> None:
+    """Flag a plain export de-identified and recompute its checksum: the checksum holds, the
+    signature (made with a key trainers do not hold) does not."""
+    from console.replay.shiftfile import _checksum
+
+    forged = _export(shift_store, shift_range, tmp_path / "forged.shift")
+    con = sqlite3.connect(forged)
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'deidentified'")
+    con.execute("DELETE FROM meta WHERE key = 'checksum'")
+    con.execute("INSERT INTO meta (key, value) VALUES ('checksum', ?)", (_checksum(con),))
+    con.commit()
+    con.close()
+    assert open_shift_file(forged).deidentified  # the checksum alone no longer tells
+    with pytest.raises(ShiftFileError, match="signature does not verify") as ei:
+        open_for_replay(str(forged), role="trainer")
+    assert "\n" not in str(ei.value)
+    # Unsigned (the signature removed): refused too.
+    con = sqlite3.connect(forged)
+    con.execute("DELETE FROM meta WHERE key IN ('signature', 'signer')")
+    con.commit()
+    con.close()
+    with pytest.raises(ShiftFileError, match="is not signed"):
+        open_for_replay(str(forged), role="trainer")
+
+
+def test_the_signing_key_is_private_and_the_export_says_where(
+    tmp_path: Path,
+    shift_store: Store,
+    shift_range: tuple[datetime, datetime],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    key = tmp_path / "keys" / "sign.key"
+    key.parent.mkdir()
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[security]\nsigning_key_file = "{key}"\n')
+    db = str(shift_store.engine.url.database)
+    argv = ["--config", str(cfg), "export-shift", "--db", db, "--deidentify"]
+    argv += ["--from", shift_range[0].isoformat(), "--to", shift_range[1].isoformat()]
+    assert main([*argv, str(tmp_path / "a.shift")]) == 0
+    out = capsys.readouterr().out
+    assert f"created the shift-signing key {key}" in out
+    assert (key.stat().st_mode & 0o777) == 0o600
+    assert main([*argv, str(tmp_path / "b.shift")]) == 0
+    assert "created" not in capsys.readouterr().out
+    pub = key.with_name("sign.key.pub")
+    assert open_for_replay(str(tmp_path / "b.shift"), role="trainer", trusted_key=pub)
+    # Another site's key does not verify this site's files.
+    other = tmp_path / "other.key"
+    from console.replay.signing import ensure_key
+
+    ensure_key(other)
+    with pytest.raises(ShiftFileError, match="signature does not verify"):
+        open_for_replay(
+            str(tmp_path / "b.shift"), role="trainer", trusted_key=other.with_name("other.key.pub")
+        )

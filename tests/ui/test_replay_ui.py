@@ -38,8 +38,16 @@ def shift_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     for i in range(0, len(events), 500):
         store.append(events[i : i + 500])
     last = max(e.occurred_at for e in events)
-    export_shift(store, START, last + timedelta(seconds=1), d / "plain.shift")
-    export_shift(store, START, last + timedelta(seconds=1), d / "clean.shift", deidentify=True)
+    key = d / "sign.key"
+    export_shift(store, START, last + timedelta(seconds=1), d / "plain.shift", signing_key=key)
+    export_shift(
+        store,
+        START,
+        last + timedelta(seconds=1),
+        d / "clean.shift",
+        deidentify=True,
+        signing_key=key,
+    )
     store.close()
     return d / "clean.shift", d / "plain.shift"
 
@@ -68,7 +76,7 @@ def replay(qtbot: Any, tmp_path: Path, shift_files: tuple[Path, Path]) -> Iterat
     work.write_bytes(clean.read_bytes())  # each test annotates its own copy
     shared = Path(__file__).resolve().parents[2].parent / "shared" / "data"
     config = _config(tmp_path, shared if shared.is_dir() else None)
-    opened = open_for_replay(str(work), role="trainer")
+    opened = open_for_replay(str(work), role="trainer", trusted_key=clean.with_name("sign.key.pub"))
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     rc = build_replay_console(
         config, opened, operator="T. Trainer", role="trainer", settings=settings, speed=60.0

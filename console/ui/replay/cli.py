@@ -92,17 +92,10 @@ def build_replay_console(
 
 
 def run(args: argparse.Namespace) -> int:
+    from console.config import ConfigError, load_config
     from console.replay.engine import ReplayError
     from console.replay.shiftfile import open_for_replay
-
-    role = args.replay_role
-    # Refuse before any window exists: a trainer never sees a frame of identifiable data.
-    try:
-        opened = open_for_replay(args.target, role=role, start=args.start, end=args.end)
-    except ReplayError as exc:
-        print(f"responder-console replay: {exc}", file=sys.stderr)
-        return 2
-
+    from console.replay.signing import public_key_path
     from console.ui.shell.main import (
         ORG_NAME,
         _os_user,
@@ -112,7 +105,23 @@ def run(args: argparse.Namespace) -> int:
         start_process,
     )
 
-    started = start_process(getattr(args, "config", None))
+    role = args.replay_role
+    config_path = getattr(args, "config", None)
+    try:  # only for the signing key here; start_process below reports a bad file its way
+        key_file = load_config(Path(config_path) if config_path else None).signing_key_file
+    except ConfigError:
+        key_file = None
+    trusted = public_key_path(key_file) if key_file else None
+    # Refuse before any window exists: a trainer never sees a frame of identifiable data.
+    try:
+        opened = open_for_replay(
+            args.target, role=role, start=args.start, end=args.end, trusted_key=trusted
+        )
+    except ReplayError as exc:
+        print(f"responder-console replay: {exc}", file=sys.stderr)
+        return 2
+
+    started = start_process(config_path)
     if isinstance(started, str):
         print(f"responder-console replay: {started}", file=sys.stderr)
         return 2

@@ -151,6 +151,7 @@ def build_console(
 
         watcher = SharedLinkWatcher(ctx, silence_s=max(20.0, config.link_stale_s))
     window = MainWindow(ctx, settings=settings)
+    check_integrity(ctx, store, window)
     console = Console(ctx, window, sync, simulator, notifier=notifier, watcher=watcher)
     if notifier is not None:
         notifier.start()
@@ -162,6 +163,32 @@ def build_console(
     if show:
         window.show()
     return console
+
+
+INTEGRITY_ROWS = 1000
+"""The latest rows of the event log and of the audit checked at start (all: ``db verify``)."""
+
+
+def check_integrity(ctx: Any, store: Any, window: Any) -> None:
+    """Check the hash chains of the latest rows on a worker; a red banner if they break."""
+    from console.store.chain import verify
+
+    def done(verdict: Any) -> None:
+        if verdict.ok:
+            log.info(
+                "integrity: the latest %d events and %d audit rows verify",
+                verdict.events,
+                verdict.audit_rows,
+            )
+            return
+        log.error("integrity check failed: %s", verdict.broken)
+        with contextlib.suppress(RuntimeError):  # the window closed meanwhile
+            window.show_integrity_failure(verdict.broken)
+
+    def failed(exc: BaseException) -> None:
+        log.warning("integrity check could not run: %s", exc)
+
+    ctx.run_in_background(lambda: verify(store.engine, latest=INTEGRITY_ROWS), done, failed)
 
 
 # -- process-wide setup -----------------------------------------------------------------------------
@@ -259,9 +286,6 @@ def run(args: argparse.Namespace) -> int:
         db_url = _fresh_demo_db(data_dir)
     else:
         db_url = args.db or config.database_url
-    operator = args.operator or _os_user()
-    role = args.role or "supervisor"
-
     app = make_qt_app()
     from PySide6.QtCore import QSettings
 
@@ -295,7 +319,25 @@ def run(args: argparse.Namespace) -> int:
             simulator.stop()
         return _fail(str(exc))
 
+    from console.store.identity import establish
     from console.sync.transport import TransportError
+
+    try:
+        ident = establish(
+            store.engine,
+            config.operators_file,
+            demo=demo,
+            claimed_operator=getattr(args, "operator", None),
+            claimed_role=getattr(args, "role", None),
+        )
+    except Exception as exc:  # the database could not say who this is
+        store.close()
+        if simulator is not None:
+            simulator.stop()
+        return _fail(f"cannot establish who is at the console: {exc}")
+    for line in ident.refused:
+        print(f"responder-console: {line}", file=sys.stderr)
+    operator, role = ident.operator, ident.role
 
     try:
         console = build_console(
@@ -315,10 +357,13 @@ def run(args: argparse.Namespace) -> int:
         if simulator is not None:
             simulator.stop()
         return _fail(str(exc))
+    for line in ident.refused:
+        console.window.notice.show_message(line)
     log.info(
-        "console open: operator %s, role %s, database %s, dispatch %s%s",
+        "console open: operator %s, role %s (%s), database %s, dispatch %s%s",
         operator,
         role,
+        ident.basis,
         config.database_url_redacted if not demo else db_url,
         dispatch_url,
         " (demo)" if demo else "",

@@ -152,11 +152,17 @@ class MainWindow(QMainWindow):
         self.demo_banner.setVisible(ctx.demo)
         self.stale_banner = Banner("stale", central)
         self.stale_banner.hide()
+        # The event log or the audit does not verify (console.store.chain): red, stays.
+        self.integrity_banner = Banner("stale", central)
+        self.integrity_banner.setObjectName("banner-integrity")
+        self.integrity_banner.set_theme(self.theme)
+        self.integrity_banner.hide()
         self.notice = NoticeBar(central)
         # The critical-alert banner (backup requests) sits above everything else.
         # A replayed emergency is shown, not sounded: a training room is not a floor.
         self.alert_banner = AlertBanner(ctx, central, sound=not ctx.replay)
         v.addWidget(self.alert_banner)
+        v.addWidget(self.integrity_banner)
         v.addWidget(self.demo_banner)
         v.addWidget(self.stale_banner)
         v.addWidget(self.notice)
@@ -514,6 +520,14 @@ class MainWindow(QMainWindow):
                 f"Dispatch refused — {what}: {detail or 'no reason given'}. The view shows dispatch's picture."
             )
 
+    def show_integrity_failure(self, reason: str) -> None:
+        """The stored history failed its check at start: say so until the console closes."""
+        self.integrity_banner.setText(
+            f"⚠ The stored history does not verify: {reason}. Tell the administrator; "
+            "run `responder-console db verify` for the whole check."
+        )
+        self.integrity_banner.show()
+
     @staticmethod
     def _describe(command: Command) -> str:
         subject = command.call_id or command.team_id or ""
@@ -526,7 +540,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, name)
-        for b in (self.demo_banner, self.stale_banner, self.notice.label):
+        for b in (self.demo_banner, self.stale_banner, self.integrity_banner, self.notice.label):
             b.set_theme(name)
         for key in ("queue", "board"):
             panel = self.panels.get(key)
