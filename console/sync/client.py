@@ -28,7 +28,7 @@ from websockets.uri import parse_uri
 from console.domain.clock import Clock, SystemClock
 from console.domain.events import Event
 from console.wire import protocol as proto
-from console.wire.eido import EidoError, parse_eido
+from console.wire.eido import EidoError, document_key, parse_eido
 from console.wire.registry import UnknownCode
 
 log = logging.getLogger("console.sync.client")
@@ -346,7 +346,7 @@ class DispatchClient:
         for doc in body.get("notification") or []:
             batch.eidos += 1
             self.eidos_received += 1
-            key = f"{doc.get('$id')}|{doc.get('lastUpdateTimeStamp')}"
+            key = document_key(doc)
             if key in self._seen_docs:
                 batch.skipped += 1
                 continue

@@ -704,9 +704,7 @@ def _unit(
         capabilities=caps,
         last_checkin=_opt_time(ext, "lastCheckin", f"{where} extension"),
         destination=destination,
-        name=str(
-            (ext.get("name") if "name" in ext else comp.get("emergencyResourceName")) or ""
-        ),
+        name=str((ext.get("name") if "name" in ext else comp.get("emergencyResourceName")) or ""),
         status_code=status_code,
         codes=tuple(codes),
     )
@@ -1057,9 +1055,12 @@ def _incident(
         else tuple(t.id for t, _, _ in units if t.call == call_id)
     )
     team = xc.get("team") if "team" in xc else (teams[-1] if teams else None)
-    if not teams and not xc:
-        teams = _dispatched_teams(doc)
-        team = teams[-1] if teams else None
+    if not xc:
+        # No extension: every unit the document dispatches or lists worked this incident (a
+        # unit names no incident of its own); the team is the last one still working it.
+        teams = tuple(dict.fromkeys([*_dispatched_teams(doc), *(t.id for t, _, _ in units)]))
+        working = [t.id for t, _, _ in units if t.call == call_id]
+        team = working[-1] if working else None
     version = xc.get("version", 1)
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise EidoError(
