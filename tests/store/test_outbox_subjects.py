@@ -84,7 +84,7 @@ def test_upgrade_from_0003_fills_the_subject_columns(db_url: str) -> None:
                     {"c": cid, "k": kind, "p": payload, "t": T0},
                 )
         alembic_command.upgrade(_alembic_config(engine), "head")
-        assert head_revision() == "0004"
+        assert head_revision() >= "0004"  # this migration and any after it
         with engine.connect() as conn:
             got = conn.execute(
                 select(S.outbox.c.command_id, S.outbox.c.call_id, S.outbox.c.team_id).order_by(

@@ -310,3 +310,16 @@ def test_the_callback_number_is_kept_with_the_persons_only() -> None:
     assert "8605550199" not in repr(parsed.events)
     assert "8605550199" not in json.dumps(state_json(fold(parsed.events)))
     assert "8605550199" not in json.dumps(Deidentifier().persons(parsed.persons))
+
+
+def test_the_callback_number_is_stored_with_the_persons_for_the_ui(sqlite_url: str) -> None:
+    from console.store import Store
+
+    parsed = parse_eido(peer("10"))
+    assert parsed.call is not None
+    store = Store.open(sqlite_url, create=True)
+    store.append(parsed.events)
+    store.record_persons(parsed.call.id, parsed.persons)
+    assert store.persons(parsed.call.id)[0]["callback"] == "+18605550199"
+    assert all("8605550199" not in repr(e) for e in store.events())
+    store.close()
