@@ -10,8 +10,11 @@ none for (the dispatch revision counter ``version``, the lifecycle times of the 
 needs of the call, team details) travels in one documented extension object, named in
 ``eidoExtensionId``; docs/dispatch-protocol.md lists its fields.
 
-Parsing never trusts the input: a missing or mistyped field raises :class:`EidoError`, an unknown
-registry value :class:`~console.wire.registry.UnknownCode`; the service quarantines both.
+Reading never trusts the input, and tolerates how other CADs write (see "parsing" below and
+docs/dispatch-protocol.md, "Interoperating with a CAD"): a code outside NENA's registries and the
+site's table is kept as given (UNKNOWN / UNRECOGNISED with the code, or ``codes``), never a
+refusal; only a document that cannot be read at all raises :class:`EidoError`, which the service
+quarantines. Writing stays strict: every document built here validates against NENA's schema.
 """
 
 from __future__ import annotations

@@ -6,7 +6,10 @@ it, its own local code (``...InternalText`` / ``unitStatusInternal``). The conso
 the common value so any EIDO consumer understands the document, the console word as the local
 code so a round trip is exact where the registry is coarser (e.g. ``transporting`` has no incident
 status of its own). On reading, the common value decides; the local code only refines it when it
-agrees. A common value absent from this table is an *unknown code*: the message is quarantined.
+agrees. A value absent from this table is looked up in the site's own table (:class:`SiteCodes`,
+``[codes]`` in the configuration); one in neither is kept as given by the ``*_of`` functions
+(UNKNOWN / UNRECOGNISED with the code), never a reason to quarantine. The ``*_from_eido``
+functions still raise :class:`UnknownCode` for the strict reading they are the first step of.
 
 docs/dispatch-protocol.md reproduces these tables for people.
 """
