@@ -26,6 +26,12 @@ def register(sub: Any) -> None:
         metavar="SECONDS",
         help="exit 0 after this many seconds without a message (at least 30 s before dispatch first answers)",
     )
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        default=None,
+        help="configuration file whose [codes] table and default priority the reader uses",
+    )
     p.set_defaults(_run=run)
 
 
@@ -46,6 +52,16 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.config is not None:
+        from pathlib import Path
+
+        from console.config import ConfigError, load_config
+
+        try:
+            load_config(Path(args.config))  # installs the site's code table for the reader
+        except ConfigError as exc:
+            print(f"sync: {exc}", file=sys.stderr)
+            return 2
     try:
         store = Store.open(args.db, create=True)
     except Exception as exc:
