@@ -120,28 +120,59 @@ PROLOGUE_TIME = "lastUpdateTimeStamp"
 PROLOGUE_AGENCY = "updatedByAgencyReference"
 
 
-def _walk(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        out: Json = {}
-        for k, v in obj.items():
-            name = CANONICAL.get(k.lower(), k) if isinstance(k, str) else k
-            if name == EXTENSION_KEY or (isinstance(k, str) and k.lower() == EXTENSION_KEY.lower()):
-                out[EXTENSION_KEY] = v
-                continue
-            v = _walk(v)
-            if name in ARRAYS and v is not None and not isinstance(v, list):
-                v = [v]
-            elif name in SINGLES and isinstance(v, list) and len(v) == 1:
-                v = v[0]
+_EXACT: dict[str, str] = {n: n for n in CANONICAL.values()}
+_EXT_LOWER = EXTENSION_KEY.lower()
+
+
+def _name(k: Any) -> Any:
+    if not isinstance(k, str):
+        return k
+    exact = _EXACT.get(k)
+    if exact is not None:
+        return exact
+    low = k.lower()
+    if low == _EXT_LOWER:
+        return EXTENSION_KEY
+    return CANONICAL.get(low, k)
+
+
+def _walk(obj: dict[str, Any]) -> Json:
+    """Canonical names and shapes, recursively (hot: every document passes here once)."""
+    out: Json = {}
+    exact = _EXACT.get
+    for k, v in obj.items():
+        name = exact(k)
+        if name is None:
+            name = _name(k)
+        if name == EXTENSION_KEY:
             out[name] = v
-        return out
-    if isinstance(obj, list):
-        return [_walk(x) for x in obj]
-    return obj
+            continue
+        t = type(v)
+        if t is dict:
+            v = _walk(v)
+        elif t is list:
+            v = _walk_list(v)
+        if name in ARRAYS:
+            if v is not None and type(v) is not list:
+                v = [v]
+        elif name in SINGLES and type(v) is list and len(v) == 1:
+            v = v[0]
+        out[name] = v
+    return out
+
+
+def _walk_list(items: list[Any]) -> list[Any]:
+    out = []
+    for x in items:
+        t = type(x)
+        out.append(_walk(x) if t is dict else _walk_list(x) if t is list else x)
+    return out
 
 
 def _digest(obj: Any) -> str:
-    raw = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+    # Keys in the order given: a writer re-sending the same content writes it in the same order
+    # (if not, the document is read again and its facts, the same ones, are deduplicated).
+    raw = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.blake2b(raw.encode(), digest_size=6).hexdigest()
 
 
@@ -159,7 +190,7 @@ def _inherit(comp: Any, key: str, at: Any, agency: Any) -> None:
 
 def normalise(doc: Mapping[str, Any]) -> Json:
     """A canonical copy of one EIDO (see the module docstring); not a validation."""
-    out: Json = _walk(doc)
+    out: Json = _walk(dict(doc))
     at = out.get(PROLOGUE_TIME)
     agency = out.get(PROLOGUE_AGENCY)
     if agency is None and isinstance(out.get("issuingElementIdentification"), str):
