@@ -29,6 +29,12 @@ import platformdirs
 from console.domain.model import CallType
 from console.domain.rules import RecommendationFactors, ServiceHours, Thresholds
 from console.wire.limits import FeedLimits
+from console.wire.registry import (
+    SITE_CODE_KINDS,
+    SiteCodes,
+    install_site_codes,
+    site_code_targets,
+)
 
 log = logging.getLogger(__name__)
 
@@ -219,6 +225,10 @@ class Config:
     signing_key_file: Path | None = None
     """The key exported shift files are signed with (None: ``shift-signing.key`` in the user
     data folder)."""
+    codes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """``[codes]``: the site's own CAD codes per kind -> the console's words."""
+    default_priority: int = 2
+    """``[dispatch] default_priority``: the priority of a call dispatch gave none."""
 
     @property
     def database_url_redacted(self) -> str:
@@ -478,6 +488,7 @@ _TOP = (
     "ui",
     "targets",
     "security",
+    "codes",
 )
 
 
@@ -513,6 +524,7 @@ def _build(
             "silence_timeout_s",
             "max_write_failures",
             *DISPATCH_LIMIT_KEYS,
+            "default_priority",
         ),
     )
     dispatch_url = _url(disp.get("url"), "dispatch.url", ("ws", "wss"))
@@ -547,6 +559,9 @@ def _build(
             "dispatch.max_write_failures", max_write_failures, "a whole number of attempts >= 1"
         )
     feed_limits = _feed_limits(disp)
+    default_priority = disp.get("default_priority", 2)
+    if isinstance(default_priority, bool) or default_priority not in (1, 2, 3):
+        raise _refuse("dispatch.default_priority", default_priority, "1, 2 or 3")
 
     th = _table(doc.get("thresholds", {}), "thresholds")
     _check_keys(
@@ -670,6 +685,7 @@ def _build(
         if "signing_key_file" in sec
         else None
     )
+    codes = _codes(_table(doc.get("codes", {}), "codes"), base)
 
     return Config(
         database_url=db_url,
@@ -690,7 +706,56 @@ def _build(
         raw=doc,
         operators_file=operators_file,
         signing_key_file=signing_key_file,
+        codes=codes,
+        default_priority=int(default_priority),
     )
+
+
+def _code_tables(table: Mapping[str, Any], where: str) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for kind, sub in table.items():
+        key = f"{where}.{kind}" if where else kind
+        if kind not in SITE_CODE_KINDS:
+            raise ConfigError(
+                f"{key}: unknown table (known tables here: {', '.join(SITE_CODE_KINDS)})"
+            )
+        sub = _table(sub, key)
+        allowed = site_code_targets(kind)
+        mapping: dict[str, str] = {}
+        for code, word in sub.items():
+            if not isinstance(word, str) or word not in allowed:
+                raise _refuse(f"{key}.{code}", word, "one of " + ", ".join(sorted(allowed)))
+            if not code.strip():
+                raise ConfigError(f"{key}: an empty code is not allowed")
+            mapping[code] = word
+        out[kind] = mapping
+    return out
+
+
+def _codes(table: Mapping[str, Any], base: Path | None) -> dict[str, dict[str, str]]:
+    """``[codes]``: the site's CAD codes per kind (``[codes.call_type] "PSYCH" = "mental_health"``),
+    or ``file = "codes.toml"`` naming a file of the same tables (without the ``codes.`` prefix).
+    Tables given in the configuration file itself win over the codes file's."""
+    tables = {k: v for k, v in table.items() if k != "file"}
+    out: dict[str, dict[str, str]] = {}
+    if "file" in table:
+        path = _path(table["file"], "codes.file", base, must_exist=True)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"codes.file: {path} cannot be read ({e})") from None
+        try:
+            out = _code_tables(_parse(text, str(path)), f"{path}:")
+        except ConfigError as e:
+            raise ConfigError(f"codes.file {path}: {e}") from None
+    for kind, mapping in _code_tables(tables, "codes").items():
+        out[kind] = {**out.get(kind, {}), **mapping}
+    return out
+
+
+def site_codes(cfg: Config) -> SiteCodes:
+    """The reader's code table of ``cfg`` (already checked when the file was loaded)."""
+    return SiteCodes.of({k: dict(v) for k, v in cfg.codes.items()}, cfg.default_priority)
 
 
 def _parse(text: str, where: str) -> dict[str, Any]:
@@ -751,6 +816,8 @@ def load_config(
         cfg.database_url_redacted,
         cfg.database_url_from,
     )
+    # The dispatch reader of this process uses the site's code table of the file it started with.
+    install_site_codes(site_codes(cfg))
     return cfg
 
 

@@ -45,6 +45,12 @@ def register(sub: Any) -> None:
         metavar="SECONDS",
         help="reconnect when dispatch does not answer a subscribe within this (default 10)",
     )
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        default=None,
+        help="configuration file whose [codes] table and default priority the reader uses",
+    )
     p.set_defaults(_run=run)
 
 
@@ -85,22 +91,24 @@ def link_security(args: argparse.Namespace, base: Any = None) -> Any:
 def run(args: argparse.Namespace) -> int:
     import signal
 
-    from console.config import redact_url
+    # Before logging is set up: reading the configuration is not news on a server. Loading it
+    # also installs the site's code table for the reader.
+    from pathlib import Path
+
+    from console.config import ConfigError, load_config, redact_url
     from console.store import Store, StoreError
     from console.sync.client import LinkHealth, LinkState
     from console.sync.service import SyncService
 
-    # Before logging is set up: reading the configuration is not news on a server.
+    given = getattr(args, "config", None)
+    try:
+        config = load_config(Path(given) if given else None)
+    except ConfigError as exc:
+        print(f"sync: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
     max_failures = args.max_write_failures
     if max_failures is None:
-        from console.config import ConfigError, load_config
-
-        given = getattr(args, "config", None)
-        try:
-            max_failures = load_config(Path(given) if given else None).max_write_failures
-        except ConfigError as exc:
-            print(f"sync: {' '.join(str(exc).split())}", file=sys.stderr)
-            return 2
+        max_failures = config.max_write_failures
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for noisy in ("websockets", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -144,6 +152,7 @@ def run(args: argparse.Namespace) -> int:
             security=link_security(args),
             subscribe_timeout_s=args.subscribe_timeout,
             max_write_failures=max_failures,
+            limits=config.feed_limits,
         )
     except ValueError as exc:
         store.close()

@@ -28,6 +28,7 @@ from .model import (
     PRIORITIES,
     Call,
     CallStatus,
+    CallType,
     EscalationTarget,
     Position,
     SafetyFlag,
@@ -101,26 +102,47 @@ class ScreenResult:
     flags: tuple[SafetyFlag, ...]
     reasons: tuple[str, ...]
     escalate_to: tuple[EscalationTarget, ...]
+    needs_screening: bool = False
+    """Dispatch sent something the console cannot judge (a type or caution nobody mapped): the
+    supervisor screens the call; no civilian team is recommended or assigned meanwhile."""
 
     @property
     def message(self) -> str:
         if self.civilian_ok:
             return "No safety flags: a civilian team may respond."
+        if not self.escalate_to:
+            return f"Not for a civilian team until screened: {'; '.join(self.reasons)}."
         targets = " or ".join(t.value.replace("_", " ") for t in self.escalate_to)
         return f"Not for a civilian team: {'; '.join(self.reasons)}. Escalate to {targets}."
 
 
+def _unscreened(call: Call) -> list[str]:
+    """What dispatch said that the console cannot judge for safety (empty: nothing)."""
+    why: list[str] = []
+    if call.type is CallType.UNRECOGNISED:
+        why.append(f"dispatch's call type {call.source_type or '(none)'!r} is not recognised")
+    why.extend(
+        f"dispatch's caution {code!r} is not recognised"
+        for kind, code in call.codes
+        if kind == "caution"
+    )
+    return why
+
+
 def safety_screen(call: Call) -> ScreenResult:
-    if not call.safety_flags:
+    unscreened = _unscreened(call)
+    if not call.safety_flags and not unscreened:
         return ScreenResult(True, (), (), ())
-    reasons: list[str] = []
+    reasons: list[str] = list(unscreened)
     targets: list[EscalationTarget] = []
     for f in call.safety_flags:
         why, target = _FLAG_ADVICE[f]
         reasons.append(why)
         if target not in targets:
             targets.append(target)
-    return ScreenResult(False, tuple(call.safety_flags), tuple(reasons), tuple(targets))
+    return ScreenResult(
+        False, tuple(call.safety_flags), tuple(reasons), tuple(targets), bool(unscreened)
+    )
 
 
 # -- eligibility -------------------------------------------------------------------------------

@@ -96,7 +96,8 @@ class Faults:
 
 def corrupt(frame: str, rng: random.Random) -> tuple[str, str]:
     """A malformed variant of a frame and what kind of malformation it is."""
-    kind = rng.choice(["not_json", "schema", "unknown_code", "not_a_message"])
+    # Unknown codes are kept by the reader, not refused: every variant here is one it must refuse.
+    kind = rng.choice(["not_json", "schema", "unreadable_field", "not_a_message"])
     if kind == "not_json":
         return frame[: max(1, len(frame) // 2)], kind
     if kind == "not_a_message":
@@ -110,10 +111,10 @@ def corrupt(frame: str, rng: random.Random) -> tuple[str, str]:
         doc.pop("agencyComponent", None)
         doc["eidoVersion"] = 2
     elif "incidentComponent" in doc:
-        doc["incidentComponent"]["incidentTypeCommonRegistryText"] = "XYZZY"
+        doc["incidentComponent"]["lastUpdateTimeStamp"] = "XYZZY"
     else:
         for u in doc.get("emergencyResourceComponent", []):
-            u["primaryUnitStatusRegistryText"] = "Snoozing"
+            u["primaryUnitStatusRegistryText"] = ["Snoozing", 7]
     return json.dumps(msg), kind
 
 

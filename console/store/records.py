@@ -107,3 +107,5 @@ class QuarantineItem:
     source: str
     reason: str
     raw: str
+    reprocessed_at: datetime | None = None
+    """When ``quarantine --reprocess`` read it and its facts entered the log (None: not yet)."""

@@ -241,6 +241,9 @@ quarantine = Table(
     Column("source", String(32), nullable=False),
     Column("reason", Text, nullable=False),
     Column("raw", Text, nullable=False),
+    Column("reprocessed_at", UtcDateTime, nullable=True),
+    # Set when `quarantine --reprocess` read the message and its facts entered the log.
+    Column("reprocess_note", Text, nullable=True),
 )
 
 persons = Table(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -238,6 +238,14 @@ class Store:
 
     def quarantine_count(self) -> int:
         return quarantine.count(self)
+
+    def reprocess_quarantine(
+        self,
+        read: Callable[[str], tuple[Sequence[Event], dict[str, list[dict[str, Any]]]]],
+        source: str = Source.DISPATCH,
+    ) -> list[tuple[int, str]]:
+        """Read quarantined messages again; what reads enters the log once (see quarantine)."""
+        return quarantine.reprocess(self, read, source)
 
     def record_persons(self, call_id: str, persons: list[dict[str, Any]]) -> None:
         """Replace the people recorded for a call. Never in the event log, never exported raw."""

@@ -42,7 +42,7 @@ from console.sync.transport import (
     is_loopback,
 )
 from console.wire import protocol as proto
-from console.wire.eido import EidoError, parse_eido
+from console.wire.eido import EidoError, document_key, parse_eido
 from console.wire.limits import (
     FeedLimits,
     InputRefused,
@@ -662,7 +662,7 @@ class DispatchClient:
         for i, doc in enumerate(docs):
             batch.eidos += 1
             self.eidos_received += 1
-            key = f"{doc.get('$id')}|{doc.get('lastUpdateTimeStamp')}"
+            key = document_key(doc)
             if key in self._seen_docs:
                 batch.skipped += 1
                 continue

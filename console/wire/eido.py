@@ -10,8 +10,11 @@ none for (the dispatch revision counter ``version``, the lifecycle times of the 
 needs of the call, team details) travels in one documented extension object, named in
 ``eidoExtensionId``; docs/dispatch-protocol.md lists its fields.
 
-Parsing never trusts the input: a missing or mistyped field raises :class:`EidoError`, an unknown
-registry value :class:`~console.wire.registry.UnknownCode`; the service quarantines both.
+Reading never trusts the input, and tolerates how other CADs write (see "parsing" below and
+docs/dispatch-protocol.md, "Interoperating with a CAD"): a code outside NENA's registries and the
+site's table is kept as given (UNKNOWN / UNRECOGNISED with the code, or ``codes``), never a
+refusal; only a document that cannot be read at all raises :class:`EidoError`, which the service
+quarantines. Writing stays strict: every document built here validates against NENA's schema.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import html
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,18 +47,23 @@ from console.domain.events import (
 )
 from console.domain.model import (
     Call,
+    CallStatus,
+    CallType,
     Capabilities,
     EscalationTarget,
     Position,
     SafetyFlag,
     Team,
+    TeamStatus,
 )
+from console.wire import pidf
 from console.wire import registry as reg
+from console.wire.normalise import EXTENSION_KEY, normalise
+from console.wire.normalise import document_key as document_key
 
 Json = dict[str, Any]
 
 EXTENSION_ID = "urn:responder-console:eido-extension:console:1"
-EXTENSION_KEY = "responderConsoleExtension"
 
 PERSON_ROLES = frozenset(
     [
@@ -253,7 +261,7 @@ def _unit_parts(u: UnitView) -> tuple[Json, list[Json]]:
         "resourceAttributeRegistryText": common,
         "primaryUnitStatusRegistryText": primary,
         "secondaryUnitStatusRegistryText": sec,
-        "unitStatusInternal": [t.status.value],
+        "unitStatusInternal": _internal_status(t.status.value, t.status_code),
     }
     if local:
         comp["resourceAttributeInternalText"] = local
@@ -283,10 +291,16 @@ def _unit_parts(u: UnitView) -> tuple[Json, list[Json]]:
     return comp, locs
 
 
+def _internal_status(value: str, code: str) -> list[str]:
+    """The local status code: the console's word, then dispatch's own code for an unknown one."""
+    return [value, code] if value == "unknown" else [value]
+
+
 def _unit_extension(u: UnitView) -> Json:
     t = u.team
     c = t.capabilities
     return {
+        **({"codes": [list(p) for p in t.codes]} if t.codes else {}),
         "provider": t.provider,
         "name": t.name,
         "statusSince": _opt_iso(t.status_since),
@@ -367,11 +381,15 @@ def build_incident_eido(
         **_prologue(incident_component_id(cid), call.updated_at),
         "incidentTypeCommonRegistryText": common_type,
         "incidentTypeInternalCode": call.type.value,
-        "incidentTypeInternalText": call.type.label,
+        # An unrecognised type: dispatch's own code travels as the local text.
+        "incidentTypeInternalText": (
+            call.source_type if call.type is CallType.UNRECOGNISED else call.type.label
+        ),
         "incidentStatusCommonRegistryText": list(reg.CALL_STATUS_TO_EIDO[call.status]),
-        "incidentStatusInternalText": [call.status.value],
+        "incidentStatusInternalText": _internal_status(call.status.value, call.status_code),
         "internalIncidentId": cid,
-        "incidentCommonPriorityNumber": call.priority,
+        # 0: dispatch gave no priority (EidoLib's default); the console's default is shown.
+        "incidentCommonPriorityNumber": call.priority if call.priority_given else 0,
         "incidentPriorityInternalText": f"P{call.priority}",
         "reportNumberType": "New" if call.version <= 1 else "Ongoing",
     }
@@ -425,7 +443,7 @@ def build_incident_eido(
             "standardPrimaryCallType": "emergency",
             "direction": "incoming",
             "callStartTimestamp": iso(call.received_at),
-            "priorityIdentifier": reg.PRIORITY_TO_CALL_PRIORITY[call.priority],
+            "priorityIdentifier": reg.PRIORITY_TO_CALL_PRIORITY.get(call.priority, "normal"),
         }
     ]
     if call.safety_flags:
@@ -476,6 +494,8 @@ def build_incident_eido(
         "destination": call.destination,
         "summary": call.summary,
     }
+    if call.codes:
+        ext_call["codes"] = [list(p) for p in call.codes]
     if escalation is not None:
         ext_call["escalation"] = {
             "target": escalation.target.value,
@@ -515,6 +535,16 @@ def _person(cid: str, i: int, p: Person, at: datetime) -> Json:
 
 
 # -- parsing -------------------------------------------------------------------------------------
+#
+# Reading is four steps, each a function of its own:
+#   1. normalise(doc)          canonical names, shapes and prologues        (normalise.py)
+#   2. _incident / _unit / ...  the standard fields read into domain records
+#   3. registry.*_of(...)       codes: NENA's registries, then the site's table (registry.py);
+#                               what neither knows is kept as given (status_code, codes,
+#                               UNRECOGNISED), never a refusal
+#   4. parse_eido               domain events from the records
+# Only a document that cannot be read at all (not an object, no readable identity or time, a
+# field of the wrong kind where the console needs it) raises EidoError.
 
 
 def _get(d: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -573,16 +603,28 @@ def _components(doc: Mapping[str, Any], key: str) -> list[Json]:
 
 
 def _prologue_of(c: Mapping[str, Any], where: str) -> tuple[str, datetime]:
+    """``$id`` and time of a component (normalise has given it the document's when it had none)."""
     cid = _get(c, "$id", str, where)
     at = _time(c.get("lastUpdateTimeStamp"), f"{where}.lastUpdateTimeStamp")
-    ref = c.get("updatedByAgencyReference")
-    if not isinstance(ref, dict) or not isinstance(ref.get("$ref"), str):
-        raise EidoError(f"{where}.updatedByAgencyReference must be a reference object")
     return cid, at
 
 
 def _strip_suffix(component_id: str) -> str:
     return component_id.split("@", 1)[0]
+
+
+def _ref_of(v: Any) -> str | None:
+    return v.get("$ref") if isinstance(v, dict) and isinstance(v.get("$ref"), str) else None
+
+
+def _location(loc: Json, where: str) -> pidf.Location:
+    text = loc.get("locationByValue")
+    if not isinstance(text, str) or not text.strip():
+        return pidf.Location()
+    try:
+        return pidf.parse_location(text)
+    except pidf.PidfError as exc:
+        raise EidoError(f"{where}: {exc}") from None
 
 
 @dataclass
@@ -594,31 +636,47 @@ class ParsedEido:
     call: Call | None = None
     teams: list[Team] = field(default_factory=list)
     persons: list[Json] = field(default_factory=list)
+    """Persons of the call (Person.to_dict); the callback number, if dispatch gave one, is the
+    ``"callback"`` key of the first person (a Caller is added when there is no person)."""
+
+
+_ATTRS_UNDERSTOOD = frozenset(
+    [reg.ATTR_CLINICIAN, reg.ATTR_OTHER, *reg.LANGUAGE_INTERPRETER.values()]
+)
 
 
 def _unit(
-    comp: Json, locs: Mapping[str, Json], ext_units: Mapping[str, Any], where: str
+    comp: Json,
+    locs: Mapping[str, Json],
+    ext_units: Mapping[str, Any],
+    where: str,
+    site: reg.SiteCodes,
+    incident_id: str | None,
 ) -> tuple[Team, Position | None, datetime | None]:
     cid, at = _prologue_of(comp, where)
     team_id = _strip_suffix(cid)
-    for key in (
-        "agentReference",
-        "resourceAttributeRegistryText",
-        "secondaryUnitStatusRegistryText",
-    ):
-        _get(comp, key, list, where)
-    rtype = _get(comp, "emergencyResourceTypeCommonRegistryText", str, where)
-    if rtype not in reg.RESOURCE_TYPES_KNOWN:
-        raise reg.UnknownCode("emergencyResourceTypeCommonRegistryText", rtype)
-    primary = _get(comp, "primaryUnitStatusRegistryText", str, where)
-    secondary = _str_list(comp, "secondaryUnitStatusRegistryText", where, required=True)
+    codes: list[tuple[str, str]] = []
+    rtype = _opt(comp, "emergencyResourceTypeCommonRegistryText", str, where)
+    if rtype and rtype not in reg.RESOURCE_TYPES_KNOWN:
+        codes.append(("resource_type", rtype))
+    primary = _opt(comp, "primaryUnitStatusRegistryText", str, where) or ""
+    secondary = _str_list(comp, "secondaryUnitStatusRegistryText", where)
     internal = _str_list(comp, "unitStatusInternal", where)
-    status = reg.team_status_from_eido(primary, secondary, internal)
-    attrs = _str_list(comp, "resourceAttributeRegistryText", where, required=True)
+    status_code = ""
+    if internal[:1] == [TeamStatus.UNKNOWN.value]:
+        status, status_code = TeamStatus.UNKNOWN, (internal[1] if len(internal) > 1 else "")
+    else:
+        status, status_code = reg.team_status_of(primary, secondary, internal, site)
+    attrs = _str_list(comp, "resourceAttributeRegistryText", where)
     local = _str_list(comp, "resourceAttributeInternalText", where)
+    codes.extend(("resource_attribute", a) for a in attrs if a not in _ATTRS_UNDERSTOOD)
     ext = ext_units.get(team_id) or {}
     if not isinstance(ext, dict):
         raise EidoError(f"{EXTENSION_KEY}.units.{team_id}: expected an object")
+    if isinstance(ext.get("codes"), list):
+        codes = [
+            (str(p[0]), str(p[1])) for p in ext["codes"] if isinstance(p, list) and len(p) == 2
+        ]
     langs = tuple(ext.get("languages") or ()) or (
         "en",
         *tuple(reg.INTERPRETER_LANGUAGE[a] for a in attrs if a in reg.INTERPRETER_LANGUAGE),
@@ -632,10 +690,13 @@ def _unit(
         peer_specialist=reg.LOCAL_PEER in local,
     )
     destination = None
-    dref = comp.get("unitDestinationReference")
-    if isinstance(dref, dict) and dref.get("$ref") in locs:
-        destination = locs[dref["$ref"]].get("locationDescriptionText")
+    dref = _ref_of(comp.get("unitDestinationReference"))
+    if dref is not None and dref in locs:
+        destination = locs[dref].get("locationDescriptionText")
     active = _opt(comp, "activeOnIncidentId", str, where)
+    if active is None and incident_id is not None and status not in _NOT_WORKING:
+        # A CAD names no incident on the unit: a working unit in an incident's document works it.
+        active = incident_id
     team = Team(
         id=team_id,
         status=status,
@@ -646,79 +707,134 @@ def _unit(
         capabilities=caps,
         last_checkin=_opt_time(ext, "lastCheckin", f"{where} extension"),
         destination=destination,
-        name=str(ext.get("name") or ""),
+        name=str((ext.get("name") if "name" in ext else comp.get("emergencyResourceName")) or ""),
+        status_code=status_code,
+        codes=tuple(codes),
     )
     pos = None
-    lref = comp.get("unitLocationReference")
-    if isinstance(lref, dict) and lref.get("$ref") in locs:
-        loc = locs[lref["$ref"]]
-        lat, lon = parse_gml_point(_get(loc, "locationByValue", str, "unit location"))
-        pos = Position(lat, lon, _time(loc.get("lastUpdateTimeStamp"), "unit location time"))
+    lref = _ref_of(comp.get("unitLocationReference"))
+    if lref is not None and lref in locs:
+        loc = locs[lref]
+        where_loc = f"{where} unit location"
+        g = _location(loc, where_loc)
+        if g.lat is not None and g.lon is not None:
+            pos = Position(g.lat, g.lon, _time(loc.get("lastUpdateTimeStamp"), where_loc))
     backup = None
     if reg.BACKUP_SECONDARY in secondary:
         backup = _opt_time(ext, "backupSince", f"{where} extension") or at
     return team, pos, backup
 
 
-def _persons(doc: Json) -> list[Json]:
-    out: list[Json] = []
-    for i, p in enumerate(_components(doc, "personComponent")):
-        where = f"personComponent[{i}]"
-        _prologue_of(p, where)
-        roles = _str_list(p, "personIncidentRoleRegistryText", where, required=True)
-        for r in roles:
-            if r not in PERSON_ROLES:
-                raise reg.UnknownCode("personIncidentRoleRegistryText", r)
-        nc = p.get("ncPersonComponent") or {}
-        if not isinstance(nc, dict):
-            raise EidoError(f"{where}.ncPersonComponent: expected an object")
+_NOT_WORKING = frozenset(
+    [TeamStatus.AVAILABLE, TeamStatus.OFF_DUTY, TeamStatus.OUT_OF_SERVICE, TeamStatus.UNKNOWN]
+)
 
-        def first(items: Any, key: str) -> str:
-            if not isinstance(items, list) or not items or not isinstance(items[0], dict):
-                return ""
-            v = items[0].get(key)
-            if isinstance(v, list) and v and isinstance(v[0], dict):
-                return str(v[0].get("value") or "")
-            return str(v or "") if not isinstance(v, list) else ""
 
-        names = nc.get("name")
-        desc = first(nc.get("description"), "value")
-        out.append(
-            Person(
-                role=roles[0] if roles else "InvolvedPerson",
-                given_name=first(names, "personGivenName"),
-                surname=first(names, "personSurName"),
-                age=first(nc.get("ageDescription"), "value"),
-                phone=desc.removeprefix("callback ") if desc.startswith("callback ") else "",
-            ).to_dict()
-        )
+def _first_text(items: Any, key: str) -> str:
+    if isinstance(items, dict):
+        items = [items]
+    if not isinstance(items, list) or not items or not isinstance(items[0], dict):
+        return ""
+    v = items[0].get(key)
+    if isinstance(v, dict):
+        v = [v]
+    if isinstance(v, list) and v and isinstance(v[0], dict):
+        return str(v[0].get("value") or "")
+    return str(v or "") if not isinstance(v, list) else ""
+
+
+def _callbacks(doc: Json) -> dict[str, str]:
+    """callbackComponent $id -> the number to call back (``tel:`` preferred, updated CBN first)."""
+    out: dict[str, str] = {}
+    for cb in _components(doc, "callbackComponent"):
+        uris: list[str] = []
+        upd = cb.get("updatedCbn")
+        if isinstance(upd, dict) and isinstance(upd.get("updatedCbnIdentifierUri"), str):
+            uris.append(upd["updatedCbnIdentifierUri"])
+        uris.extend(u for u in cb.get("callBackInformationUri") or () if isinstance(u, str))
+        tel = next((u for u in uris if u.lower().startswith("tel:")), None)
+        chosen = tel or (uris[0] if uris else "")
+        if chosen and isinstance(cb.get("$id"), str):
+            out[cb["$id"]] = chosen[4:] if chosen.lower().startswith("tel:") else chosen
     return out
 
 
-def parse_eido(doc: Any, *, recorded_at: datetime | None = None) -> ParsedEido:
-    """Domain events for one EIDO; raises EidoError / UnknownCode for input to quarantine."""
+def _persons(doc: Json, site: reg.SiteCodes) -> tuple[list[Json], list[tuple[str, str]]]:
+    """Persons (personal data, kept apart from the log) and the role codes nobody maps."""
+    out: list[Json] = []
+    codes: list[tuple[str, str]] = []
+    callbacks = _callbacks(doc)
+    call_cb = next(
+        (
+            callbacks[r]
+            for c in _components(doc, "callComponent")
+            if (r := _ref_of(c.get("callBackReference"))) in callbacks
+        ),
+        next(iter(callbacks.values()), ""),
+    )
+    for i, p in enumerate(_components(doc, "personComponent")):
+        where = f"personComponent[{i}]"
+        roles = _str_list(p, "personIncidentRoleRegistryText", where)
+        role = roles[0] if roles else "InvolvedPerson"
+        if role not in PERSON_ROLES:
+            mapped = site.get("person_role", role)
+            if mapped is None:
+                codes.append(("person_role", role))
+            role = mapped or role
+        nc = p.get("ncPersonComponent") or {}
+        if not isinstance(nc, dict):
+            raise EidoError(f"{where}.ncPersonComponent: expected an object")
+        names = nc.get("name")
+        desc = _first_text(nc.get("description"), "value")
+        person = Person(
+            role=role,
+            given_name=_first_text(names, "personGivenName"),
+            surname=_first_text(names, "personSurName"),
+            age=_first_text(nc.get("ageDescription"), "value"),
+            phone=desc.removeprefix("callback ") if desc.startswith("callback ") else "",
+        ).to_dict()
+        cb = callbacks.get(_ref_of(p.get("callBackReference")) or "")
+        if cb:
+            person["callback"] = cb
+        out.append(person)
+    if call_cb and not any(p.get("callback") for p in out):
+        if out:
+            out[0]["callback"] = call_cb
+        else:
+            out.append({**Person(role="Caller").to_dict(), "callback": call_cb})
+    return out, codes
+
+
+def parse_eido(
+    doc: Any, *, recorded_at: datetime | None = None, codes: reg.SiteCodes | None = None
+) -> ParsedEido:
+    """Domain events for one EIDO; raises EidoError only for a document that cannot be read.
+
+    ``codes`` is the site's own code table (default: the one installed at start).
+    """
     if not isinstance(doc, dict):
         raise EidoError(f"EIDO: expected an object, got {type(doc).__name__}")
+    site = codes or reg.site_codes()
     rec = recorded_at or datetime.now(UTC)
+    doc = normalise(doc)
     doc_id, _doc_at = _prologue_of(doc, "EIDO")
-    if doc.get("eidoVersion") != "1.0":
-        raise EidoError(f"eidoVersion: expected '1.0', got {doc.get('eidoVersion')!r}")
-    _get(doc, "issuingElementIdentification", str, "EIDO")
+    version = doc.get("eidoVersion", "1.0")
+    if not isinstance(version, str) or not version.startswith("1"):
+        raise EidoError(f"eidoVersion: expected '1.0', got {version!r}")
     agencies = _components(doc, "agencyComponent")
-    if "agencyComponent" not in doc:
-        raise EidoError("EIDO.agencyComponent is missing")
     ext = doc.get(EXTENSION_KEY) or {}
     if not isinstance(ext, dict):
         raise EidoError(f"{EXTENSION_KEY}: expected an object")
     ext_units = ext.get("units") or {}
     if not isinstance(ext_units, dict):
         raise EidoError(f"{EXTENSION_KEY}.units: expected an object")
+    loc_codes: dict[str, str] = {}
     locs: dict[str, Json] = {}
     for i, loc in enumerate(_components(doc, "locationComponent")):
         lid, _ = _prologue_of(loc, f"locationComponent[{i}]")
-        lt = _get(loc, "locationTypeDescriptionRegistryText", str, f"locationComponent[{i}]")
-        if lt not in LOCATION_TYPES:
-            raise reg.UnknownCode("locationTypeDescriptionRegistryText", lt)
+        lt = _opt(loc, "locationTypeDescriptionRegistryText", str, f"locationComponent[{i}]")
+        if lt and lt not in LOCATION_TYPES and site.get("location_type", lt) is None:
+            loc_codes[lid] = lt
         locs[lid] = loc
 
     out = ParsedEido(doc_id)
@@ -729,15 +845,22 @@ def parse_eido(doc: Any, *, recorded_at: datetime | None = None) -> ParsedEido:
             cls(source=Source.DISPATCH, source_id=sid, occurred_at=at, recorded_at=rec, **kw)
         )
 
+    inc = doc.get("incidentComponent")
+    if inc is not None and not isinstance(inc, dict):
+        raise EidoError("incidentComponent: expected an object")
+    incident_id = _incident_id(inc) if inc is not None else None
     units: list[tuple[Team, Position | None, datetime | None]] = []
     for i, comp in enumerate(_components(doc, "emergencyResourceComponent")):
-        units.append(_unit(comp, locs, ext_units, f"emergencyResourceComponent[{i}]"))
+        units.append(
+            _unit(comp, locs, ext_units, f"emergencyResourceComponent[{i}]", site, incident_id)
+        )
 
-    inc = doc.get("incidentComponent")
     if inc is not None:
-        if not isinstance(inc, dict):
-            raise EidoError("incidentComponent: expected an object")
-        out.call = call = _incident(doc, inc, ext, locs, agencies, units)
+        persons, person_codes = _persons(doc, site)
+        out.call = call = _incident(doc, inc, ext, locs, loc_codes, agencies, units, site)
+        if person_codes and not isinstance((ext.get("call") or {}).get("codes"), list):
+            call = replace(call, codes=(*call.codes, *person_codes))
+            out.call = call
         kind = CallReceived if inc.get("reportNumberType") == "New" else CallUpdated
         h = record_hash(call)
         ev(
@@ -749,10 +872,14 @@ def parse_eido(doc: Any, *, recorded_at: datetime | None = None) -> ParsedEido:
         for i, d in enumerate(_components(doc, "dispatchComponent")):
             where = f"dispatchComponent[{i}]"
             _, at = _prologue_of(d, where)
-            for r in _get(d, "emergencyResourceReference", list, where):
-                if not isinstance(r, dict) or not isinstance(r.get("$ref"), str):
+            refs = d.get("emergencyResourceReference") or []
+            if not isinstance(refs, list):
+                raise EidoError(f"{where}.emergencyResourceReference: expected references")
+            for r in refs:
+                ref = _ref_of(r)
+                if ref is None:
                     raise EidoError(f"{where}.emergencyResourceReference: expected references")
-                tid = _strip_suffix(r["$ref"])
+                tid = _strip_suffix(ref)
                 ev(
                     TeamAssigned,
                     f"assign:{call.id}:{tid}:{iso(at)}",
@@ -781,10 +908,11 @@ def parse_eido(doc: Any, *, recorded_at: datetime | None = None) -> ParsedEido:
             where = f"notesComponent[{i}]"
             nid, at = _prologue_of(n, where)
             text = html.unescape(_get(n, "notesActionComments", str, where))
-            author_ref = n.get("updatedByAgentReference")
-            author = author_ref.get("$ref", "") if isinstance(author_ref, dict) else ""
-            ev(NoteAdded, f"note:{nid}", at, note=Note(call.id, text, str(author), at))
-        out.persons = _persons(doc)
+            author = _ref_of(n.get("updatedByAgentReference")) or _ref_of(n.get("agentReference"))
+            if isinstance(n.get("agentReference"), dict) and EXTENSION_KEY not in doc:
+                author = _ref_of(n.get("agentReference")) or author  # EidoLib: the author
+            ev(NoteAdded, f"note:{nid}", at, note=Note(call.id, text, str(author or ""), at))
+        out.persons = persons
     for team, pos, backup in units:
         out.teams.append(team)
         h = record_hash(team)
@@ -812,11 +940,17 @@ def parse_eido(doc: Any, *, recorded_at: datetime | None = None) -> ParsedEido:
                 backup,
             )
             ev(AlertRaised, f"alert:{alert.id}", backup, alert=alert)
-    if inc is None and not units:
-        raise EidoError(
-            "EIDO carries neither an incidentComponent nor an emergencyResourceComponent"
-        )
+    # A document with neither an incident nor units (NENA's call-transfer sample: a call, its
+    # agencies and persons) says nothing the console tracks: read, no events, not an error.
     return out
+
+
+def _incident_id(inc: Json) -> str:
+    comp_id = _get(inc, "$id", str, "incidentComponent")
+    call_id = inc.get("internalIncidentId") or _strip_suffix(comp_id)
+    if not isinstance(call_id, str) or not call_id:
+        raise EidoError("incidentComponent.internalIncidentId: expected a string")
+    return call_id
 
 
 def _incident(
@@ -824,74 +958,99 @@ def _incident(
     inc: Json,
     ext: Json,
     locs: Mapping[str, Json],
+    loc_codes: Mapping[str, str],
     agencies: list[Json],
     units: list[tuple[Team, Position | None, datetime | None]],
+    site: reg.SiteCodes,
 ) -> Call:
     where = "incidentComponent"
-    comp_id, updated = _prologue_of(inc, where)
-    call_id = inc.get("internalIncidentId") or _strip_suffix(comp_id)
-    if not isinstance(call_id, str) or not call_id:
-        raise EidoError(f"{where}.internalIncidentId: expected a string")
-    common_type = _get(inc, "incidentTypeCommonRegistryText", str, where)
-    ctype, implied = reg.call_type_from_eido(
-        common_type, _opt(inc, "incidentTypeInternalCode", str, where)
+    _, updated = _prologue_of(inc, where)
+    call_id = _incident_id(inc)
+    codes: list[tuple[str, str]] = []
+    common_type = _opt(inc, "incidentTypeCommonRegistryText", str, where) or ""
+    internal_code = _opt(inc, "incidentTypeInternalCode", str, where)
+    ctype, implied, _known = reg.call_type_of(common_type, internal_code, site)
+    source_type = common_type
+    if ctype is CallType.UNRECOGNISED:
+        given = inc.get("incidentTypeInternalText")
+        if internal_code == CallType.UNRECOGNISED.value and isinstance(given, str) and given:
+            source_type = given  # the console's own writing: dispatch's code in the text
+        else:
+            source_type = common_type or internal_code or ""
+    internal_status = _str_list(inc, "incidentStatusInternalText", where)
+    if internal_status[:1] == [CallStatus.UNKNOWN.value]:
+        status = CallStatus.UNKNOWN
+        status_code = internal_status[1] if len(internal_status) > 1 else ""
+    else:
+        status, status_code = reg.call_status_of(
+            _str_list(inc, "incidentStatusCommonRegistryText", where), internal_status, site
+        )
+    priority, priority_given = reg.priority_of(
+        inc.get("incidentCommonPriorityNumber"), site.default_priority
     )
-    status = reg.call_status_from_eido(
-        _str_list(inc, "incidentStatusCommonRegistryText", where, required=True),
-        _str_list(inc, "incidentStatusInternalText", where),
-    )
-    priority = reg.priority_from_eido(inc.get("incidentCommonPriorityNumber"))
     flags: set[SafetyFlag] = set(implied)
     for i, c in enumerate(_components(doc, "cautionComponent")):
         w = f"cautionComponent[{i}]"
-        _prologue_of(c, w)
-        flags.add(
-            reg.safety_flag_from_caution(
-                _get(c, "cautionTypeCommonRegistryText", str, w),
-                _get(c, "cautionTypeInternalText", str, w),
-            )
-        )
+        common = _opt(c, "cautionTypeCommonRegistryText", str, w) or ""
+        internal = _opt(c, "cautionTypeInternalText", str, w) or ""
+        try:
+            flags.add(reg.safety_flag_from_caution(common, internal))
+        except reg.UnknownCode:
+            mapped = site.get("caution", internal) or site.get("caution", common)
+            if mapped is not None:
+                flags.add(SafetyFlag(mapped))
+            else:
+                codes.append(("caution", common or internal))
     lat = lon = None
     address = neighborhood = ""
-    for r in inc.get("locationReference") or []:
-        loc = locs.get(str(r.get("$ref"))) if isinstance(r, dict) else None
+    refs = [r for r in (_ref_of(x) for x in inc.get("locationReference") or []) if r]
+    if not refs and len(locs) == 1:
+        refs = list(locs)
+    for r in refs:
+        loc = locs.get(r)
         if loc is None:
             raise EidoError(f"{where}.locationReference: {r!r} is not in locationComponent")
-        if "locationByValue" in loc:
-            lat, lon = parse_gml_point(_get(loc, "locationByValue", str, "incident location"))
-        address = str(loc.get("locationDescriptionText") or "")
+        g = _location(loc, "incident location")
+        lat, lon = g.lat, g.lon
+        address = str(loc.get("locationDescriptionText") or "") or g.civic
         ids = loc.get("localIdentifier") or []
         neighborhood = str(ids[0]) if ids else ""
+        if r in loc_codes:
+            codes.append(("location_type", loc_codes[r]))
         break
     disposition = None
     for i, d in enumerate(_components(inc, "dispositionComponent")):
         w = f"{where}.dispositionComponent[{i}]"
-        _prologue_of(d, w)
-        disposition = reg.disposition_from_eido(
-            _get(d, "dispositionCommonRegistryCode", str, w),
-            _opt(d, "dispositionCategoryText", str, w),
-        )
+        code = _opt(d, "dispositionCommonRegistryCode", str, w) or ""
+        category = _opt(d, "dispositionCategoryText", str, w)
+        try:
+            disposition = reg.disposition_from_eido(code, category)
+        except reg.UnknownCode:
+            disposition = category or f"code-{code}"
+            codes.append(("disposition", code))
     escalated_to = None
     for a in agencies:
         roles = a.get("agencyRoleDescriptionRegistryText") or []
         if isinstance(roles, list) and "TransferredTo" in roles:
-            escalated_to = reg.escalation_from_agency(str(a.get("$id")))
+            try:
+                escalated_to = reg.escalation_from_agency(str(a.get("$id")))
+            except reg.UnknownCode:
+                codes.append(("transferred_to", str(a.get("$id"))))
+        for role in roles if isinstance(roles, list) else ():
+            if isinstance(role, str) and role not in AGENCY_ROLES:
+                codes.append(("agency_role", role))
     xc = ext.get("call") or {}
     if not isinstance(xc, dict):
         raise EidoError(f"{EXTENSION_KEY}.call: expected an object")
+    if isinstance(xc.get("codes"), list):
+        codes = [(str(p[0]), str(p[1])) for p in xc["codes"] if isinstance(p, list) and len(p) == 2]
     received = _opt_time(xc, "receivedAt", "extension")
     if received is None:
         calls = _components(doc, "callComponent")
-        received = (
-            _time(calls[0].get("callStartTimestamp"), "callStartTimestamp") if calls else updated
-        )
-    dispatched = _opt_time(xc, "dispatchedAt", "extension")
-    if dispatched is None:
-        ds = [
-            _time(d.get("lastUpdateTimeStamp"), "dispatch time")
-            for d in _components(doc, "dispatchComponent")
-        ]
-        dispatched = min(ds) if ds else None
+        start = calls[0].get("callStartTimestamp") if calls else None
+        received = _time(start, "callStartTimestamp") if start else updated
+    times = _standard_times(doc, status, updated, units, call_id)
+    dispatched = _opt_time(xc, "dispatchedAt", "extension") or times[0]
     teams_ext = xc.get("teams")
     teams = (
         tuple(str(t) for t in teams_ext)
@@ -899,11 +1058,19 @@ def _incident(
         else tuple(t.id for t, _, _ in units if t.call == call_id)
     )
     team = xc.get("team") if "team" in xc else (teams[-1] if teams else None)
+    if not xc:
+        # No extension: every unit the document dispatches or lists worked this incident (a
+        # unit names no incident of its own); the team is the last one still working it.
+        teams = tuple(dict.fromkeys([*_dispatched_teams(doc), *(t.id for t, _, _ in units)]))
+        working = [t.id for t, _, _ in units if t.call == call_id]
+        team = working[-1] if working else None
     version = xc.get("version", 1)
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise EidoError(
             f"{EXTENSION_KEY}.call.version: expected a positive integer, got {version!r}"
         )
+    if not xc and received > updated:
+        received = updated
     return Call(
         id=call_id,
         status=status,
@@ -912,9 +1079,9 @@ def _incident(
         received_at=received,
         updated_at=updated,
         dispatched_at=dispatched,
-        enroute_at=_opt_time(xc, "enrouteAt", "extension"),
-        onscene_at=_opt_time(xc, "onsceneAt", "extension"),
-        cleared_at=_opt_time(xc, "clearedAt", "extension"),
+        enroute_at=_opt_time(xc, "enrouteAt", "extension") if xc else times[1],
+        onscene_at=_opt_time(xc, "onsceneAt", "extension") if xc else times[2],
+        cleared_at=_opt_time(xc, "clearedAt", "extension") if xc else times[3],
         team=str(team) if team else None,
         teams=teams,
         safety_flags=tuple(f for f in SafetyFlag if f in flags),
@@ -930,9 +1097,82 @@ def _incident(
         transport_seats=int(xc.get("transportSeats", 1) or 1),
         destination=xc.get("destination") or None,
         summary=str(xc.get("summary") or ""),
-        source_type=common_type,
+        source_type=source_type,
         version=version,
+        status_code=status_code,
+        priority_given=priority_given,
+        codes=tuple(dict.fromkeys(codes)),
     )
+
+
+AGENCY_ROLES = frozenset(
+    [
+        "CallReceiving",
+        "CallTransferring",
+        "Dispatching",
+        "Dispatched",
+        "IncidentCommand",
+        "TransferredTo",
+        "Assisting",
+        "Notified",
+        "Responding",
+        "Other",
+    ]
+)
+
+
+def _dispatched_teams(doc: Json) -> tuple[str, ...]:
+    out: list[str] = []
+    for d in _components(doc, "dispatchComponent"):
+        for r in d.get("emergencyResourceReference") or ():
+            ref = _ref_of(r)
+            if ref and _strip_suffix(ref) not in out:
+                out.append(_strip_suffix(ref))
+    return tuple(out)
+
+
+_STAGE = {
+    TeamStatus.EN_ROUTE: 1,
+    TeamStatus.ON_SCENE: 2,
+    TeamStatus.TRANSPORTING: 2,
+    TeamStatus.AT_DESTINATION: 2,
+}
+
+
+def _standard_times(
+    doc: Json,
+    status: CallStatus,
+    updated: datetime,
+    units: list[tuple[Team, Position | None, datetime | None]],
+    call_id: str,
+) -> tuple[datetime | None, ...]:
+    """(dispatched, en route, on scene, cleared) from standard fields alone.
+
+    Dispatched: the earliest dispatchComponent time. En route / on scene: the time of the document
+    in which a unit working this incident (or the incident status) first says so; a CAD that
+    re-sends the full state keeps the earlier time only in its own fields, so a later document
+    gives the later stages. Cleared: the incident time once it is Closed.
+    """
+    ds = [
+        _time(d.get("lastUpdateTimeStamp"), "dispatch time")
+        for d in _components(doc, "dispatchComponent")
+    ]
+    dispatched = min(ds) if ds else None
+    enroute = onscene = None
+    for team, _, _ in units:
+        stage = _STAGE.get(team.status)
+        if team.call != call_id or stage is None:
+            continue
+        if stage == 1:
+            enroute = min(enroute or team.updated_at, team.updated_at)
+        else:
+            onscene = min(onscene or team.updated_at, team.updated_at)
+    if status is CallStatus.EN_ROUTE and enroute is None:
+        enroute = updated
+    if status in (CallStatus.ON_SCENE, CallStatus.TRANSPORTING) and onscene is None:
+        onscene = updated
+    cleared = updated if status in (CallStatus.CLEARED, CallStatus.CANCELLED) else None
+    return dispatched, enroute, onscene, cleared
 
 
 def escalation_request_of(doc: Any) -> tuple[str, EscalationTarget, str, str]:

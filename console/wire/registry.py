@@ -6,7 +6,10 @@ it, its own local code (``...InternalText`` / ``unitStatusInternal``). The conso
 the common value so any EIDO consumer understands the document, the console word as the local
 code so a round trip is exact where the registry is coarser (e.g. ``transporting`` has no incident
 status of its own). On reading, the common value decides; the local code only refines it when it
-agrees. A common value absent from this table is an *unknown code*: the message is quarantined.
+agrees. A value absent from this table is looked up in the site's own table (:class:`SiteCodes`,
+``[codes]`` in the configuration); one in neither is kept as given by the ``*_of`` functions
+(UNKNOWN / UNRECOGNISED with the code), never a reason to quarantine. The ``*_from_eido``
+functions still raise :class:`UnknownCode` for the strict reading they are the first step of.
 
 docs/dispatch-protocol.md reproduces these tables for people.
 """
@@ -48,6 +51,9 @@ CALL_STATUS_TO_EIDO: dict[CallStatus, tuple[str, ...]] = {
     # Handed to another agency: closed for this program, the TransferredTo agency says to whom.
     CallStatus.ESCALATED: ("Closed",),
     CallStatus.CANCELLED: ("Cancelled",),
+    # Dispatch's own status the console could not map: written as still open, the local code
+    # ("unknown", then dispatch's code) keeps it.
+    CallStatus.UNKNOWN: ("Active",),
 }
 
 INCIDENT_STATUS_KNOWN = frozenset(
@@ -113,6 +119,7 @@ TEAM_STATUS_TO_EIDO: dict[TeamStatus, tuple[str, tuple[str, ...]]] = {
     TeamStatus.AT_DESTINATION: ("ConditionallyAvailable", ("Arrived", "AlternateLocation")),
     TeamStatus.OUT_OF_SERVICE: ("NotAvailable", ("OutofService",)),
     TeamStatus.OFF_DUTY: ("NotAvailable", ("OffDuty",)),
+    TeamStatus.UNKNOWN: ("NotAvailable", ()),
 }
 
 PRIMARY_UNIT_STATUS = frozenset({"Available", "ConditionallyAvailable", "NotAvailable"})
@@ -222,6 +229,8 @@ CALL_TYPE_TO_EIDO: dict[CallType, str] = {
     CallType.TRANSPORT: "CITASST",
     CallType.JUVENILE: "RUNAWAY",
     CallType.OTHER: "TROUBLE",
+    # A type nobody mapped: the nearest common value; the local code and text keep dispatch's.
+    CallType.UNRECOGNISED: "TROUBLE",
 }
 
 # Every APCO type a civilian program sees or must screen out -> (console type, safety flags).
@@ -400,7 +409,175 @@ PRIORITY_TO_CALL_PRIORITY = {1: "highest", 2: "normal", 3: "low"}
 """callComponent.priorityIdentifier (STA-023 words) for a console priority."""
 
 
+DEFAULT_PRIORITY = 2
+"""The priority of a call dispatch gave none (``incidentCommonPriorityNumber`` 0 or absent)."""
+
+
+def priority_of(number: object, default: int = DEFAULT_PRIORITY) -> tuple[int, bool]:
+    """(priority, given): 1-3 as given; 0, absent or anything else -> the default, not given."""
+    if isinstance(number, bool) or not isinstance(number, int) or number not in (1, 2, 3):
+        return default, False
+    return number, True
+
+
 def priority_from_eido(number: object) -> int:
     if isinstance(number, bool) or not isinstance(number, int) or number not in (1, 2, 3):
         raise UnknownCode("incidentCommonPriorityNumber", number)
     return number
+
+
+# -- the site's own code table (step 3b of reading: after NENA's registries) ---------------------
+
+SITE_CODE_KINDS = (
+    "call_type",
+    "call_status",
+    "team_status",
+    "location_type",
+    "person_role",
+    "caution",
+)
+"""The tables of ``[codes]`` in the configuration file: a CAD code -> the console's word."""
+
+_SITE_TARGETS: dict[str, frozenset[str]] = {
+    "call_type": frozenset(t.value for t in CallType if t is not CallType.UNRECOGNISED),
+    "call_status": frozenset(s.value for s in CallStatus if s is not CallStatus.UNKNOWN),
+    "team_status": frozenset(s.value for s in TeamStatus if s is not TeamStatus.UNKNOWN),
+    "location_type": frozenset(
+        [
+            "RoutingLocation",
+            "Caller",
+            "CurrentIncident",
+            "InitialIncident",
+            "Investigation",
+            "Other",
+            "Staging",
+            "TowerLocation",
+            "UnitLocation",
+        ]
+    ),
+    "person_role": frozenset(
+        [
+            "InvolvedPerson",
+            "Caller",
+            "Patient",
+            "PatientAcquaintance",
+            "PatientRelative",
+            "PersonOfInterest",
+            "ReportingParty",
+            "Suspect",
+            "Victim",
+            "VictimAcquaintance",
+            "VictimRelative",
+            "Witness",
+        ]
+    ),
+    "caution": frozenset(f.value for f in SafetyFlag),
+}
+
+
+def site_code_targets(kind: str) -> frozenset[str]:
+    """The words a site may map its codes of ``kind`` to (for checking the configuration)."""
+    return _SITE_TARGETS[kind]
+
+
+@dataclass(frozen=True, slots=True)
+class SiteCodes:
+    """A site's own CAD codes, per kind, mapped to the console's words (checked beforehand)."""
+
+    tables: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    default_priority: int = 2
+    """The priority of a call dispatch gave none (``[dispatch] default_priority``)."""
+
+    @classmethod
+    def of(cls, tables: dict[str, dict[str, str]], default_priority: int = 2) -> SiteCodes:
+        for kind, table in tables.items():
+            allowed = _SITE_TARGETS.get(kind)
+            if allowed is None:
+                raise ValueError(f"codes.{kind}: unknown table ({', '.join(SITE_CODE_KINDS)})")
+            for code, word in table.items():
+                if word not in allowed:
+                    raise ValueError(
+                        f"codes.{kind}.{code}: {word!r} is not one of {', '.join(sorted(allowed))}"
+                    )
+        if default_priority not in (1, 2, 3):
+            raise ValueError(f"default_priority: {default_priority!r} is not 1, 2 or 3")
+        return cls(
+            tuple((k, tuple(sorted(v.items()))) for k, v in sorted(tables.items())),
+            default_priority,
+        )
+
+    def get(self, kind: str, code: str | None) -> str | None:
+        if not code:
+            return None
+        for k, table in self.tables:
+            if k == kind:
+                for c, word in table:
+                    if c == code or c.casefold() == code.casefold():
+                        return word
+        return None
+
+
+_installed = SiteCodes()
+
+
+def install_site_codes(codes: SiteCodes) -> None:
+    """Make ``codes`` the table every reader uses unless it is given one (set at start)."""
+    global _installed
+    _installed = codes
+
+
+def site_codes() -> SiteCodes:
+    return _installed
+
+
+def call_type_of(
+    common: str, internal: str | None, site: SiteCodes
+) -> tuple[CallType, tuple[SafetyFlag, ...], bool]:
+    """(type, implied flags, recognised): NENA's registry, then the site's table, else UNRECOGNISED."""
+    with contextlib.suppress(UnknownCode):
+        t, flags = call_type_from_eido(common, internal)
+        mapped = site.get("call_type", internal) if internal else None
+        if mapped is not None and not internal_is_console_type(internal):
+            t = CallType(mapped)
+        return t, flags, True
+    for code in (common, internal):
+        mapped = site.get("call_type", code)
+        if mapped is not None:
+            return CallType(mapped), (), True
+    return CallType.UNRECOGNISED, (), False
+
+
+def internal_is_console_type(code: str | None) -> bool:
+    try:
+        CallType(code or "")
+    except ValueError:
+        return False
+    return True
+
+
+def call_status_of(
+    common: list[str], internal: list[str], site: SiteCodes
+) -> tuple[CallStatus, str]:
+    """(status, dispatch's code when UNKNOWN): NENA's registry, then the site's table."""
+    with contextlib.suppress(UnknownCode):
+        return call_status_from_eido(common, internal), ""
+    for code in (*internal, *common):
+        mapped = site.get("call_status", code)
+        if mapped is not None:
+            return CallStatus(mapped), ""
+    unknown = [c for c in common if c not in INCIDENT_STATUS_KNOWN] or internal or ["none"]
+    return CallStatus.UNKNOWN, "/".join(unknown)
+
+
+def team_status_of(
+    primary: str, secondary: list[str], internal: list[str], site: SiteCodes
+) -> tuple[TeamStatus, str]:
+    with contextlib.suppress(UnknownCode):
+        return team_status_from_eido(primary, secondary, internal), ""
+    for code in (*internal, *secondary, primary):
+        mapped = site.get("team_status", code)
+        if mapped is not None:
+            return TeamStatus(mapped), ""
+    unknown = [primary] if primary not in PRIMARY_UNIT_STATUS else []
+    unknown += [s for s in secondary if s not in SECONDARY_UNIT_STATUS]
+    return TeamStatus.UNKNOWN, "/".join(unknown or internal or ["none"])

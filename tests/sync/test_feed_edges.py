@@ -37,18 +37,19 @@ def _good(i: int) -> dict[str, Any]:
 
 def _bad_frames() -> list[tuple[str, str, str | None]]:
     """(frame, expected reason fragment, transaction id expected to be refused)."""
-    no_agency = _good(90)
-    del no_agency["agencyComponent"]
-    unknown_type = _good(91)
-    unknown_type["incidentComponent"]["incidentTypeCommonRegistryText"] = "XYZZY"
-    unknown_unit = build_unit_eido(UnitView(Team("CRT-9", TeamStatus.AVAILABLE, T0)))
-    unknown_unit["emergencyResourceComponent"][0]["primaryUnitStatusRegistryText"] = "Snoozing"
+    # Unknown codes are kept, not refused (see test_eido): only what cannot be read at all is.
+    no_id = _good(90)
+    del no_id["$id"]
+    bad_time = _good(91)
+    bad_time["incidentComponent"]["lastUpdateTimeStamp"] = "XYZZY"
+    bad_unit = build_unit_eido(UnitView(Team("CRT-9", TeamStatus.AVAILABLE, T0)))
+    bad_unit["emergencyResourceComponent"][0]["primaryUnitStatusRegistryText"] = ["Snoozing", 7]
     return [
         ('{"event": {"subscriptionId": "s", "transactionId": "t-trunc", "notif', "not JSON", None),
         (proto.encode({"gossip": {"hello": 1}}), "unknown message", None),
-        (proto.encode(proto.event("s", "t-schema", [no_agency])), "agencyComponent", "t-schema"),
-        (proto.encode(proto.event("s", "t-code", [unknown_type])), "XYZZY", "t-code"),
-        (proto.encode(proto.event("s", "t-unit", [unknown_unit])), "Snoozing", "t-unit"),
+        (proto.encode(proto.event("s", "t-schema", [no_id])), "$id", "t-schema"),
+        (proto.encode(proto.event("s", "t-code", [bad_time])), "XYZZY", "t-code"),
+        (proto.encode(proto.event("s", "t-unit", [bad_unit])), "primaryUnitStatus", "t-unit"),
         (
             proto.encode(
                 {"event": {"subscriptionId": "s", "transactionId": "t-shape", "notification": [7]}}

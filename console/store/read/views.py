@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from console.domain.model import Call, Position, Team
+from console.domain.model import Call, CallStatus, CallType, Position, Team, TeamStatus
 from console.domain.projection import State
 
 
@@ -20,23 +20,26 @@ def iso(d: datetime | None) -> str | None:
 def call_json(c: Call) -> dict[str, Any]:
     return {
         "id": c.id,
-        "status": c.status.value,
+        "status": f"unknown:{c.status_code}" if c.status is CallStatus.UNKNOWN else c.status.value,
         "priority": c.priority,
-        "type": c.type.value,
+        "type": f"unknown:{c.source_type}" if c.type is CallType.UNRECOGNISED else c.type.value,
         "team": c.team,
         "safety_flags": [f.value for f in c.safety_flags],
         "received_at": iso(c.received_at),
+        **({"priority_given": False} if not c.priority_given else {}),
+        **({"codes": [list(p) for p in c.codes]} if c.codes else {}),
     }
 
 
 def team_json(t: Team, pos: Position | None) -> dict[str, Any]:
     return {
         "id": t.id,
-        "status": t.status.value,
+        "status": f"unknown:{t.status_code}" if t.status is TeamStatus.UNKNOWN else t.status.value,
         "call": t.call,
         "provider": t.provider,
         "lat": None if pos is None else round(pos.lat, 6),
         "lon": None if pos is None else round(pos.lon, 6),
+        **({"codes": [list(p) for p in t.codes]} if t.codes else {}),
     }
 
 
