@@ -366,12 +366,14 @@ class DispatchClient:
     def _note_resent(self, frames: list[str | bytes]) -> None:
         """During a reconciliation: calls whose documents are re-sent unchanged (and so are not
         decoded again) are confirmed all the same."""
+        if not self._seen_docs:
+            return  # nothing decoded before: every document is decoded (and confirmed) below
         now = self.clock.now()
         for raw in frames:
             try:
                 obj = json.loads(raw)
-            except (ValueError, UnicodeDecodeError):
-                continue
+            except (ValueError, UnicodeDecodeError, RecursionError):
+                continue  # unreadable input is the feed's business, not this note's
             body = obj.get("event") if isinstance(obj, dict) else None
             docs = body.get("notification") if isinstance(body, dict) else None
             for doc in docs if isinstance(docs, list) else []:
@@ -662,12 +664,12 @@ class DispatchClient:
         for i, doc in enumerate(docs):
             batch.eidos += 1
             self.eidos_received += 1
-            key = document_key(doc)
-            if key in self._seen_docs:
-                batch.skipped += 1
-                continue
             try:
                 check_value(doc, limits, f"notification[{i}]", 4)
+                key = document_key(doc)
+                if key in self._seen_docs:
+                    batch.skipped += 1
+                    continue
                 if sized:
                     check_document_size(doc, limits)
                 parsed = parse_eido(doc, recorded_at=now)
@@ -707,7 +709,7 @@ def _subscribe_answer(raw: str | bytes) -> dict[str, Any] | None:
         return None
     try:
         obj = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     body = obj.get("subscribeResponse") if isinstance(obj, dict) and len(obj) == 1 else None
     code = body.get("statusCode") if isinstance(body, dict) else None

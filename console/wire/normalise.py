@@ -173,7 +173,7 @@ def _digest(obj: Any) -> str:
     # Keys in the order given: a writer re-sending the same content writes it in the same order
     # (if not, the document is read again and its facts, the same ones, are deduplicated).
     raw = json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.blake2b(raw.encode(), digest_size=6).hexdigest()
+    return hashlib.blake2b(raw.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
 
 
 def _inherit(comp: Any, key: str, at: Any, agency: Any) -> None:

@@ -104,7 +104,9 @@ def test_words_for_what_the_console_cannot_map(console: Console) -> None:
 def test_unknown_codes_show_on_queue_board_and_map(qtbot: Any, console: Console) -> None:
     _odd_call(console)
     t = console.source.current().state.teams["CRT-2"]
-    odd_team = replace(t, status=TeamStatus.UNKNOWN, status_code="BRK")
+    odd_team = replace(
+        t, status=TeamStatus.UNKNOWN, status_code="BRK", updated_at=console.clock.now()
+    )
     console.store.append([ev_team(odd_team, console.clock.now())])
     console.refresh(qtbot)
     queue = QueuePanel(console.ctx)
