@@ -343,3 +343,27 @@ def test_selected_call_cleared_by_dispatch_is_not_replaced(qtbot: Any, console: 
         queue.proxy.data(queue.proxy.index(r, 0), ID_ROLE) != console.ctx.selection.call_id
         for r in range(queue.proxy.rowCount())
     )
+
+
+def test_a_call_dispatch_did_not_resend_after_a_reconnect_says_since_when(
+    qtbot: Any, console: Console
+) -> None:
+    """An open call the notifier did not re-send when the link came back is never left looking
+    current: its row says "not confirmed since HH:MM" until dispatch confirms it again."""
+    queue = QueuePanel(console.ctx)
+    qtbot.addWidget(queue)
+    console.settle()
+    since = console.call("HCR-1").updated_at
+    marks: dict[str, Any] = {"HCR-1": since}
+    console.source.set_unconfirmed(lambda state: dict(marks))
+    console.source._on_tick()  # the second's tick reads the marks
+    console.settle()
+    text, tip = _row(queue, "HCR-1")["status"]
+    assert text.endswith(f"not confirmed since {since.astimezone():%H:%M}")
+    assert "check with dispatch" in tip
+    assert "not confirmed" not in _row(queue, "HCR-2")["status"][0]
+
+    marks.clear()  # dispatch sent it again
+    console.source._on_tick()
+    console.settle()
+    assert "not confirmed" not in _row(queue, "HCR-1")["status"][0]

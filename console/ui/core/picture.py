@@ -14,7 +14,8 @@ import contextlib
 import logging
 import time
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
@@ -62,6 +63,9 @@ class Picture:
     """Every team record the events since the previous picture carried, in log order (live
     only): a picture's state holds each team's latest record, and the workload plots need
     the statuses in between to grow their history in place."""
+    unconfirmed: Mapping[str, datetime] = field(default_factory=dict)
+    """Open calls dispatch did not re-send after the link came back: call id -> when dispatch
+    last confirmed it ("not confirmed since HH:MM"). Empty when not known here."""
 
     @property
     def stale_reason(self) -> str:
@@ -154,6 +158,8 @@ class LivePictureSource(PictureSource):
         self._link: LinkHealth | None = None
         self._quarantine: QuarantineNote | None = None
         self._team_records: tuple[Team, ...] = ()
+        self._unconfirmed_of: Callable[[State], Mapping[str, datetime]] | None = None
+        self._unconfirmed: Mapping[str, datetime] = {}
         self._dirty = False
         self._in_flight = False
         self._last_start = 0.0
@@ -185,6 +191,25 @@ class LivePictureSource(PictureSource):
             return  # ``_seq`` only grows: a stale read at worst costs one more reload
         with contextlib.suppress(RuntimeError):  # the source is being deleted at shutdown
             self._poked.emit()
+
+    def set_unconfirmed(self, fn: Callable[[State], Mapping[str, datetime]] | None) -> None:
+        """Where to learn which open calls dispatch has not confirmed since the link came back
+        (the sync service this console runs); read on the GUI thread with each picture and
+        each second's tick (a pass over the open calls)."""
+        self._unconfirmed_of = fn
+
+    def _read_unconfirmed(self) -> set[str]:
+        """Refresh the unconfirmed calls; the ids whose mark appeared, went or moved."""
+        fn, state = self._unconfirmed_of, self._state
+        if fn is None or state is None:
+            return set()
+        try:
+            new = dict(fn(state))
+        except Exception as e:  # the picture matters more than the mark
+            log.warning("could not tell which calls are unconfirmed: %s", e)
+            return set()
+        old, self._unconfirmed = self._unconfirmed, new
+        return {k for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
 
     def set_link(self, health: LinkHealth | None) -> None:
         """The dispatch link's health changed. Thread-safe."""
@@ -319,6 +344,9 @@ class LivePictureSource(PictureSource):
             return
         now = self.clock.now()
         records, self._team_records = self._team_records, ()
+        marked = self._read_unconfirmed()
+        if marked and changes is not None:
+            changes = changes.merge(Changes(calls=frozenset(marked)))
         self._picture = Picture(
             self._state,
             now,
@@ -328,6 +356,7 @@ class LivePictureSource(PictureSource):
             self.is_stale(now),
             self._quarantine,
             records,
+            self._unconfirmed,
         )
         self.picture_changed.emit(self._picture, changes)
 
@@ -337,7 +366,9 @@ class LivePictureSource(PictureSource):
         self._link = health
         now = self.clock.now()
         stale = self.is_stale(now)
-        self._picture = Picture(old.state, now, old.seq, True, health, stale, old.quarantine)
+        self._picture = Picture(
+            old.state, now, old.seq, True, health, stale, old.quarantine, (), old.unconfirmed
+        )
         self.link_changed.emit(health)
         if stale != old.stale:
             self.picture_changed.emit(self._picture, Changes())
@@ -346,7 +377,18 @@ class LivePictureSource(PictureSource):
         now = self.clock.now()
         old = self._picture
         stale = self.is_stale(now)
-        self._picture = Picture(old.state, now, old.seq, old.live, old.link, stale, old.quarantine)
-        if stale != old.stale:
-            self.picture_changed.emit(self._picture, Changes())
+        marked = self._read_unconfirmed() if self._state is not None else set()
+        self._picture = Picture(
+            old.state,
+            now,
+            old.seq,
+            old.live,
+            old.link,
+            stale,
+            old.quarantine,
+            (),
+            self._unconfirmed if self._unconfirmed_of is not None else old.unconfirmed,
+        )
+        if stale != old.stale or marked:
+            self.picture_changed.emit(self._picture, Changes(calls=frozenset(marked)))
         self.tick.emit(now)

@@ -3,7 +3,7 @@ sort/filter proxy."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -81,11 +81,15 @@ class CallQueueModel(RecordTableModel):
         now: datetime,
         pending: Iterable[Command | CommandRecord] = (),
         only: Collection[str] | None = None,
+        unconfirmed: Mapping[str, datetime] | None = None,
     ) -> None:
-        """Show ``calls`` as they are at ``now``; ``pending`` commands are marked on their call.
-        With ``only``, ``calls`` are those ids' current records and the other rows stay."""
+        """Show ``calls`` as they are at ``now``; ``pending`` commands are marked on their call,
+        and ``unconfirmed`` calls (dispatch did not re-send them after a reconnect) say since
+        when they are not confirmed. With ``only``, ``calls`` are those ids' current records and
+        the other rows stay."""
         self._pending = pending_by(pending, "call")
-        views = (_CallView(c, tuple(self._pending.get(c.id, ()))) for c in calls)
+        marks = unconfirmed or {}
+        views = (_CallView(c, tuple(self._pending.get(c.id, ())), marks.get(c.id)) for c in calls)
         self._apply(views, now, only)
 
     def call(self, call_id: str) -> Call | None:
@@ -131,10 +135,19 @@ class CallQueueModel(RecordTableModel):
             text = call_status_text(c)
             if c.escalated_to is not None:
                 text += f" → {words_text(c.escalated_to.value)}"
+            tip = f"{text} (last update {c.updated_at.astimezone():%H:%M:%S})"
+            since: datetime | None = record.unconfirmed
+            if since is not None and c.is_open:
+                text += f" · not confirmed since {since.astimezone():%H:%M}"
+                tip += (
+                    f"\nDispatch has not confirmed this call since {since.astimezone():%H:%M}: "
+                    "it did not send it again when the link came back. It may have been closed "
+                    "at dispatch; check with dispatch before acting on it."
+                )
             return Cell(
                 text,
                 _CALL_STATUS_ORDER.get(c.status, 99),
-                f"{text} (last update {c.updated_at.astimezone():%H:%M:%S})",
+                tip,
                 fg=f"call_status_fg:{c.status.value}",
             )
         if key == "team":
@@ -215,6 +228,9 @@ class _CallView:
 
     call: Call
     pending: tuple[str, ...] = ()
+    unconfirmed: datetime | None = None
+    """When dispatch last confirmed this open call, when it did not re-send it after the link
+    came back (None: confirmed)."""
 
 
 OPEN_CALL_STATUSES = frozenset(s.value for s in CallStatus if s.is_open)

@@ -67,10 +67,12 @@ class QueuePanel(TablePanel):
             # Only the calls that changed (commands mark calls: those take the full diff).
             found = (st.calls.get(i) for i in changes.calls)
             calls = [c for c in found if c is not None and (c.is_open or not open_only)]
-            self.model.set_picture(calls, picture.now, pending, only=changes.calls)
+            self.model.set_picture(
+                calls, picture.now, pending, only=changes.calls, unconfirmed=picture.unconfirmed
+            )
         else:
             calls_all = st.open_calls() if open_only else st.calls.values()
-            self.model.set_picture(calls_all, picture.now, pending)
+            self.model.set_picture(calls_all, picture.now, pending, unconfirmed=picture.unconfirmed)
         self._size_columns_once()
 
     def _select_in_ctx(self, rid: str) -> None:

@@ -131,12 +131,16 @@ def build_console(
             subscribe_timeout_s=getattr(link, "subscribe_timeout_s", 10.0),
             silence_timeout_s=getattr(link, "silence_timeout_s", None),
             limits=config.feed_limits,
+            # Writes failing this many times in a row stop the link, which then says why
+            # ("database cannot be written: ...") until the console is restarted.
+            max_write_failures=config.max_write_failures,
             # The feed's times are judged by the picture's clock (the demo's simulator runs
             # ahead of the wall clock).
             data_clock=clock,
         )
         gateway.set_on_queued(sync.wake_outbox)
         pictures.set_link(sync.health)
+        pictures.set_unconfirmed(sync.unconfirmed_calls)
     notifier = None
     if pg_notify_url:
         # A console on the center's shared PostgreSQL: the sync service writes; NOTIFY says when.
