@@ -367,3 +367,29 @@ def test_a_call_dispatch_did_not_resend_after_a_reconnect_says_since_when(
     console.source._on_tick()
     console.settle()
     assert "not confirmed" not in _row(queue, "HCR-1")["status"][0]
+
+
+def test_a_supervisor_sees_the_callback_number_dispatch_sent(qtbot: Any, console: Console) -> None:
+    """NENA's callbackComponent number is kept with the persons (apart from the log) and shown
+    to a supervisor in the call's dialog, read off the GUI thread."""
+    from console.ui.actions.note import NoteDialog
+
+    console.store.record_persons("HCR-1", [{"role": "Caller", "callback": "+18605550142"}])
+    dlg = NoteDialog(console.ctx, console.call("HCR-1"))
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitUntil(lambda: dlg.callback.isVisible(), timeout=5000)
+    assert dlg.callback.text() == "Callback number: +18605550142"
+    assert dlg.callback.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_a_viewer_is_not_shown_the_callback_number(qtbot: Any, tmp_path: Path) -> None:
+    from console.ui.actions.note import NoteDialog
+
+    for viewer in console_session(qtbot, tmp_path, role="viewer"):
+        viewer.store.record_persons("HCR-1", [{"role": "Caller", "callback": "+18605550142"}])
+        dlg = NoteDialog(viewer.ctx, viewer.call("HCR-1"))
+        qtbot.addWidget(dlg)
+        dlg.show()
+        qtbot.wait(300)
+        assert not dlg.callback.isVisible() and "555" not in dlg.callback.text()

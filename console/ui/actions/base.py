@@ -54,6 +54,7 @@ from console.ui.core.labels import (
     describe_team,
     team_changes,
 )
+from console.ui.core.tasks import default_tasks
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,15 @@ class ActionDialog(QDialog):
         self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         _set_role(self.header, "header")
         self.layout_.addWidget(self.header)
+        self.callback = QLabel(self)
+        """The caller's callback number, for a supervisor (read from the persons, apart from
+        the event log, on a worker when the dialog first shows)."""
+        self.callback.setTextFormat(Qt.TextFormat.PlainText)
+        self.callback.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.callback.setAccessibleName("Callback number")
+        self.callback.hide()
+        self.layout_.addWidget(self.callback)
+        self._callback_asked = False
         self.body = QWidget(self)
         self.layout_.addWidget(self.body, 1)
 
@@ -181,6 +191,32 @@ class ActionDialog(QDialog):
     def blocked(self) -> str:
         """Why this action cannot be taken at all here (empty: it can)."""
         return ""
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self._ask_callback()
+
+    def _ask_callback(self) -> None:
+        """Show the callback number dispatch sent for this call: supervisors only, read off the
+        GUI thread; never logged."""
+        subj = self.subject()
+        store = getattr(self.ctx, "store", None)
+        if self._callback_asked or subj is None or subj[0] != "call" or store is None:
+            return
+        if self.ctx.role != "supervisor":
+            return
+        self._callback_asked = True
+        call_id = subj[1]
+        tasks = self.ctx.tasks or default_tasks()
+        tasks.run(lambda: store.persons(call_id), self._show_callback, lambda _exc: None)
+
+    def _show_callback(self, persons: Any) -> None:
+        numbers = [str(p["callback"]) for p in persons or () if p.get("callback")]
+        if not numbers:
+            return
+        shown = ", ".join(dict.fromkeys(n.removeprefix("tel:") for n in numbers))
+        self.callback.setText(f"Callback number: {shown}")
+        self.callback.show()
 
     def subject(self) -> tuple[str, str] | None:
         """("call" | "team", id) this dialog acts on, to notice when it changes."""
