@@ -225,42 +225,35 @@ def verify(engine: Engine, *, latest: int | None = None) -> Verdict:
 
 def backfill(conn: Connection) -> None:
     """Compute the chains of rows written before the chains existed (the migration)."""
-    ev = S.events
+    _backfill(conn, S.events, "seq", EVENT_COLUMNS, _event_row_fields)
+    _backfill(conn, S.audit, "id", AUDIT_COLUMNS, _audit_row_fields)
+
+
+def _backfill(
+    conn: Connection,
+    table: Any,
+    key: str,
+    columns: Sequence[str],
+    fields: Callable[[Any], Any],
+) -> None:
+    """One table's chain, in key order, a few thousand rows at a time."""
     prev = GENESIS
     last = -1
     while True:
         rows = conn.execute(
-            select(*(ev.c[c] for c in EVENT_COLUMNS))
-            .where(ev.c.seq > last)
-            .order_by(ev.c.seq)
+            select(*(table.c[c] for c in columns))
+            .where(table.c[key] > last)
+            .order_by(table.c[key])
             .limit(2000)
         ).all()
         if not rows:
             break
         values = []
         for r in rows:
-            prev = link(prev, _event_row_fields(r))
-            values.append({"k": r.seq, "h": prev})
-        _update_chain(conn, "events", "seq", values)
-        last = rows[-1].seq
-    prev = GENESIS
-    last = -1
-    au = S.audit
-    while True:
-        rows = conn.execute(
-            select(*(au.c[c] for c in AUDIT_COLUMNS))
-            .where(au.c.id > last)
-            .order_by(au.c.id)
-            .limit(2000)
-        ).all()
-        if not rows:
-            break
-        values = []
-        for r in rows:
-            prev = link(prev, _audit_row_fields(r))
-            values.append({"k": r.id, "h": prev})
-        _update_chain(conn, "audit", "id", values)
-        last = rows[-1].id
+            prev = link(prev, fields(r))
+            values.append({"k": getattr(r, key), "h": prev})
+        _update_chain(conn, table.name, key, values)
+        last = getattr(rows[-1], key)
 
 
 def _update_chain(conn: Connection, table: str, key: str, values: list[dict[str, Any]]) -> None:

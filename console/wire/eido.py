@@ -65,35 +65,8 @@ Json = dict[str, Any]
 
 EXTENSION_ID = "urn:responder-console:eido-extension:console:1"
 
-PERSON_ROLES = frozenset(
-    [
-        "InvolvedPerson",
-        "Caller",
-        "Patient",
-        "PatientAcquaintance",
-        "PatientRelative",
-        "PersonOfInterest",
-        "ReportingParty",
-        "Suspect",
-        "Victim",
-        "VictimAcquaintance",
-        "VictimRelative",
-        "Witness",
-    ]
-)
-LOCATION_TYPES = frozenset(
-    [
-        "RoutingLocation",
-        "Caller",
-        "CurrentIncident",
-        "InitialIncident",
-        "Investigation",
-        "Other",
-        "Staging",
-        "TowerLocation",
-        "UnitLocation",
-    ]
-)
+PERSON_ROLES = reg.NENA_PERSON_ROLES
+LOCATION_TYPES = reg.NENA_LOCATION_TYPES
 
 
 class EidoError(ValueError):

@@ -438,39 +438,44 @@ SITE_CODE_KINDS = (
 )
 """The tables of ``[codes]`` in the configuration file: a CAD code -> the console's word."""
 
+NENA_LOCATION_TYPES: frozenset[str] = frozenset(
+    [
+        "RoutingLocation",
+        "Caller",
+        "CurrentIncident",
+        "InitialIncident",
+        "Investigation",
+        "Other",
+        "Staging",
+        "TowerLocation",
+        "UnitLocation",
+    ]
+)
+"""NENA's location type registry."""
+NENA_PERSON_ROLES: frozenset[str] = frozenset(
+    [
+        "InvolvedPerson",
+        "Caller",
+        "Patient",
+        "PatientAcquaintance",
+        "PatientRelative",
+        "PersonOfInterest",
+        "ReportingParty",
+        "Suspect",
+        "Victim",
+        "VictimAcquaintance",
+        "VictimRelative",
+        "Witness",
+    ]
+)
+"""NENA's person role registry."""
+
 _SITE_TARGETS: dict[str, frozenset[str]] = {
     "call_type": frozenset(t.value for t in CallType if t is not CallType.UNRECOGNISED),
     "call_status": frozenset(s.value for s in CallStatus if s is not CallStatus.UNKNOWN),
     "team_status": frozenset(s.value for s in TeamStatus if s is not TeamStatus.UNKNOWN),
-    "location_type": frozenset(
-        [
-            "RoutingLocation",
-            "Caller",
-            "CurrentIncident",
-            "InitialIncident",
-            "Investigation",
-            "Other",
-            "Staging",
-            "TowerLocation",
-            "UnitLocation",
-        ]
-    ),
-    "person_role": frozenset(
-        [
-            "InvolvedPerson",
-            "Caller",
-            "Patient",
-            "PatientAcquaintance",
-            "PatientRelative",
-            "PersonOfInterest",
-            "ReportingParty",
-            "Suspect",
-            "Victim",
-            "VictimAcquaintance",
-            "VictimRelative",
-            "Witness",
-        ]
-    ),
+    "location_type": NENA_LOCATION_TYPES,
+    "person_role": NENA_PERSON_ROLES,
     "caution": frozenset(f.value for f in SafetyFlag),
 }
 
