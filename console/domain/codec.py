@@ -132,6 +132,8 @@ def call_to_dict(c: Call) -> Json:
         d["priority_given"] = False
     if c.codes:
         d["codes"] = [list(p) for p in c.codes]
+    if c.stages_partial:
+        d["stages_partial"] = True
     return d
 
 
@@ -178,6 +180,7 @@ def call_from_dict(d: Json) -> Call:
         status_code=d.get("status_code") or "",
         priority_given=bool(d.get("priority_given", True)),
         codes=_codes(d.get("codes")),
+        stages_partial=bool(d.get("stages_partial", False)),
     )
 
 

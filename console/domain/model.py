@@ -187,6 +187,10 @@ class Call:
     codes: tuple[tuple[str, str], ...] = ()
     """Descriptive codes outside NENA's registries and the site's table, kept as given:
     (field, value) pairs, e.g. ("locationType", "XST"). Shown, never dropped."""
+    stages_partial: bool = False
+    """Read from a document that states only the stage it announces (a CAD without the
+    console's extension): stage times it leaves out are kept from the call's other records
+    (see ``projection``), for the stages the call has passed."""
     """Dispatch's own incident type code (e.g. APCO ``MNTL``), kept for the record."""
     version: int = 1
     """Dispatch's revision counter of this call: optimistic concurrency for commands."""

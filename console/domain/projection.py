@@ -10,7 +10,7 @@ gives; live, catch-up and replay share this one code path.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from .commands import CommandRecord, CommandStatus
@@ -32,7 +32,7 @@ from .events import (
     TeamStatusChanged,
 )
 from .lifecycle import check_call_transition, check_team_transition
-from .model import Call, EscalationTarget, Position, Team
+from .model import Call, CallStatus, EscalationTarget, Position, Team
 
 RecordKey = tuple[datetime, int, str]
 
@@ -164,15 +164,48 @@ class State:
         )
 
 
+_PASSED: dict[str, frozenset[CallStatus]] = {
+    "dispatched_at": frozenset(
+        {CallStatus.ASSIGNED, CallStatus.EN_ROUTE, CallStatus.ON_SCENE, CallStatus.TRANSPORTING}
+    ),
+    "enroute_at": frozenset({CallStatus.EN_ROUTE, CallStatus.ON_SCENE, CallStatus.TRANSPORTING}),
+    "onscene_at": frozenset({CallStatus.ON_SCENE, CallStatus.TRANSPORTING}),
+}
+"""The stage times a call in each status has passed (a closed call: every one it reached)."""
+
+
+def with_stages_from(c: Call, other: Call) -> Call:
+    """``c`` with the stage times it leaves out taken from ``other``, when ``c`` was read from
+    a document that states only its own stage: only for stages ``c``'s status has passed (a
+    call put back in the queue starts afresh). Each stage time is reported by one document of
+    a call, so the result does not depend on the order the records arrive in."""
+    if not c.stages_partial:
+        return c
+    fill = {}
+    closed = not c.status.is_open
+    for name, passed in _PASSED.items():
+        if getattr(c, name) is None and (closed or c.status in passed):
+            v = getattr(other, name)
+            if v is not None:
+                fill[name] = v
+    return replace(c, **fill) if fill else c
+
+
 def _call(state: State, e: CallReceived | CallUpdated, strict: bool) -> bool:
-    c = e.call
+    stored = state.calls.get(e.call.id)
+    c = e.call if stored is None else with_stages_from(e.call, stored)
     key = (c.updated_at, c.version, e.source_id)
     old = state._call_keys.get(c.id)
     if strict and old is not None and key[:2] == old[:2] and key[2] != old[2]:
         if state.calls[c.id] != c:
             raise RecordConflict("call", c.id, c.updated_at, c.version)
     if old is not None and key <= old:
-        return False  # an older or equal description: out of order, never regresses state
+        # An older or equal description: out of order, never regresses state; it may still
+        # carry a stage time the newer one leaves out.
+        if stored is not None and (merged := with_stages_from(stored, e.call)) != stored:
+            state.calls[c.id] = merged
+            return True
+        return False
     if strict and old is not None:
         check_call_transition(c.id, state.calls[c.id].status, c.status)
     state._call_keys[c.id] = key

@@ -1075,6 +1075,7 @@ def _incident(
         status_code=status_code,
         priority_given=priority_given,
         codes=tuple(dict.fromkeys(codes)),
+        stages_partial=not xc,
     )
 
 

@@ -128,3 +128,31 @@ def test_command_answer_before_request_converges() -> None:
 def test_every_event_round_trips_through_the_codec() -> None:
     for e in SHIFT:
         assert event_from_dict(event_to_dict(e)) == e
+
+
+def test_a_partial_record_keeps_stage_times_it_passed_but_not_after_a_requeue() -> None:
+    state = fold(SHIFT)
+    c = next(c for c in state.calls.values() if c.status is CallStatus.CLEARED and c.enroute_at)
+    base = replace(c, stages_partial=True)
+    t = base.updated_at
+    en_route = replace(base, status=CallStatus.EN_ROUTE, onscene_at=None, cleared_at=None,
+                       updated_at=t + timedelta(minutes=1), version=50)  # fmt: skip
+    on_scene = replace(base, status=CallStatus.ON_SCENE, dispatched_at=None, enroute_at=None,
+                       cleared_at=None, updated_at=t + timedelta(minutes=2), version=51)  # fmt: skip
+    requeued = replace(base, status=CallStatus.PENDING, dispatched_at=None, enroute_at=None,
+                       onscene_at=None, cleared_at=None, updated_at=t + timedelta(minutes=3),
+                       version=52)  # fmt: skip
+
+    def ev(call: object, sid: str) -> CallUpdated:
+        return CallUpdated(source="dispatch", source_id=sid, occurred_at=START,
+                           recorded_at=START, call=call)  # type: ignore[arg-type]  # fmt: skip
+
+    a, b, q = ev(en_route, "p-1"), ev(on_scene, "p-2"), ev(requeued, "p-3")
+    for order in ([a, b], [b, a]):
+        got = fold(order).calls[c.id]
+        assert got.status is CallStatus.ON_SCENE
+        assert (got.dispatched_at, got.enroute_at) == (c.dispatched_at, c.enroute_at)
+    for order in ([a, b, q], [q, b, a], [b, q, a]):
+        got = fold(order).calls[c.id]
+        assert got.status is CallStatus.PENDING
+        assert (got.dispatched_at, got.enroute_at, got.onscene_at) == (None, None, None)

@@ -323,3 +323,25 @@ def test_the_callback_number_is_stored_with_the_persons_for_the_ui(sqlite_url: s
     assert store.persons(parsed.call.id)[0]["callback"] == "+18605550199"
     assert all("8605550199" not in repr(e) for e in store.events())
     store.close()
+
+
+def test_stage_times_survive_whole_incident_resends_in_any_order() -> None:
+    """A CAD without the console's extension states each stage only in the document that
+    announces it: the call keeps every stage time it passed, whatever order the documents
+    arrive in."""
+    import random
+
+    from console.domain.projection import fold
+
+    events = [e for n in ("01", "02", "03", "04", "05") for e in parse_eido(peer(n)).events]
+    rng = random.Random(5)
+    expected = None
+    for _ in range(40):
+        order = list(events)
+        rng.shuffle(order)
+        call = fold(order).calls[INCIDENT]
+        stages = (call.dispatched_at, call.enroute_at, call.onscene_at, call.cleared_at)
+        assert None not in stages, stages
+        assert expected is None or stages == expected
+        expected = stages
+    assert expected is not None and list(expected) == sorted(expected)
