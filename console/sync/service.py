@@ -274,7 +274,10 @@ class SyncService:
                     )
                     self._committed.pop(e.source_id, None)  # refused for now: may come again
                 for e, why in res.conflicts:
-                    self._conflicting[e.source_id] = why
+                    # A retransmission is refused with the same reason as the first time.
+                    self._conflicting[e.source_id] = (
+                        why if why.startswith("conflict: ") else f"conflict: {why}"
+                    )
                     self._raise_conflict(e, why)
                 self._emit(res.changes)
             while len(self._committed) > COMMITTED_MEMORY:

@@ -151,10 +151,13 @@ class HostileDispatch:
         self.thread.join(10)
 
 
-def _run(sqlite_url: str, frames: list[Frame], last: str) -> tuple[Store, SyncService, Any]:
+def _run(
+    sqlite_url: str, frames: list[Frame], last: str, batch_frames: int = 16
+) -> tuple[Store, SyncService, Any]:
     peer = HostileDispatch(frames).start()
     store = Store.open(sqlite_url, create=True)
     svc = SyncService(store, f"ws://127.0.0.1:{peer.port}", limits=LIMITS)
+    svc.client.max_batch_frames = batch_frames
     svc.start()
     try:
         wait_until(lambda: last in peer.answers, 20, f"the answer to {last}")
@@ -231,9 +234,12 @@ def test_a_far_future_update_cannot_freeze_a_call(sqlite_url: str) -> None:
     store.close()
 
 
+@pytest.mark.parametrize("batch_frames", [1, 16])
 def test_a_conflicting_document_of_the_same_version_is_quarantined_and_alerted(
-    sqlite_url: str,
+    sqlite_url: str, batch_frames: int
 ) -> None:
+    """Refused with the same reason whether its retransmission arrives in the same batch or
+    a later one (one frame per batch: the retransmission meets the service's memory)."""
     first = _doc(60)
     second = _doc(60, priority=1, summary="a different story")
     assert first["$id"] == second["$id"]
@@ -244,7 +250,7 @@ def test_a_conflicting_document_of_the_same_version_is_quarantined_and_alerted(
         _frame("t-again", second),  # retransmitted: refused again, quarantined once
         _frame("t-other", _doc(61)),
     ]
-    store, svc, peer = _run(sqlite_url, frames, "t-other")
+    store, svc, peer = _run(sqlite_url, frames, "t-other", batch_frames)
     assert svc.client.connects == 1
     assert peer.answers["t-first"] == (200, "OK")
     for tid in ("t-second", "t-again"):
