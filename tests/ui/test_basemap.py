@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,7 +22,6 @@ from console.ui.map.page import OFFLINE_NOTICE, load_pack, pack_dir
 NOW = datetime(2026, 3, 14, 3, 0, tzinfo=UTC)
 TH = Thresholds()
 DEMO = Basemap("pack", "hartford")
-SHOTS = Path(os.environ.get("RC_SHOTS_DIR", "/work/notes/shots"))
 
 
 def js(qtbot: Any, view: Any, expr: str, timeout: int = 5000) -> Any:
@@ -453,7 +451,11 @@ def test_dark_page_background_is_set_before_leaflet(
 @pytest.mark.parametrize("dark", [True, False], ids=["dark", "light"])
 @pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)], ids=["1280", "1920"])
 def test_screenshots_with_the_demo_pack(
-    qtbot: Any, make_view: Callable[..., Any], dark: bool, size: tuple[int, int]
+    qtbot: Any,
+    make_view: Callable[..., Any],
+    dark: bool,
+    size: tuple[int, int],
+    artifacts: Path,
 ) -> None:
     view = make_view(basemap=DEMO, dark=dark, size=size)
     calls, teams, positions = _picture()
@@ -478,8 +480,7 @@ def test_screenshots_with_the_demo_pack(
     # The dark page is dark and the light page light, basemap drawn over it.
     mid = img.pixelColor(5, img.height() // 2)
     assert (mid.lightness() < 60) if dark else (mid.lightness() > 180)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    out = SHOTS / f"map-demo-{'dark' if dark else 'light'}-{size[0]}x{size[1]}.png"
+    out = artifacts / f"map-demo-{'dark' if dark else 'light'}-{size[0]}x{size[1]}.png"
     assert img.save(str(out))
 
 
