@@ -93,21 +93,9 @@ class State:
 
     def copy(self) -> State:
         """A snapshot sharing the (immutable) records; cheap enough for replay checkpoints."""
-        return State(
-            calls=dict(self.calls),
-            teams=dict(self.teams),
-            positions=dict(self.positions),
-            commands=dict(self.commands),
-            alerts=dict(self.alerts),
-            acks=dict(self.acks),
-            notes=dict(self.notes),
-            assignments=dict(self.assignments),
-            escalations=dict(self.escalations),
-            seen=set(self.seen),
-            as_of=self.as_of,
-            _call_keys=dict(self._call_keys),
-            _team_keys=dict(self._team_keys),
-        )
+        st = self.fork()
+        st.seen = set(self.seen)
+        return st
 
     def fork(self) -> State:
         """A new State sharing the (immutable) records, to fold only events not yet seen.
