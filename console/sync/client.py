@@ -42,7 +42,7 @@ from console.sync.transport import (
     is_loopback,
 )
 from console.wire import protocol as proto
-from console.wire.eido import EidoError, document_key, parse_eido
+from console.wire.eido import EidoError, parse_eido
 from console.wire.limits import (
     FeedLimits,
     InputRefused,
@@ -151,10 +151,6 @@ class Inbound:
     refused: dict[str, str] = field(default_factory=dict)
     """transactionId -> why it is answered 400 (it carried bad input)."""
     eidos: int = 0
-    doc_keys: dict[str, list[str]] = field(default_factory=dict)
-    """transactionId -> keys of its documents, remembered once the transaction is committed."""
-    skipped: int = 0
-    """Documents already committed earlier (retransmitted or reconciled), not parsed again."""
     rejected_why: dict[str, str] = field(default_factory=dict)
     """source id -> why the store refused it (filled by the sink, for the answer's text)."""
 
@@ -248,7 +244,6 @@ class DispatchClient:
         """True while a batch is being decoded or committed."""
         self.eidos_received = 0
         self.connects = 0
-        self._seen_docs: dict[str, None] = {}
         """Keys ($id|lastUpdateTimeStamp) of documents committed, oldest first (bounded)."""
 
     # -- health ----------------------------------------------------------------------------------
@@ -362,31 +357,6 @@ class DispatchClient:
                 cid = getattr(call, "id", None)
             if isinstance(cid, str):
                 self.call_seen_at[cid] = now
-
-    def _note_resent(self, frames: list[str | bytes]) -> None:
-        """During a reconciliation: calls whose documents are re-sent unchanged (and so are not
-        decoded again) are confirmed all the same."""
-        if not self._seen_docs:
-            return  # nothing decoded before: every document is decoded (and confirmed) below
-        now = self.clock.now()
-        for raw in frames:
-            try:
-                obj = json.loads(raw)
-            except (ValueError, UnicodeDecodeError, RecursionError):
-                continue  # unreadable input is the feed's business, not this note's
-            body = obj.get("event") if isinstance(obj, dict) else None
-            docs = body.get("notification") if isinstance(body, dict) else None
-            for doc in docs if isinstance(docs, list) else []:
-                if not isinstance(doc, dict) or not isinstance(doc.get("incidentComponent"), dict):
-                    continue
-                if f"{doc.get('$id')}|{doc.get('lastUpdateTimeStamp')}" not in self._seen_docs:
-                    continue  # decoded below, confirmed from its events
-                try:
-                    parsed = parse_eido(doc, recorded_at=now)
-                except Exception:  # bad input is the feed's business, not this note's
-                    continue
-                if parsed.call is not None:
-                    self.call_seen_at[parsed.call.id] = now
 
     def _silence_limit(self) -> float | None:
         if self.agreed_min_rate_s:
@@ -534,8 +504,6 @@ class DispatchClient:
                 # Decode this batch while the previous one commits; commits stay in order and
                 # each batch is acknowledged only after its own commit.
                 self.busy = True
-                if self.reconciled_at is None:
-                    self._note_resent(rest)
                 batch, keep_going = await self._prepare(conn, rest)
                 self._note_calls(batch.events)
                 if batch.eidos or batch.answers or batch.bad or not batch.transactions:
@@ -655,7 +623,6 @@ class DispatchClient:
         others, in this notification and after it, go on."""
         tid = body["transactionId"]
         sids = batch.transactions.setdefault(tid, set())
-        keys = batch.doc_keys.setdefault(tid, [])
         limits = self.limits
         docs = body.get("notification") or []
         # A document is no longer than its frame: only a large frame can hold a large one.
@@ -666,10 +633,6 @@ class DispatchClient:
             self.eidos_received += 1
             try:
                 check_value(doc, limits, f"notification[{i}]", 4)
-                key = document_key(doc)
-                if key in self._seen_docs:
-                    batch.skipped += 1
-                    continue
                 if sized:
                     check_document_size(doc, limits)
                 parsed = parse_eido(doc, recorded_at=now)
@@ -686,7 +649,6 @@ class DispatchClient:
             except Exception as exc:  # whatever else a document does, it is this one's problem
                 why = f"schema: {type(exc).__name__}: {exc}"
             else:
-                keys.append(key)
                 batch.events.extend(parsed.events)
                 batch.docs.append(Doc(tid, doc, parsed.events))
                 sids.update(e.source_id for e in parsed.events)
