@@ -191,6 +191,9 @@ class DispatchLink:
     allow_unencrypted: bool = False
     subscribe_timeout_s: float = 10.0
     silence_timeout_s: float | None = None
+    retrieval_url: str | None = None
+    """The EIDO retrieval service (NENA Incident Data API) asked for open calls a reconnect
+    did not re-send; None: such calls are only marked "not confirmed since"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -523,6 +526,7 @@ def _build(
             "subscribe_timeout_s",
             "silence_timeout_s",
             "max_write_failures",
+            "retrieval_url",
             *DISPATCH_LIMIT_KEYS,
             "default_priority",
         ),
@@ -537,8 +541,12 @@ def _build(
     if not isinstance(unencrypted, bool):
         raise _refuse("dispatch.allow_unencrypted", unencrypted, "true or false")
     silence = disp.get("silence_timeout_s")
+    retrieval = disp.get("retrieval_url")
     link = DispatchLink(
         **tls_files,
+        retrieval_url=None
+        if retrieval is None
+        else _url(retrieval, "dispatch.retrieval_url", ("http", "https")),
         allow_unencrypted=unencrypted,
         subscribe_timeout_s=_number(
             disp.get("subscribe_timeout_s", 10.0), "dispatch.subscribe_timeout_s", gt=0, le=600

@@ -348,6 +348,19 @@ class DispatchClient:
         )
         return _Pending(rid, sid, time.monotonic() + self.subscribe_timeout_s)
 
+    def read_documents(self, transaction_id: str, docs: list[Any]) -> Inbound:
+        """Documents that did not come in a notification (the retrieval service's answers),
+        read and checked as a notification's are: what cannot be used is in ``bad``."""
+        batch = Inbound()
+        self._event(
+            {"transactionId": transaction_id, "notification": docs}, batch, self.clock.now()
+        )
+        return batch
+
+    def note_calls(self, events: list[Event]) -> None:
+        """Dispatch has just confirmed the calls these events are about."""
+        self._note_calls(events)
+
     def _note_calls(self, events: list[Event]) -> None:
         now = self.clock.now()
         for e in events:

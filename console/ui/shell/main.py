@@ -130,6 +130,7 @@ def build_console(
             security=security,
             subscribe_timeout_s=getattr(link, "subscribe_timeout_s", 10.0),
             silence_timeout_s=getattr(link, "silence_timeout_s", None),
+            retrieval_url=getattr(link, "retrieval_url", None),
             limits=config.feed_limits,
             # Writes failing this many times in a row stop the link, which then says why
             # ("database cannot be written: ...") until the console is restarted.
