@@ -39,7 +39,7 @@ from console.sync.transport import (
     LinkSecurity,
     client_ssl_context,
     describe_tls_error,
-    is_loopback,
+    link_encrypted,
 )
 from console.wire import protocol as proto
 from console.wire.eido import EidoError, parse_eido
@@ -194,7 +194,7 @@ class DispatchClient:
         data_clock: Clock | None = None,
     ) -> None:
         try:
-            parsed = parse_uri(url)
+            parse_uri(url)
         except (InvalidURI, ValueError) as exc:
             raise ValueError(f"bad dispatch URL {url!r}: {exc}") from None
         self.security = security or LinkSecurity()
@@ -233,7 +233,7 @@ class DispatchClient:
             LinkState.CONNECTING,
             self.clock.now(),
             url,
-            encrypted=parsed.secure or is_loopback(parsed.host),
+            encrypted=link_encrypted(url),
         )
         self.frames_received = 0
         self.last_frame_monotonic = time.monotonic()
