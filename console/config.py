@@ -225,6 +225,9 @@ class Config:
     signing_key_file: Path | None = None
     """The key exported shift files are signed with (None: ``shift-signing.key`` in the user
     data folder)."""
+    deidentify_k: int = 5
+    """``security.deidentify_k``: the fewest calls any location of a de-identified shift file
+    stands for (console.replay.deidentify)."""
     codes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """``[codes]``: the site's own CAD codes per kind -> the console's words."""
     default_priority: int = 2
@@ -674,7 +677,12 @@ def _build(
     targets = {k: _number(v, f"targets.{k}", gt=0) for k, v in tg.items()}
 
     sec = _table(doc.get("security", {}), "security")
-    _check_keys(sec, "security", ("operators_file", "signing_key_file"))
+    _check_keys(sec, "security", ("operators_file", "signing_key_file", "deidentify_k"))
+    deidentify_k = _number(
+        sec.get("deidentify_k", 5), "security.deidentify_k", what="a whole number of calls", ge=1
+    )
+    if deidentify_k != int(deidentify_k):
+        raise _refuse("security.deidentify_k", deidentify_k, "a whole number of calls >= 1")
     operators_file = (
         _path(sec["operators_file"], "security.operators_file", base, must_exist=False)
         if "operators_file" in sec
@@ -706,6 +714,7 @@ def _build(
         raw=doc,
         operators_file=operators_file,
         signing_key_file=signing_key_file,
+        deidentify_k=int(deidentify_k),
         codes=codes,
         default_priority=int(default_priority),
     )

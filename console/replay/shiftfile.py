@@ -34,7 +34,7 @@ from console.domain.events import Event
 from console.domain.model import Team
 from console.domain.projection import fold
 
-from .deidentify import Deidentifier
+from .deidentify import K_DEFAULT, Deidentifier
 from .engine import ReplayError, ShiftData, base_events
 from .signing import SignatureError, ensure_key, public_key_path, sign
 from .signing import verify as verify_signature
@@ -129,6 +129,8 @@ class ExportResult:
     signed_with: Path | None = None
     """The signing key file (None: unsigned)."""
     key_created: bool = False
+    dropped: dict[str, int] = field(default_factory=dict)
+    """De-identified: records left out because their kind is not on the allow-list, by kind."""
 
 
 # -- canonical rows and the checksum -----------------------------------------------------------
@@ -182,28 +184,45 @@ def write_shift_file(
     events: Sequence[Event],
     persons: dict[str, list[dict[str, Any]]] | None = None,
     deidentify: bool = False,
-    key: bytes | None = None,
+    k: int = K_DEFAULT,
+    offset: timedelta | None = None,
+    city_centre: tuple[float, float] | None = None,
     force: bool = False,
     source: str = "",
     signing_key: Path | None = None,
 ) -> ExportResult:
-    """Write a shift file atomically (a temporary file renamed into place)."""
+    """Write a shift file atomically (a temporary file renamed into place).
+
+    ``deidentify`` writes the trainer's copy (console.replay.deidentify): ``k`` calls at least
+    behind every location; every time moved by ``offset`` (a whole number of weeks; default a
+    secret one drawn here and never written), the file's range and creation time included."""
     path = Path(out)
     if path.exists() and not force:
         raise ShiftFileError(f"{path} already exists; choose another name or pass --force")
     if not path.parent.is_dir():
         raise ShiftFileError(f"folder {path.parent} does not exist")
-    d = Deidentifier(key) if deidentify else None
+    d = Deidentifier(k=k, offset=offset, city_centre=city_centre) if deidentify else None
     created = False
-    base_l = [d.event(e) for e in base] if d else list(base)
-    range_l = [d.event(e) for e in events] if d else list(events)
+    now = datetime.now(UTC)
+    if d is not None:
+        d.prepare([*base, *events])
+        base_l = [x for x in map(d.event, base) if x is not None]
+        range_l = [x for x in map(d.event, events) if x is not None]
+        start, end, now = d.time(start), d.time(end), d.time(now)
+    else:
+        base_l, range_l = list(base), list(events)
     final = fold([*base_l, *range_l])
     roster: list[Team] = [final.teams[k] for k in sorted(final.teams)]
     people: list[tuple[str, list[dict[str, Any]]]] = []
     for cid in sorted(persons or {}):
         found = (persons or {})[cid]
-        if found:
-            people.append((d.call_id(cid), d.persons(found)) if d else (cid, found))
+        if not found:
+            continue
+        if d is None:
+            people.append((cid, found))
+        elif (pseudo := d.known_call(cid)) is not None:
+            people.append((pseudo, d.persons(found)))
+    people.sort(key=lambda p: p[0])
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()
@@ -216,7 +235,7 @@ def write_shift_file(
                 "format": FORMAT,
                 "format_version": str(FORMAT_VERSION),
                 "schema_version": _known_schema(),
-                "created_at": _iso(datetime.now(UTC)),
+                "created_at": _iso(now),
                 "start": _iso(start),
                 "end": _iso(end),
                 "deidentified": "1" if deidentify else "0",
@@ -285,6 +304,7 @@ def write_shift_file(
         deidentify,
         signing_key,
         signing_key is not None and created,
+        dict(d.dropped) if d is not None else {},
     )
 
 
@@ -296,7 +316,8 @@ def export_shift(
     *,
     deidentify: bool = False,
     force: bool = False,
-    key: bytes | None = None,
+    k: int = K_DEFAULT,
+    city_centre: tuple[float, float] | None = None,
     signing_key: Path | None = None,
 ) -> ExportResult:
     """Export the shift [start, end) of a database (``console.store.Store``) to a file, signed
@@ -329,7 +350,8 @@ def export_shift(
         events=events,
         persons=persons,
         deidentify=deidentify,
-        key=key,
+        k=k,
+        city_centre=city_centre,
         force=force,
         source=source,
         signing_key=signing_key,
