@@ -412,6 +412,8 @@ class Deidentifier:
         self._teams: set[str] = set()
         self._serving: dict[str, str] = {}
         self._dropped_commands: set[str] = set()
+        self._person_numbers: set[int] = set()
+        """Drawn at random, each once in the file: no two people share one."""
         self.dropped: Counter[str] = Counter()
         """Records left out because their kind is not on the allow-list, by kind."""
 
@@ -609,15 +611,15 @@ class Deidentifier:
         )
 
     def persons(self, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-        """A call's people as role, age band and a number drawn for this call alone."""
+        """A call's people as role, age band and a number drawn for this call alone (never
+        derived from who they are, never the same twice in the file)."""
         out: list[dict[str, Any]] = []
-        taken: set[int] = set()
         for p in rows:
             role = str(p.get("role") or "")
             number = 0
-            while number == 0 or number in taken:
-                number = 1000 + secrets.randbelow(9000)
-            taken.add(number)
+            while number == 0 or number in self._person_numbers:
+                number = 100_000 + secrets.randbelow(900_000)
+            self._person_numbers.add(number)
             row: dict[str, Any] = {
                 "role": role if role in NENA_PERSON_ROLES else "InvolvedPerson",
                 "name": f"Person {number}",
