@@ -96,8 +96,10 @@ def register(sub: Any) -> None:
         "--role",
         dest="replay_role",
         choices=("trainer", "supervisor", "viewer"),
-        default="trainer",
-        help="trainer (default) may open only de-identified shift files",
+        default=None,
+        help="replay with a narrower role than the one granted (the operators file, or the "
+        "database login's group role); a wider one is refused. Default: the granted role, at "
+        "most trainer. Trainers and viewers may open only de-identified, signed shift files",
     )
     p.add_argument("--speed", type=_speed, default=60.0, help="initial speed (1-3600, default 60)")
     p.add_argument("--training", action="store_true", help="start in training mode")

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.domain.codec import (
     CodecError,
@@ -38,6 +38,9 @@ from .deidentify import K_DEFAULT, Deidentifier
 from .engine import ReplayError, ShiftData, base_events
 from .signing import SignatureError, ensure_key, public_key_path, sign
 from .signing import verify as verify_signature
+
+if TYPE_CHECKING:
+    from console.store.identity import Identity
 
 FORMAT = "responder-console-shift"
 FORMAT_VERSION = 1
@@ -681,6 +684,48 @@ def looks_like_shift_file(target: str) -> bool:
     return "meta" in tables or "events" not in tables
 
 
+def replay_identity(
+    target: str,
+    *,
+    operators_file: Path | None,
+    claimed_role: str | None = None,
+    claimed_operator: str | None = None,
+) -> Identity:
+    """Who replays ``target``, and as what: the platform's identity (console.store.identity: the
+    login and its group role for a PostgreSQL database; the account and the operators file for
+    a shift file or an SQLite one), narrowed by ``--role``, never widened.
+
+    Without ``--role`` the role is the granted one, at most ``trainer``: a supervisor opens a
+    raw shift only by asking for it. A ``--role`` wider than the granted one raises
+    :class:`ShiftFileError` with a one-line reason, before anything is read.
+    """
+    from console.store import identity as ident_mod
+
+    if claimed_role is not None and claimed_role not in ROLES:
+        raise ShiftFileError(f"role must be one of {', '.join(ROLES)}, not {claimed_role!r}")
+    if "://" not in target and not Path(target).exists():
+        raise ShiftFileError(f"{target}: no such shift file or database")
+    if looks_like_shift_file(target):
+        granted = ident_mod.on_sqlite(operators_file)
+    else:
+        from console.store import Store, StoreError
+
+        try:
+            store = Store.open(target, create=False)
+        except StoreError as exc:
+            raise ShiftFileError(str(exc)) from exc
+        try:
+            granted = ident_mod.establish(store.engine, operators_file)
+        finally:
+            store.close()
+    order = ident_mod.ROLES  # narrowest first
+    wanted = claimed_role or order[min(order.index(granted.role), order.index("trainer"))]
+    ident = ident_mod.narrow(granted, claimed_operator, wanted)
+    if ident.role != wanted:  # only a --role wider than granted (the default never is)
+        raise ShiftFileError(next(r for r in ident.refused if r.startswith("--role ")))
+    return ident
+
+
 def open_for_replay(
     target: str,
     *,
@@ -691,10 +736,11 @@ def open_for_replay(
 ) -> ReplaySource:
     """Open a shift file or a database range for replay, as ``role`` may.
 
-    A trainer may open only a de-identified shift file: a database, or a file exported without
-    ``--deidentify``, holds behavioral-health data about identifiable people. And only a
-    signed one: ``trusted_key`` is the public key file exports are checked against (default:
-    beside the default signing key, console.replay.signing).
+    Only a supervisor may open a database or a raw file: those hold behavioral-health data
+    about identifiable people. A trainer or a viewer may open only a de-identified shift file,
+    and only a signed one: ``trusted_key`` is the public key file exports are checked against
+    (default: beside the default signing key, console.replay.signing). ``role`` is what
+    :func:`replay_identity` allows, never a bare claim.
     """
     if role not in ROLES:
         raise ShiftFileError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
@@ -706,12 +752,12 @@ def open_for_replay(
                 "--from/--to apply to a database; a shift file holds its own range"
             )
         sf = open_shift_file(target)
-        if role == "trainer" and not sf.deidentified:
+        if role != "supervisor" and not sf.deidentified:
             raise ShiftFileError(
-                f"{target} is not de-identified: a trainer may open only de-identified shift "
+                f"{target} is not de-identified: a {role} may open only de-identified shift "
                 "files (ask a supervisor to export it with --deidentify)"
             )
-        if role == "trainer":
+        if role != "supervisor":
             if trusted_key is None:
                 from console.config import SIGNING_KEY_FILENAME, user_data_dir
 
@@ -721,9 +767,9 @@ def open_for_replay(
             except SignatureError as exc:
                 raise ShiftFileError(str(exc)) from exc
         return ReplaySource(sf.data, sf)
-    if role == "trainer":
+    if role != "supervisor":
         raise ShiftFileError(
-            "a trainer may open only de-identified shift files, not a database; ask a "
+            f"a {role} may open only de-identified shift files, not a database; ask a "
             "supervisor for `responder-console export-shift --deidentify`"
         )
     from console.store import Store, StoreError
