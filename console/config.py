@@ -28,6 +28,7 @@ import platformdirs
 
 from console.domain.model import CallType
 from console.domain.rules import RecommendationFactors, ServiceHours, Thresholds
+from console.files import private_dir
 from console.wire.limits import FeedLimits
 from console.wire.registry import (
     SITE_CODE_KINDS,
@@ -834,8 +835,8 @@ def ensure_user_config(config_file: Path | None = None, data_dir: Path | None = 
     """First start: create the data folder and, if absent, write the commented default
     configuration. Returns the config file's path; an existing file is never touched."""
     config_file = config_file or user_config_file()
-    (data_dir or user_data_dir()).mkdir(mode=0o700, parents=True, exist_ok=True)
-    config_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_dir(data_dir or user_data_dir(), tighten=True)
+    private_dir(config_file.parent, tighten=True)
     try:
         # Exclusive create: two consoles starting at once never overwrite each other's file.
         # Owner only: the file may come to hold a database password.

@@ -176,11 +176,12 @@ def _config(args: argparse.Namespace) -> Any:
 def _signing_key_file(cfg: Any) -> Any:
     """``security.signing_key_file`` of the configuration, or the default in the data folder."""
     from console.config import SIGNING_KEY_FILENAME, user_data_dir
+    from console.files import private_dir
 
     if cfg.signing_key_file is not None:
         return cfg.signing_key_file
     data = user_data_dir()
-    data.mkdir(parents=True, exist_ok=True)
+    private_dir(data, tighten=True)
     return data / SIGNING_KEY_FILENAME
 
 

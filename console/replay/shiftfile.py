@@ -33,6 +33,7 @@ from console.domain.codec import (
 from console.domain.events import Event
 from console.domain.model import Team
 from console.domain.projection import fold
+from console.files import create_private, private_dir
 
 from .deidentify import K_DEFAULT, Deidentifier
 from .engine import ReplayError, ShiftData, base_events
@@ -230,6 +231,7 @@ def write_shift_file(
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()
     try:
+        create_private(tmp)  # 0600 from the first byte (SQLite's journal takes its mode)
         con = sqlite3.connect(tmp)
         try:
             con.execute("PRAGMA secure_delete=ON")
@@ -329,9 +331,7 @@ def export_shift(
     if signing_key is None:
         from console.config import SIGNING_KEY_FILENAME, user_data_dir
 
-        data = user_data_dir()
-        data.mkdir(parents=True, exist_ok=True)
-        signing_key = data / SIGNING_KEY_FILENAME
+        signing_key = private_dir(user_data_dir(), tighten=True) / SIGNING_KEY_FILENAME
     if start.tzinfo is None or end.tzinfo is None:
         raise ShiftFileError("--from and --to need a UTC offset")
     if end <= start:

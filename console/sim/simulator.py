@@ -33,6 +33,7 @@ from websockets.exceptions import ConnectionClosed
 
 from console.domain.model import CallStatus, TeamStatus
 from console.domain.projection import State
+from console.files import write_private
 from console.sim.world import (
     DEFAULT_RATE_PER_HOUR,
     GeneratedShift,
@@ -711,9 +712,7 @@ class DispatchSimulator:
     def write_state(self) -> None:
         if self.state_out is None:
             return
-        tmp = self.state_out.with_suffix(self.state_out.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.truth(), indent=1), encoding="utf-8")
-        tmp.replace(self.state_out)
+        write_private(self.state_out, json.dumps(self.truth(), indent=1))
 
 
 def conn_send_nowait(conn: ServerConnection, msg: dict[str, Any]) -> None:
