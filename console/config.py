@@ -28,6 +28,7 @@ import platformdirs
 
 from console.domain.model import CallType
 from console.domain.rules import RecommendationFactors, ServiceHours, Thresholds
+from console.files import private_dir
 from console.wire.limits import FeedLimits
 from console.wire.registry import (
     SITE_CODE_KINDS,
@@ -228,6 +229,9 @@ class Config:
     signing_key_file: Path | None = None
     """The key exported shift files are signed with (None: ``shift-signing.key`` in the user
     data folder)."""
+    deidentify_k: int = 5
+    """``security.deidentify_k``: the fewest calls any location of a de-identified shift file
+    stands for (console.replay.deidentify)."""
     codes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """``[codes]``: the site's own CAD codes per kind -> the console's words."""
     default_priority: int = 2
@@ -682,7 +686,12 @@ def _build(
     targets = {k: _number(v, f"targets.{k}", gt=0) for k, v in tg.items()}
 
     sec = _table(doc.get("security", {}), "security")
-    _check_keys(sec, "security", ("operators_file", "signing_key_file"))
+    _check_keys(sec, "security", ("operators_file", "signing_key_file", "deidentify_k"))
+    deidentify_k = _number(
+        sec.get("deidentify_k", 5), "security.deidentify_k", what="a whole number of calls", ge=1
+    )
+    if deidentify_k != int(deidentify_k):
+        raise _refuse("security.deidentify_k", deidentify_k, "a whole number of calls >= 1")
     operators_file = (
         _path(sec["operators_file"], "security.operators_file", base, must_exist=False)
         if "operators_file" in sec
@@ -714,6 +723,7 @@ def _build(
         raw=doc,
         operators_file=operators_file,
         signing_key_file=signing_key_file,
+        deidentify_k=int(deidentify_k),
         codes=codes,
         default_priority=int(default_priority),
     )
@@ -833,8 +843,8 @@ def ensure_user_config(config_file: Path | None = None, data_dir: Path | None = 
     """First start: create the data folder and, if absent, write the commented default
     configuration. Returns the config file's path; an existing file is never touched."""
     config_file = config_file or user_config_file()
-    (data_dir or user_data_dir()).mkdir(mode=0o700, parents=True, exist_ok=True)
-    config_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_dir(data_dir or user_data_dir(), tighten=True)
+    private_dir(config_file.parent, tighten=True)
     try:
         # Exclusive create: two consoles starting at once never overwrite each other's file.
         # Owner only: the file may come to hold a database password.

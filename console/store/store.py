@@ -34,10 +34,11 @@ from console.domain.events import (
 )
 from console.domain.projection import State
 from console.domain.rules import ServiceHours
+from console.files import create_private
 
 from . import audit, eventlog, link, outbox, quarantine, rows, submission
 from . import persons as person_data
-from .db import check_revision, make_engine, quick_check, upgrade
+from .db import check_revision, make_engine, quick_check, sqlite_path, upgrade
 from .outbox import sender_identity
 from .records import (
     AppendResult,
@@ -93,6 +94,10 @@ class Store:
         ``quick_check`` first: a damaged file is refused (StoreCorrupt), never written.
         ``synchronous="FULL"`` makes each SQLite commit durable across a power cut."""
         engine = make_engine(url, synchronous=synchronous)
+        path = sqlite_path(engine)
+        if create and path is not None and not path.exists() and path.parent.is_dir():
+            # A new database is 0600 from its first page; SQLite gives -wal/-shm its mode.
+            create_private(path, truncate=False)
         try:
             if check:
                 quick_check(engine)

@@ -24,6 +24,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from console.files import private_dir
+
 if TYPE_CHECKING:
     from console.sim.runner import SimulatorThread
 
@@ -394,7 +396,7 @@ def start_process(config_path: str | None) -> tuple[Any, Path] | str:
 
     data_dir = user_data_dir()
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir, tighten=True)
     except OSError as exc:
         return f"cannot create the data folder {data_dir}: {exc.strerror}"
     setup_logging(data_dir, os.environ.get("RESPONDER_CONSOLE_LOG_LEVEL", "INFO"))

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain.commands import Command
+from console.files import make_private
 from console.store import Changes
 from console.sync.client import LinkHealth, LinkState
 from console.ui.actions.menu import ACTION_SPECS, actions_for
@@ -580,6 +581,8 @@ class MainWindow(QMainWindow):
         s.setValue(f"{self._layout_key}/state", self.saveState(SETTINGS_VERSION))
         s.setValue("window/theme", self.theme)
         s.sync()
+        if s.fileName():  # the layout file is the user's alone, like everything else written
+            make_private(s.fileName())
 
     def reset_layout(self) -> None:
         for dock in self.docks.values():
