@@ -35,6 +35,8 @@ class AlertKind(StrEnum):
     """Input from dispatch was refused and kept aside (the quarantine)."""
     FEED_CONFLICT = "feed_conflict"
     """Dispatch sent two different descriptions of one record with the same time and version."""
+    DESTINATION_WAIT = "destination_wait"
+    """A team waiting at a destination's intake past the site's limit."""
 
 
 class Severity(StrEnum):
