@@ -20,6 +20,7 @@ from .events import (
     CommandConfirmed,
     CommandRefused,
     CommandRequested,
+    DestinationStatusReported,
     Event,
     NoteAdded,
     TeamAssigned,
@@ -41,10 +42,18 @@ class Changes:
     notes: frozenset[str] = frozenset()
     """Call ids whose notes changed."""
     seq: int = 0
+    destinations: frozenset[str] = frozenset()
+    """Destination ids whose capacity figure changed."""
 
     def __bool__(self) -> bool:
         return bool(
-            self.calls or self.teams or self.positions or self.commands or self.alerts or self.notes
+            self.calls
+            or self.teams
+            or self.positions
+            or self.commands
+            or self.alerts
+            or self.notes
+            or self.destinations
         )
 
     def merge(self, other: Changes) -> Changes:
@@ -56,6 +65,7 @@ class Changes:
             self.alerts | other.alerts,
             self.notes | other.notes,
             max(self.seq, other.seq),
+            self.destinations | other.destinations,
         )
 
 
@@ -77,6 +87,8 @@ class Touched:
     """(call id, team id) pairs."""
     notes: set[str] = field(default_factory=set)
     """Call ids that got a note."""
+    destinations: set[str] = field(default_factory=set)
+    """Destination ids given a capacity figure."""
 
     def add(self, e: Event) -> None:
         """Count in what one event touches."""
@@ -98,6 +110,8 @@ class Touched:
             self.acks.add(e.alert_id)
         elif isinstance(e, NoteAdded):
             self.notes.add(e.note.call_id)
+        elif isinstance(e, DestinationStatusReported):
+            self.destinations.add(e.report.destination_id)
 
     @classmethod
     def everything(cls, st: State) -> Touched:
@@ -112,6 +126,7 @@ class Touched:
             set(st.escalations),
             set(st.assignments),
             {n.call_id for n in st.notes.values()},
+            set(st.destinations),
         )
 
     def snapshot(self, st: State) -> Snapshot:
@@ -129,6 +144,7 @@ class Touched:
             held(self.acks, st.acks),
             held(self.escalations, st.escalations),
             held(self.assignments, st.assignments),
+            held(self.destinations, st.destinations),
         )
 
     def changed(self, before: Snapshot, st: State) -> Touched:
@@ -149,6 +165,7 @@ class Touched:
             diff(self.escalations, before.escalations, st.escalations),
             {k for k in self.assignments if st.assignments.get(k) != before.assignments.get(k)},
             set(self.notes),
+            diff(self.destinations, before.destinations, st.destinations),
         )
 
     def changes(self, seq: int = 0) -> Changes:
@@ -162,6 +179,7 @@ class Touched:
             frozenset(self.alerts | self.acks),
             frozenset(self.notes),
             seq,
+            frozenset(self.destinations),
         )
 
 
@@ -177,6 +195,7 @@ class Snapshot:
     acks: dict[str, Any] = field(default_factory=dict)
     escalations: dict[str, Any] = field(default_factory=dict)
     assignments: dict[tuple[str, str], Any] = field(default_factory=dict)
+    destinations: dict[str, Any] = field(default_factory=dict)
 
 
 def touched(events: Iterable[Event]) -> Touched:

@@ -11,10 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from .commands import Command
 from .model import Call, EscalationTarget, Position, Team
+
+if TYPE_CHECKING:
+    from .destinations import CapacityReport
 
 
 class Source:
@@ -222,6 +225,19 @@ class NoteAdded(Event):
         return self.note.call_id
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DestinationStatusReported(Event):
+    """A destination's capacity and whether it takes people, as a supervisor set it or
+    dispatch reported it."""
+
+    kind: ClassVar[str] = "destination_status"
+    report: CapacityReport
+
+    @property
+    def entity_id(self) -> str:
+        return self.report.destination_id
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     e.kind: e
     for e in (
@@ -237,5 +253,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         AlertRaised,
         AlertAcknowledged,
         NoteAdded,
+        DestinationStatusReported,
     )
 }

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from .commands import CommandRecord, CommandStatus
+from .destinations import CapacityReport
 from .events import (
     Alert,
     AlertAcknowledged,
@@ -24,6 +25,7 @@ from .events import (
     CommandConfirmed,
     CommandRefused,
     CommandRequested,
+    DestinationStatusReported,
     Event,
     Note,
     NoteAdded,
@@ -77,6 +79,8 @@ class State:
     assignments: dict[tuple[str, str], datetime] = field(default_factory=dict)
     """(call, team) -> when dispatch first sent that team."""
     escalations: dict[str, tuple[EscalationTarget, datetime]] = field(default_factory=dict)
+    destinations: dict[str, CapacityReport] = field(default_factory=dict)
+    """Destination id -> its latest capacity figure (supervisor's or dispatch's)."""
     seen: set[tuple[str, str]] = field(default_factory=set)
     as_of: datetime | None = None
     _call_keys: dict[str, RecordKey] = field(default_factory=dict)
@@ -113,6 +117,7 @@ class State:
             notes=dict(self.notes),
             assignments=dict(self.assignments),
             escalations=dict(self.escalations),
+            destinations=dict(self.destinations),
             as_of=self.as_of,
             _call_keys=dict(self._call_keys),
             _team_keys=dict(self._team_keys),
@@ -148,6 +153,7 @@ class State:
             and self.notes == other.notes
             and self.assignments == other.assignments
             and self.escalations == other.escalations
+            and self.destinations == other.destinations
             and self.as_of == other.as_of
         )
 
@@ -307,6 +313,25 @@ def _alert_ack(state: State, e: AlertAcknowledged, strict: bool) -> bool:
     return True
 
 
+def _capacity_key(r: CapacityReport) -> tuple[datetime, str, str, int, bool, str]:
+    return (
+        r.at,
+        r.source,
+        r.operator,
+        -1 if r.available is None else r.available,
+        r.accepting,
+        r.note,
+    )
+
+
+def _destination(state: State, e: DestinationStatusReported, strict: bool) -> bool:
+    old = state.destinations.get(e.report.destination_id)
+    if old is not None and _capacity_key(old) >= _capacity_key(e.report):
+        return False  # the latest figure stands (ties broken on the whole figure)
+    state.destinations[e.report.destination_id] = e.report
+    return True
+
+
 def _note(state: State, e: NoteAdded, strict: bool) -> bool:
     state.notes[e.key] = e.note
     return True
@@ -325,6 +350,7 @@ _HANDLERS: dict[type[Event], Callable[[State, Event, bool], bool]] = {
     AlertRaised: _alert_raised,  # type: ignore[dict-item]
     AlertAcknowledged: _alert_ack,  # type: ignore[dict-item]
     NoteAdded: _note,  # type: ignore[dict-item]
+    DestinationStatusReported: _destination,  # type: ignore[dict-item]
 }
 
 

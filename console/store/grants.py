@@ -83,7 +83,7 @@ BEGIN
   IF NOT pg_has_role(session_user, 'rc_supervisor', 'member') THEN
     RAISE EXCEPTION 'only a supervisor can act' USING ERRCODE = '42501';
   END IF;
-  IF p_kind NOT IN ('command_requested', 'alert_acknowledged') THEN
+  IF p_kind NOT IN ('command_requested', 'alert_acknowledged', 'destination_status') THEN
     RAISE EXCEPTION USING MESSAGE = 'a console cannot record a ' || p_kind || ' event',
       ERRCODE = '42501';
   END IF;

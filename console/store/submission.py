@@ -22,10 +22,13 @@ from console.domain.commands import (
     AcknowledgeAlert,
     Command,
     CommandRejected,
+    SetDestinationStatus,
 )
+from console.domain.destinations import CapacityReport
 from console.domain.events import (
     AlertAcknowledged,
     CommandRequested,
+    DestinationStatusReported,
     Event,
     Source,
 )
@@ -93,6 +96,22 @@ def submit(
                     operator=operator,
                     note=command.reason,
                 )
+            elif isinstance(command, SetDestinationStatus):
+                ev = DestinationStatusReported(
+                    source=Source.CONSOLE,
+                    source_id=f"dst-{command_id}",
+                    occurred_at=now,
+                    recorded_at=now,
+                    report=CapacityReport(
+                        command.destination_id,
+                        now,
+                        command.available,
+                        command.accepting,
+                        Source.CONSOLE,
+                        operator,
+                        command.reason,
+                    ),
+                )
             else:
                 ev = CommandRequested(
                     source=Source.CONSOLE,
@@ -154,6 +173,14 @@ def validate(
     now: datetime,
 ) -> None:
     if isinstance(command, AcknowledgeAlert):
+        return
+    if isinstance(command, SetDestinationStatus):
+        if not command.destination_id.strip():
+            raise CommandRejected("name the destination whose capacity this is")
+        if command.available is not None and command.available < 0:
+            raise CommandRejected(
+                f"free beds or slots cannot be negative ({command.available}); give 0 when full"
+            )
         return
     if conn.dialect.name == "postgresql":
         # Serialise commands on the same call or team across every console: the second
