@@ -644,6 +644,16 @@ class World:
                 return False, f"{tid} is {team.status.value.replace('_', ' ')}", None
             self.set_team(team.id, last_checkin=self.now)
             return True, f"{tid} checked in", None
+        if kind == "set_destination":
+            assert call is not None and team is not None
+            where = str(a.get("destination_name") or a["destination_id"])
+            if not call.is_open:
+                return False, f"{cid} was {call.status.value} meanwhile", cid
+            if team.call != cid:
+                return False, f"{tid} is not on {cid}", cid
+            self.set_call(call.id, destination=where)
+            self.set_team(team.id, destination=where)
+            return True, f"{tid} to take the person from {cid} to {where}", cid
         return False, f"dispatch does not know the command {kind!r}", cid
 
 
