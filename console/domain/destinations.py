@@ -694,3 +694,92 @@ def parse_destinations(
         wait_alert_s=wait_alert_s,
         sample=bool(doc.get("sample", False)),
     )
+
+
+# -- what the board shows ------------------------------------------------------------------------
+
+
+def criteria_badges(c: Criteria) -> tuple[tuple[str, str], ...]:
+    """The intake criteria as short symbols, each with its meaning (the panel's icons and
+    their tooltips)."""
+    out: list[tuple[str, str]] = []
+    if c.min_age is not None and c.max_age is not None:
+        out.append((f"{c.min_age}–{c.max_age}", f"Ages {c.min_age} to {c.max_age}"))
+    elif c.min_age is not None:
+        out.append((f"{c.min_age}+", f"Ages {c.min_age} and over"))
+    elif c.max_age is not None:
+        out.append((f"≤{c.max_age}", f"Ages up to {c.max_age}"))
+    else:
+        out.append(("all ages", "Any age"))
+    if c.accepts_intoxicated:
+        out.append(("intox ✓", "Takes intoxicated persons"))
+    else:
+        out.append(("sober ✕", "Does not take intoxicated persons (sober only)"))
+    if c.needs_medical_clearance:
+        out.append(("✚ med", "Needs medical clearance before intake"))
+    if c.languages:
+        out.append(
+            (
+                " ".join(x.upper() for x in c.languages),
+                "Intake staff speak: " + ", ".join(c.languages),
+            )
+        )
+    if c.intake is Intake.CALL_FIRST:
+        out.append(("☎ call", "Call before bringing anyone"))
+    else:
+        out.append(("walk-in", "Walk-ins accepted"))
+    return tuple(out)
+
+
+_STATE_RANK = {OpenState.OPEN: 0, OpenState.CLOSING_SOON: 1, OpenState.CLOSED: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRow:
+    """One destination as the panel and the map show it at some moment."""
+
+    destination: Destination
+    status: ScheduleStatus
+    status_text: str
+    capacity: CapacityView
+    capacity_text: str
+    badges: tuple[tuple[str, str], ...]
+
+    @property
+    def id(self) -> str:
+        return self.destination.id
+
+    @property
+    def state(self) -> OpenState:
+        return self.status.state
+
+    @property
+    def accepting(self) -> bool:
+        cur = self.capacity.current
+        return cur is None or cur.accepting
+
+    @property
+    def sort_key(self) -> tuple[int, str]:
+        return (_STATE_RANK[self.state], self.destination.name.casefold())
+
+
+def board_rows(
+    destinations: DestinationSet, capacity: Mapping[str, CapacityReport], now: datetime
+) -> list[BoardRow]:
+    """Every destination: open ones first, then closing soon, then closed; by name within."""
+    rows = []
+    for d in destinations.destinations:
+        st = d.status(now)
+        view = capacity_view(capacity.get(d.id), now, destinations.capacity_stale_s)
+        rows.append(
+            BoardRow(
+                d,
+                st,
+                st.describe(now),
+                view,
+                view.describe(d.capacity),
+                criteria_badges(d.criteria),
+            )
+        )
+    rows.sort(key=lambda r: r.sort_key)
+    return rows

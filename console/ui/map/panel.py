@@ -85,6 +85,7 @@ class MapPanel(QWidget):
         self._fitted = False
         self._pending: Picture | None = None
         self._push(ctx.pictures.current())
+        self._push_destinations()
 
     @property
     def map_view(self):  # type: ignore[no-untyped-def]
@@ -107,7 +108,20 @@ class MapPanel(QWidget):
             )
         )
 
+    def _push_destinations(self) -> None:
+        """The destination layer: open, closing soon or closed now, with the capacity figure."""
+        mv = self.map_view
+        ds = getattr(self.ctx.config, "destinations", None)
+        if mv is None or not ds:
+            return
+        from console.ui.destinations.layer import layer_items
+
+        pic = self.ctx.pictures.current()
+        mv.set_destinations(layer_items(ds, pic.state.destinations, pic.now))
+
     def _on_picture(self, picture: Picture, changes: Changes | None) -> None:
+        if changes is None or changes.destinations:
+            self.ctx.later(self._push_destinations, self._push_destinations)
         if changes is not None and not (changes.calls or changes.teams or changes.positions):
             return
         # Next turn of the event loop (see the queue panel): the map's diff is its own slice.
@@ -137,6 +151,7 @@ class MapPanel(QWidget):
         if self._tick_count % 10 == 0:
             pic = self.ctx.pictures.current()
             self._push(pic)
+            self._push_destinations()
 
     # -- actions ----------------------------------------------------------------------------------
 
