@@ -217,6 +217,19 @@ class DestinationSet:
     def __bool__(self) -> bool:
         return bool(self.destinations)
 
+    def figures(self, reports: Mapping[str, CapacityReport]) -> dict[str, CapacityReport]:
+        """The latest figure per known destination id. Dispatch names a destination as its
+        CAD writes it (the id or the name); figures naming no known destination are left out."""
+        out: dict[str, CapacityReport] = {}
+        for key, r in reports.items():
+            d = self.get(key)
+            if d is None:
+                continue
+            old = out.get(d.id)
+            if old is None or (old.at, old.source) < (r.at, r.source):
+                out[d.id] = r
+        return out
+
 
 # -- capacity --------------------------------------------------------------------------------
 
@@ -377,6 +390,7 @@ def propose(
     each with its reasons; the others with why not."""
     p = needs if needs is not None else PersonNeeds.of_call(call)
     factors = factors or RecommendationFactors()
+    capacity = destinations.figures(capacity)
     if position is not None:
         origin: tuple[float, float] | None = (position.lat, position.lon)
     elif call.lat is not None and call.lon is not None:
@@ -767,6 +781,7 @@ def board_rows(
     destinations: DestinationSet, capacity: Mapping[str, CapacityReport], now: datetime
 ) -> list[BoardRow]:
     """Every destination: open ones first, then closing soon, then closed; by name within."""
+    capacity = destinations.figures(capacity)
     rows = []
     for d in destinations.destinations:
         st = d.status(now)

@@ -51,8 +51,9 @@ def destinations_json(
     (free beds or slots; 0 when not accepting) with its age. A stale figure is given as null
     (its age says why), never as current."""
     out = []
+    figures = destinations.figures(state.destinations)
     for d in sorted(destinations.destinations, key=lambda d: d.id):
-        view = capacity_view(state.destinations.get(d.id), now, destinations.capacity_stale_s)
+        view = capacity_view(figures.get(d.id), now, destinations.capacity_stale_s)
         cur = view.current
         out.append(
             {

@@ -49,8 +49,9 @@ class CapacityDialog(ActionDialog):
         super().__init__(ctx, "Destination capacity", parent)
         self.destination = destination
         d = destination
+        ds = ctx.config.destinations
         view = capacity_view(
-            self.state.destinations.get(d.id), self.now, ctx.config.destinations.capacity_stale_s
+            ds.figures(self.state.destinations).get(d.id), self.now, ds.capacity_stale_s
         )
         total = f"{d.capacity} beds/slots" if d.capacity else "capacity not counted"
         self.header.setText(
