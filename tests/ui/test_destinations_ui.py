@@ -22,6 +22,7 @@ from fixtures_dialogs import (
     make_config,
     themed,
 )
+from PySide6.QtWidgets import QApplication
 
 from console.domain.commands import SetDestination
 from console.domain.events import AlertKind
@@ -88,8 +89,9 @@ def test_panel_open_first_capacity_with_age_and_stale_shown_as_stale(
     assert len(order) == 10
     closed = {"sobering-park-st", "shelter-bushnell-night"}
     assert set(order[-2:]) == closed  # closed at 14:00 on a Monday, listed last
-    assert _row(panel, "sobering-park-st")["status"] == "○ closed"
-    assert _row(panel, "detox-riverside")["status"] == "● open"
+    assert _row(panel, "sobering-park-st")["status"] == "○ closed, opens 18:00"
+    assert _row(panel, "detox-riverside")["status"] == "● open until 23:00"
+    assert _row(panel, "ed-saint-francis")["status"] == "● open 24 h"
     assert "SAMPLE DATA" in panel.summary.text()
     assert panel.summary.text().startswith("8 open · 0 closing soon · 2 closed")
     # Criteria: one chip per criterion, its meaning as its tooltip.
@@ -117,7 +119,7 @@ def test_panel_open_first_capacity_with_age_and_stale_shown_as_stale(
     console.clock.set(MONDAY_2PM + timedelta(hours=8, minutes=40))
     console.source._on_tick()
     panel.refresh()
-    assert _row(panel, "detox-riverside")["status"] == "◐ closing soon"
+    assert _row(panel, "detox-riverside")["status"] == "◐ closing in 20 min"
     cap = _row(panel, "detox-riverside")["capacity"]
     assert cap.startswith("stale (8.7 h old; was 4 of 20 free")
     assert "free, " not in cap.split("was")[0]
@@ -125,6 +127,7 @@ def test_panel_open_first_capacity_with_age_and_stale_shown_as_stale(
         console.clock.set(MONDAY_2PM + timedelta(minutes=20))
         console.source._on_tick()
         panel.refresh()
+        QApplication.processEvents()  # the themed style's sizes laid out before the grab
         panel.grab().save(str(artifacts / "destinations_panel.png"))
 
 

@@ -47,11 +47,8 @@ TICKS_PER_REFRESH = 15
 """Clock ticks (seconds) between two refreshes when nothing arrived: opening hours and the
 figures' ages move with time."""
 
-STATE_TEXT = {
-    OpenState.OPEN: "● open",
-    OpenState.CLOSING_SOON: "◐ closing soon",
-    OpenState.CLOSED: "○ closed",
-}
+STATE_MARK = {OpenState.OPEN: "●", OpenState.CLOSING_SOON: "◐", OpenState.CLOSED: "○"}
+"""Filled, half, hollow: the state reads without its colour too."""
 
 
 class _SortItem(QTableWidgetItem):
@@ -206,7 +203,7 @@ class DestinationsPanel(QWidget):
             if r < 0:
                 continue
             status = self._it(r, COL_STATUS)
-            text = STATE_TEXT[row.state]
+            text = f"{STATE_MARK[row.state]} {row.status_text}"
             if not row.accepting:
                 text += " · not accepting"
             _set(status, text)
