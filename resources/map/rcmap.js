@@ -509,6 +509,17 @@
       return this.destMarkers.size;
     }
 
+    // Bring a destination into view with its tooltip open (chosen in the destinations panel).
+    showDestination(id) {
+      const m = this.destMarkers && this.destMarkers.get(id);
+      if (!m) return false;
+      this._whenIdle(() => {
+        this.map.once("moveend", () => m.openTooltip());
+        this.map.setView(m.getLatLng(), Math.max(this.map.getZoom(), 15));
+      });
+      return true;
+    }
+
     // What the destination layer shows: for tests and diagnostics.
     destinationSnapshot() {
       const out = [];

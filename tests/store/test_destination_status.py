@@ -148,3 +148,12 @@ def test_state_cli_reads_the_site_file(tmp_path: Path, capsys: pytest.CaptureFix
     )
     assert main(["state", "--db", db, "--json"]) == 0
     assert "destinations" not in json.loads(capsys.readouterr().out)
+
+
+def test_other_consoles_hear_which_destination_changed() -> None:
+    from console.domain.changes import Changes
+    from console.store.notify import decode, encode
+
+    note = decode(encode(Changes(destinations=frozenset({"csu"}), seq=5), 4, 5))
+    assert note.changes is not None and note.changes.destinations == frozenset({"csu"})
+    assert note.changes  # a destination-only write is a change worth a refresh

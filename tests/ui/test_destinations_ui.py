@@ -296,9 +296,47 @@ def test_map_layer_tells_open_from_closed_by_shape_and_colour(
         assert view.set_destinations(later)
         qtbot.waitUntil(lambda: snap()["detox-riverside"]["state"] == "closing_soon")
         assert snap()["sobering-park-st"]["state"] == "open"
+        shown: list[Any] = []
+        view.run_js("rcMap.showDestination('detox-riverside')", shown.append)
+        qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+        assert shown == [True]
         box: list[Any] = []
         view.run_js("rcMap.map.setView([41.765, -72.685], 14); true", box.append)
         qtbot.waitUntil(lambda: bool(box), timeout=5000)
         view.grab().save(str(artifacts / "destinations_map_layer.png"))
     finally:
         view.dispose()
+
+
+def test_window_docks_the_board_with_a_shortcut_and_the_call_menu_proposes(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    from PySide6.QtCore import QSettings
+
+    from console.store import Store
+    from console.ui.shell.main import build_console as build_window
+
+    cfg = make_config(tmp_path, '[destinations]\nfile = "sample"\n')
+    store = Store.open(f"sqlite:///{tmp_path / 'w.db'}")
+    console = build_window(
+        cfg,
+        store,
+        dispatch_url=None,
+        operator="J. Doe",
+        role="supervisor",
+        settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
+        show=False,
+    )
+    win = console.window
+    try:
+        assert "destinations" in win.docks
+        assert win.panel_actions["destinations"].shortcut().toString() == "Ctrl+8"
+        assert win.propose_destination_action.shortcut().toString() == "Ctrl+Shift+D"
+        shortcuts = [k for k, _ in win.shortcut_list()]
+        assert len(shortcuts) == len(set(shortcuts))
+        panel = win.destinations_panel
+        with qtbot.waitSignal(panel.destination_selected, timeout=2000) as sig:
+            panel.table.selectRow(panel.row_of("detox-riverside"))
+        assert sig.args == ["detox-riverside"]
+    finally:
+        console.close()

@@ -94,6 +94,7 @@ class DestinationsPanel(QWidget):
         self.setObjectName("destinationsPanel")
         self.destinations: DestinationSet = ctx.config.destinations
         self.rows: list[BoardRow] = []
+        self._selected_id: str | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         self.summary = QLabel(self)
@@ -277,8 +278,10 @@ class DestinationsPanel(QWidget):
             r = self.table.currentRow()
             item = self.table.item(r, COL_STATUS) if r >= 0 else None
             did = str(item.data(ID_ROLE)) if item is not None else None
-        if did:
+        if did and did != self._selected_id:
+            # Only a new choice moves the map: rows re-sorted by the clock keep their selection.
             self.destination_selected.emit(did)
+        self._selected_id = did
         self._update_buttons()
 
     def _update_buttons(self) -> None:

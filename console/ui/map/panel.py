@@ -155,6 +155,11 @@ class MapPanel(QWidget):
 
     # -- actions ----------------------------------------------------------------------------------
 
+    def show_destination(self, destination_id: str) -> None:
+        mv = self.map_view
+        if mv is not None:
+            mv.show_destination(destination_id)
+
     def fit_all(self) -> None:
         mv = self.map_view
         if mv is not None:

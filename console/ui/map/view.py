@@ -540,6 +540,10 @@ class MapView(QWebEngineView):
             self._run_now(self._destinations_js(), None)
         return True
 
+    def show_destination(self, destination_id: str) -> None:
+        """Bring a destination into view, its tooltip open."""
+        self.run_js(f"rcMap.showDestination({json.dumps(destination_id)})")
+
     def _destinations_js(self) -> str:
         payload = json.dumps(self._destinations or [], separators=(",", ":"), ensure_ascii=False)
         return f"rcMap.setDestinations({payload})"

@@ -210,6 +210,7 @@ class MainWindow(QMainWindow):
             self.splitDockWidget(
                 self.docks["alerts"], self.docks["destinations"], Qt.Orientation.Vertical
             )
+            self.destinations_panel.destination_selected.connect(self.map_panel.show_destination)
         self.splitDockWidget(self.docks["queue"], self.docks["board"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.docks["workload"], self.docks["audit"])
         self.docks["workload"].raise_()
