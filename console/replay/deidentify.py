@@ -39,6 +39,7 @@ from console.domain.events import (
     CommandConfirmed,
     CommandRefused,
     CommandRequested,
+    DestinationStatusReported,
     Event,
     Note,
     NoteAdded,
@@ -260,6 +261,12 @@ class Deidentifier:
             n = e.note
             return replace(
                 e, note=Note(self.call_id(n.call_id), NOTE_WITHHELD, self.operator(n.author), n.at)
+            )
+        if isinstance(e, DestinationStatusReported):
+            # A place, not a person: the figure stays; who set it and their note do not.
+            r = e.report
+            return replace(
+                e, report=replace(r, operator=self.operator(r.operator), note=self.text(r.note))
             )
         return e
 

@@ -157,3 +157,22 @@ def test_other_consoles_hear_which_destination_changed() -> None:
     note = decode(encode(Changes(destinations=frozenset({"csu"}), seq=5), 4, 5))
     assert note.changes is not None and note.changes.destinations == frozenset({"csu"})
     assert note.changes  # a destination-only write is a change worth a refresh
+
+
+def test_a_deidentified_log_keeps_the_figure_not_who_set_it() -> None:
+    from console.domain.destinations import CapacityReport
+    from console.replay.deidentify import Deidentifier
+
+    e = DestinationStatusReported(
+        source="console",
+        source_id="dst-1",
+        occurred_at=T0,
+        recorded_at=T0,
+        report=CapacityReport("csu", T0, 3, True, "console", "j.rivera", "Maria at intake"),
+    )
+    out = Deidentifier(b"k" * 32).event(e)
+    assert isinstance(out, DestinationStatusReported)
+    r = out.report
+    assert (r.destination_id, r.available, r.accepting, r.at) == ("csu", 3, True, T0)
+    assert r.operator == "Operator 1" and r.note == "(withheld)"
+    assert "rivera" not in repr(out).lower() and "maria" not in repr(out).lower()
