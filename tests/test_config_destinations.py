@@ -88,3 +88,13 @@ def test_sample_is_marked_and_built_from_the_public_hospital_points() -> None:
     # Every place not derived from the public points says it is a sample in its name.
     assert all("(sample)" in d.name for d in ds.destinations if d not in eds)
     assert (resource_path("LICENSE.HandsOnDataViz-book.txt")).is_file()
+
+
+def test_the_simulated_dispatch_takes_people_to_places_the_sample_lists() -> None:
+    from console.sim.world import DESTINATIONS
+
+    ds = parse_config('[destinations]\nfile = "sample"\n').destinations
+    for name, lat, lon in DESTINATIONS:
+        d = ds.get(name)
+        assert d is not None, name
+        assert abs(d.lat - lat) < 1e-3 and abs(d.lon - lon) < 1e-3

@@ -142,6 +142,22 @@ class ScheduleStatus:
     def open_now(self) -> bool:
         return self.state is not OpenState.CLOSED
 
+    def holds_until(self, since: datetime) -> datetime:
+        """Until when this status (found at ``since``) stays the same: the next opening,
+        closing-soon or closing (a week ahead at most; then it is worked out again)."""
+        week = since + timedelta(days=7)
+        if self.state is OpenState.OPEN:
+            edge = (
+                None
+                if self.closes_at is None
+                else self.closes_at - timedelta(seconds=CLOSING_SOON_S)
+            )
+        elif self.state is OpenState.CLOSING_SOON:
+            edge = self.closes_at
+        else:
+            edge = self.opens_at
+        return week if edge is None else min(edge, week)
+
     def describe(self, now: datetime) -> str:
         if self.state is OpenState.CLOSED:
             why = f"closed ({self.holiday})" if self.holiday else "closed"
@@ -713,6 +729,27 @@ def parse_destinations(
 # -- what the board shows ------------------------------------------------------------------------
 
 
+class StatusCache:
+    """Each destination's status, worked out again only when it may have changed (at its next
+    opening, closing-soon or closing): a panel refreshed every few seconds does not walk a
+    week of hours each time."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, tuple[Schedule, datetime, datetime, ScheduleStatus]] = {}
+
+    def status(self, d: Destination, now: datetime) -> ScheduleStatus:
+        held = self._held.get(d.id)
+        if held is not None and held[0] is d.schedule and held[1] <= now < held[2]:
+            return held[3]
+        st = d.status(now)
+        # The holiday a closed day is named after changes at local midnight too.
+        tz = d.schedule.tz
+        local = now.astimezone(tz) if tz is not None else now.astimezone()
+        midnight = datetime.combine(local.date() + timedelta(days=1), time(0, 0), local.tzinfo)
+        self._held[d.id] = (d.schedule, now, min(st.holds_until(now), midnight), st)
+        return st
+
+
 def criteria_badges(c: Criteria) -> tuple[tuple[str, str], ...]:
     """The intake criteria as short symbols, each with its meaning (the panel's icons and
     their tooltips)."""
@@ -778,13 +815,16 @@ class BoardRow:
 
 
 def board_rows(
-    destinations: DestinationSet, capacity: Mapping[str, CapacityReport], now: datetime
+    destinations: DestinationSet,
+    capacity: Mapping[str, CapacityReport],
+    now: datetime,
+    statuses: StatusCache | None = None,
 ) -> list[BoardRow]:
     """Every destination: open ones first, then closing soon, then closed; by name within."""
     capacity = destinations.figures(capacity)
     rows = []
     for d in destinations.destinations:
-        st = d.status(now)
+        st = statuses.status(d, now) if statuses is not None else d.status(now)
         view = capacity_view(capacity.get(d.id), now, destinations.capacity_stale_s)
         rows.append(
             BoardRow(

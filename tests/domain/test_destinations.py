@@ -296,3 +296,30 @@ def test_bad_file_one_line_naming_the_problem(change: tuple[str, str], message: 
         parse_destinations(tomllib.loads(text))
     assert message in str(e.value)
     assert "\n" not in str(e.value)
+
+
+def test_status_cache_gives_exactly_the_uncached_status() -> None:
+    from console.domain.destinations import StatusCache
+
+    doc = tomllib.loads(GOOD)
+    doc["destination"].append(
+        {
+            "id": "clinic",
+            "name": "Clinic",
+            "kind": "walk_in_clinic",
+            "lat": 41.7,
+            "lon": -72.7,
+            "hours": {"mon": "08:00-20:00", "fri": ["08:00-12:00", "13:00-17:00"]},
+            "holiday_hours": [],
+        }
+    )
+    ds = parse_destinations(doc)
+    cache = StatusCache()
+    t = at(2026, 12, 20, 0, 0)
+    calls = 0
+    while t < at(2026, 12, 30, 0, 0):
+        for d in ds.destinations:
+            assert cache.status(d, t) == d.status(t), (d.id, t)
+            calls += 1
+        t += timedelta(minutes=7)
+    assert calls > 4000

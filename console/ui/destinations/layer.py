@@ -6,16 +6,19 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from console.domain.destinations import CapacityReport, DestinationSet, board_rows
+from console.domain.destinations import CapacityReport, DestinationSet, StatusCache, board_rows
 
 
 def layer_items(
-    destinations: DestinationSet, capacity: Mapping[str, CapacityReport], now: datetime
+    destinations: DestinationSet,
+    capacity: Mapping[str, CapacityReport],
+    now: datetime,
+    statuses: StatusCache | None = None,
 ) -> list[dict[str, Any]]:
     """One marker per destination: where, open / closing soon / closed, and its tooltip lines
     (name, kind, hours, capacity with its age, criteria)."""
     out = []
-    for row in sorted(board_rows(destinations, capacity, now), key=lambda r: r.id):
+    for row in sorted(board_rows(destinations, capacity, now, statuses), key=lambda r: r.id):
         d = row.destination
         tip = [
             d.name + (" (sample data)" if d.sample and "sample" not in d.name.lower() else ""),

@@ -8,6 +8,7 @@ selection survives the clock and the feed. The map layer is fed from the same ro
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -28,6 +29,7 @@ from console.domain.destinations import (
     BoardRow,
     DestinationSet,
     OpenState,
+    StatusCache,
     board_rows,
     criteria_badges,
 )
@@ -56,6 +58,20 @@ class _SortItem(QTableWidgetItem):
 
     def __lt__(self, other: QTableWidgetItem) -> bool:
         return str(self.data(SORT_ROLE) or "") < str(other.data(SORT_ROLE) or "")
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """One row's text, order key, colours and tooltips as last written."""
+
+    status: str
+    sort: str
+    status_color: str
+    status_tip: str
+    capacity: str
+    stale: bool
+    capacity_color: str
+    capacity_tip: str
 
 
 class CriteriaChips(QWidget):
@@ -95,6 +111,9 @@ class DestinationsPanel(QWidget):
         self.destinations: DestinationSet = ctx.config.destinations
         self.rows: list[BoardRow] = []
         self._selected_id: str | None = None
+        self._statuses = StatusCache()
+        self._shown: dict[str, _Shown] = {}
+        """What each row shows, by destination id: only a difference is written."""
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         self.summary = QLabel(self)
@@ -189,48 +208,68 @@ class DestinationsPanel(QWidget):
         return -1
 
     def refresh(self) -> None:
+        """Rewrite what changed since the last refresh (statuses move with the clock, figures
+        with the log); rows are re-sorted only when an order key changed."""
         picture = self.ctx.pictures.current()
         now = picture.now
-        self.rows = board_rows(self.destinations, picture.state.destinations, now)
+        self.rows = board_rows(self.destinations, picture.state.destinations, now, self._statuses)
         c = theme.colors()
-        colour = {
-            OpenState.OPEN: QColor(c.ok),
-            OpenState.CLOSING_SOON: QColor(c.warning),
-            OpenState.CLOSED: QColor(c.muted),
+        where = {
+            str(self._it(r, COL_STATUS).data(ID_ROLE)): r for r in range(self.table.rowCount())
         }
+        resort = False
         self.table.setSortingEnabled(False)
         for row in self.rows:
-            r = self.row_of(row.id)
+            r = where.get(row.id, -1)
             if r < 0:
                 continue
-            status = self._it(r, COL_STATUS)
-            text = f"{STATE_MARK[row.state]} {row.status_text}"
-            if not row.accepting:
-                text += " · not accepting"
-            _set(status, text)
-            status.setData(SORT_ROLE, _sort_text(row.sort_key[0], row.sort_key[1], row.id))
-            status.setForeground(colour[row.state])
-            status.setToolTip(row.status_text)
-            cap = self._it(r, COL_CAPACITY)
-            _set(cap, row.capacity_text)
-            stale = row.capacity.stale
-            f = QFont(cap.font())
-            f.setItalic(stale)
-            cap.setFont(f)
-            cap.setForeground(QColor(c.warning if stale else c.text))
             rep = row.capacity.report
-            cap.setToolTip(
+            shown = _Shown(
+                f"{STATE_MARK[row.state]} {row.status_text}"
+                + ("" if row.accepting else " · not accepting"),
+                _sort_text(row.sort_key[0], row.sort_key[1], row.id),
+                {
+                    OpenState.OPEN: c.ok,
+                    OpenState.CLOSING_SOON: c.warning,
+                    OpenState.CLOSED: c.muted,
+                }[row.state],
+                row.status_text,
+                row.capacity_text,
+                row.capacity.stale,
+                c.warning if row.capacity.stale else c.text,
                 row.capacity_text
                 + (
                     f"\nset by {rep.operator or rep.source} at {rep.at.astimezone():%H:%M}"
                     + (f": {rep.note}" if rep.note else "")
                     if rep is not None
                     else ""
-                )
+                ),
             )
-            self._it(r, COL_KIND).setToolTip(row.status_text)
+            old = self._shown.get(row.id)
+            if shown == old:
+                continue
+            self._shown[row.id] = shown
+            status = self._it(r, COL_STATUS)
+            _set(status, shown.status)
+            if old is None or old.sort != shown.sort:
+                status.setData(SORT_ROLE, shown.sort)
+                resort = True
+            if old is None or old.status_color != shown.status_color:
+                status.setForeground(QColor(shown.status_color))
+            status.setToolTip(shown.status_tip)
+            self._it(r, COL_KIND).setToolTip(shown.status_tip)
+            cap = self._it(r, COL_CAPACITY)
+            _set(cap, shown.capacity)
+            if old is None or old.stale != shown.stale:
+                f = QFont(cap.font())
+                f.setItalic(shown.stale)
+                cap.setFont(f)
+            if old is None or old.capacity_color != shown.capacity_color:
+                cap.setForeground(QColor(shown.capacity_color))
+            cap.setToolTip(shown.capacity_tip)
         self.table.setSortingEnabled(True)
-        self.table.sortItems(COL_STATUS)
+        if resort:
+            self.table.sortItems(COL_STATUS)
         n = {s: sum(1 for x in self.rows if x.state is s) for s in OpenState}
         summary = (
             f"{n[OpenState.OPEN]} open · {n[OpenState.CLOSING_SOON]} closing soon · "
@@ -301,10 +340,15 @@ class DestinationsPanel(QWidget):
 
     # -- updates ------------------------------------------------------------------------------
 
-    def _on_picture(self, _picture: Picture, changes: Changes | None) -> None:
-        if changes is not None and not (changes.destinations or changes.teams):
-            return
-        self.ctx.later(self.refresh, self.refresh)
+    def _on_picture(self, picture: Picture, changes: Changes | None) -> None:
+        if changes is None or changes.destinations:
+            self.ctx.later(self.refresh, self.refresh)
+        elif changes.teams:
+            # Teams move often: only the transport line depends on them.
+            self.ctx.later(self._hint_now, self._hint_now)
+
+    def _hint_now(self) -> None:
+        self._update_transport_hint(self.ctx.pictures.current())
 
     def _on_tick(self, _now: object) -> None:
         self._ticks += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -84,6 +85,7 @@ class MapPanel(QWidget):
         ctx.pictures.tick.connect(self._on_tick)
         self._fitted = False
         self._pending: Picture | None = None
+        self._dest_statuses: Any = None
         self._push(ctx.pictures.current())
         self._push_destinations()
 
@@ -117,7 +119,11 @@ class MapPanel(QWidget):
         from console.ui.destinations.layer import layer_items
 
         pic = self.ctx.pictures.current()
-        mv.set_destinations(layer_items(ds, pic.state.destinations, pic.now))
+        if self._dest_statuses is None:
+            from console.domain.destinations import StatusCache
+
+            self._dest_statuses = StatusCache()
+        mv.set_destinations(layer_items(ds, pic.state.destinations, pic.now, self._dest_statuses))
 
     def _on_picture(self, picture: Picture, changes: Changes | None) -> None:
         if changes is None or changes.destinations:
