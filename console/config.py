@@ -26,6 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 
+from console.domain.destinations import DestinationError, DestinationSet, parse_destinations
 from console.domain.model import CallType
 from console.domain.rules import RecommendationFactors, ServiceHours, Thresholds
 from console.files import private_dir
@@ -47,6 +48,8 @@ DB_ENV = "RESPONDER_CONSOLE_DB"
 """Environment variable that overrides ``database.url`` (``--db`` overrides both)."""
 DEFAULT_CONFIG_RESOURCE = "default-config.toml"
 ROSTER_RESOURCE = "roster.toml"
+SAMPLE_DESTINATIONS_RESOURCE = "sample-destinations-hartford.toml"
+"""The demo's destinations: Hartford's hospitals plus fictional shelters and clinics."""
 DEFAULT_OPERATORS_FILE = Path("/etc/responder-console/operators.toml")
 SIGNING_KEY_FILENAME = "shift-signing.key"
 THEMES = ("dark", "light")
@@ -236,6 +239,8 @@ class Config:
     """``[codes]``: the site's own CAD codes per kind -> the console's words."""
     default_priority: int = 2
     """``[dispatch] default_priority``: the priority of a call dispatch gave none."""
+    destinations: DestinationSet = field(default_factory=DestinationSet)
+    """``[destinations]``: the site's destinations (from its file) and their limits."""
 
     @property
     def database_url_redacted(self) -> str:
@@ -496,6 +501,7 @@ _TOP = (
     "targets",
     "security",
     "codes",
+    "destinations",
 )
 
 
@@ -703,6 +709,7 @@ def _build(
         else None
     )
     codes = _codes(_table(doc.get("codes", {}), "codes"), base)
+    destinations = _destinations(_table(doc.get("destinations", {}), "destinations"), base)
 
     return Config(
         database_url=db_url,
@@ -726,7 +733,46 @@ def _build(
         deidentify_k=int(deidentify_k),
         codes=codes,
         default_priority=int(default_priority),
+        destinations=destinations,
     )
+
+
+def _destinations(table: Mapping[str, Any], base: Path | None) -> DestinationSet:
+    _check_keys(table, "destinations", ("file", "capacity_stale_s", "wait_alert_s"))
+    stale = _number(table.get("capacity_stale_s", 14400), "destinations.capacity_stale_s", gt=0)
+    wait = _number(table.get("wait_alert_s", 2700), "destinations.wait_alert_s", gt=0)
+    name = _string(table.get("file", ""), "destinations.file", "a file path")
+    if not name.strip():
+        return DestinationSet(capacity_stale_s=stale, wait_alert_s=wait)
+    if name.strip() == "sample":
+        path = resource_path(SAMPLE_DESTINATIONS_RESOURCE)
+    else:
+        path = _path(name, "destinations.file", base, must_exist=True)
+    return load_destinations(path, capacity_stale_s=stale, wait_alert_s=wait)
+
+
+def load_destinations(
+    path: Path, *, capacity_stale_s: float = 14400.0, wait_alert_s: float = 2700.0
+) -> DestinationSet:
+    """A site's destinations file (TOML, or JSON when it ends in ``.json``); a bad one raises
+    :class:`ConfigError` in one line naming the file, the entry and the key."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"destinations file {path} cannot be read: {e}") from None
+    try:
+        doc = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as e:
+        kind = "JSON" if path.suffix.lower() == ".json" else "TOML"
+        raise ConfigError(f"destinations file {path} is not valid {kind}: {e}") from None
+    if not isinstance(doc, dict):
+        raise ConfigError(f"destinations file {path}: expected a table at the top")
+    try:
+        return parse_destinations(
+            doc, str(path), capacity_stale_s=capacity_stale_s, wait_alert_s=wait_alert_s
+        )
+    except DestinationError as e:
+        raise ConfigError(str(e)) from None
 
 
 def _code_tables(table: Mapping[str, Any], where: str) -> dict[str, dict[str, str]]:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from console.domain.commands import AcknowledgeAlert
+from console.domain.destinations import DestinationSet, wait_alerts
 from console.domain.events import Alert, AlertKind, Severity
 from console.domain.model import Call, CallStatus, CallType, Team, TeamStatus
 from console.domain.projection import State
@@ -162,13 +163,15 @@ def collect_alerts(
     unknown: list[Alert] | None = None,
     quarantine: Alert | None = None,
     hidden: Iterable[str] = (),
+    destinations: DestinationSet | None = None,
 ) -> list[Alert]:
     """Every unacknowledged alert the state implies at ``now``, severity-sorted, one per id.
 
     ``link``: the link alert (:func:`link_alert`), if any; ``no_eligible``: precomputed
     :func:`no_eligible_alerts` (they depend on the state only, not on the clock); ``unknown``:
     precomputed :func:`unknown_code_alerts` (likewise); ``quarantine``: the quarantine alert
-    (:func:`quarantine_alert`), if any; ``hidden``: ids acknowledged here and on their way."""
+    (:func:`quarantine_alert`), if any; ``hidden``: ids acknowledged here and on their way;
+    ``destinations``: the site's destinations, for the wait-at-destination alert."""
     found: dict[str, Alert] = {}
     for a in state.alerts.values():
         found.setdefault(a.id, a)
@@ -183,6 +186,9 @@ def collect_alerts(
         unknown = unknown_code_alerts(state.calls.values(), state.teams.values())
     for a in unknown:
         found.setdefault(a.id, a)
+    if destinations is not None:
+        for a in wait_alerts(state.teams.values(), destinations, now):
+            found.setdefault(a.id, a)
     if quarantine is not None:
         found.setdefault(quarantine.id, quarantine)
     if link is not None:

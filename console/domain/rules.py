@@ -21,6 +21,7 @@ from .commands import (
     EscalateCall,
     ReassignCall,
     RequestCheckin,
+    SetDestination,
     SetTeamService,
 )
 from .events import Alert, AlertKind, Severity
@@ -412,6 +413,14 @@ def validate_command(
         assert team is not None
         if not team.status.on_duty:
             raise CommandRejected(f"{team.id} is {team.status.value.replace('_', ' ')}")
+    elif isinstance(command, SetDestination):
+        assert call is not None and team is not None
+        if not command.destination_id.strip():
+            raise CommandRejected("choose a destination")
+        if not call.is_open:
+            raise CommandRejected(f"{call.id} is closed ({call.status.value})")
+        if team.call != call.id or not team.status.busy:
+            raise CommandRejected(f"{team.id} is not working {call.id}")
 
 
 def calls_this_shift(assignments: Iterable[tuple[str, str]]) -> dict[str, int]:

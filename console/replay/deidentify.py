@@ -45,7 +45,7 @@ import re
 import secrets
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -71,6 +71,7 @@ from console.domain.events import (
     CommandConfirmed,
     CommandRefused,
     CommandRequested,
+    DestinationStatusReported,
     Event,
     Note,
     NoteAdded,
@@ -111,6 +112,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "alert_raised": ("alert",),
     "alert_acknowledged": ("alert_id", "operator"),
     "note": ("note",),
+    "destination_status": ("report",),
 }
 """Event kinds a de-identified file may hold, and the fields each keeps (besides the event's
 own source, fact id and times). Any other kind is dropped."""
@@ -721,6 +723,19 @@ class Deidentifier:
                 **h,
                 note=Note(
                     self.call_id(n.call_id), NOTE_WITHHELD, self.operator(n.author), self.time(n.at)
+                ),
+            )
+        if t is DestinationStatusReported:
+            assert isinstance(e, DestinationStatusReported)
+            # A place, not a person: the figure stays; who set it and their note do not.
+            r = e.report
+            return DestinationStatusReported(
+                **h,
+                report=replace(
+                    r,
+                    at=self.time(r.at),
+                    operator=self.operator(r.operator),
+                    note=self.text(r.note),
                 ),
             )
         return None

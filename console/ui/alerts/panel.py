@@ -76,6 +76,7 @@ KIND_LABEL: dict[AlertKind, str] = {
     AlertKind.UNKNOWN_CODE: "Unknown code",
     AlertKind.QUARANTINE: "Quarantined input",
     AlertKind.FEED_CONFLICT: "Conflicting dispatch data",
+    AlertKind.DESTINATION_WAIT: "Waiting at destination",
 }
 ALERT_ID_ROLE = int(Qt.ItemDataRole.UserRole)
 BANNER_SHORTCUT = "Ctrl+Shift+A"
@@ -307,6 +308,7 @@ class AlertsPanel(QWidget):
             unknown=self._unknown,
             quarantine=quarantine_alert(q.count, q.newest_reason, q.newest_at) if q else None,
             hidden=self._acker.hidden,
+            destinations=getattr(self.ctx.config, "destinations", None),
         )
         self._show(alerts, picture.now)
 

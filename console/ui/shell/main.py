@@ -281,6 +281,23 @@ def _fail(message: str) -> int:
     return 2
 
 
+def with_sample_destinations(config: Any) -> Any:
+    """The demo shows the Hartford sample destinations unless the site lists its own."""
+    import dataclasses
+
+    from console.config import SAMPLE_DESTINATIONS_RESOURCE, load_destinations, resource_path
+
+    ds = config.destinations
+    if ds:
+        return config
+    sample = load_destinations(
+        resource_path(SAMPLE_DESTINATIONS_RESOURCE),
+        capacity_stale_s=ds.capacity_stale_s,
+        wait_alert_s=ds.wait_alert_s,
+    )
+    return dataclasses.replace(config, destinations=sample)
+
+
 def run(args: argparse.Namespace) -> int:
     """Open the supervisor console; returns the exit code."""
     started = start_process(getattr(args, "config", None))
@@ -291,6 +308,7 @@ def run(args: argparse.Namespace) -> int:
     demo = bool(getattr(args, "demo", False))
     if demo:
         db_url = _fresh_demo_db(data_dir)
+        config = with_sample_destinations(config)
     else:
         db_url = args.db or config.database_url
     app = make_qt_app()

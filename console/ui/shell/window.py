@@ -196,6 +196,22 @@ class MainWindow(QMainWindow):
             Area.BottomDockWidgetArea,
             "Ctrl+6",
         )
+        self.destinations_panel = None
+        if getattr(ctx.config, "destinations", None):
+            from console.ui.destinations.panel import DestinationsPanel
+
+            self.destinations_panel = DestinationsPanel(ctx)
+            self.add_panel(
+                "destinations",
+                "Destinations",
+                self.destinations_panel,
+                Area.RightDockWidgetArea,
+                "Ctrl+8",
+            )
+            self.splitDockWidget(
+                self.docks["alerts"], self.docks["destinations"], Qt.Orientation.Vertical
+            )
+            self.destinations_panel.destination_selected.connect(self.map_panel.show_destination)
         self.splitDockWidget(self.docks["queue"], self.docks["board"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.docks["workload"], self.docks["audit"])
         self.docks["workload"].raise_()
@@ -312,6 +328,18 @@ class MainWindow(QMainWindow):
         for kind, a in self.actions_set.actions.items():
             (call_menu if ACTION_SPECS[kind][2] else team_menu).addAction(a)
             self.addAction(a)
+        if self.destinations_panel is not None:
+            panel = self.destinations_panel
+            propose = QAction("Propose &destination…", self)
+            propose.setShortcut(QKeySequence("Ctrl+Shift+D"))
+            propose.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            propose.setStatusTip(
+                "Where the team on the selected call can take the person now, nearest first"
+            )
+            propose.triggered.connect(lambda: panel.open_proposal())
+            call_menu.addAction(propose)
+            self.addAction(propose)
+            self.propose_destination_action = propose
 
         map_menu = mb.addMenu("&Map")
         for a in (self.map_panel.act_fit, self.map_panel.act_follow, self.map_panel.act_zoom_call):
@@ -337,8 +365,9 @@ class MainWindow(QMainWindow):
         self.addAction(go_map)
         self.panel_actions["map"] = go_map
         self.view_menu.addAction(go_map)
-        for key in ("queue", "board", "alerts", "workload", "audit"):
-            self.view_menu.addAction(self.panel_actions[key])
+        for key in ("queue", "board", "alerts", "workload", "audit", "destinations"):
+            if key in self.panel_actions:
+                self.view_menu.addAction(self.panel_actions[key])
         self.view_menu.addSeparator()
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
