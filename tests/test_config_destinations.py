@@ -97,4 +97,5 @@ def test_the_simulated_dispatch_takes_people_to_places_the_sample_lists() -> Non
     for name, lat, lon in DESTINATIONS:
         d = ds.get(name)
         assert d is not None, name
-        assert abs(d.lat - lat) < 1e-3 and abs(d.lon - lon) < 1e-3
+        # Within a few hundred metres: the simulated van drives to about where the place is.
+        assert abs(d.lat - lat) < 3e-3 and abs(d.lon - lon) < 3e-3

@@ -59,12 +59,12 @@ NEIGHBORHOODS: tuple[tuple[str, float, float], ...] = (
 
 DESTINATIONS: tuple[tuple[str, float, float], ...] = (
     # Named as in the demo's sample destinations file (resources/), so the console knows them:
-    # the emergency departments at the public hospital points, the other places fictional.
-    ("Hartford Hospital ED", 41.7541, -72.6808),
-    ("Saint Francis ED", 41.7751, -72.6995),
-    ("Connecticut Children's ED", 41.7535, -72.6828),
-    ("Bushnell Night Shelter (sample)", 41.7630, -72.6790),
-    ("North End Crisis Stabilization (sample)", 41.7880, -72.6850),
+    # the emergency departments near their public hospital points, the other places fictional.
+    ("Hartford Hospital ED", 41.7545, -72.6794),
+    ("Saint Francis ED", 41.7737, -72.6990),
+    ("Connecticut Children's ED", 41.7560, -72.6810),
+    ("Bushnell Night Shelter (sample)", 41.7610, -72.6640),
+    ("Park Street Sobering Center (sample)", 41.7470, -72.6720),
     ("Riverside Detox Intake (sample)", 41.7690, -72.6620),
 )
 

@@ -22,6 +22,7 @@ from fixtures_dialogs import (
     make_config,
     themed,
 )
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from console.domain.commands import SetDestination
@@ -104,6 +105,12 @@ def test_panel_open_first_capacity_with_age_and_stale_shown_as_stale(
     assert _row(panel, "ed-hartford-hospital")["capacity"] == "not counted"
 
     panel.table.selectRow(panel.row_of("detox-riverside"))
+    # The button opens the dialog on the selected destination.
+    qtbot.mouseClick(panel.capacity_button, Qt.MouseButton.LeftButton)
+    [opened] = panel.findChildren(CapacityDialog)
+    assert opened.destination.id == "detox-riverside"
+    opened.reject()
+    opened.deleteLater()
     _set_capacity(qtbot, console, panel, "detox-riverside", 4)
     qtbot.waitUntil(lambda: _row(panel, "detox-riverside")["capacity"] == "4 of 20 free, 0 s ago")
     [audit] = console.store.audit(1)

@@ -147,12 +147,12 @@ class DestinationsPanel(QWidget):
             "Record the selected destination's free beds or slots and whether it takes people"
             " (audited; shared with the other consoles)"
         )
-        self.capacity_button.clicked.connect(self.open_capacity_dialog)
+        self.capacity_button.clicked.connect(lambda: self.open_capacity_dialog())
         self.propose_button = QPushButton("Propose &destination…", self)
         self.propose_button.setToolTip(
             "Destinations that can take the person on the selected call now, nearest first"
         )
-        self.propose_button.clicked.connect(self.open_proposal)
+        self.propose_button.clicked.connect(lambda: self.open_proposal())
         buttons.addWidget(self.capacity_button)
         buttons.addWidget(self.propose_button)
         buttons.addStretch(1)
