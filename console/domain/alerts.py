@@ -15,6 +15,7 @@ from typing import Protocol
 
 from console.domain.commands import AcknowledgeAlert
 from console.domain.events import Alert, AlertKind, Severity
+from console.domain.followup import overdue_alerts
 from console.domain.model import Call, CallStatus, CallType, Team, TeamStatus
 from console.domain.projection import State
 from console.domain.rules import Thresholds, ineligibility, safety_screen, timer_alerts
@@ -182,6 +183,8 @@ def collect_alerts(
     if unknown is None:
         unknown = unknown_code_alerts(state.calls.values(), state.teams.values())
     for a in unknown:
+        found.setdefault(a.id, a)
+    for a in overdue_alerts(state.followups.values(), now):
         found.setdefault(a.id, a)
     if quarantine is not None:
         found.setdefault(quarantine.id, quarantine)

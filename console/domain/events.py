@@ -36,6 +36,11 @@ class AlertKind(StrEnum):
     """Input from dispatch was refused and kept aside (the quarantine)."""
     FEED_CONFLICT = "feed_conflict"
     """Dispatch sent two different descriptions of one record with the same time and version."""
+    FOLLOWUP_OVERDUE = "followup_overdue"
+    """An open follow-up after a call is past its due time."""
+    CHECKIN_ESCALATION = "checkin_escalation"
+    """A step of the missed check-in ladder that asks the supervisor to act (call the team,
+    ask police for a welfare check)."""
 
 
 class Severity(StrEnum):
