@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Protocol
 
+from console.domain.checkin import ladder_alerts, ladder_due
 from console.domain.commands import AcknowledgeAlert
 from console.domain.events import Alert, AlertKind, Severity
 from console.domain.followup import overdue_alerts
@@ -174,8 +175,15 @@ def collect_alerts(
     for a in state.alerts.values():
         found.setdefault(a.id, a)
     pending = [c for c in state.calls.values() if c.status is CallStatus.PENDING]
-    for a in timer_alerts(pending, state.teams.values(), state.positions, now, thresholds):
+    teams = state.teams.values()
+    for a in timer_alerts(pending, teams, state.positions, now, thresholds, state.calls):
         found.setdefault(a.id, a)
+    if thresholds.checkin.ladder:
+        steps = ladder_due(
+            teams, state.calls, now, thresholds.checkin, thresholds.checkin_interval_s
+        )
+        for a in ladder_alerts(steps):
+            found.setdefault(a.id, a)
     if no_eligible is None:
         no_eligible = no_eligible_alerts(pending, state.teams.values())
     for a in no_eligible:

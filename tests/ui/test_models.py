@@ -541,7 +541,7 @@ def test_overdue_checkin_has_colour_marker_and_reason() -> None:
     assert text(board, "CRT-1", "checkin", BACKGROUND).color().name() == DARK_PALETTE.overdue_bg
     assert (
         text(board, "CRT-1", "checkin", TOOLTIP)
-        == "on scene, no check-in for 40 min, limit 30 min: overdue"
+        == "on scene, no check-in for 40 min, limit 30 min (site default): overdue"
     )
     assert text(board, "CRT-2", "checkin") == format_age(5 * 60)
     assert text(board, "CRT-2", "checkin", BACKGROUND) is None
