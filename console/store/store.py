@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +32,7 @@ from console.domain.events import (
     Event,
     Source,
 )
+from console.domain.followup import FollowUpPolicy
 from console.domain.projection import State
 from console.domain.rules import ServiceHours
 
@@ -261,6 +262,7 @@ class Store:
         operator: str,
         role: str = "supervisor",
         mobile_crisis_hours: ServiceHours | None = None,
+        followups: FollowUpPolicy | None = None,
     ) -> Submitted:
         """Check a supervisor command against the rules and queue it for dispatch.
 
@@ -273,8 +275,21 @@ class Store:
         team), on SQLite under the database's single-writer lock.
         """
         return submission.submit(
-            self, command, operator=operator, role=role, mobile_crisis_hours=mobile_crisis_hours
+            self,
+            command,
+            operator=operator,
+            role=role,
+            mobile_crisis_hours=mobile_crisis_hours,
+            followups=followups,
         )
+
+    def open_followups(
+        self, call_ids: Iterable[str], policy: FollowUpPolicy, at: datetime
+    ) -> AppendResult:
+        """Open the follow-ups the site's rules call for on these (closed) calls, once each."""
+        from .followups import open_on_close
+
+        return open_on_close(self, call_ids, policy, at)
 
     def _validate(
         self,
