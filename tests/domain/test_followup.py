@@ -167,3 +167,39 @@ def test_overdue_alert_raised_once_past_due_and_gone_once_closed() -> None:
     st = State(followups={fu.id: fu})
     ids = [x.id for x in collect_alerts(st, due + 2 * H, Thresholds())]
     assert ids == ["followup_overdue:FU-HCR-1"]
+
+
+def test_state_json_lists_followups_without_person_details() -> None:
+    from console.store.read.views import state_json
+
+    assert "followups" not in state_json(State(), T0)
+    fus = {
+        "FU-A": _fu("FU-A", T0 - H),
+        "FU-B": _fu("FU-B", T0 + H),
+        "FU-C": _fu("FU-C", T0 - H, end=FollowUpEnd.HANDED_OFF, closed_at=T0),
+        "FU-D": FollowUp("FU-D"),  # an attempt known, its opening not yet: not listed
+    }
+    out = state_json(State(followups=fus), T0)["followups"]
+    assert out == [
+        {
+            "id": "FU-A",
+            "call": "A",
+            "owner": "CRT",
+            "due_at": "2026-11-26T13:00:00+00:00",
+            "status": "overdue",
+        },
+        {
+            "id": "FU-B",
+            "call": "B",
+            "owner": "CRT",
+            "due_at": "2026-11-26T15:00:00+00:00",
+            "status": "open",
+        },
+        {
+            "id": "FU-C",
+            "call": "C",
+            "owner": "CRT",
+            "due_at": "2026-11-26T13:00:00+00:00",
+            "status": "closed",
+        },
+    ]
