@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, tzinfo
 
+from .commands import CommandRecord, RequestCheckin
 from .events import Alert, AlertKind, Severity
 from .model import Call, Team, TeamStatus
 
@@ -266,3 +267,15 @@ def ladder_alerts(steps: Iterable[DueStep]) -> list[Alert]:
             )
         )
     return out
+
+
+def checkin_requested(commands: Iterable[CommandRecord], team_id: str, since: datetime) -> bool:
+    """Whether a check-in was asked of ``team_id`` (by any console) at or after ``since``: the
+    ladder's first step is then taken already."""
+    return any(
+        isinstance(r.command, RequestCheckin)
+        and r.command.team_id == team_id
+        and r.requested_at is not None
+        and r.requested_at >= since
+        for r in commands
+    )

@@ -365,5 +365,29 @@ class Store:
         """Every sync service's last report, freshest first."""
         return link.reports(self)
 
+    def record_action(
+        self,
+        action: str,
+        *,
+        operator: str,
+        role: str = "supervisor",
+        call_id: str | None = None,
+        team_id: str | None = None,
+        reason: str = "",
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Audit an action the console took that is no command (a missed check-in ladder step)."""
+        audit.record_action(
+            self,
+            action,
+            operator=operator,
+            role=role,
+            now=self.clock.now(),
+            call_id=call_id,
+            team_id=team_id,
+            reason=reason,
+            detail=detail,
+        )
+
     def audit(self, limit: int = 200, *, call_id: str | None = None) -> list[AuditEntry]:
         return audit.entries(self, limit, call_id=call_id)
