@@ -761,8 +761,20 @@ def _followup_policy(doc: Mapping[str, Any]) -> FollowUpPolicy:
         )
     fu = _table(doc.get("followup", {}), "followup")
     _check_keys(
-        fu, "followup", ("due_h", "default_owner", "dispositions", "outcomes", "due_by_cause_h")
+        fu,
+        "followup",
+        (
+            "open_automatically",
+            "due_h",
+            "default_owner",
+            "dispositions",
+            "outcomes",
+            "due_by_cause_h",
+        ),
     )
+    automatic = fu.get("open_automatically", False)
+    if not isinstance(automatic, bool):
+        raise _refuse("followup.open_automatically", automatic, "true or false")
     due = _number(fu.get("due_h", 48), "followup.due_h", what="hours", gt=0, le=24 * 90)
     owner = _string(fu.get("default_owner", "program"), "followup.default_owner")
     if not owner.strip():
@@ -780,6 +792,7 @@ def _followup_policy(doc: Mapping[str, Any]) -> FollowUpPolicy:
         due_by_cause=by_cause,
         default_owner=owner.strip(),
         program_hours=hours,
+        automatic=automatic,
     )
     if "dispositions" in fu:
         ds = _strings(
@@ -1053,7 +1066,8 @@ def summary(cfg: Config) -> list[str]:
         f"mobile crisis: {hours.start:%H:%M}-{hours.end:%H:%M}",
         f"check-in policy: {len(th.checkin.rules)} rule(s); missed check-in ladder: "
         + (", ".join(f"{st.label} after {st.after_s:g} s" for st in th.checkin.ladder) or "none"),
-        f"follow-ups: due after {cfg.followup.due.total_seconds() / 3600:g} h by default, "
+        f"follow-ups: opened {'automatically and ' if cfg.followup.automatic else ''}by hand, "
+        f"due after {cfg.followup.due.total_seconds() / 3600:g} h by default, "
         f"default owner {cfg.followup.default_owner}; program hours: "
         + (
             f"{cfg.followup.program_hours.start:%H:%M}-{cfg.followup.program_hours.end:%H:%M}"

@@ -18,6 +18,7 @@ start = "07:00"
 end = "19:00"
 
 [followup]
+open_automatically = true
 due_h = 24
 default_owner = "Care navigators"
 dispositions = ["referred", "transported"]
@@ -73,6 +74,7 @@ def test_defaults(tmp_path: Path) -> None:
 def test_a_site_file(tmp_path: Path) -> None:
     cfg = load(tmp_path, SITE)
     fu = cfg.followup
+    assert fu.automatic and not FollowUpPolicy().automatic
     assert fu.due == timedelta(hours=24) and fu.default_owner == "Care navigators"
     assert fu.due_after("transported") == timedelta(hours=72)
     assert fu.due_after("referred") == timedelta(hours=24)
@@ -96,6 +98,7 @@ def test_a_site_file(tmp_path: Path) -> None:
     ("text", "key"),
     [
         ("[followup]\ndue_h = 0", "followup.due_h"),
+        ('[followup]\nopen_automatically = "yes"', "followup.open_automatically"),
         ('[followup]\ndefault_owner = " "', "followup.default_owner"),
         ('[followup]\ndispositions = ["lost"]', "followup.dispositions"),
         ("[followup.due_by_cause_h]\nnever = 3", "followup.due_by_cause_h"),

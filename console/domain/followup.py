@@ -51,6 +51,9 @@ class FollowUpPolicy:
     outcomes: frozenset[Outcome] = FOLLOWUP_OUTCOMES
     program_hours: ServiceHours | None = None
     """When the program's teams take calls; None: always (no call is outside them)."""
+    automatic: bool = False
+    """Whether the sync service and the console open follow-ups by these rules (False: only
+    by hand)."""
 
     def due_after(self, cause: str) -> timedelta:
         return self.due_by_cause.get(cause, self.due)

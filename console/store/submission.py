@@ -73,8 +73,9 @@ def submit(
     processes: on PostgreSQL the check and the insert run under a lock on the call (and
     team), on SQLite under the database's single-writer lock.
 
-    ``followups``: the site's follow-up rules; an outcome that needs a follow-up the call lacks
-    opens it in the same transaction (its own event and audit row).
+    ``followups``: the site's follow-up rules; when they open follow-ups automatically, an
+    outcome that needs a follow-up the call lacks opens it in the same transaction (its own
+    event and audit row).
     """
     now = store.clock.now()
     if role != "supervisor":
@@ -138,7 +139,7 @@ def submit(
                 "answer": "",
             }
             insert_audit(store, conn, values)
-            if followups is not None and isinstance(command, RecordOutcome):
+            if followups is not None and followups.automatic and isinstance(command, RecordOutcome):
                 from .followups import for_outcome
 
                 opening = for_outcome(store, conn, command, followups, now)

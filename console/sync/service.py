@@ -295,7 +295,7 @@ class SyncService:
                     )
                     self._raise_conflict(e, why)
                 self._emit(res.changes)
-            if self.followups is not None:
+            if self.followups is not None and self.followups.automatic:
                 self._open_followups(results)
             while len(self._committed) > COMMITTED_MEMORY:
                 self._committed.pop(next(iter(self._committed)))

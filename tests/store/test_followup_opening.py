@@ -18,7 +18,7 @@ from console.sync.service import SyncService
 
 T0 = datetime(2026, 11, 26, 22, 0, tzinfo=UTC)
 H = timedelta(hours=1)
-POLICY = FollowUpPolicy(due_by_cause={"referred": 24 * H})
+POLICY = FollowUpPolicy(due_by_cause={"referred": 24 * H}, automatic=True)
 
 
 def _call(n: int, status: CallStatus = CallStatus.ON_SCENE, **kw: object) -> Call:
@@ -109,11 +109,18 @@ def test_sync_service_opens_one_follow_up_when_dispatch_clears_a_referred_call(
         store.close()
 
 
-def test_without_rules_the_service_opens_none(db_url: str) -> None:
+def test_without_rules_or_when_not_automatic_none_is_opened(db_url: str) -> None:
     store = Store.open(db_url, create=True)
     try:
         svc = SyncService(store, "ws://127.0.0.1:9")
         svc._commit_sync(_inbound(_call(1, CallStatus.CLEARED, disposition="referred")))
+        by_hand = SyncService(store, "ws://127.0.0.1:9", followups=FollowUpPolicy())
+        by_hand._commit_sync(_inbound(_call(2, CallStatus.CLEARED, disposition="referred")))
+        store.submit(
+            RecordOutcome(call_id="HCR-000002", outcome=Outcome.REFERRED),
+            operator="ann",
+            followups=FollowUpPolicy(),
+        )
         assert store.load_state().followups == {}
     finally:
         store.close()
