@@ -18,16 +18,25 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import time
+from dataclasses import dataclass, field, replace
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 
+from console.domain.checkin import (
+    LADDER_ACTIONS,
+    SETTINGS,
+    CheckinPolicy,
+    CheckinRule,
+    LadderStep,
+)
 from console.domain.destinations import DestinationError, DestinationSet, parse_destinations
-from console.domain.model import CallType
+from console.domain.followup import FollowUpPolicy
+from console.domain.model import CallType, Disposition
+from console.domain.program import Outcome
 from console.domain.rules import RecommendationFactors, ServiceHours, Thresholds
 from console.files import private_dir
 from console.wire.limits import FeedLimits
@@ -241,6 +250,8 @@ class Config:
     """``[dispatch] default_priority``: the priority of a call dispatch gave none."""
     destinations: DestinationSet = field(default_factory=DestinationSet)
     """``[destinations]``: the site's destinations (from its file) and their limits."""
+    followup: FollowUpPolicy = field(default_factory=FollowUpPolicy)
+    """``[followup]`` and ``[program_hours]``: when a call gets a follow-up, its owner and due."""
 
     @property
     def database_url_redacted(self) -> str:
@@ -502,6 +513,10 @@ _TOP = (
     "security",
     "codes",
     "destinations",
+    "program_hours",
+    "followup",
+    "checkin",
+    "teams",
 )
 
 
@@ -610,6 +625,7 @@ def _build(
             th.get("checkin_interval_s"), "thresholds.checkin_interval_s", gt=0
         ),
         position_stale_s=_number(th.get("position_stale_s"), "thresholds.position_stale_s", gt=0),
+        checkin=_checkin_policy(doc),
     )
     link_stale_s = _number(th.get("link_stale_s"), "thresholds.link_stale_s", gt=0)
 
@@ -710,6 +726,7 @@ def _build(
     )
     codes = _codes(_table(doc.get("codes", {}), "codes"), base)
     destinations = _destinations(_table(doc.get("destinations", {}), "destinations"), base)
+    followup = _followup_policy(doc)
 
     return Config(
         database_url=db_url,
@@ -734,6 +751,191 @@ def _build(
         codes=codes,
         default_priority=int(default_priority),
         destinations=destinations,
+        followup=followup,
+    )
+
+
+def _strings(value: object, key: str, allowed: tuple[str, ...] | None = None) -> frozenset[str]:
+    what = "a list of strings" + (f" from {', '.join(allowed)}" if allowed else "")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _refuse(key, value, what)
+    if allowed is not None:
+        for v in value:
+            if v not in allowed:
+                raise _refuse(key, v, what)
+    return frozenset(value)
+
+
+FOLLOWUP_CAUSES = (
+    *(d.value for d in Disposition),
+    *(o.value for o in Outcome),
+    "outside_hours",
+    "unserved",
+    "manual",
+)
+"""What a follow-up's due time may be set for (``followup.due_by_cause_h``)."""
+
+
+def _followup_policy(doc: Mapping[str, Any]) -> FollowUpPolicy:
+    ph = _table(doc.get("program_hours", {}), "program_hours")
+    _check_keys(ph, "program_hours", ("start", "end"))
+    hours = None
+    if ph:
+        hours = ServiceHours(
+            start=_hhmm(ph.get("start", "00:00"), "program_hours.start"),
+            end=_hhmm(ph.get("end", "24:00"), "program_hours.end", end=True),
+        )
+    fu = _table(doc.get("followup", {}), "followup")
+    _check_keys(
+        fu,
+        "followup",
+        (
+            "open_automatically",
+            "due_h",
+            "default_owner",
+            "dispositions",
+            "outcomes",
+            "due_by_cause_h",
+        ),
+    )
+    automatic = fu.get("open_automatically", False)
+    if not isinstance(automatic, bool):
+        raise _refuse("followup.open_automatically", automatic, "true or false")
+    due = _number(fu.get("due_h", 48), "followup.due_h", what="hours", gt=0, le=24 * 90)
+    owner = _string(fu.get("default_owner", "program"), "followup.default_owner")
+    if not owner.strip():
+        raise _refuse("followup.default_owner", owner, "a non-empty owner (agency or team)")
+    by_cause_raw = _table(fu.get("due_by_cause_h", {}), "followup.due_by_cause_h")
+    _check_keys(by_cause_raw, "followup.due_by_cause_h", FOLLOWUP_CAUSES)
+    by_cause = {
+        k: timedelta(
+            hours=_number(v, f"followup.due_by_cause_h.{k}", what="hours", gt=0, le=24 * 90)
+        )
+        for k, v in by_cause_raw.items()
+    }
+    policy = FollowUpPolicy(
+        due=timedelta(hours=due),
+        due_by_cause=by_cause,
+        default_owner=owner.strip(),
+        program_hours=hours,
+        automatic=automatic,
+    )
+    if "dispositions" in fu:
+        ds = _strings(
+            fu["dispositions"], "followup.dispositions", tuple(d.value for d in Disposition)
+        )
+        policy = replace(policy, dispositions=ds)
+    if "outcomes" in fu:
+        os_ = _strings(fu["outcomes"], "followup.outcomes", tuple(o.value for o in Outcome))
+        policy = replace(policy, outcomes=frozenset(Outcome(o) for o in os_))
+    return policy
+
+
+def _opt_bool(value: object, key: str) -> bool | None:
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise _refuse(key, value, "true or false")
+    return value
+
+
+def _whole(value: object, key: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise _refuse(key, value, f"a whole number from {lo} to {hi}")
+    return value
+
+
+def _checkin_policy(doc: Mapping[str, Any]) -> CheckinPolicy:
+    ck = _table(doc.get("checkin", {}), "checkin")
+    _check_keys(
+        ck,
+        "checkin",
+        (
+            "night_start",
+            "night_end",
+            "private_location_types",
+            "public_location_types",
+            "default_team_size",
+            "rule",
+            "ladder",
+        ),
+    )
+    rules_raw = ck.get("rule", [])
+    if not isinstance(rules_raw, list):
+        raise _refuse("checkin.rule", rules_raw, "a list of [[checkin.rule]] tables")
+    rules: list[CheckinRule] = []
+    for i, item in enumerate(rules_raw):
+        k = f"checkin.rule[{i}]"
+        item = _table(item, k)
+        _check_keys(
+            item,
+            k,
+            ("name", "interval_s", "call_types", "setting", "night", "max_team_size", "caution"),
+        )
+        setting = item.get("setting", "")
+        if setting not in ("", *SETTINGS):
+            raise _refuse(f"{k}.setting", setting, '"private" or "public"')
+        rules.append(
+            CheckinRule(
+                interval_s=_number(item.get("interval_s"), f"{k}.interval_s", gt=0, le=86400),
+                name=_string(item.get("name", ""), f"{k}.name"),
+                call_types=_strings(
+                    item.get("call_types", []),
+                    f"{k}.call_types",
+                    tuple(t.value for t in CallType),
+                ),
+                setting=str(setting),
+                night=_opt_bool(item.get("night"), f"{k}.night"),
+                max_team_size=None
+                if "max_team_size" not in item
+                else _whole(item["max_team_size"], f"{k}.max_team_size", 1, 20),
+                caution=_opt_bool(item.get("caution"), f"{k}.caution"),
+            )
+        )
+    ladder_raw = ck.get("ladder", [])
+    if not isinstance(ladder_raw, list):
+        raise _refuse("checkin.ladder", ladder_raw, "a list of [[checkin.ladder]] tables")
+    ladder: list[LadderStep] = []
+    for i, item in enumerate(ladder_raw):
+        k = f"checkin.ladder[{i}]"
+        item = _table(item, k)
+        _check_keys(item, k, ("after_s", "action"))
+        action = item.get("action")
+        if action not in LADDER_ACTIONS:
+            raise _refuse(f"{k}.action", action, " or ".join(f'"{a}"' for a in LADDER_ACTIONS))
+        after = _number(item.get("after_s", 0), f"{k}.after_s", ge=0, le=86400)
+        if ladder and after < ladder[-1].after_s:
+            raise _refuse(
+                f"{k}.after_s", after, f"at least the step before ({ladder[-1].after_s:g})"
+            )
+        ladder.append(LadderStep(after, str(action)))
+    teams = _table(doc.get("teams", {}), "teams")
+    sizes: dict[str, int] = {}
+    contacts: dict[str, str] = {}
+    for tid, entry in teams.items():
+        k = f"teams.{tid}"
+        entry = _table(entry, k)
+        _check_keys(entry, k, ("size", "contact"))
+        if "size" in entry:
+            sizes[tid] = _whole(entry["size"], f"{k}.size", 1, 20)
+        if "contact" in entry:
+            contacts[tid] = _string(entry["contact"], f"{k}.contact").strip()
+    return CheckinPolicy(
+        rules=tuple(rules),
+        night_start=_hhmm(ck.get("night_start", "22:00"), "checkin.night_start"),
+        night_end=_hhmm(ck.get("night_end", "06:00"), "checkin.night_end"),
+        private_location_types=_strings(
+            ck.get("private_location_types", []), "checkin.private_location_types"
+        ),
+        public_location_types=_strings(
+            ck.get("public_location_types", []), "checkin.public_location_types"
+        ),
+        team_sizes=sizes,
+        default_team_size=_whole(
+            ck.get("default_team_size", 2), "checkin.default_team_size", 1, 20
+        ),
+        contacts=contacts,
+        ladder=tuple(ladder),
     )
 
 
@@ -926,5 +1128,15 @@ def summary(cfg: Config) -> list[str]:
         f"{cfg.recommendation.speed_kmh:g} km/h, tie within "
         f"{cfg.recommendation.workload_tiebreak_s:g} s",
         f"mobile crisis: {hours.start:%H:%M}-{hours.end:%H:%M}",
+        f"check-in policy: {len(th.checkin.rules)} rule(s); missed check-in ladder: "
+        + (", ".join(f"{st.label} after {st.after_s:g} s" for st in th.checkin.ladder) or "none"),
+        f"follow-ups: opened {'automatically and ' if cfg.followup.automatic else ''}by hand, "
+        f"due after {cfg.followup.due.total_seconds() / 3600:g} h by default, "
+        f"default owner {cfg.followup.default_owner}; program hours: "
+        + (
+            f"{cfg.followup.program_hours.start:%H:%M}-{cfg.followup.program_hours.end:%H:%M}"
+            if cfg.followup.program_hours is not None
+            else "around the clock"
+        ),
         f"theme: {cfg.theme}",
     ]

@@ -166,6 +166,7 @@ def run(args: argparse.Namespace) -> int:
             max_write_failures=max_failures,
             limits=config.feed_limits,
             retrieval_url=retrieval_url,
+            followups=config.followup,
         )
     except ValueError as exc:
         store.close()

@@ -41,6 +41,11 @@ class AlertKind(StrEnum):
     """Dispatch sent two different descriptions of one record with the same time and version."""
     DESTINATION_WAIT = "destination_wait"
     """A team waiting at a destination's intake past the site's limit."""
+    FOLLOWUP_OVERDUE = "followup_overdue"
+    """An open follow-up after a call is past its due time."""
+    CHECKIN_ESCALATION = "checkin_escalation"
+    """A step of the missed check-in ladder that asks the supervisor to act (call the team,
+    ask police for a welfare check)."""
 
 
 class Severity(StrEnum):

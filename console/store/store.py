@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +32,7 @@ from console.domain.events import (
     Event,
     Source,
 )
+from console.domain.followup import FollowUpPolicy
 from console.domain.projection import State
 from console.domain.rules import ServiceHours
 from console.files import create_private
@@ -266,6 +267,7 @@ class Store:
         operator: str,
         role: str = "supervisor",
         mobile_crisis_hours: ServiceHours | None = None,
+        followups: FollowUpPolicy | None = None,
     ) -> Submitted:
         """Check a supervisor command against the rules and queue it for dispatch.
 
@@ -278,8 +280,21 @@ class Store:
         team), on SQLite under the database's single-writer lock.
         """
         return submission.submit(
-            self, command, operator=operator, role=role, mobile_crisis_hours=mobile_crisis_hours
+            self,
+            command,
+            operator=operator,
+            role=role,
+            mobile_crisis_hours=mobile_crisis_hours,
+            followups=followups,
         )
+
+    def open_followups(
+        self, call_ids: Iterable[str], policy: FollowUpPolicy, at: datetime
+    ) -> AppendResult:
+        """Open the follow-ups the site's rules call for on these (closed) calls, once each."""
+        from .followups import open_on_close
+
+        return open_on_close(self, call_ids, policy, at)
 
     def _validate(
         self,
@@ -354,6 +369,30 @@ class Store:
     def link_reports(self) -> list[LinkReport]:
         """Every sync service's last report, freshest first."""
         return link.reports(self)
+
+    def record_action(
+        self,
+        action: str,
+        *,
+        operator: str,
+        role: str = "supervisor",
+        call_id: str | None = None,
+        team_id: str | None = None,
+        reason: str = "",
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Audit an action the console took that is no command (a missed check-in ladder step)."""
+        audit.record_action(
+            self,
+            action,
+            operator=operator,
+            role=role,
+            now=self.clock.now(),
+            call_id=call_id,
+            team_id=team_id,
+            reason=reason,
+            detail=detail,
+        )
 
     def audit(self, limit: int = 200, *, call_id: str | None = None) -> list[AuditEntry]:
         return audit.entries(self, limit, call_id=call_id)

@@ -40,7 +40,17 @@ from typing import Any, TypeVar
 from console.config import redact_url
 from console.domain.clock import Clock, SystemClock
 from console.domain.commands import EscalateCall
-from console.domain.events import Alert, AlertKind, AlertRaised, Event, Severity, Source
+from console.domain.events import (
+    Alert,
+    AlertKind,
+    AlertRaised,
+    CallReceived,
+    CallUpdated,
+    Event,
+    Severity,
+    Source,
+)
+from console.domain.followup import FollowUpPolicy
 from console.store.db import StoreWriteError, write_failure_reason
 from console.store.records import AppendResult
 from console.store.store import sender_identity
@@ -99,10 +109,15 @@ class SyncService:
         limits: FeedLimits | None = None,
         data_clock: Clock | None = None,
         retrieval_url: str | None = None,
+        followups: FollowUpPolicy | None = None,
     ) -> None:
         if max_write_failures is not None and max_write_failures < 1:
             raise ValueError(f"max_write_failures must be at least 1, not {max_write_failures}")
         self.store = store
+        self.followups = followups
+        """The site's follow-up rules: a call dispatch closes that needs one gets it (None:
+        the service opens none)."""
+        self.data_clock = data_clock
         self.max_write_failures = max_write_failures
         """Failed writes in a row after which the service stops (None: never)."""
         self.write_failures = 0
@@ -293,6 +308,8 @@ class SyncService:
                     )
                     self._raise_conflict(e, why)
                 self._emit(res.changes)
+            if self.followups is not None and self.followups.automatic:
+                self._open_followups(results)
             while len(self._committed) > COMMITTED_MEMORY:
                 self._committed.pop(next(iter(self._committed)))
             while len(self._conflicting) > COMMITTED_MEMORY:
@@ -313,6 +330,21 @@ class SyncService:
             self.answers += 1
             self._emit(changes)
         return rejected
+
+    def _open_followups(self, results: list[AppendResult]) -> None:
+        """Open the follow-ups the site's rules call for on the calls this batch closed."""
+        assert self.followups is not None
+        closed = {
+            e.call.id
+            for res in results
+            for e in res.appended
+            if isinstance(e, CallReceived | CallUpdated) and not e.call.is_open
+        }
+        if closed:
+            at = (self.data_clock or self.clock).now()
+            res = self.store.open_followups(closed, self.followups, at)
+            if res.appended:
+                self._emit(res.changes)
 
     def _quarantine(self, raw: str, reason: str) -> None:
         raw, reason = _safe(raw), _safe(reason)

@@ -11,6 +11,7 @@ from typing import Any
 
 from console.domain.destinations import DestinationSet, capacity_view
 from console.domain.model import Call, CallStatus, CallType, Position, Team, TeamStatus
+from console.domain.program import FollowUp
 from console.domain.projection import State
 
 
@@ -80,7 +81,33 @@ def state_json(
         "as_of": iso(when),
         "calls": [call_json(state.calls[k]) for k in sorted(state.calls)],
         "teams": [team_json(state.teams[k], state.positions.get(k)) for k in sorted(state.teams)],
+        **followups_json(state, when),
     }
     if destinations:
         out["destinations"] = destinations_json(state, destinations, now or datetime.now(UTC))
     return out
+
+
+def followup_status(f: FollowUp, now: datetime) -> str:
+    """``open``, ``overdue`` (open past its due time) or ``closed``."""
+    if not f.is_open:
+        return "closed"
+    return "overdue" if f.overdue(now) else "open"
+
+
+def followups_json(state: State, now: datetime) -> dict[str, Any]:
+    """``{"followups": [...]}`` when the log holds any (opened ones, sorted by id), else ``{}``:
+    no person details, only the call they follow."""
+    fus = [state.followups[k] for k in sorted(state.followups)]
+    rows = [
+        {
+            "id": f.id,
+            "call": f.call_id,
+            "owner": f.owner,
+            "due_at": iso(f.due_at),
+            "status": followup_status(f, now),
+        }
+        for f in fus
+        if f.opened_at is not None
+    ]
+    return {"followups": rows} if rows else {}

@@ -77,6 +77,8 @@ KIND_LABEL: dict[AlertKind, str] = {
     AlertKind.QUARANTINE: "Quarantined input",
     AlertKind.FEED_CONFLICT: "Conflicting dispatch data",
     AlertKind.DESTINATION_WAIT: "Waiting at destination",
+    AlertKind.FOLLOWUP_OVERDUE: "Follow-up overdue",
+    AlertKind.CHECKIN_ESCALATION: "Missed check-in",
 }
 ALERT_ID_ROLE = int(Qt.ItemDataRole.UserRole)
 BANNER_SHORTCUT = "Ctrl+Shift+A"

@@ -137,6 +137,8 @@ def build_console(
             # Writes failing this many times in a row stop the link, which then says why
             # ("database cannot be written: ...") until the console is restarted.
             max_write_failures=config.max_write_failures,
+            # Follow-ups the site's rules call for when dispatch closes a call.
+            followups=getattr(config, "followup", None),
             # The feed's times are judged by the picture's clock (the demo's simulator runs
             # ahead of the wall clock).
             data_clock=clock,

@@ -33,11 +33,13 @@ from console.ui.actions.menu import ACTION_SPECS, actions_for
 from console.ui.alerts.panel import AlertBanner, AlertsPanel
 from console.ui.alerts.quarantine import QuarantineDialog
 from console.ui.audit.panel import AuditPanel
+from console.ui.board.ladder import CheckinLadder, open_welfare_check
 from console.ui.board.panel import BoardPanel
 from console.ui.core.context import ConsoleContext
 from console.ui.core.labels import plain_tip
 from console.ui.core.picture import Picture
 from console.ui.core.theme import apply_theme
+from console.ui.followups.panel import FollowUpsPanel
 from console.ui.map.panel import MapPanel
 from console.ui.plots.panel import WorkloadPanel
 from console.ui.queue.panel import QueuePanel
@@ -212,8 +214,16 @@ class MainWindow(QMainWindow):
                 self.docks["alerts"], self.docks["destinations"], Qt.Orientation.Vertical
             )
             self.destinations_panel.destination_selected.connect(self.map_panel.show_destination)
+        self.add_panel(
+            "followups", "Follow-ups", FollowUpsPanel(ctx), Area.BottomDockWidgetArea, "Ctrl+9"
+        )
         self.splitDockWidget(self.docks["queue"], self.docks["board"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.docks["workload"], self.docks["audit"])
+        self.tabifyDockWidget(self.docks["audit"], self.docks["followups"])
+        # A missed check-in climbs the site's ladder; its last step opens the escalate dialog.
+        self.welfare_dialog: Any = None
+        self.checkin_ladder = CheckinLadder(ctx, self)
+        self.checkin_ladder.welfare_check.connect(self._welfare_check)
         self.docks["workload"].raise_()
         self.setCorner(Qt.Corner.BottomLeftCorner, Area.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Area.RightDockWidgetArea)
@@ -533,6 +543,10 @@ class MainWindow(QMainWindow):
             f"Sent to dispatch, awaiting its answer: {self._describe(command)}", 8000
         )
 
+    def _welfare_check(self, team_id: str, call_id: str) -> None:
+        """The ladder's welfare-check step: the escalate dialog, police chosen, reason given."""
+        self.welfare_dialog = open_welfare_check(self.ctx, team_id, call_id, self)
+
     def _on_rejected(self, command: Command, reason: str) -> None:
         self.notice.show_message(f"Not sent — {self._describe(command)}: {reason}")
 
@@ -572,7 +586,7 @@ class MainWindow(QMainWindow):
             apply_theme(app, name)
         for b in (self.demo_banner, self.stale_banner, self.integrity_banner, self.notice.label):
             b.set_theme(name)
-        for key in ("queue", "board"):
+        for key in ("queue", "board", "followups"):
             panel = self.panels.get(key)
             if panel is not None and hasattr(panel, "set_theme"):
                 panel.set_theme(name)
