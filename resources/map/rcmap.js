@@ -476,6 +476,7 @@
         this.destLayer = L.layerGroup().addTo(this.map);
         this.destMarkers = new Map();
         if (this.control) this.control.addOverlay(this.destLayer, "Destinations");
+        this._destLegend();
       }
       const seen = new Set();
       for (const d of list) {
@@ -507,6 +508,21 @@
         }
       }
       return this.destMarkers.size;
+    }
+
+    // The legend learns the destination symbols when the first destinations arrive.
+    _destLegend() {
+      const box = this.legend && this.legend.getContainer().querySelector(".rc-lg-body");
+      if (!box) return;
+      box.appendChild(el("div", "rc-lg-title", "Destinations"));
+      for (const [state, text] of [["open", "open"], ["closing_soon", "closing within 30 min"], ["closed", "closed"]]) {
+        const r = el("div", "rc-lg-row rc-lg-dest");
+        const sym = el("span", "rc-dest rc-dest-" + state);
+        sym.appendChild(el("span", "rc-dest-sym", state === "closed" ? "×" : ""));
+        r.appendChild(sym);
+        r.appendChild(el("span", "rc-lg-text", text));
+        box.appendChild(r);
+      }
     }
 
     // Bring a destination into view with its tooltip open (chosen in the destinations panel).

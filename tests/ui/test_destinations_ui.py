@@ -297,6 +297,14 @@ def test_map_layer_tells_open_from_closed_by_shape_and_colour(
         assert opened["background"] == "rgb(46, 125, 50)"
         assert shut["background"] == "rgb(255, 255, 255)"
         assert opened["border"] != shut["border"]
+        legend: list[Any] = []
+        view.run_js(
+            "JSON.stringify(Array.from(document.querySelectorAll('.rc-lg-dest'),"
+            " (r) => r.textContent))",
+            legend.append,
+        )
+        qtbot.waitUntil(lambda: bool(legend), timeout=5000)
+        assert json.loads(legend[0]) == ["open", "closing within 30 min", "×closed"]
         # An hour later the sobering center is still closed; at 17:40 it is about to open and
         # the detox changes to "closing soon" near 23:00: only what changed is redrawn.
         later = layer_items(ds, {}, MONDAY_2PM + timedelta(hours=8, minutes=40))
