@@ -798,7 +798,7 @@ def _followup_policy(doc: Mapping[str, Any]) -> FollowUpPolicy:
             "due_by_cause_h",
         ),
     )
-    automatic = fu.get("open_automatically", False)
+    automatic = fu.get("open_automatically", True)
     if not isinstance(automatic, bool):
         raise _refuse("followup.open_automatically", automatic, "true or false")
     due = _number(fu.get("due_h", 48), "followup.due_h", what="hours", gt=0, le=24 * 90)

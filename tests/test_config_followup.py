@@ -74,7 +74,7 @@ def test_defaults(tmp_path: Path) -> None:
 def test_a_site_file(tmp_path: Path) -> None:
     cfg = load(tmp_path, SITE)
     fu = cfg.followup
-    assert fu.automatic and not FollowUpPolicy().automatic
+    assert fu.automatic and FollowUpPolicy().automatic  # on by default
     assert fu.due == timedelta(hours=24) and fu.default_owner == "Care navigators"
     assert fu.due_after("transported") == timedelta(hours=72)
     assert fu.due_after("referred") == timedelta(hours=24)

@@ -51,7 +51,7 @@ class FollowUpPolicy:
     outcomes: frozenset[Outcome] = FOLLOWUP_OUTCOMES
     program_hours: ServiceHours | None = None
     """When the program's teams take calls; None: always (no call is outside them)."""
-    automatic: bool = False
+    automatic: bool = True
     """Whether the sync service and the console open follow-ups by these rules (False: only
     by hand)."""
 

@@ -60,6 +60,7 @@ from console.domain.commands import (
     RequestCheckin,
     SetTeamService,
 )
+from console.domain.destinations import DestinationKind
 from console.domain.events import (
     Alert,
     AlertAcknowledged,
@@ -73,14 +74,21 @@ from console.domain.events import (
     CommandRequested,
     DestinationStatusReported,
     Event,
+    FollowUpAttempted,
+    FollowUpClosed,
+    FollowUpOpened,
+    NaloxoneRecorded,
     Note,
     NoteAdded,
+    OutcomeRecorded,
     Source,
     TeamAssigned,
     TeamPositionReported,
     TeamStatusChanged,
+    UnservedReasonGiven,
 )
 from console.domain.model import Call, Capabilities, Disposition, Position, Team
+from console.domain.program import FOLLOWUP_CHANNELS, FOLLOWUP_RESULTS, Outcome
 from console.wire.registry import NENA_PERSON_ROLES
 
 WITHHELD = "(withheld)"
@@ -99,6 +107,18 @@ CELL_LON = 0.0036
 MAX_LEVEL = 4
 """Coarsest grid: 2**4 finest cells a side (~4.8 km)."""
 
+_DEST_KINDS = frozenset(k.value for k in DestinationKind)
+_FOLLOWUP_CAUSES = frozenset(
+    {
+        *(d.value for d in Disposition),
+        *(o.value for o in Outcome),
+        "outside_hours",
+        "unserved",
+        "manual",
+    }
+)
+"""The words a follow-up's cause may be (anything else is shown as ``other``)."""
+
 ALLOWED: dict[str, tuple[str, ...]] = {
     "call_received": ("call",),
     "call_updated": ("call",),
@@ -113,6 +133,12 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "alert_acknowledged": ("alert_id", "operator"),
     "note": ("note",),
     "destination_status": ("report",),
+    "outcome": ("call_id", "outcome", "destination_kind", "operator"),
+    "unserved_reason": ("call_id", "reason", "operator", "inferred"),
+    "naloxone": ("call_id", "doses", "given_at", "operator"),
+    "followup_opened": ("followup_id", "call_id", "owner", "due_at", "cause", "operator"),
+    "followup_attempt": ("followup_id", "channel", "result", "operator"),
+    "followup_closed": ("followup_id", "end", "operator"),
 }
 """Event kinds a de-identified file may hold, and the fields each keeps (besides the event's
 own source, fact id and times). Any other kind is dropped."""
@@ -412,6 +438,8 @@ class Deidentifier:
         self._alerts: dict[str, str] = {}
         self._operators: dict[str, str] = {}
         self._teams: set[str] = set()
+        self._followups: dict[str, str] = {}
+        self._providers: set[str] = set()
         self._serving: dict[str, str] = {}
         self._dropped_commands: set[str] = set()
         self._person_numbers: set[int] = set()
@@ -438,6 +466,8 @@ class Deidentifier:
                     points[c.id] = _Point(c.lat, c.lon, " ".join(c.neighborhood.split()))
             elif type(e) is TeamStatusChanged and isinstance(e, TeamStatusChanged):
                 self._teams.add(e.team.id)
+                if e.team.provider:
+                    self._providers.add(e.team.provider)
         self._plan = LocationPlan(points, self.k, self._city_centre)
 
     @property
@@ -460,6 +490,17 @@ class Deidentifier:
 
     def known_call(self, cid: str) -> str | None:
         return self._calls.get(cid)
+
+    def followup_id(self, fid: str) -> str:
+        """A follow-up's name as a pseudonym (it is named after its call's CAD number)."""
+        if fid not in self._followups:
+            self._followups[fid] = f"FU-{len(self._followups) + 1:05d}"
+        return self._followups[fid]
+
+    def owner(self, name: str) -> str:
+        """A follow-up's owner kept only when it is a provider agency of the file's teams or
+        the site's word for the program; anything typed by hand could name a person."""
+        return name if name in self._providers or name == "program" else "other"
 
     def source_id(self, sid: str) -> str:
         """Dispatch's fact id (it may embed a call number or exact coordinates) as an opaque,
@@ -724,6 +765,61 @@ class Deidentifier:
                 note=Note(
                     self.call_id(n.call_id), NOTE_WITHHELD, self.operator(n.author), self.time(n.at)
                 ),
+            )
+        if t is OutcomeRecorded:
+            assert isinstance(e, OutcomeRecorded)
+            return OutcomeRecorded(
+                **h,
+                call_id=self.call_id(e.call_id),
+                outcome=e.outcome,
+                destination_kind=e.destination_kind if e.destination_kind in _DEST_KINDS else "",
+                operator=self.operator(e.operator),
+            )
+        if t is UnservedReasonGiven:
+            assert isinstance(e, UnservedReasonGiven)
+            return UnservedReasonGiven(
+                **h,
+                call_id=self.call_id(e.call_id),
+                reason=e.reason,
+                operator=self.operator(e.operator),
+                inferred=e.inferred,
+            )
+        if t is NaloxoneRecorded:
+            assert isinstance(e, NaloxoneRecorded)
+            return NaloxoneRecorded(
+                **h,
+                call_id=self.call_id(e.call_id),
+                doses=e.doses,
+                given_at=self.time(e.given_at),
+                operator=self.operator(e.operator),
+            )
+        if t is FollowUpOpened:
+            assert isinstance(e, FollowUpOpened)
+            return FollowUpOpened(
+                **h,
+                followup_id=self.followup_id(e.followup_id),
+                call_id=self.call_id(e.call_id),
+                owner=self.owner(e.owner),
+                due_at=self.time(e.due_at),
+                cause=e.cause if e.cause in _FOLLOWUP_CAUSES else "other",
+                operator=self.operator(e.operator),
+            )
+        if t is FollowUpAttempted:
+            assert isinstance(e, FollowUpAttempted)
+            return FollowUpAttempted(
+                **h,
+                followup_id=self.followup_id(e.followup_id),
+                channel=e.channel if e.channel in FOLLOWUP_CHANNELS else "other",
+                result=e.result if e.result in FOLLOWUP_RESULTS else "other",
+                operator=self.operator(e.operator),
+            )
+        if t is FollowUpClosed:
+            assert isinstance(e, FollowUpClosed)
+            return FollowUpClosed(
+                **h,
+                followup_id=self.followup_id(e.followup_id),
+                end=e.end,
+                operator=self.operator(e.operator),
             )
         if t is DestinationStatusReported:
             assert isinstance(e, DestinationStatusReported)

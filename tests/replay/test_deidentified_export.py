@@ -15,11 +15,17 @@ from console.domain.events import (
     CallUpdated,
     CommandRequested,
     Event,
+    FollowUpAttempted,
+    FollowUpClosed,
+    FollowUpOpened,
+    NaloxoneRecorded,
     Note,
     NoteAdded,
+    OutcomeRecorded,
     TeamPositionReported,
 )
 from console.domain.model import Call, CallStatus, CallType, EscalationTarget, Position
+from console.domain.program import FollowUpEnd, Outcome
 from console.domain.synthetic import synthetic_shift
 from console.replay.deidentify import K_DEFAULT
 from console.replay.engine import ReplayEngine
@@ -144,6 +150,54 @@ def _sensitive_shift() -> tuple[list[Event], dict[str, list[dict[str, str]]]]:
                 position=Position(call.lat or 0, call.lon or 0, later),
             )
         )
+        events += [
+            _ev(
+                OutcomeRecorded,
+                f"s{i}g",
+                later,
+                call_id=cid,
+                outcome=Outcome.TRANSPORTED_COMMUNITY,
+                destination_kind=f"{addr} (mother's home)",
+                operator="Hank Strozier",
+            ),
+            _ev(
+                NaloxoneRecorded,
+                f"s{i}h",
+                later,
+                call_id=cid,
+                doses=2,
+                given_at=later,
+                operator="Hank Strozier",
+            ),
+            _ev(
+                FollowUpOpened,
+                f"followup_opened-FU-{cid}",
+                later,
+                followup_id=f"FU-{cid}",
+                call_id=cid,
+                owner=f"{given} {sur}'s sister",
+                due_at=later + timedelta(hours=48),
+                cause="transported_community",
+                operator="Hank Strozier",
+            ),
+            _ev(
+                FollowUpAttempted,
+                f"s{i}j",
+                later,
+                followup_id=f"FU-{cid}",
+                channel="phone",
+                result=f"spoke to {phone}",
+                operator="Hank Strozier",
+            ),
+            _ev(
+                FollowUpClosed,
+                f"s{i}k",
+                later,
+                followup_id=f"FU-{cid}",
+                end=FollowUpEnd.CONNECTED,
+                operator="Hank Strozier",
+            ),
+        ]
         persons[cid] = [
             {
                 "role": "Caller",
@@ -256,6 +310,16 @@ def test_a_de_identified_export_holds_nothing_identifying_and_still_replays(
         assert [n.text for n in final.notes_for(cid)] == ["(note withheld)"]
         (row,) = sf.persons[cid]
         assert set(row) == {"role", "name", "age_band"} and row["age_band"] == "40-49"
+        # The program's records stay, with nothing typed by hand and under pseudonyms.
+        assert final.outcomes[cid].outcome is Outcome.TRANSPORTED_COMMUNITY
+        assert final.outcomes[cid].destination_kind == ""
+        assert [d.doses for d in final.naloxone_for(cid)] == [2]
+        (fu,) = [f for f in final.followups.values() if f.call_id == cid]
+        assert (
+            fu.id.startswith("FU-0") and fu.owner == "other" and fu.cause == "transported_community"
+        )
+        assert [a.result for a in fu.attempts] == ["other"] and fu.end is FollowUpEnd.CONNECTED
+        assert fu.opened_by.startswith("Operator ")
     # Jolene called twice: two unrelated numbers
     first, again = sf.persons[ordered[0]][0]["name"], sf.persons[ordered[3]][0]["name"]
     assert first != again

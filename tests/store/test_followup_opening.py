@@ -114,12 +114,12 @@ def test_without_rules_or_when_not_automatic_none_is_opened(db_url: str) -> None
     try:
         svc = SyncService(store, "ws://127.0.0.1:9")
         svc._commit_sync(_inbound(_call(1, CallStatus.CLEARED, disposition="referred")))
-        by_hand = SyncService(store, "ws://127.0.0.1:9", followups=FollowUpPolicy())
+        by_hand = SyncService(store, "ws://127.0.0.1:9", followups=FollowUpPolicy(automatic=False))
         by_hand._commit_sync(_inbound(_call(2, CallStatus.CLEARED, disposition="referred")))
         store.submit(
             RecordOutcome(call_id="HCR-000002", outcome=Outcome.REFERRED),
             operator="ann",
-            followups=FollowUpPolicy(),
+            followups=FollowUpPolicy(automatic=False),
         )
         assert store.load_state().followups == {}
     finally:
