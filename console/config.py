@@ -225,6 +225,9 @@ class Config:
     signing_key_file: Path | None = None
     """The key exported shift files are signed with (None: ``shift-signing.key`` in the user
     data folder)."""
+    program_hours: ServiceHours = field(default_factory=ServiceHours)
+    """When the program's civilian teams take calls (``[program.hours]``): a call received
+    outside them went unserved for that reason."""
     codes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """``[codes]``: the site's own CAD codes per kind -> the console's words."""
     default_priority: int = 2
@@ -485,6 +488,7 @@ _TOP = (
     "roster",
     "recommendation",
     "escalation",
+    "program",
     "ui",
     "targets",
     "security",
@@ -663,6 +667,15 @@ def _build(
         end=_hhmm(mc.get("end"), "escalation.mobile_crisis.end", end=True),
     )
 
+    prog = _table(doc.get("program", {}), "program")
+    _check_keys(prog, "program", ("hours",))
+    ph = _table(prog.get("hours", {}), "program.hours")
+    _check_keys(ph, "program.hours", ("start", "end"))
+    program_hours = ServiceHours(
+        start=_hhmm(ph.get("start", "00:00"), "program.hours.start"),
+        end=_hhmm(ph.get("end", "24:00"), "program.hours.end", end=True),
+    )
+
     ui = _table(doc.get("ui", {}), "ui")
     _check_keys(ui, "ui", ("theme",))
     theme = ui.get("theme")
@@ -698,6 +711,7 @@ def _build(
         roster_path=roster_path,
         recommendation=recommendation,
         mobile_crisis_hours=hours,
+        program_hours=program_hours,
         theme=str(theme),
         targets=targets,
         max_write_failures=int(max_write_failures),
@@ -862,5 +876,6 @@ def summary(cfg: Config) -> list[str]:
         f"{cfg.recommendation.speed_kmh:g} km/h, tie within "
         f"{cfg.recommendation.workload_tiebreak_s:g} s",
         f"mobile crisis: {hours.start:%H:%M}-{hours.end:%H:%M}",
+        f"program hours: {cfg.program_hours.start:%H:%M}-{cfg.program_hours.end:%H:%M}",
         f"theme: {cfg.theme}",
     ]

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from console.domain.codec import call_from_dict, team_from_dict
 from console.domain.model import Call, CallStatus, EscalationTarget, Team, TeamStatus
 from console.domain.projection import State
+from console.domain.unserved import is_eligible_unserved
 
 from .. import schema as S
 from ..store import Store
@@ -76,9 +77,7 @@ def interval_stats(values: Iterable[float]) -> IntervalStats:
 
 def eligible_not_served(calls: Iterable[Call]) -> int:
     """Calls a civilian team could have taken (no safety flag) that closed with no team sent."""
-    return sum(
-        1 for c in calls if not c.safety_flags and not c.is_open and not c.teams and c.team is None
-    )
+    return sum(1 for c in calls if is_eligible_unserved(c))
 
 
 _BUSY = {s.value for s in TeamStatus if s.busy}
