@@ -153,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
             subscribe_timeout_s=args.subscribe_timeout,
             max_write_failures=max_failures,
             limits=config.feed_limits,
+            program_hours=config.program_hours,
         )
     except ValueError as exc:
         store.close()

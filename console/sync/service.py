@@ -40,7 +40,19 @@ from typing import Any, TypeVar
 from console.config import redact_url
 from console.domain.clock import Clock, SystemClock
 from console.domain.commands import EscalateCall
-from console.domain.events import Alert, AlertKind, AlertRaised, Event, Severity, Source
+from console.domain.events import (
+    Alert,
+    AlertKind,
+    AlertRaised,
+    Event,
+    Severity,
+    Source,
+    UnservedReasonGiven,
+)
+from console.domain.model import Call
+from console.domain.projection import State
+from console.domain.rules import ServiceHours
+from console.domain.unserved import closed_at, infer_unserved_reason
 from console.store.db import StoreWriteError, write_failure_reason
 from console.store.records import AppendResult
 from console.store.store import sender_identity
@@ -93,6 +105,7 @@ class SyncService:
         max_write_failures: int | None = None,
         limits: FeedLimits | None = None,
         data_clock: Clock | None = None,
+        program_hours: ServiceHours | None = None,
     ) -> None:
         if max_write_failures is not None and max_write_failures < 1:
             raise ValueError(f"max_write_failures must be at least 1, not {max_write_failures}")
@@ -151,6 +164,8 @@ class SyncService:
         self.error: BaseException | None = None
         self.owner = sender_identity()
         """This sender's name in the outbox claims and the link reports."""
+        self.program_hours = program_hours or ServiceHours()
+        """The program's hours, to tell a call received outside them (``[program.hours]``)."""
 
     # -- state other threads may read ---------------------------------------------------------
 
@@ -252,7 +267,7 @@ class SyncService:
             fresh.append(e)
         if fresh:
             try:
-                results = [st.append(fresh)]
+                results = [st.append(fresh, on_close=self._unserved_reason)]
             except BaseException as exc:
                 for e in fresh:
                     self._committed.pop(e.source_id, None)
@@ -301,6 +316,23 @@ class SyncService:
             self._emit(changes)
         return rejected
 
+    def _unserved_reason(self, call: Call, state: State) -> Event | None:
+        """Why dispatch's feed closed an eligible call with no civilian team, recorded with the
+        close when the records prove it (:mod:`console.domain.unserved`)."""
+        reason = infer_unserved_reason(call, state, self.program_hours)
+        if reason is None:
+            return None
+        return UnservedReasonGiven(
+            source=Source.CONSOLE,
+            source_id=f"unserved-inferred:{call.id}",
+            occurred_at=closed_at(call),
+            recorded_at=self.clock.now(),
+            call_id=call.id,
+            reason=reason,
+            operator="console",
+            inferred=True,
+        )
+
     def _quarantine(self, raw: str, reason: str) -> None:
         raw, reason = _safe(raw), _safe(reason)
         digest = hashlib.blake2b(f"{reason}\0{raw}".encode(), digest_size=16).digest()
@@ -325,7 +357,7 @@ class SyncService:
             for e in evs:
                 self._committed[e.source_id] = None
             try:
-                out.append(self.store.append(evs))
+                out.append(self.store.append(evs, on_close=self._unserved_reason))
             except BaseException as exc:
                 for e in evs:
                     self._committed.pop(e.source_id, None)

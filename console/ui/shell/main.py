@@ -131,6 +131,7 @@ def build_console(
             subscribe_timeout_s=getattr(link, "subscribe_timeout_s", 10.0),
             silence_timeout_s=getattr(link, "silence_timeout_s", None),
             limits=config.feed_limits,
+            program_hours=getattr(config, "program_hours", None),
             # Writes failing this many times in a row stop the link, which then says why
             # ("database cannot be written: ...") until the console is restarted.
             max_write_failures=config.max_write_failures,
