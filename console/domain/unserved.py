@@ -21,6 +21,7 @@ reason is not inferred.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from .model import Call, CallStatus, Team, TeamStatus
@@ -83,3 +84,19 @@ def infer_unserved_reason(
     if all(s is not None and s.busy and t.call != call.id for t, s in capable):
         return UnservedReason.ALL_TEAMS_BUSY
     return None
+
+
+def would_go_unserved(call: Call, state: State | None = None) -> bool:
+    """An open, eligible call no team was sent to: escalating or cancelling it now leaves it
+    unserved (the escalate dialog asks why)."""
+    return call.is_open and is_eligible_unserved(replace(call, status=CallStatus.ESCALATED), state)
+
+
+def reason_if_closed_now(
+    call: Call, state: State, program_hours: ServiceHours, now: datetime
+) -> UnservedReason | None:
+    """The reason the records would prove were the call closed at ``now`` (None: none)."""
+    if not would_go_unserved(call, state):
+        return None
+    closing = replace(call, status=CallStatus.ESCALATED, updated_at=max(now, call.updated_at))
+    return infer_unserved_reason(closing, state, program_hours)
