@@ -50,6 +50,9 @@ ACTION_LABELS = {
     "team_service": "Team service",
     "request_checkin": "Request check-in",
     "acknowledge_alert": "Acknowledge alert",
+    "record_outcome": "Record outcome",
+    "unserved_reason": "Why not served",
+    "record_naloxone": "Naloxone given",
 }
 
 _ANSWER_MARK = {

@@ -38,6 +38,7 @@ from console.ui.core.labels import plain_tip
 from console.ui.core.picture import Picture
 from console.ui.core.theme import apply_theme
 from console.ui.map.panel import MapPanel
+from console.ui.outcomes.panel import NeedsOutcomePanel
 from console.ui.plots.panel import WorkloadPanel
 from console.ui.queue.panel import QueuePanel
 from console.ui.settings.dialog import SettingsDialog
@@ -195,8 +196,16 @@ class MainWindow(QMainWindow):
             Area.BottomDockWidgetArea,
             "Ctrl+6",
         )
+        self.add_panel(
+            "outcomes",
+            "Needs outcome",
+            NeedsOutcomePanel(ctx),
+            Area.BottomDockWidgetArea,
+            "Ctrl+8",
+        )
         self.splitDockWidget(self.docks["queue"], self.docks["board"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.docks["workload"], self.docks["audit"])
+        self.tabifyDockWidget(self.docks["audit"], self.docks["outcomes"])
         self.docks["workload"].raise_()
         self.setCorner(Qt.Corner.BottomLeftCorner, Area.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Area.RightDockWidgetArea)
@@ -336,7 +345,7 @@ class MainWindow(QMainWindow):
         self.addAction(go_map)
         self.panel_actions["map"] = go_map
         self.view_menu.addAction(go_map)
-        for key in ("queue", "board", "alerts", "workload", "audit"):
+        for key in ("queue", "board", "alerts", "workload", "audit", "outcomes"):
             self.view_menu.addAction(self.panel_actions[key])
         self.view_menu.addSeparator()
         for dock in self.docks.values():
