@@ -1,16 +1,15 @@
 """Which closed calls still need an outcome, and the outcome dispatch's disposition suggests.
 
-A call a team was sent to, or one dispatch cleared, needs the program's outcome once it
-closes (see :class:`~console.domain.program.Outcome`); it stays in the "needs outcome" list
+A call a team was sent to needs the program's outcome once it closes (see :class:`~console.domain.program.Outcome`); it stays in the "needs outcome" list
 until someone records one. An eligible call that closed with no team gets an unserved reason
 instead (:mod:`console.domain.unserved`), not an outcome.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-from .model import Call, CallStatus, Disposition
+from .model import Call, Disposition
 from .program import Outcome
 from .projection import State
 from .unserved import closed_at
@@ -65,16 +64,20 @@ def outcome_from_disposition(disposition: str | None) -> Outcome | None:
     return _FROM_DISPOSITION.get(disposition.strip().lower())
 
 
-def needs_outcome(call: Call, state: State) -> bool:
-    """Closed, no outcome recorded, and either a team was sent or dispatch cleared it."""
-    if call.is_open or call.id in state.outcomes:
+def needs_outcome(call: Call, outcomes: Mapping[str, object]) -> bool:
+    """Closed (cleared by dispatch or the console, escalated, cancelled) after a team was sent,
+    with no outcome recorded (``outcomes``: call id -> outcome, e.g. the state's). A call no
+    team went to needs an unserved reason instead."""
+    if call.is_open or call.id in outcomes:
         return False
-    return call.status is CallStatus.CLEARED or bool(call.teams) or call.team is not None
+    return bool(call.teams) or call.team is not None
 
 
 def calls_needing_outcome(state: State, calls: Iterable[Call] | None = None) -> list[Call]:
     """The calls (default: all the state holds) that need an outcome, oldest close first."""
     chosen = [
-        c for c in (state.calls.values() if calls is None else calls) if needs_outcome(c, state)
+        c
+        for c in (state.calls.values() if calls is None else calls)
+        if needs_outcome(c, state.outcomes)
     ]
     return sorted(chosen, key=lambda c: (closed_at(c), c.id))

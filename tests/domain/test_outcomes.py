@@ -27,11 +27,12 @@ def _call(cid: str, status: CallStatus, minutes: int = 0, **kw: object) -> Call:
     return replace(c, **kw)  # type: ignore[arg-type]
 
 
-def test_closed_calls_a_team_worked_or_dispatch_cleared_need_an_outcome_oldest_first() -> None:
+def test_closed_calls_a_team_was_sent_to_need_an_outcome_oldest_first() -> None:
     st = State()
     for c in (
         _call("A", CallStatus.CLEARED, 30, cleared_at=T0 + timedelta(minutes=30), team="CRT-1"),
-        _call("B", CallStatus.CLEARED, 10, cleared_at=T0 + timedelta(minutes=10)),
+        _call("B", CallStatus.CLEARED, 10, cleared_at=T0 + timedelta(minutes=10), teams=("T",)),
+        _call("H", CallStatus.CLEARED, 8),  # cleared with no team: unserved, not an outcome
         _call("C", CallStatus.ESCALATED, 20, teams=("CRT-2",)),
         _call("D", CallStatus.ESCALATED, 5),  # no team went: an unserved reason, no outcome
         _call("E", CallStatus.CANCELLED, 5),
@@ -41,7 +42,7 @@ def test_closed_calls_a_team_worked_or_dispatch_cleared_need_an_outcome_oldest_f
         st.calls[c.id] = c
     st.outcomes["G"] = CallOutcome("G", Outcome.REFERRED, "ann", T0)
     assert [c.id for c in calls_needing_outcome(st)] == ["B", "C", "A"]
-    assert not needs_outcome(st.calls["G"], st)
+    assert not needs_outcome(st.calls["G"], st.outcomes)
     # recording an outcome takes it off the list
     st.outcomes["B"] = CallOutcome("B", Outcome.RESOLVED_ON_SCENE, "ann", T0)
     assert [c.id for c in calls_needing_outcome(st)] == ["C", "A"]

@@ -145,7 +145,7 @@ def test_no_question_for_unsafe_or_served_calls_nor_for_a_co_response(
 
 
 def _close(console: Console, qtbot: Any) -> None:
-    """HCR-3 (CRT-3 went) cleared as referred at T0+5 min; HCR-5 (no team) cleared by
+    """HCR-3 (CRT-3 went) cleared as referred at T0+5 min; HCR-5 (CRT-2 went) cleared by
     dispatch as refused care (APCO 42) at T0+2 min; the clock moves on to T0+10 min."""
     hcr3 = console.call("HCR-3")
     done3 = replace(
@@ -164,6 +164,7 @@ def _close(console: Console, qtbot: Any) -> None:
         updated_at=T0 + timedelta(minutes=2),
         cleared_at=T0 + timedelta(minutes=2),
         disposition="apco-42",
+        teams=("CRT-2",),
         version=2,
     )
     console.clock.set(T0 + timedelta(minutes=10))

@@ -112,7 +112,7 @@ class NeedsOutcomePanel(QWidget):
             ids = set(changes.calls) | {i for k, i in changes.program if k == "outcome"}
             for cid in ids:
                 c = st.calls.get(cid)
-                if c is not None and needs_outcome(c, st):
+                if c is not None and needs_outcome(c, st.outcomes):
                     self.calls[cid] = c
                 else:
                     self.calls.pop(cid, None)
