@@ -244,6 +244,10 @@ class Config:
     deidentify_k: int = 5
     """``security.deidentify_k``: the fewest calls any location of a de-identified shift file
     stands for (console.replay.deidentify)."""
+    program_hours: ServiceHours = field(default_factory=ServiceHours)
+    """When the program's civilian teams take calls (``[program_hours]``; around the clock
+    without it): a call received outside them went unserved for that reason, and gets a
+    follow-up."""
     codes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """``[codes]``: the site's own CAD codes per kind -> the console's words."""
     default_priority: int = 2
@@ -727,6 +731,7 @@ def _build(
     codes = _codes(_table(doc.get("codes", {}), "codes"), base)
     destinations = _destinations(_table(doc.get("destinations", {}), "destinations"), base)
     followup = _followup_policy(doc)
+    program_hours = followup.program_hours or ServiceHours()
 
     return Config(
         database_url=db_url,
@@ -739,6 +744,7 @@ def _build(
         roster_path=roster_path,
         recommendation=recommendation,
         mobile_crisis_hours=hours,
+        program_hours=program_hours,
         theme=str(theme),
         targets=targets,
         max_write_failures=int(max_write_failures),
@@ -1132,9 +1138,10 @@ def summary(cfg: Config) -> list[str]:
         + (", ".join(f"{st.label} after {st.after_s:g} s" for st in th.checkin.ladder) or "none"),
         f"follow-ups: opened {'automatically and ' if cfg.followup.automatic else ''}by hand, "
         f"due after {cfg.followup.due.total_seconds() / 3600:g} h by default, "
-        f"default owner {cfg.followup.default_owner}; program hours: "
+        f"default owner {cfg.followup.default_owner}",
+        "program hours: "
         + (
-            f"{cfg.followup.program_hours.start:%H:%M}-{cfg.followup.program_hours.end:%H:%M}"
+            f"{cfg.program_hours.start:%H:%M}-{cfg.program_hours.end:%H:%M}"
             if cfg.followup.program_hours is not None
             else "around the clock"
         ),

@@ -20,6 +20,7 @@ from console.config import (
     load_config,
     parse_config,
     redact_url,
+    summary,
 )
 from console.domain.model import CallType
 from console.domain.rules import RecommendationFactors, ServiceHours, Thresholds
@@ -159,6 +160,19 @@ end = "06:00"
     assert cfg.mobile_crisis_hours == ServiceHours(time(22, 30), time(6, 0))
     assert cfg.mobile_crisis_hours.open_at(time(23, 0))
     assert not cfg.mobile_crisis_hours.open_at(time(12, 0))
+
+
+def test_program_hours_default_around_the_clock_and_read_from_the_file() -> None:
+    assert parse_config("", env=NO_ENV).program_hours == ServiceHours(time(0, 0), time(23, 59, 59))
+    cfg = parse_config('[program_hours]\nstart="10:00"\nend="02:00"', env=NO_ENV)
+    assert cfg.program_hours == ServiceHours(time(10, 0), time(2, 0))
+    assert cfg.program_hours.open_at(time(1, 0))
+    assert not cfg.program_hours.open_at(time(9, 0))
+    assert any(line.startswith("program hours: 10:00-02:00") for line in summary(cfg))
+    with pytest.raises(ConfigError, match=r"program_hours\.start"):
+        parse_config('[program_hours]\nstart="9am"', env=NO_ENV)
+    with pytest.raises(ConfigError, match=r"program_hours"):
+        parse_config('[program_hours]\nopen="09:00"', env=NO_ENV)
 
 
 def test_end_2400_means_end_of_day() -> None:

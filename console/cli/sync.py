@@ -167,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
             limits=config.feed_limits,
             retrieval_url=retrieval_url,
             followups=config.followup,
+            program_hours=config.program_hours,
         )
     except ValueError as exc:
         store.close()

@@ -166,6 +166,14 @@ def ineligibility(call: Call, team: Team) -> list[str]:
         why.append("out of service")
     elif st.busy and team.call != call.id:
         why.append(f"busy on {team.call}" if team.call else f"busy ({st.value.replace('_', ' ')})")
+    why.extend(capability_gaps(call, team))
+    return why
+
+
+def capability_gaps(call: Call, team: Team) -> list[str]:
+    """What ``call`` needs that ``team`` does not bring (youth, language, Narcan, seats),
+    whatever the team is doing now (empty: it could take the call when free)."""
+    why: list[str] = []
     caps = team.capabilities
     if call.juvenile and not caps.juvenile_certified:
         why.append("not youth-certified (juvenile subject)")

@@ -39,7 +39,7 @@ from console.domain.events import (
 from console.domain.model import CallStatus, EscalationTarget, Team
 from console.domain.projection import State, apply, fold
 from console.domain.rules import Thresholds
-from console.store.read.metrics import compute_report
+from console.store.read.metrics import ProgramRecords, compute_report
 
 MARK_KINDS = ("escalation", "overdue", "backup")
 """Key events the timeline marks and playback can jump to."""
@@ -390,7 +390,12 @@ class ReplayEngine:
         st = self.state_at(when)
         esc: dict[str, EscalationTarget] = {k: v[0] for k, v in st.escalations.items()}
         return compute_report(
-            list(st.calls.values()), self.team_histories(when), esc, self.start, when
+            list(st.calls.values()),
+            self.team_histories(when),
+            esc,
+            self.start,
+            when,
+            ProgramRecords.of(st),
         )
 
 

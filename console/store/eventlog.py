@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,12 +16,13 @@ from sqlalchemy import (
     text,
 )
 
-from console.domain.changes import touched
+from console.domain.changes import Snapshot, Touched, touched
 from console.domain.codec import (
     call_to_dict,
     event_body,
     event_from_parts,
     event_to_dict,
+    team_from_dict,
     team_to_dict,
 )
 from console.domain.events import (
@@ -31,7 +32,9 @@ from console.domain.events import (
     TeamStatusChanged,
 )
 from console.domain.lifecycle import TransitionError
-from console.domain.projection import RecordConflict, apply
+from console.domain.model import Call
+from console.domain.projection import RecordConflict, State, apply
+from console.domain.unserved import is_eligible_unserved
 
 from . import notify
 from . import schema as S
@@ -131,7 +134,14 @@ def _stored_events(conn: Connection, batch: int = 5000) -> Iterator[Event]:
         last = rows[-1].seq
 
 
-def append_batch(store: Store, conn: Connection, events: Sequence[Event]) -> AppendResult:
+CloseHook = Callable[[Call, State], "Event | None"]
+"""Given a call this batch closed and a state holding every team and the call's assignments,
+the event the writer records with it (None: nothing), in the same transaction."""
+
+
+def append_batch(
+    store: Store, conn: Connection, events: Sequence[Event], on_close: CloseHook | None = None
+) -> AppendResult:
     after = store._lock_appends(conn)
     fresh: dict[tuple[str, str], Event] = {}
     dups = 0
@@ -169,6 +179,8 @@ def append_batch(store: Store, conn: Connection, events: Sequence[Event]) -> App
             conflicts.append((e, str(exc)))
             continue
         accepted.append(e)
+    if on_close is not None and accepted:
+        accepted.extend(_closing(conn, state, before, t, on_close))
     now = store.clock.now()
     if rejected:
         conn.execute(
@@ -201,6 +213,57 @@ def append_batch(store: Store, conn: Connection, events: Sequence[Event]) -> App
     if accepted:
         notify.publish(conn, result.changes, after, seq)
     return result
+
+
+def _closing(
+    conn: Connection, state: State, before: Snapshot, t: Touched, hook: CloseHook
+) -> list[Event]:
+    """The events ``hook`` gives for the eligible calls this batch closed that have no
+    unserved reason yet, applied to ``state`` (and counted in ``t``) like the batch's own.
+
+    Cheap: nothing is read unless the batch closed a call no team was sent to."""
+    closed = [
+        state.calls[cid]
+        for cid in sorted(t.calls)
+        if cid in state.calls
+        and not state.calls[cid].is_open
+        and (before.calls.get(cid) is None or before.calls[cid].is_open)
+        and is_eligible_unserved(state.calls[cid])
+    ]
+    if not closed:
+        return []
+    ids = [c.id for c in closed]
+    q = select(S.program_records.c.key).where(
+        S.program_records.c.kind == "unserved", S.program_records.c.key.in_(ids)
+    )
+    known = {k for (k,) in conn.execute(q)}
+    closed = [c for c in closed if c.id not in known and c.id not in state.unserved]
+    if not closed:
+        return []
+    ctx = State()
+    for data, ksid in conn.execute(select(S.teams.c.data, S.teams.c.k_source_id)):
+        ctx.keep_team(team_from_dict(json.loads(data)), ksid)
+    for tid, tm in state.teams.items():  # this batch's team records, not yet written
+        ctx.keep_team(tm, state.team_source_id(tid))
+    for r in conn.execute(
+        select(S.assignments.c.call_id, S.assignments.c.team_id, S.assignments.c.at).where(
+            S.assignments.c.call_id.in_(ids)
+        )
+    ):
+        ctx.assignments[(r.call_id, r.team_id)] = r.at
+    ctx.assignments.update({k: v for k, v in state.assignments.items() if k[0] in ids})
+    out: list[Event] = []
+    for c in closed:
+        ctx.calls[c.id] = c
+        e = hook(c, ctx)
+        if e is None:
+            continue
+        key = ("unserved", c.id)
+        t.program.add(key)
+        before.program[key] = None
+        apply(state, e, strict=True)
+        out.append(e)
+    return out
 
 
 def lock_appends(store: Store, conn: Connection) -> int:

@@ -130,16 +130,20 @@ class Store:
         with self.engine.connect() as conn:
             yield conn
 
-    def append(self, events: Sequence[Event]) -> AppendResult:
+    def append(
+        self, events: Sequence[Event], *, on_close: eventlog.CloseHook | None = None
+    ) -> AppendResult:
         """Append new facts and fold them into the projection, all in one transaction.
 
         Duplicates (same source + source id) are counted and skipped; a newer record whose
         lifecycle step is impossible is quarantined with the reason and not appended.
+        ``on_close`` gives, for an eligible call the batch closed with no team and no unserved
+        reason yet, an event appended with the batch (the inferred reason).
         """
         if not events:
             return AppendResult()
         with self._write() as conn:
-            return self._append(conn, events)
+            return self._append(conn, events, on_close)
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:
@@ -175,8 +179,13 @@ class Store:
             self._rights = rights(conn)
         return self._rights
 
-    def _append(self, conn: Connection, events: Sequence[Event]) -> AppendResult:
-        return eventlog.append_batch(self, conn, events)
+    def _append(
+        self,
+        conn: Connection,
+        events: Sequence[Event],
+        on_close: eventlog.CloseHook | None = None,
+    ) -> AppendResult:
+        return eventlog.append_batch(self, conn, events, on_close)
 
     def _lock_appends(self, conn: Connection) -> int:
         """On PostgreSQL, wait for the append lock; returns the last seq before this batch.

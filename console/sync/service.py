@@ -49,8 +49,13 @@ from console.domain.events import (
     Event,
     Severity,
     Source,
+    UnservedReasonGiven,
 )
 from console.domain.followup import FollowUpPolicy
+from console.domain.model import Call
+from console.domain.projection import State
+from console.domain.rules import ServiceHours
+from console.domain.unserved import closed_at, infer_unserved_reason
 from console.store.db import StoreWriteError, write_failure_reason
 from console.store.records import AppendResult
 from console.store.store import sender_identity
@@ -110,6 +115,7 @@ class SyncService:
         data_clock: Clock | None = None,
         retrieval_url: str | None = None,
         followups: FollowUpPolicy | None = None,
+        program_hours: ServiceHours | None = None,
     ) -> None:
         if max_write_failures is not None and max_write_failures < 1:
             raise ValueError(f"max_write_failures must be at least 1, not {max_write_failures}")
@@ -179,6 +185,8 @@ class SyncService:
         """Call id -> why it could not be fetched (the last attempt); it stays unconfirmed."""
         self.not_at_dispatch: dict[str, datetime] = {}
         """Open calls the retrieval service does not know (404) -> when it said so."""
+        self.program_hours = program_hours or ServiceHours()
+        """The program's hours, to tell a call received outside them (``[program_hours]``)."""
 
     # -- state other threads may read ---------------------------------------------------------
 
@@ -280,7 +288,7 @@ class SyncService:
             fresh.append(e)
         if fresh:
             try:
-                results = [st.append(fresh)]
+                results = [st.append(fresh, on_close=self._unserved_reason)]
             except BaseException as exc:
                 for e in fresh:
                     self._committed.pop(e.source_id, None)
@@ -346,6 +354,23 @@ class SyncService:
             if res.appended:
                 self._emit(res.changes)
 
+    def _unserved_reason(self, call: Call, state: State) -> Event | None:
+        """Why dispatch's feed closed an eligible call with no civilian team, recorded with the
+        close when the records prove it (:mod:`console.domain.unserved`)."""
+        reason = infer_unserved_reason(call, state, self.program_hours)
+        if reason is None:
+            return None
+        return UnservedReasonGiven(
+            source=Source.CONSOLE,
+            source_id=f"unserved-inferred:{call.id}",
+            occurred_at=closed_at(call),
+            recorded_at=self.clock.now(),
+            call_id=call.id,
+            reason=reason,
+            operator="console",
+            inferred=True,
+        )
+
     def _quarantine(self, raw: str, reason: str) -> None:
         raw, reason = _safe(raw), _safe(reason)
         digest = hashlib.blake2b(f"{reason}\0{raw}".encode(), digest_size=16).digest()
@@ -370,7 +395,7 @@ class SyncService:
             for e in evs:
                 self._committed[e.source_id] = None
             try:
-                out.append(self.store.append(evs))
+                out.append(self.store.append(evs, on_close=self._unserved_reason))
             except BaseException as exc:
                 for e in evs:
                     self._committed.pop(e.source_id, None)

@@ -191,3 +191,53 @@ def test_db_grants_prints_the_roles_and_no_update_on_the_log(
     assert not any(
         ("UPDATE" in ln or "DELETE" in ln) and (" events" in ln or " audit" in ln) for ln in granted
     )
+
+
+def test_the_sync_login_records_an_inferred_unserved_reason_with_the_close(
+    pg: tuple[str, dict[str, str]],
+) -> None:
+    from dataclasses import replace
+
+    from console.domain.events import CallUpdated, Source
+    from console.domain.program import UnservedReason
+    from console.sync.client import Doc, Inbound
+    from console.sync.service import SyncService
+
+    host, logins = pg
+    sync = _as(host, logins["rc_sync"])
+    try:
+        svc = SyncService(sync, "ws://127.0.0.1:9")
+        later = T0.replace(minute=20)
+        on_scene = T0.replace(minute=5)
+        busy = Team("CRT-1", TeamStatus.ON_SCENE, on_scene, "CRT", on_scene, call="HCR-000009")
+        closed = Call("HCR-000001", CallStatus.CANCELLED, 2, CallType.WELFARE_CHECK, T0, later)
+        batch = Inbound()
+        for e in (
+            TeamStatusChanged(
+                source=Source.DISPATCH,
+                source_id="t2",
+                occurred_at=on_scene,
+                recorded_at=on_scene,
+                team=busy,
+            ),
+            CallUpdated(
+                source=Source.DISPATCH,
+                source_id="c2",
+                occurred_at=later,
+                recorded_at=later,
+                call=replace(closed, version=2),
+            ),
+        ):
+            batch.transactions[e.source_id] = {e.source_id}
+            batch.events.append(e)
+            batch.docs.append(Doc(e.source_id, {}, [e]))
+        assert svc._commit_sync(batch) == set()
+        rec = sync.load_state().unserved["HCR-000001"]
+        assert (rec.reason, rec.inferred, rec.operator) == (
+            UnservedReason.ALL_TEAMS_BUSY,
+            True,
+            "console",
+        )
+        assert verify(sync.engine).ok
+    finally:
+        sync.close()

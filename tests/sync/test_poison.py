@@ -309,7 +309,7 @@ def test_a_failing_database_is_not_blamed_on_a_document(
     store = Store.open(sqlite_url, create=True)
     svc = SyncService(store, "ws://127.0.0.1:9")
 
-    def full(*_: Any) -> Any:
+    def full(*_: Any, **__: Any) -> Any:
         raise OperationalError("INSERT", {}, Exception("database or disk is full"))
 
     monkeypatch.setattr(store, "append", full)

@@ -38,10 +38,14 @@ from console.domain.events import (
     CallReceived,
     CallUpdated,
     Event,
+    NaloxoneRecorded,
+    OutcomeRecorded,
     TeamStatusChanged,
+    UnservedReasonGiven,
 )
 from console.domain.model import Call, CallStatus, CallType, EscalationTarget, Team, TeamStatus
 from console.domain.projection import State
+from console.domain.projection import apply as fold_one
 from console.domain.rules import Thresholds
 
 from .. import schema as S
@@ -49,11 +53,13 @@ from ..store import Store
 from .metrics import (
     INTERVALS,
     IntervalStats,
+    ProgramRecords,
     compute_report,
     eligible_not_served,
     interval_stats,
     interval_values,
     percentile,
+    program_records,
     team_histories,
     team_utilization,
 )
@@ -164,6 +170,8 @@ class Aggregates:
         self._esc: dict[str, tuple[EscalationTarget, datetime]] = {}
         self._esc_bin: dict[str, tuple[int, int]] = {}
         self._backup: dict[str, tuple[int, int]] = {}
+        self._program = State()
+        """The program's records the report counts (outcomes, unserved reasons, naloxone)."""
         self._alloc()
 
     # -- storage ---------------------------------------------------------------------------------
@@ -471,6 +479,9 @@ class Aggregates:
             return self.apply_escalation(e.call_id, e.target, e.occurred_at)
         if isinstance(e, AlertRaised):
             return self.apply_alert(e.alert)
+        if isinstance(e, OutcomeRecorded | UnservedReasonGiven | NaloxoneRecorded):
+            self._program = self._program.fork()  # its dicts may be a picture's: never mutated
+            return fold_one(self._program, e)
         return False
 
     def apply(self, state: State, changes: Changes | None, *, prune: bool = True) -> bool:
@@ -505,7 +516,14 @@ class Aggregates:
             a = state.alerts.get(aid)
             if a is not None:
                 self.apply_alert(a)
+        if changes is None or changes.program:
+            self.set_program(state)
         return self.version != before
+
+    def set_program(self, st: State) -> None:
+        """Count the program's records ``st`` holds (its records are never changed in place:
+        they are shared, not copied)."""
+        self._program = State(outcomes=st.outcomes, unserved=st.unserved, naloxone=st.naloxone)
 
     # -- growing with the clock ------------------------------------------------------------------
 
@@ -576,7 +594,7 @@ class Aggregates:
     @classmethod
     def from_state(cls, state: State, start: datetime, end: datetime, **kw: Any) -> Aggregates:
         """From a picture alone (a file replay has no store): teams' current records only."""
-        return cls.from_records(
+        agg = cls.from_records(
             start,
             end,
             calls=state.calls.values(),
@@ -585,6 +603,8 @@ class Aggregates:
             alerts=state.alerts.values(),
             **kw,
         )
+        agg.set_program(state)
+        return agg
 
     @classmethod
     def from_store(cls, store: Store, start: datetime, end: datetime, **kw: Any) -> Aggregates:
@@ -614,7 +634,11 @@ class Aggregates:
                     select(S.alerts).where(S.alerts.c.kind == AlertKind.BACKUP_REQUEST.value)
                 )
             ]
+            prog = program_records(conn)
         agg._lay(calls, team_histories(store, agg.end), esc, {a.id: a for a in alerts})
+        agg._program = State(
+            outcomes=dict(prog.outcomes), unserved=dict(prog.unserved), naloxone=dict(prog.naloxone)
+        )
         return agg
 
     # -- reading ---------------------------------------------------------------------------------
@@ -709,7 +733,14 @@ class Aggregates:
     def report(self, start: datetime, end: datetime) -> dict[str, object]:
         """``report --json`` over ``[start, end]`` from the records held here (same function)."""
         esc = {k: v[0] for k, v in self._esc.items()}
-        return compute_report(list(self._calls.values()), self._teams, esc, start, end)
+        return compute_report(
+            list(self._calls.values()),
+            self._teams,
+            esc,
+            start,
+            end,
+            ProgramRecords.of(self._program),
+        )
 
     def snapshot(self) -> dict[str, Any]:
         """Every array and derived table, for comparing two aggregates (tests)."""

@@ -8,15 +8,25 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
-from console.domain.codec import call_from_dict, team_from_dict
+from console.domain.codec import call_from_dict, program_record_from_dict, team_from_dict
 from console.domain.model import Call, CallStatus, EscalationTarget, Team, TeamStatus
+from console.domain.outcomes import needs_outcome
+from console.domain.program import (
+    CallOutcome,
+    NaloxoneDose,
+    Outcome,
+    UnservedReason,
+    UnservedRecord,
+)
 from console.domain.projection import State
+from console.domain.unserved import is_eligible_unserved
 
 from .. import schema as S
 from ..store import Store
@@ -76,9 +86,7 @@ def interval_stats(values: Iterable[float]) -> IntervalStats:
 
 def eligible_not_served(calls: Iterable[Call]) -> int:
     """Calls a civilian team could have taken (no safety flag) that closed with no team sent."""
-    return sum(
-        1 for c in calls if not c.safety_flags and not c.is_open and not c.teams and c.team is None
-    )
+    return sum(1 for c in calls if is_eligible_unserved(c))
 
 
 _BUSY = {s.value for s in TeamStatus if s.busy}
@@ -110,14 +118,59 @@ def team_utilization(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class ProgramRecords:
+    """The program's own records a report counts (call id -> record; naloxone by event)."""
+
+    outcomes: Mapping[str, CallOutcome] = field(default_factory=dict)
+    unserved: Mapping[str, UnservedRecord] = field(default_factory=dict)
+    naloxone: Mapping[str, NaloxoneDose] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, st: State) -> ProgramRecords:
+        return cls(st.outcomes, st.unserved, st.naloxone)
+
+
+def program_figures(chosen: Sequence[Call], program: ProgramRecords) -> dict[str, object]:
+    """Why the eligible calls went unserved, outcomes, calls needing one, naloxone given, over
+    the chosen calls (``not_served_reasons`` adds up to ``eligible_not_served``)."""
+    reasons: dict[str, int] = {r.value: 0 for r in UnservedReason}
+    reasons["not_recorded"] = 0
+    outcomes: dict[str, int] = {o.value: 0 for o in Outcome}
+    needing = 0
+    ids = set()
+    for c in chosen:
+        ids.add(c.id)
+        if is_eligible_unserved(c):
+            rec = program.unserved.get(c.id)
+            reasons[rec.reason.value if rec is not None else "not_recorded"] += 1
+        o = program.outcomes.get(c.id)
+        if o is not None:
+            outcomes[o.outcome.value] += 1
+        elif needs_outcome(c, program.outcomes):
+            needing += 1
+    doses = [d for d in program.naloxone.values() if d.call_id in ids]
+    return {
+        "not_served_reasons": reasons,
+        "outcomes": outcomes,
+        "needs_outcome": needing,
+        "naloxone": {
+            "calls": len({d.call_id for d in doses}),
+            "doses": sum(d.doses for d in doses),
+        },
+    }
+
+
 def compute_report(
     calls: Sequence[Call],
     histories: dict[str, list[Team]],
     escalations: dict[str, EscalationTarget],
     start: datetime,
     end: datetime,
+    program: ProgramRecords | None = None,
 ) -> dict[str, object]:
-    """The report over calls received in [start, end]."""
+    """The report over calls received in [start, end] (``program``: the program's records;
+    None counts none)."""
     chosen = [c for c in calls if start <= c.received_at <= end]
     esc = {t.value: 0 for t in EscalationTarget}
     for c in chosen:
@@ -136,6 +189,7 @@ def compute_report(
         },
         "team_utilization": team_utilization(histories, start, end),
         "eligible_not_served": eligible_not_served(chosen),
+        **program_figures(chosen, program or ProgramRecords()),
     }
 
 
@@ -168,15 +222,29 @@ def report(
         last = conn.execute(
             select(S.events.c.occurred_at).order_by(S.events.c.occurred_at.desc()).limit(1)
         ).scalar()
+        program = program_records(conn)
     if start is None:
         start = min((c.received_at for c in calls), default=last or store.clock.now())
     if end is None:
         end = max([last or start, *(c.received_at for c in calls)])
-    return compute_report(calls, team_histories(store, end), escal, start, end)
+    return compute_report(calls, team_histories(store, end), escal, start, end, program)
+
+
+def program_records(conn: Connection) -> ProgramRecords:
+    """The outcomes, unserved reasons and naloxone records the store holds."""
+    held: dict[str, dict[str, Any]] = {"outcome": {}, "unserved": {}, "naloxone": {}}
+    q = select(S.program_records.c.kind, S.program_records.c.key, S.program_records.c.data).where(
+        S.program_records.c.kind.in_(list(held))
+    )
+    for kind, key, data in conn.execute(q):
+        held[kind][key] = program_record_from_dict(kind, json.loads(data))
+    return ProgramRecords(held["outcome"], held["unserved"], held["naloxone"])
 
 
 def report_from_state(
     state: State, histories: dict[str, list[Team]], start: datetime, end: datetime
 ) -> dict[str, object]:
     esc = {k: v[0] for k, v in state.escalations.items()}
-    return compute_report(list(state.calls.values()), histories, esc, start, end)
+    return compute_report(
+        list(state.calls.values()), histories, esc, start, end, ProgramRecords.of(state)
+    )

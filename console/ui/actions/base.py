@@ -58,8 +58,20 @@ from console.ui.core.tasks import default_tasks
 
 log = logging.getLogger(__name__)
 
-KINDS = ("assign", "reassign", "escalate", "priority", "note", "team_service", "checkin")
-CALL_KINDS = frozenset({"assign", "reassign", "escalate", "priority", "note"})
+KINDS = (
+    "assign",
+    "reassign",
+    "escalate",
+    "priority",
+    "note",
+    "team_service",
+    "checkin",
+    "outcome",
+    "naloxone",
+)
+CALL_KINDS = frozenset(
+    {"assign", "reassign", "escalate", "priority", "note", "outcome", "naloxone"}
+)
 TEAM_KINDS = frozenset({"team_service", "checkin"})
 
 TARGET_LABELS: dict[EscalationTarget, str] = {

@@ -22,6 +22,7 @@ from console.ui.actions.base import (
 from console.ui.actions.checkin import CheckinDialog
 from console.ui.actions.escalate import EscalateDialog
 from console.ui.actions.note import NoteDialog
+from console.ui.actions.outcome import NaloxoneDialog, OutcomeDialog
 from console.ui.actions.priority import PriorityDialog
 from console.ui.actions.team_service import TeamServiceDialog
 
@@ -31,6 +32,8 @@ _CALL_DIALOGS: dict[str, Callable[..., ActionDialog]] = {
     "escalate": lambda ctx, call, parent: EscalateDialog(ctx, call, parent=parent),
     "priority": lambda ctx, call, parent: PriorityDialog(ctx, call, parent=parent),
     "note": lambda ctx, call, parent: NoteDialog(ctx, call, parent=parent),
+    "outcome": lambda ctx, call, parent: OutcomeDialog(ctx, call, parent=parent),
+    "naloxone": lambda ctx, call, parent: NaloxoneDialog(ctx, call, parent=parent),
 }
 
 

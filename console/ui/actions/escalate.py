@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QComboBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -17,14 +19,17 @@ from PySide6.QtWidgets import (
 from console.domain.commands import (
     Command,
     EscalateCall,
+    GiveUnservedReason,
 )
 from console.domain.model import (
     Call,
     EscalationTarget,
 )
+from console.domain.program import UnservedReason
 from console.domain.rules import (
     ServiceHours,
 )
+from console.domain.unserved import reason_if_closed_now, would_go_unserved
 from console.ui.actions.base import (
     TARGET_LABELS,
     ActionDialog,
@@ -32,7 +37,10 @@ from console.ui.actions.base import (
     mobile_crisis_open,
     plain,
 )
+from console.ui.core.gateway import CommandOp
 from console.ui.core.labels import call_header, call_status_text
+
+log = logging.getLogger(__name__)
 
 
 class EscalateDialog(ActionDialog):
@@ -96,6 +104,32 @@ class EscalateDialog(ActionDialog):
         form.addRow(QLabel("Urgency:", self.body), ubox)
         self.reason = self.reason_field(form, "&Reason:", "required: why escalate")
 
+        # An eligible call no team went to: escalating it leaves it unserved, so say why (the
+        # reason the records prove, if any, is chosen already).
+        self.unserved: QComboBox | None = None
+        self.unserved_command: GiveUnservedReason | None = None
+        self.reason_op: CommandOp | None = None
+        """The recording of the unserved reason, once the escalation is queued."""
+        self.inferred_reason: UnservedReason | None = None
+        if would_go_unserved(call, self.state):
+            self.inferred_reason = reason_if_closed_now(
+                call, self.state, getattr(ctx.config, "program_hours", ServiceHours()), self.now
+            )
+            self.unserved = QComboBox(self.body)
+            self.unserved.addItem("— choose why —", None)
+            for r in UnservedReason:
+                self.unserved.addItem(r.label, r.value)
+            if self.inferred_reason is not None:
+                self.unserved.setCurrentIndex(self.unserved.findData(self.inferred_reason.value))
+            self.unserved.setAccessibleName("Why no civilian team")
+            self.unserved.setToolTip(
+                "This call passed the safety screen and no team went: the program records why."
+            )
+            lab = QLabel("&Why no civilian team:", self.body)
+            lab.setBuddy(self.unserved)
+            form.addRow(lab, self.unserved)
+            self.target_group.buttonToggled.connect(self._target_toggled)
+
         if target is not None and self.targets[target].isEnabled():
             self.targets[target].setChecked(True)
         if call.is_unsafe:
@@ -103,6 +137,17 @@ class EscalateDialog(ActionDialog):
         self.resize(620, 300)
         self.finish_setup()
         self.reason.setFocus()
+
+    def _target_toggled(self, *_: Any) -> None:
+        if self.unserved is not None:  # a co-response sends a civilian team with police
+            co = self.targets[EscalationTarget.CO_RESPONSE].isChecked()
+            self.unserved.setEnabled(not co and self.can_act)
+
+    def unserved_reason(self) -> UnservedReason | None:
+        if self.unserved is None or not self.unserved.isEnabled():
+            return None
+        data = self.unserved.currentData()
+        return UnservedReason(data) if data else None
 
     def blocked(self) -> str:
         if not self.call.is_open:
@@ -131,6 +176,13 @@ class EscalateDialog(ActionDialog):
         if not reason:
             self.show_error("A reason is required to escalate a call.", self.reason)
             return None
+        why = self.unserved_reason()
+        if self.unserved is not None and self.unserved.isEnabled() and why is None:
+            self.show_error("Choose why no civilian team takes this call.", self.unserved)
+            return None
+        self.unserved_command = (
+            None if why is None else GiveUnservedReason(call_id=self.call.id, unserved=why)
+        )
         return EscalateCall(
             call_id=self.call.id,
             target=target,
@@ -138,3 +190,14 @@ class EscalateDialog(ActionDialog):
             reason=reason,
             expected_version=self.expected_version,
         )
+
+    def _queued(self, op: CommandOp, command_id: str) -> None:
+        """The escalation is queued: record why no civilian team went with it (a second,
+        audited submission; the dialog closes once the escalation is queued)."""
+        if op is self._awaiting and self.unserved_command is not None:
+            reason_op = self.ctx.gateway.submit(self.unserved_command)
+            reason_op.on_refused(
+                lambda why: log.warning("the unserved reason was not recorded: %s", why)
+            )
+            self.reason_op = reason_op
+        super()._queued(op, command_id)

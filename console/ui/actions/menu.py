@@ -33,6 +33,20 @@ ACTION_SPECS: dict[str, tuple[str, str, bool, bool, str]] = {
         "Set the selected team out of service or back in service",
     ),
     "checkin": ("Request chec&k-in…", "Ctrl+K", False, True, "Ask the selected team to check in"),
+    "outcome": (
+        "Record o&utcome…",
+        "Ctrl+U",
+        True,
+        False,
+        "Record how the selected closed call ended (outcome, destination, naloxone)",
+    ),
+    "naloxone": (
+        "Record nalo&xone…",
+        "Ctrl+Shift+N",
+        True,
+        False,
+        "Record naloxone given on the selected call (doses, time given)",
+    ),
 }
 
 

@@ -55,6 +55,9 @@ ACTION_LABELS = {
     "close_followup": "Close follow-up",
     "checkin_call_team": "Missed check-in: call the team",
     "checkin_welfare_check": "Missed check-in: welfare check",
+    "record_outcome": "Record outcome",
+    "unserved_reason": "Why not served",
+    "record_naloxone": "Naloxone given",
 }
 
 _ANSWER_MARK = {

@@ -82,4 +82,4 @@ class QueuePanel(TablePanel):
         self.ctx.selection.clear_call(rid)
 
     def menu_kinds(self) -> list[str]:
-        return ["assign", "escalate", "priority", "note"]
+        return ["assign", "escalate", "priority", "note", "naloxone"]

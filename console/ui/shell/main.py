@@ -134,6 +134,7 @@ def build_console(
             silence_timeout_s=getattr(link, "silence_timeout_s", None),
             retrieval_url=getattr(link, "retrieval_url", None),
             limits=config.feed_limits,
+            program_hours=getattr(config, "program_hours", None),
             # Writes failing this many times in a row stop the link, which then says why
             # ("database cannot be written: ...") until the console is restarted.
             max_write_failures=config.max_write_failures,

@@ -41,6 +41,7 @@ from console.ui.core.picture import Picture
 from console.ui.core.theme import apply_theme
 from console.ui.followups.panel import FollowUpsPanel
 from console.ui.map.panel import MapPanel
+from console.ui.outcomes.panel import NeedsOutcomePanel
 from console.ui.plots.panel import WorkloadPanel
 from console.ui.queue.panel import QueuePanel
 from console.ui.settings.dialog import SettingsDialog
@@ -215,11 +216,19 @@ class MainWindow(QMainWindow):
             )
             self.destinations_panel.destination_selected.connect(self.map_panel.show_destination)
         self.add_panel(
+            "outcomes",
+            "Needs outcome",
+            NeedsOutcomePanel(ctx),
+            Area.BottomDockWidgetArea,
+            "Ctrl+0",
+        )
+        self.add_panel(
             "followups", "Follow-ups", FollowUpsPanel(ctx), Area.BottomDockWidgetArea, "Ctrl+9"
         )
         self.splitDockWidget(self.docks["queue"], self.docks["board"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.docks["workload"], self.docks["audit"])
         self.tabifyDockWidget(self.docks["audit"], self.docks["followups"])
+        self.tabifyDockWidget(self.docks["followups"], self.docks["outcomes"])
         # A missed check-in climbs the site's ladder; its last step opens the escalate dialog.
         self.welfare_dialog: Any = None
         self.checkin_ladder = CheckinLadder(ctx, self)
@@ -375,7 +384,16 @@ class MainWindow(QMainWindow):
         self.addAction(go_map)
         self.panel_actions["map"] = go_map
         self.view_menu.addAction(go_map)
-        for key in ("queue", "board", "alerts", "workload", "audit", "destinations"):
+        for key in (
+            "queue",
+            "board",
+            "alerts",
+            "workload",
+            "audit",
+            "outcomes",
+            "followups",
+            "destinations",
+        ):
             if key in self.panel_actions:
                 self.view_menu.addAction(self.panel_actions[key])
         self.view_menu.addSeparator()
