@@ -250,7 +250,13 @@ def test_needs_outcome_list_and_the_record_outcome_dialog(
     )
     (dose,) = st.naloxone_for("HCR-3")
     assert (dose.doses, dose.given_at) == (2, T0 + timedelta(minutes=4))
-    assert sorted(a.action for a in console.store.audit()) == ["record_naloxone", "record_outcome"]
+    # a transport to a community destination calls for a follow-up: opened with the outcome
+    assert sorted(a.action for a in console.store.audit()) == [
+        "open_followup",
+        "record_naloxone",
+        "record_outcome",
+    ]
+    assert st.followups["FU-HCR-3"].cause == "transported_community"
     with themed("dark"):
         panel.resize(720, 200)
         panel.grab().save(str(artifacts / "needs_outcome_list.png"))
