@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QScrollArea,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -149,6 +150,10 @@ class WorkloadPanel(QWidget):
         bar.addWidget(self.window_box)
         self.status = QLabel("Loading workload history…", self)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A long status line is cut, whole in its tooltip: it never widens the dock (the
+        # window's other panels would lose the room).
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.status.setToolTip(self.status.text())
         bar.addWidget(self.status, 1)
         self.export_button = QToolButton(self)
         self.export_button.setText("Export")
@@ -191,6 +196,10 @@ class WorkloadPanel(QWidget):
         self.timer.timeout.connect(self._on_timer)
         self.timer.start()
         self.reload()
+
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setToolTip(text)
 
     # -- the aggregates --------------------------------------------------------------------------
 
@@ -275,7 +284,7 @@ class WorkloadPanel(QWidget):
     def _load_failed(self, exc: BaseException) -> None:
         self._loading = False
         log.error("workload history could not be loaded: %s", exc)
-        self.status.setText(f"Workload history could not be loaded: {exc}")
+        self._say(f"Workload history could not be loaded: {exc}")
 
     def _on_picture(self, picture: Any, changes: Any) -> None:
         back = picture.now < self._now - timedelta(minutes=1)
@@ -438,7 +447,7 @@ class WorkloadPanel(QWidget):
         pend = int(agg.pending[open_now]) if open_now >= 0 else 0
         asg = int(agg.assigned[open_now]) if open_now >= 0 else 0
         late = int(agg.overdue[open_now]) if open_now >= 0 else 0
-        self.status.setText(
+        self._say(
             f"Now: {pend} pending ({late} past limit) · {asg} assigned   ·   eligible calls not"
             f" served by a team ({self.window_label().lower()}): {ns}"
         )
@@ -554,7 +563,7 @@ class WorkloadPanel(QWidget):
         except (ExportError, ValueError) as exc:
             self._export_failed(exc)
             return
-        self.status.setText(f"Saved {out}")
+        self._say(f"Saved {out}")
 
     def _export_failed(self, exc: BaseException) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, "Export failed", str(exc), parent=self)
@@ -576,7 +585,7 @@ class WorkloadPanel(QWidget):
         except ExportError as exc:
             self._export_failed(exc)
             return
-        self.status.setText(f"Saved {out}")
+        self._say(f"Saved {out}")
 
     def closeEvent(self, event: Any) -> None:
         self.timer.stop()

@@ -34,9 +34,13 @@ class QueuePanel(TablePanel):
         self.only.setChecked(True)
         # Closed calls pile up over a shift: with "open only" the model does not hold them.
         self.only.toggled.connect(lambda _on: self._show(ctx.pictures.current(), None))
-        self.table.sortByColumn(model.column_of("priority"), Qt.SortOrder.AscendingOrder)
+        self.default_sort()
         ctx.selection.call_selected.connect(self.select_id)
         ctx.selection.calls_selected.connect(self.select_ids)
+
+    def default_sort(self) -> None:
+        """Pending calls first, the longest waiting first; then active calls by priority."""
+        self.table.sortByColumn(self.model.column_of("order"), Qt.SortOrder.AscendingOrder)
 
     def select_ids(self, ids: list[str]) -> None:
         """Highlight several calls at once (a moment picked on the workload plots)."""

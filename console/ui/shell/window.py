@@ -43,6 +43,7 @@ from console.ui.queue.panel import QueuePanel
 from console.ui.settings.dialog import SettingsDialog
 from console.ui.shell.help import show_about, show_shortcuts
 from console.ui.tables.model import describe_command
+from console.ui.tables.panel import TablePanel
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +196,10 @@ class MainWindow(QMainWindow):
             Area.BottomDockWidgetArea,
             "Ctrl+6",
         )
+        for key in ("queue", "board"):
+            panel = self.panels[key]
+            if isinstance(panel, TablePanel):
+                panel.bind_settings(self.settings)  # the columns hidden from its header menu
         self.splitDockWidget(self.docks["queue"], self.docks["board"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.docks["workload"], self.docks["audit"])
         self.docks["workload"].raise_()
@@ -239,10 +244,10 @@ class MainWindow(QMainWindow):
 
     def _size_docks(self) -> None:
         w, h = self.width(), self.height()
-        left = max(420, min(660, w // 3))
+        left = max(420, min(760, int(w * 0.42)))
         self.resizeDocks(
             [self.docks["queue"], self.docks["alerts"]],
-            [left, max(260, min(360, w // 6))],
+            [left, max(240, min(360, w // 6))],
             Qt.Orientation.Horizontal,
         )
         self.resizeDocks(

@@ -234,6 +234,8 @@ class Column:
     tip: str
     ticking: bool = False
     align_right: bool = False
+    hidden: bool = False
+    """A column only for sorting (the default order): never shown, never offered."""
 
 
 class RecordTableModel(QStandardItemModel):
@@ -469,7 +471,9 @@ class RecordTableModel(QStandardItemModel):
         ]
 
     def _search_text(self, cells: list[Cell]) -> str:
-        return " ".join(cells[c].text for c in self._static if cells[c].text)
+        # The spoken text where there is one: a column that shows a mark alone (the safety
+        # flags' ⚠) is still found by its words ("weapon", "unsafe").
+        return " ".join(t for c in self._static if (t := cells[c].accessible or cells[c].text))
 
     def _roles(self, cell: Cell, col: int) -> dict[int, Any]:
         """What a view may ask of a cell, as item roles (None removes a role)."""
