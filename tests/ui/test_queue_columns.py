@@ -194,3 +194,78 @@ def test_columns_hidden_from_the_header_menu_are_remembered(
     qtbot.addWidget(fresh)
     fresh.bind_settings(console.window.settings)
     assert fresh.hidden_columns() == []
+
+
+# -- rows hold still while the supervisor is on the table -------------------------------------------
+
+
+def _add(console: Any, *events: Any) -> None:
+    console.ctx.store.append(list(events))
+    console.ctx.pictures.notify()
+
+
+def _tint(queue: Any, cid: str) -> Any:
+    return queue.proxy.proxy_index_of(cid, queue.model.column_of("type")).data(
+        Qt.ItemDataRole.BackgroundRole
+    )
+
+
+def test_rows_hold_still_under_the_pointer_and_move_when_it_leaves(
+    qtbot: Any, console: Any
+) -> None:
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QEnterEvent
+    from PySide6.QtWidgets import QApplication
+
+    win = console.window
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    queue = win.panels["queue"]
+    console.ctx.selection.select_call("HCR-000001")
+    assert queue.selected_id() == "HCR-000001"
+    before = shown_ids(queue)
+    vp = queue.table.viewport()
+    p = QPointF(20, 10)
+    QApplication.sendEvent(vp, QEnterEvent(p, p, QPointF(vp.mapToGlobal(QPoint(20, 10)))))
+    assert queue.hold.held
+
+    # A call waiting longer than any arrives and another changes priority: nothing moves.
+    _add(
+        console,
+        _event("HCR-000009", 90, CallStatus.PENDING, 2),
+        _event("HCR-000003", 50, CallStatus.EN_ROUTE, 1, version=2),
+    )
+    qtbot.waitUntil(lambda: queue.model.row_of("HCR-000009") is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: queue.model.call("HCR-000003").priority == 1, timeout=10_000)
+    assert shown_ids(queue) == [*before, "HCR-000009"]
+    assert _tint(queue, "HCR-000009") is not None  # held rows are highlighted
+    assert _tint(queue, "HCR-000003") is not None
+    assert _tint(queue, "HCR-000001") is None
+    assert queue.selected_id() == "HCR-000001"
+
+    # The pointer leaves: the order applies at once, the highlight goes, the selection stays.
+    QApplication.sendEvent(vp, QEvent(QEvent.Type.Leave))
+    assert not queue.hold.held
+    assert shown_ids(queue)[0] == "HCR-000009"
+    assert shown_ids(queue).index("HCR-000003") < shown_ids(queue).index("HCR-000005")
+    assert _tint(queue, "HCR-000009") is None
+    assert queue.selected_id() == "HCR-000001"
+    assert console.ctx.selection.call_id == "HCR-000001"
+
+
+def test_keyboard_holds_rows_until_a_pause(qtbot: Any, console: Any) -> None:
+    queue = console.window.panels["queue"]
+    queue.hold.set_pause_ms(50)
+    queue.select_id("HCR-000006")
+    queue.table.setFocus()
+    qtbot.keyClick(queue.table, Qt.Key.Key_Down)
+    assert queue.hold.held
+    moved_to = queue.selected_id()
+    _add(console, _event("HCR-000010", 95, CallStatus.PENDING, 3))
+    qtbot.waitUntil(lambda: queue.model.row_of("HCR-000010") is not None, timeout=10_000)
+    if queue.hold.held:  # still within the pause: held at the bottom
+        assert shown_ids(queue)[-1] == "HCR-000010"
+    qtbot.waitUntil(lambda: not queue.hold.held, timeout=5000)
+    assert shown_ids(queue)[0] == "HCR-000010"
+    assert queue.selected_id() == moved_to

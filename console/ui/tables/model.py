@@ -103,6 +103,8 @@ class Palette:
     priority_fg: Mapping[int, str]
     team_status_fg: Mapping[TeamStatus, str]
     call_status_fg: Mapping[CallStatus, str] = field(default_factory=dict)
+    held_bg: str = "#4d3a7bd5"
+    """A row held in place while the supervisor is on the table (translucent: #AARRGGBB)."""
 
 
 def _from_theme(name: str) -> Palette:
@@ -268,6 +270,8 @@ class RecordTableModel(QStandardItemModel):
         self._ticked_at: datetime | None = None
         """When the time columns were last recomputed."""
         self._brushes: dict[str, QBrush] = {}
+        self._marks: dict[str, str] = {}
+        """Row tints by id (:meth:`mark_rows`), under the cells' own colours."""
         self._bold = QFont()
         self._bold.setBold(True)
         self._ticking = [i for i, c in enumerate(self.COLUMNS) if c.ticking]
@@ -351,7 +355,10 @@ class RecordTableModel(QStandardItemModel):
                     old = cells[col]
                     if cell != old:
                         cells[col] = cell
-                        self.setItemData(self.index(row, col), self._changed_roles(old, cell))
+                        roles = self._changed_roles(old, cell)
+                        if _BACKGROUND in roles and cell.bg is None and rid in self._marks:
+                            roles[_BACKGROUND] = self._brush(self._marks[rid])
+                        self.setItemData(self.index(row, col), roles)
             yield
 
     def set_thresholds(self, thresholds: Thresholds) -> None:
@@ -370,6 +377,22 @@ class RecordTableModel(QStandardItemModel):
                         self.index(row, col),
                         {_FOREGROUND: self._brush(cell.fg), _BACKGROUND: self._brush(cell.bg)},
                     )
+
+    def mark_rows(self, ids: Collection[str], bg: str | None) -> None:
+        """Tint the rows of ``ids`` with the palette colour ``bg`` (None: back to their own
+        colours). A cell with a colour of its own (an overdue age) keeps it."""
+        brush = self._brush(bg)
+        for rid in ids:
+            if bg is None:
+                self._marks.pop(rid, None)
+            else:
+                self._marks[rid] = bg
+            row = self._row_of.get(rid)
+            if row is None:
+                continue
+            for col, cell in enumerate(self._cells[row]):
+                if cell.bg is None:
+                    self.setItemData(self.index(row, col), {_BACKGROUND: brush})
 
     # -- diffing --
     def _apply(
@@ -393,6 +416,7 @@ class RecordTableModel(QStandardItemModel):
             for rid in self._ids[first : last + 1]:
                 del self._records[rid]
                 del self._status[rid]
+                self._marks.pop(rid, None)
             del self._ids[first : last + 1]
             del self._cells[first : last + 1]
             del self._search[first : last + 1]
@@ -430,7 +454,10 @@ class RecordTableModel(QStandardItemModel):
                 if old[c] != cells[c]:
                     old[c] = cells[c]
                     if c != 0:
-                        self.setItemData(self.index(row, c), self._roles(cells[c], c))
+                        roles = self._roles(cells[c], c)
+                        if cells[c].bg is None and rid in self._marks:
+                            roles[_BACKGROUND] = self._brush(self._marks[rid])
+                        self.setItemData(self.index(row, c), roles)
                     else:
                         head_changed = True
             search = self._search_text(old)
@@ -510,7 +537,10 @@ class RecordTableModel(QStandardItemModel):
     def _head_roles(self, row: int) -> dict[int, Any]:
         """Column 0 also carries the row's id, status and search text (for the proxies)."""
         rid = self._ids[row]
-        roles = self._roles(self._cells[row][0], 0)
+        cell = self._cells[row][0]
+        roles = self._roles(cell, 0)
+        if cell.bg is None and rid in self._marks:
+            roles[_BACKGROUND] = self._brush(self._marks[rid])
         roles[ID_ROLE] = rid
         roles[STATUS_ROLE] = self._status[rid]
         roles[FILTER_ROLE] = f"{_SEP}{self._status[rid]}{_SEP}{self._search[row]}"
@@ -604,6 +634,15 @@ class StatusTextProxy(QSortFilterProxyModel):
         self.setFilterRegularExpression(
             QRegularExpression(pattern, QRegularExpression.PatternOption.CaseInsensitiveOption)
         )
+
+    def hold_order(self, on: bool) -> None:
+        """While on, rows keep their places: new rows go to the bottom, changed rows stay.
+        Turning it off sorts and filters once (a layout change: selections follow)."""
+        if on == (not self.dynamicSortFilter()):
+            return
+        self.setDynamicSortFilter(not on)
+        if not on:
+            self.invalidate()  # rows whose status changed meanwhile are filtered now
 
     def id_at(self, proxy_row: int) -> str | None:
         value = self.data(self.index(proxy_row, 0), ID_ROLE)

@@ -31,6 +31,7 @@ from console.store import Changes
 from console.ui.actions.menu import actions_for
 from console.ui.core.context import ConsoleContext
 from console.ui.core.picture import Picture, merge_changes
+from console.ui.tables.hold import RowHold
 from console.ui.tables.model import palette_for
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,8 @@ class TablePanel(QWidget):
             if col.hidden:
                 self.table.setColumnHidden(i, True)
         self.table.viewport().installEventFilter(self)
+        # Rows keep their places while the supervisor is on the table.
+        self.hold = RowHold(self.table, proxy, model)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.activated_row.connect(lambda: self.actions_set.trigger(self.primary_action))
