@@ -199,6 +199,19 @@ def critical_alerts(state: State, hidden: Iterable[str] = ()) -> list[Alert]:
     )
 
 
+def backup_requests(state: State, call_id: str, hidden: Iterable[str] = ()) -> list[Alert]:
+    """Unacknowledged backup requests from a team working the call ``call_id``."""
+    call = state.calls.get(call_id)
+    teams = {t.id for t in state.teams.values() if t.call == call_id}
+    if call is not None:
+        teams.update(t for t in (call.team, *call.teams) if t)
+    return [
+        a
+        for a in critical_alerts(state, hidden)
+        if a.kind is AlertKind.BACKUP_REQUEST and a.subject in teams
+    ]
+
+
 def ack_command(alert: Alert, state: State, note: str) -> AcknowledgeAlert:
     """The audited acknowledgement, naming the call or team the alert is about."""
     return AcknowledgeAlert(

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.domain.alerts import backup_requests
 from console.domain.commands import (
     Command,
     EscalateCall,
@@ -33,6 +34,13 @@ from console.ui.actions.base import (
     plain,
 )
 from console.ui.core.labels import call_header, call_status_text
+
+
+def backup_text(alerts: list[Any]) -> str:
+    """``CRT-3 asked for backup at 03:05`` (each request, oldest first)."""
+    return "; ".join(
+        f"{a.subject} asked for backup at {a.raised_at.astimezone():%H:%M}" for a in alerts
+    )
 
 
 class EscalateDialog(ActionDialog):
@@ -96,9 +104,16 @@ class EscalateDialog(ActionDialog):
         form.addRow(QLabel("Urgency:", self.body), ubox)
         self.reason = self.reason_field(form, "&Reason:", "required: why escalate")
 
+        # A team on this call asking for backup: police, immediately, as for a flagged call.
+        self.backup = backup_requests(self.state, call.id)
+        if self.backup:
+            form.insertRow(
+                0, QLabel("Backup:", self.body), QLabel(backup_text(self.backup), self.body)
+            )
+            target = target or EscalationTarget.POLICE
         if target is not None and self.targets[target].isEnabled():
             self.targets[target].setChecked(True)
-        if call.is_unsafe:
+        if call.is_unsafe or self.backup:
             self.immediate.setChecked(True)
         self.resize(620, 300)
         self.finish_setup()
