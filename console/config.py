@@ -229,6 +229,9 @@ class Config:
     """``[codes]``: the site's own CAD codes per kind -> the console's words."""
     default_priority: int = 2
     """``[dispatch] default_priority``: the priority of a call dispatch gave none."""
+    alarm_repeat_s: float = 60.0
+    """``[ui] alarm_repeat_s``: an unacknowledged critical alert sounds again this often
+    (0: once only)."""
 
     @property
     def database_url_redacted(self) -> str:
@@ -664,10 +667,11 @@ def _build(
     )
 
     ui = _table(doc.get("ui", {}), "ui")
-    _check_keys(ui, "ui", ("theme",))
+    _check_keys(ui, "ui", ("theme", "alarm_repeat_s"))
     theme = ui.get("theme")
     if theme not in THEMES:
         raise _refuse("ui.theme", theme, " or ".join(f'"{t}"' for t in THEMES))
+    alarm_repeat_s = _number(ui.get("alarm_repeat_s", 60), "ui.alarm_repeat_s", ge=0)
 
     tg = _table(doc.get("targets", {}), "targets")
     _check_keys(tg, "targets", INTERVALS)
@@ -708,6 +712,7 @@ def _build(
         signing_key_file=signing_key_file,
         codes=codes,
         default_priority=int(default_priority),
+        alarm_repeat_s=alarm_repeat_s,
     )
 
 

@@ -614,7 +614,11 @@ class AlertBanner(QFrame):
         self._flash = QTimer(self)
         self._flash.setInterval(self.FLASH_MS)
         self._flash.timeout.connect(self._toggle)
+        self.repeat_s = float(getattr(ctx.config, "alarm_repeat_s", 60.0))
+        """An unacknowledged critical alert sounds again this often (0: once only)."""
+        self._sounded_at: datetime | None = None
         ctx.pictures.picture_changed.connect(lambda *_: self.refresh())
+        ctx.pictures.tick.connect(self._on_tick)
         self.hide()
         self.refresh()
 
@@ -655,9 +659,23 @@ class AlertBanner(QFrame):
         if not self._flash.isActive():
             self._flash.start()
         if new:
-            self.alarms += 1
-            if self._alarm is not None:
-                self._alarm.play()
+            self._sound()
+
+    def _sound(self) -> None:
+        self.alarms += 1
+        self._sounded_at = self.ctx.clock.now()
+        if self._alarm is not None:
+            self._alarm.play()
+
+    def _on_tick(self, _now: datetime) -> None:
+        """Until someone acknowledges it, a critical alert sounds again every
+        :attr:`repeat_s` (by the console's clock; a replay is never sounded)."""
+        if not self.critical or self._alarm is None or self.repeat_s <= 0:
+            return
+        now = self.ctx.clock.now()
+        last = self._sounded_at
+        if last is None or (now - last).total_seconds() >= self.repeat_s:
+            self._sound()
 
     def acknowledge(self, note: str = "", alert_id: str | None = None) -> AcknowledgeAlert | None:
         """Acknowledge the top (or the given) critical alert."""

@@ -436,6 +436,7 @@ def run_event_loop(app: Any, console: Any) -> int:
 
     def _quit(signum: int, _frame: Any) -> None:
         log.info("signal %d: closing", signum)
+        console.window.ask_before_quit = False
         console.window.close()
         app.quit()
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -140,6 +141,9 @@ class MainWindow(QMainWindow):
         self.actions_set.dialog_parent = self
         self._shown_once = False
         self._restored = False
+        self.ask_before_quit = True
+        """Closing with an emergency open asks first (off for a stop asked by the system)."""
+        self.quit_box: QMessageBox | None = None
 
         # -- centre: banners over the map --
         central = QWidget(self)
@@ -601,8 +605,37 @@ class MainWindow(QMainWindow):
                 QTimer.singleShot(0, self._size_docks)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.confirm_quit():
+            event.ignore()
+            return
         self.save_layout()
         super().closeEvent(event)
+
+    def confirm_quit(self) -> bool:
+        """With an emergency not acknowledged, quitting (Ctrl+Q, closing the window) asks
+        first; "Stay" is the default. A replay, or a stop asked by the system, does not ask."""
+        critical = [] if self.ctx.replay or not self.ask_before_quit else self.alert_banner.critical
+        if not critical or not self.isVisible():
+            return True
+        names = "\n".join(f"• {a.message}" for a in critical[:5])
+        more = f"\n… and {len(critical) - 5} more" if len(critical) > 5 else ""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Quit with an emergency open?",
+            f"{len(critical)} emergency alert(s) not acknowledged:\n{names}{more}\n\n"
+            "Nobody at this console will hear them once it is closed.",
+            parent=self,
+        )
+        leave = box.addButton("&Quit anyway", QMessageBox.ButtonRole.DestructiveRole)
+        stay = box.addButton("&Stay", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(stay)
+        box.setEscapeButton(stay)
+        self.quit_box = box
+        try:
+            box.exec()
+            return box.clickedButton() is leave
+        finally:
+            self.quit_box = None
 
     def dispose(self) -> None:
         """Tear down the web view first (QtWebEngine wants its page gone before the profile)."""
