@@ -41,7 +41,14 @@ from console.ui.core.pacer import Pacer, default_pacer
 from console.ui.core.picture import merge_changes
 from console.ui.plots.colors import plot_colors
 from console.ui.plots.export import ExportError, export_plot_csv, export_plot_png, export_summary
-from console.ui.plots.plotset import PLOTS, TIME_PLOTS, TITLES, PlotSet, hover_text
+from console.ui.plots.plotset import (
+    NOT_SERVED_TIP,
+    PLOTS,
+    TIME_PLOTS,
+    TITLES,
+    PlotSet,
+    hover_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -173,21 +180,11 @@ class WorkloadPanel(QWidget):
         bar.addWidget(self.export_button)
         layout.addLayout(bar)
 
-        self.plotset = PlotSet(self.colors, self.targets)
-        # A docked panel is often short: below a readable height per plot it scrolls rather
-        # than squeezing seven plots into slivers.
-        self.plotset.widget.setMinimumSize(MIN_PLOT_WIDTH, MIN_ROW_HEIGHT * 6)
         self.scroller = QScrollArea(self)
         self.scroller.setWidgetResizable(True)
         self.scroller.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroller.setWidget(self.plotset.widget)
+        self._build_plots()
         layout.addWidget(self.scroller, 1)
-        scene = self.plotset.widget.scene()
-        scene.sigMouseMoved.connect(self._mouse_moved)
-        scene.sigMouseClicked.connect(self._mouse_clicked)
-        self.plotset.plots["open_calls"].getViewBox().sigRangeChangedManually.connect(
-            self._user_panned
-        )
 
         ctx.pictures.picture_changed.connect(self._on_picture)
         ctx.pictures.tick.connect(self._on_tick)
@@ -197,9 +194,37 @@ class WorkloadPanel(QWidget):
         self.timer.start()
         self.reload()
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: str, tip: str | None = None) -> None:
         self.status.setText(text)
-        self.status.setToolTip(text)
+        self.status.setToolTip(tip or text)
+
+    def _build_plots(self) -> None:
+        """The plots, in this panel's colours (built again when the theme changes)."""
+        self.plotset = PlotSet(self.colors, self.targets)
+        # A docked panel is often short: below a readable height per plot it scrolls rather
+        # than squeezing seven plots into slivers.
+        self.plotset.widget.setMinimumSize(MIN_PLOT_WIDTH, MIN_ROW_HEIGHT * 6)
+        old = self.scroller.takeWidget()
+        self.scroller.setWidget(self.plotset.widget)
+        if old is not None:
+            old.deleteLater()
+        scene = self.plotset.widget.scene()
+        scene.sigMouseMoved.connect(self._mouse_moved)
+        scene.sigMouseClicked.connect(self._mouse_clicked)
+        self.plotset.plots["open_calls"].getViewBox().sigRangeChangedManually.connect(
+            self._user_panned
+        )
+
+    def set_theme(self, name: str) -> None:
+        """The plots follow the window's theme: built again in its colours and redrawn."""
+        colors = plot_colors(name)
+        if colors == self.colors:
+            return
+        self.colors = colors
+        self._build_plots()
+        self._drawn = None
+        if self.agg is not None and not self._partial:
+            self._start_redraw()
 
     # -- the aggregates --------------------------------------------------------------------------
 
@@ -449,7 +474,8 @@ class WorkloadPanel(QWidget):
         late = int(agg.overdue[open_now]) if open_now >= 0 else 0
         self._say(
             f"Now: {pend} pending ({late} past limit) · {asg} assigned   ·   eligible calls not"
-            f" served by a team ({self.window_label().lower()}): {ns}"
+            f" served by a team ({self.window_label().lower()}): {ns}",
+            f"Now: {pend} pending ({late} past limit), {asg} assigned.\n{NOT_SERVED_TIP}",
         )
         if self._hover is not None:
             self._show_hover(self._hover)

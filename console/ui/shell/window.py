@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QKeySequence,
+    QMouseEvent,
+    QResizeEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -117,6 +125,13 @@ class NoticeBar(QWidget):
         self.show()
 
 
+@dataclass(frozen=True, slots=True)
+class _DockShares:
+    left: float
+    right: float
+    bottom: float
+
+
 class MainWindow(QMainWindow):
     """The supervisor's window. ``panels[key]`` / ``docks[key]`` give each panel (map, queue,
     board, alerts, workload, audit, plus any added with :meth:`add_panel`); a dock added after
@@ -141,6 +156,9 @@ class MainWindow(QMainWindow):
         self.actions_set.dialog_parent = self
         self._shown_once = False
         self._restored = False
+        self._shares: _DockShares | None = None
+        """Each dock area's share of the window, kept across window resizes."""
+        self._sized_at: QSize | None = None
         self.ask_before_quit = True
         """Closing with an emergency open asks first (off for a stop asked by the system)."""
         self.quit_box: QMessageBox | None = None
@@ -249,11 +267,14 @@ class MainWindow(QMainWindow):
     def _size_docks(self) -> None:
         w, h = self.width(), self.height()
         left = max(420, min(760, int(w * 0.42)))
+        right = max(240, min(360, w // 6))
         self.resizeDocks(
             [self.docks["queue"], self.docks["alerts"]],
-            [left, max(240, min(360, w // 6))],
+            [left, right],
             Qt.Orientation.Horizontal,
         )
+        self._shares = _DockShares(left / w, right / w, max(220, int(h * 0.3)) / h)
+        self._sized_at = self.size()
         self.resizeDocks(
             [self.docks["queue"], self.docks["board"]], [h // 2, h // 2], Qt.Orientation.Vertical
         )
@@ -551,7 +572,7 @@ class MainWindow(QMainWindow):
             apply_theme(app, name)
         for b in (self.demo_banner, self.stale_banner, self.integrity_banner, self.notice.label):
             b.set_theme(name)
-        for key in ("queue", "board"):
+        for key in ("queue", "board", "workload"):
             panel = self.panels.get(key)
             if panel is not None and hasattr(panel, "set_theme"):
                 panel.set_theme(name)
@@ -596,6 +617,69 @@ class MainWindow(QMainWindow):
         self.restoreState(self._default_state, SETTINGS_VERSION)
         self._size_docks()
 
+    # -- proportions: extra room is shared, and shrinking then growing gives it back --------------
+
+    def _side_docks(self) -> tuple[QDockWidget | None, QDockWidget | None, QDockWidget | None]:
+        """The docked, shown panels that set the left and right columns' widths and the bottom
+        row's height (whichever panel of each area is shown)."""
+
+        def first(area: Qt.DockWidgetArea) -> QDockWidget | None:
+            for d in self.docks.values():
+                if self.dockWidgetArea(d) == area and d.isVisible() and not d.isFloating():
+                    return d
+            return None
+
+        return (
+            first(Area.LeftDockWidgetArea),
+            first(Area.RightDockWidgetArea),
+            first(Area.BottomDockWidgetArea),
+        )
+
+    def _keep_restored_shares(self) -> None:
+        self._note_shares()
+        self._sized_at = self.size()
+
+    def dock_shares(self) -> _DockShares | None:
+        """The share of the window's width (left, right) and height (bottom) the docks keep."""
+        return self._shares
+
+    def _note_shares(self) -> None:
+        """The supervisor moved a splitter (the window kept its size): keep the new shares."""
+        w, h = self.width(), self.height()
+        if w <= 0 or h <= 0:
+            return
+        left, right, bottom = self._side_docks()
+        old = self._shares or _DockShares(0.4, 0.18, 0.3)
+        self._shares = _DockShares(
+            left.width() / w if left is not None else old.left,
+            right.width() / w if right is not None else old.right,
+            bottom.height() / h if bottom is not None else old.bottom,
+        )
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        super().mouseReleaseEvent(event)
+        # The end of a drag on a separator between the docks and the map: keep the new shares.
+        if self._sized_at is not None and self.size() == self._sized_at:
+            self._note_shares()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        shares = self._shares
+        if shares is None or self._sized_at is None or self.size() == self._sized_at:
+            return
+        # The window changed size: each dock keeps its share (rather than the map taking all
+        # the difference), and a window grown again after shrinking gets its proportions back.
+        w, h = self.width(), self.height()
+        left, right, bottom = self._side_docks()
+        cols = [(d, f) for d, f in ((left, shares.left), (right, shares.right)) if d]
+        if cols:
+            self.resizeDocks(
+                [d for d, _ in cols], [int(f * w) for _, f in cols], Qt.Orientation.Horizontal
+            )
+        if bottom is not None:
+            self.resizeDocks([bottom], [int(shares.bottom * h)], Qt.Orientation.Vertical)
+        self._sized_at = self.size()
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self._shown_once:
@@ -603,6 +687,8 @@ class MainWindow(QMainWindow):
             if not self._restored:
                 # Dock sizes only stick once the window has its real geometry.
                 QTimer.singleShot(0, self._size_docks)
+            else:
+                QTimer.singleShot(0, self._keep_restored_shares)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.confirm_quit():
