@@ -162,6 +162,8 @@ class MainWindow(QMainWindow):
         self.ask_before_quit = True
         """Closing with an emergency open asks first (off for a stop asked by the system)."""
         self.quit_box: QMessageBox | None = None
+        self.demo_controls: QWidget | None = None
+        """The demo's pace and dispatch-wait controls (set by the demo's start-up)."""
 
         # -- centre: banners over the map --
         central = QWidget(self)
