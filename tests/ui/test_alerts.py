@@ -26,6 +26,7 @@ from console.domain.events import Alert, AlertKind, Severity
 from console.sync.client import LinkHealth, LinkState
 from console.ui.alerts.panel import (
     ALERT_ID_ROLE,
+    SEVERITY_MARK,
     AlertBanner,
     AlertsPanel,
     alarm_wav,
@@ -80,7 +81,11 @@ def test_timers_follow_the_picture_clock_and_severity_order(qtbot: Any, console:
     first = panel.tree.topLevelItem(0)
     assert first is not None
     assert first.text(0).startswith(severity_text(panel.alerts[0].severity) + " · ")
-    assert first.isExpanded() and first.child(0).text(0) == severity_text(panel.alerts[0].severity)
+    line = first.child(0)
+    assert first.isExpanded() and line.text(0) == SEVERITY_MARK[panel.alerts[0].severity]
+    assert line.data(0, Qt.ItemDataRole.AccessibleTextRole) == severity_text(
+        panel.alerts[0].severity
+    )
 
 
 def test_backup_request_banner_until_acknowledged_and_audited(
@@ -321,8 +326,9 @@ def test_alerts_are_grouped_by_kind_with_counts_and_groups_open_and_close(
     assert high_group.isExpanded() and not medium_group.isExpanded()
     # One readable line per alert: severity, age, subject, what.
     line = high_group.child(0)
-    assert [line.text(c) for c in range(3)] == ["▲ HIGH", "20 min", "HCR-H0"]
-    assert line.text(3) == "Pending overdue: HCR-H0 pending 20 min"
+    assert [line.text(c) for c in range(3)] == ["▲", "20 min", "HCR-H0"]
+    assert line.toolTip(0) == "▲ HIGH"  # the mark, its word in the tooltip and in speech
+    assert line.text(3) == "HCR-H0 pending 20 min"  # the group row says the kind
 
     # Enter on a group opens or closes it, and the choice is kept when the list changes.
     tree.setCurrentItem(medium_group)

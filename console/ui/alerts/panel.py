@@ -215,7 +215,7 @@ class AlertsPanel(QWidget):
     alerts_changed = Signal(list)
     """(list[Alert]) what the panel shows now, e.g. for a count on the dock's title."""
 
-    COLUMNS = ("Severity", "Since", "Subject", "Alert")
+    COLUMNS = ("Sev.", "Since", "Subject", "Alert")
     """The message last and stretched: in a narrow dock it is what must stay readable."""
 
     def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
@@ -260,11 +260,19 @@ class AlertsPanel(QWidget):
         hdr = self.tree.header()
         # Fixed widths from the font, not ResizeToContents: that re-measures every row on
         # every change, which hundreds of ticking rows cannot afford.
+        # An alert's line shows its severity as a mark (the group row above it spells it out),
+        # so the alert text keeps the room in a narrow dock.
         fm = self.tree.fontMetrics()
-        for col, sample in enumerate(("⚠ CRITICAL", "10 h 00", "HCR-0000000")):
+        hdr.setMinimumSectionSize(16)
+        for col, sample in enumerate(("⚠", "10 h 00", "HCR-000000")):
             hdr.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-            self.tree.setColumnWidth(col, fm.horizontalAdvance(sample) + 24)
+            self.tree.setColumnWidth(
+                col,
+                fm.horizontalAdvance(sample) + (self.tree.indentation() + 12 if col == 0 else 12),
+            )
         hdr.setStretchLastSection(True)
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.tree.currentItemChanged.connect(self._on_current)
         lay.addWidget(self.tree, 1)
 
@@ -362,7 +370,7 @@ class AlertsPanel(QWidget):
             sev = colors.severity[sev_]
             rows: list[_Row] = []
             for a in members:
-                what = f"{KIND_LABEL.get(a.kind, a.kind.value)}: {a.message}"
+                what = a.message  # the group row above says what kind
                 rows.append(
                     (
                         a.id,
@@ -512,7 +520,9 @@ class AlertsPanel(QWidget):
         if old is None or old[0] != aid:
             item.setData(0, ALERT_ID_ROLE, aid)
         if old is None or old[1] != sev_text or old[5] != sev_color:
-            item.setText(0, sev_text)
+            item.setText(0, sev_text.split(" ", 1)[0])  # the mark; spoken and hovered whole
+            item.setData(0, Qt.ItemDataRole.AccessibleTextRole, sev_text)
+            item.setToolTip(0, sev_text)
             item.setForeground(0, QColor(sev_color))
         if old is None or old[2] != since:
             item.setText(1, since)
@@ -520,7 +530,7 @@ class AlertsPanel(QWidget):
             item.setText(2, subject)
         if old is None or old[4] != what:
             item.setText(3, what)
-            item.setToolTip(3, plain_tip(what))
+            item.setToolTip(3, plain_tip(f"{subject}: {what}"))
         self._rows[g][k] = row
 
     def _item_of(self, alert_id: str) -> QTreeWidgetItem | None:

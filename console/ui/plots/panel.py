@@ -73,7 +73,7 @@ CATCH_UP_EVENTS = 200
 AHEAD = timedelta(days=1)
 REBUILD_AHEAD = timedelta(hours=1)
 MIN_ROW_HEIGHT = 140
-MIN_PLOT_WIDTH = 640
+MIN_PLOT_WIDTH = 440
 """Room preallocated past now, so the live edge rarely needs the arrays re-laid."""
 
 

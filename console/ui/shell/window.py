@@ -268,8 +268,8 @@ class MainWindow(QMainWindow):
 
     def _size_docks(self) -> None:
         w, h = self.width(), self.height()
-        left = max(420, min(760, int(w * 0.42)))
-        right = max(240, min(360, w // 6))
+        left = max(420, min(760, int(w * 0.41)))
+        right = max(280, min(380, w // 5))
         self.resizeDocks(
             [self.docks["queue"], self.docks["alerts"]],
             [left, right],
