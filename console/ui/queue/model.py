@@ -88,6 +88,7 @@ class CallQueueModel(RecordTableModel):
         pending: Iterable[Command | CommandRecord] = (),
         only: Collection[str] | None = None,
         unconfirmed: Mapping[str, datetime] | None = None,
+        revealed: str | None = None,
     ) -> None:
         """Show ``calls`` as they are at ``now``; ``pending`` commands are marked on their call,
         and ``unconfirmed`` calls (dispatch did not re-send them after a reconnect) say since
@@ -95,7 +96,10 @@ class CallQueueModel(RecordTableModel):
         the other rows stay."""
         self._pending = pending_by(pending, "call")
         marks = unconfirmed or {}
-        views = (_CallView(c, tuple(self._pending.get(c.id, ())), marks.get(c.id)) for c in calls)
+        views = (
+            _CallView(c, tuple(self._pending.get(c.id, ())), marks.get(c.id), c.id == revealed)
+            for c in calls
+        )
         self._apply(views, now, only)
 
     def call(self, call_id: str) -> Call | None:
@@ -141,6 +145,9 @@ class CallQueueModel(RecordTableModel):
             text = call_status_text(c)
             if c.escalated_to is not None:
                 text += f" → {words_text(c.escalated_to.value)}"
+            if record.revealed and not c.is_open:
+                # Shown although closed (a replay's jump to it): say since when.
+                text += f" · closed at {(c.cleared_at or c.updated_at).astimezone():%H:%M}"
             tip = f"{text} (last update {c.updated_at.astimezone():%H:%M:%S})"
             since: datetime | None = record.unconfirmed
             if since is not None and c.is_open:
@@ -254,6 +261,8 @@ class _CallView:
     unconfirmed: datetime | None = None
     """When dispatch last confirmed this open call, when it did not re-send it after the link
     came back (None: confirmed)."""
+    revealed: bool = False
+    """Shown although the view's filter would hide it (marked with when it closed)."""
 
 
 OPEN_CALL_STATUSES = frozenset(s.value for s in CallStatus if s.is_open)

@@ -605,6 +605,7 @@ class StatusTextProxy(QSortFilterProxyModel):
         self.setFilterKeyColumn(0)
         self.setDynamicSortFilter(True)
         self._statuses: frozenset[str] | None = None
+        self._pinned: frozenset[str] = frozenset()
         self._text = ""
 
     def set_text_filter(self, text: str) -> None:
@@ -620,6 +621,14 @@ class StatusTextProxy(QSortFilterProxyModel):
             self._statuses = new
             self._refilter()
 
+    def set_pinned(self, ids: Collection[str]) -> None:
+        """Rows of ``ids`` pass the status filter whatever their status (the text filter still
+        applies)."""
+        new = frozenset(ids)
+        if new != self._pinned:
+            self._pinned = new
+            self._refilter()
+
     @property
     def status_filter(self) -> frozenset[str] | None:
         return self._statuses
@@ -628,7 +637,12 @@ class StatusTextProxy(QSortFilterProxyModel):
         pattern = "^"
         if self._statuses is not None:
             alts = "|".join(re.escape(s) for s in sorted(self._statuses)) or "(?!)"
-            pattern += f"(?={_SEP}(?:{alts}){_SEP})"
+            status = f"{_SEP}(?:{alts}){_SEP}"
+            if self._pinned:
+                # Or a pinned row: its id is a word of its searchable text.
+                ids = "|".join(re.escape(i) for i in sorted(self._pinned))
+                status = f"(?:{status}|{_SEP}[^{_SEP}]*{_SEP}(?:.*\\s)?(?:{ids})(?:\\s|$))"
+            pattern += f"(?={status})"
         if self._text:
             pattern += ".*" + QRegularExpression.escape(self._text)
         self.setFilterRegularExpression(
