@@ -256,6 +256,9 @@ class Config:
     """``[destinations]``: the site's destinations (from its file) and their limits."""
     followup: FollowUpPolicy = field(default_factory=FollowUpPolicy)
     """``[followup]`` and ``[program_hours]``: when a call gets a follow-up, its owner and due."""
+    alarm_repeat_s: float = 60.0
+    """``[ui] alarm_repeat_s``: an unacknowledged critical alert sounds again this often
+    (0: once only)."""
 
     @property
     def database_url_redacted(self) -> str:
@@ -702,10 +705,11 @@ def _build(
     )
 
     ui = _table(doc.get("ui", {}), "ui")
-    _check_keys(ui, "ui", ("theme",))
+    _check_keys(ui, "ui", ("theme", "alarm_repeat_s"))
     theme = ui.get("theme")
     if theme not in THEMES:
         raise _refuse("ui.theme", theme, " or ".join(f'"{t}"' for t in THEMES))
+    alarm_repeat_s = _number(ui.get("alarm_repeat_s", 60), "ui.alarm_repeat_s", ge=0)
 
     tg = _table(doc.get("targets", {}), "targets")
     _check_keys(tg, "targets", INTERVALS)
@@ -758,6 +762,7 @@ def _build(
         default_priority=int(default_priority),
         destinations=destinations,
         followup=followup,
+        alarm_repeat_s=alarm_repeat_s,
     )
 
 

@@ -161,12 +161,6 @@ class Shots:
 # -- staging through the simulator ----------------------------------------------------------------
 
 
-def _slow_down(sim: Any) -> None:
-    """Real time from here on, without a jump in simulated time (runs on the simulator loop)."""
-    now = sim.sim_now()
-    sim._sim0, sim._t0, sim.speed = now, time.monotonic(), 1.0
-
-
 def _stage(world: Any, overdue_id: list[str], backup_team: list[str]) -> None:
     """A priority-1 call received six minutes ago that no team has taken, and a team on scene
     asking for backup, as dispatch would report them (runs on the simulator loop)."""
@@ -255,7 +249,9 @@ def live_shots(app: Any, tmp: Path, shots: Shots, seed: int) -> Path:
             ),
             timeout=120,
         )
-        sim.call_in_loop(_slow_down, sim.sim)
+        # Real time from here on, set as a supervisor would, with the demo's pace control.
+        speed = win.demo_controls.speed
+        speed.setCurrentIndex(speed.findData(1.0))
         overdue: list[str] = []
         backup: list[str] = []
         sim.call_in_loop(_stage, sim.sim.world, overdue, backup)
@@ -297,6 +293,7 @@ def live_shots(app: Any, tmp: Path, shots: Shots, seed: int) -> Path:
         # Whole-window pictures first: floating a dock and docking it again leaves offscreen
         # layouts slightly off, so the widened (floated) docks come last.
         shots.save("main-window", win)
+        main_window_sizes(win, shots, mv)
         shots.save("map", win.map_panel)
         shots.save("demo-banner", win.demo_banner)
         banner = _find_alert_banner(win)
@@ -427,6 +424,40 @@ def live_shots(app: Any, tmp: Path, shots: Shots, seed: int) -> Path:
     finally:
         console.close()
     return db
+
+
+MAIN_WINDOW_SIZES = ((1280, 800), (1920, 1080))
+
+
+def _relayout(win: Any) -> None:
+    """Offscreen there is no window manager to send the resize that lays the docks (and their
+    tab bars) out again after a layout is restored: nudge the window's size and back."""
+    size = win.size()
+    win.resize(size.width() + 1, size.height())
+    pump(0.2)
+    win.resize(size)
+    pump(0.3)
+
+
+def main_window_sizes(win: Any, shots: Shots, mv: Any) -> None:
+    """The main window at a laptop's and a dispatch monitor's size, dark and light; then back to
+    the guide's size and theme."""
+    size, theme = win.size(), win.theme
+    for w, h in MAIN_WINDOW_SIZES:
+        for name in ("dark", "light"):
+            win.resize(w, h)  # each panel keeps its share of the window
+            pump(0.3)
+            _relayout(win)
+            win.apply_theme(name)
+            pump(2.2)  # two ticks: ages and the map's fit settle at the new size
+            if mv is not None:
+                wait_until("the map to settle", lambda: mv.is_idle, timeout=30)
+            shots.save(f"main-window-{w}x{h}-{name}", win)
+    win.resize(size)
+    pump(0.3)
+    _relayout(win)
+    win.apply_theme(theme)
+    pump(2.2)
 
 
 def _find_alert_banner(win: Any) -> Any:

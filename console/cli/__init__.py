@@ -68,7 +68,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--demo",
         action="store_true",
-        help="open on an embedded SQLite database with the dispatch simulator on loopback",
+        help="open on an embedded SQLite database with the dispatch simulator on loopback; "
+        "the last demo shift is resumed",
+    )
+    p.add_argument(
+        "--new",
+        action="store_true",
+        help="with --demo: start a new demo shift (the previous one is kept under a dated name)",
+    )
+    p.add_argument(
+        "--dispatch-wait",
+        type=float,
+        metavar="SECONDS",
+        default=None,
+        help="with --demo: simulated seconds the simulated dispatch leaves a new call pending "
+        "before assigning a team itself (default 300; 0: at its own pace)",
     )
     p.add_argument(
         "--smoke-test",

@@ -216,13 +216,28 @@ def critical_alerts(state: State, hidden: Iterable[str] = ()) -> list[Alert]:
     )
 
 
+def backup_requests(state: State, call_id: str, hidden: Iterable[str] = ()) -> list[Alert]:
+    """Unacknowledged backup requests from a team working the call ``call_id``."""
+    call = state.calls.get(call_id)
+    teams = {t.id for t in state.teams.values() if t.call == call_id}
+    if call is not None:
+        teams.update(t for t in (call.team, *call.teams) if t)
+    return [
+        a
+        for a in critical_alerts(state, hidden)
+        if a.kind is AlertKind.BACKUP_REQUEST and a.subject in teams
+    ]
+
+
 def ack_command(alert: Alert, state: State, note: str) -> AcknowledgeAlert:
-    """The audited acknowledgement, naming the call or team the alert is about."""
+    """The audited acknowledgement, naming the call or team the alert is about, and the other
+    of the two where the state links them (a team's current call; a call's team)."""
+    call = state.calls.get(alert.subject)
+    team = state.teams.get(alert.subject)
+    call_id = call.id if call is not None else (team.call if team is not None else None)
+    team_id = team.id if team is not None else (call.team if call is not None else None)
     return AcknowledgeAlert(
-        alert_id=alert.id,
-        reason=note.strip(),
-        call_id=alert.subject if alert.subject in state.calls else None,
-        team_id=alert.subject if alert.subject in state.teams else None,
+        alert_id=alert.id, reason=note.strip(), call_id=call_id, team_id=team_id
     )
 
 

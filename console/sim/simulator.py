@@ -258,6 +258,8 @@ class DispatchSimulator:
         batch: int = BATCH,
     ) -> None:
         self.world = world
+        self._base: tuple[datetime, float, float] = (world.now, time.monotonic(), 1.0)
+        """(simulated time, monotonic time, speed) at the last change of pace."""
         self.speed = speed
         self.faults = faults
         self.rng = random.Random(seed ^ 0x5EED)
@@ -273,7 +275,6 @@ class DispatchSimulator:
         self._stop = asyncio.Event()
         self._draining = False
         self._chains: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = {}
-        self._t0 = time.monotonic()
         self._sim0 = world.now
         self.ever_subscribed = False
         self.last_ack_at = 0.0
@@ -282,7 +283,23 @@ class DispatchSimulator:
     # -- simulated time ------------------------------------------------------------------------
 
     def sim_now(self) -> datetime:
-        return self._sim0 + timedelta(seconds=(time.monotonic() - self._t0) * self.speed)
+        sim0, t0, speed = self._base
+        return sim0 + timedelta(seconds=(time.monotonic() - t0) * speed)
+
+    @property
+    def speed(self) -> float:
+        return self._base[2]
+
+    @speed.setter
+    def speed(self, speed: float) -> None:
+        """Change the pace from now on (any thread): simulated time goes on from where it is,
+        never jumps."""
+        if speed <= 0:
+            raise ValueError(f"speed must be > 0 (got {speed})")
+        base = getattr(self, "_base", None)
+        now = time.monotonic()
+        sim0 = base[0] + timedelta(seconds=(now - base[1]) * base[2]) if base else self.world.now
+        self._base = (sim0, now, float(speed))  # one assignment: readers see old or new
 
     # -- turning changes into EIDOs --------------------------------------------------------------
 
@@ -654,7 +671,8 @@ class DispatchSimulator:
         problem = exposure_problem(host, ssl)
         if problem is not None:
             raise ExposureError(problem)
-        self._t0 = time.monotonic()
+        # Simulated time starts with serving.
+        self._base = (self._base[0], time.monotonic(), self._base[2])
         async with serve(
             self._handler, host, port, max_size=2**24, ping_interval=20, ssl=ssl
         ) as server:
@@ -737,6 +755,7 @@ def build(
     roster: str | None = None,
     from_csv: str | None = None,
     surge: float = 1.0,
+    dispatch_wait_s: float = 0.0,
 ) -> World:
     if from_csv:
         from console.sim.csv_replay import CsvReplay, read_csv
@@ -759,5 +778,6 @@ def build(
         rate_per_hour=rate_per_hour if rate_per_hour is not None else DEFAULT_RATE_PER_HOUR,
         surge=surge,
         duration_h=duration_h,
+        dispatch_wait_s=dispatch_wait_s,
     )
     return world

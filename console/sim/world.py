@@ -12,6 +12,7 @@ import heapq
 import itertools
 import math
 import random
+import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -251,6 +252,8 @@ class World:
         self._call_seq = itertools.count(1)
         self.finished = False
         self.end: datetime | None = None
+        self.generated: GeneratedShift | None = None
+        """The generated shift feeding this world, if any (its pace can be changed)."""
 
     # -- scheduling --------------------------------------------------------------------------
 
@@ -677,8 +680,13 @@ class GeneratedShift:
         rate_per_hour: float = DEFAULT_RATE_PER_HOUR,
         surge: float = 1.0,
         duration_h: float | None = None,
+        dispatch_wait_s: float = 0.0,
     ) -> None:
         self.w = world
+        world.generated = self
+        self.dispatch_wait_s = dispatch_wait_s
+        """The CAD leaves a new call pending at least this long (simulated seconds), so the
+        supervisor can act first; 0: its own pace. May be changed while the shift runs."""
         self.rate = max(rate_per_hour, 1e-6) * surge
         for spec in teams:
             world.add_team(spec)
@@ -766,6 +774,57 @@ class GeneratedShift:
         w.after(rng.uniform(*delay), self._auto_dispatch, call.id)
 
     def _auto_dispatch(self, call_id: str) -> None:
+        wait = self.dispatch_wait_s
+        call = self.w.calls[call_id]
+        waited = (self.w.now - call.received_at).total_seconds()
+        if call.status is CallStatus.PENDING and waited < wait:
+            # Dispatch waits for the supervisor: try again once the grace period is over.
+            self.w.after(wait - waited, self._auto_dispatch, call_id)
+            return
+        self._dispatch_nearest(call_id)
+
+    def resume(
+        self,
+        calls: Iterable[Call],
+        teams: Iterable[Team],
+        positions: Mapping[str, Position],
+    ) -> None:
+        """Carry on a stored shift from the world's start: teams where and as they were, open
+        calls taken up where they stood (new calls numbered after the last one)."""
+        w = self.w
+        rng = w.rng
+        calls = list(calls)
+        numbers = [int(m.group(1)) for c in calls if (m := re.search(r"(\d+)$", c.id))]
+        if numbers:
+            w._call_seq = itertools.count(max(numbers) + 1)
+        for team in teams:
+            if team.id not in w.teams:
+                continue
+            w.teams[team.id] = team
+            pos = positions.get(team.id)
+            if pos is not None:
+                w.positions[team.id] = pos
+            w.changed_teams.add(team.id)
+        for call in calls:
+            if not call.is_open:
+                continue
+            w.calls[call.id] = call
+            w.changed_calls.add(call.id)
+            tid = call.team if call.team in w.teams else None
+            if call.status is CallStatus.PENDING or tid is None:
+                w.after(rng.uniform(30, 120), self._auto_dispatch, call.id)
+            elif call.status in (CallStatus.ASSIGNED, CallStatus.EN_ROUTE):
+                w.after(rng.uniform(10, 60), w._en_route, call.id, tid, team=tid)
+            elif call.status is CallStatus.ON_SCENE:
+                w.after(rng.uniform(10, 60), w._arrive, call.id, tid, team=tid)
+            else:  # transporting, at a destination
+                w.after(rng.uniform(300, 900), w._clear, call.id, tid, "transported", team=tid)
+        open_ids = {c.id for c in w.calls.values() if c.is_open}
+        for tid, team in list(w.teams.items()):
+            if team.status.busy and team.call not in open_ids:
+                w._release(tid)
+
+    def _dispatch_nearest(self, call_id: str) -> None:
         w = self.w
         call = w.calls[call_id]
         if call.status is not CallStatus.PENDING:

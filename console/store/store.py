@@ -319,6 +319,12 @@ class Store:
     ) -> None:
         return audit.record_refusal(self, command, operator, role, now, why)
 
+    def audit_refused(self, command: Command, *, operator: str, role: str, why: str) -> None:
+        """Audit an attempt the console refused before it reached :meth:`submit` (a dialog
+        found the call changed meanwhile, or the rules refuse it on the supervisor's
+        picture): every attempt is in the audit, with the reason."""
+        self._audit_refusal(command, operator, role, self.clock.now(), why)
+
     def outbox_due(self, limit: int = 50) -> list[OutboxItem]:
         """Commands not yet answered by dispatch, oldest first."""
         return outbox.due(self, limit)

@@ -234,6 +234,7 @@
           L.DomEvent.on(head, "click", (e) => {
             L.DomEvent.preventDefault(e);
             outer.classList.toggle("rc-lg-folded");
+            this._legendChosen = true;
           });
           const sym = (cls, text, color) => {
             const s = el("span", "rc-lg-sym " + cls, text);
@@ -274,6 +275,16 @@
         },
       });
       this.legend = new Legend({ position: "bottomleft" }).addTo(this.map);
+      // On a small map (a window at 1280x800) the legend is folded to its title, so it does
+      // not cover markers; a click opens it, and from then on it stays as the supervisor left it.
+      this._legendChosen = false;
+      const fit = () => {
+        if (this._legendChosen) return;
+        const size = this.map.getSize();
+        this.legend.getContainer().classList.toggle("rc-lg-folded", size.x < 720 || size.y < 560);
+      };
+      fit();
+      this.map.on("resize", fit);
     }
 
     legendColors() {

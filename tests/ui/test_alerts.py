@@ -26,6 +26,7 @@ from console.domain.events import Alert, AlertKind, Severity
 from console.sync.client import LinkHealth, LinkState
 from console.ui.alerts.panel import (
     ALERT_ID_ROLE,
+    SEVERITY_MARK,
     AlertBanner,
     AlertsPanel,
     alarm_wav,
@@ -76,8 +77,15 @@ def test_timers_follow_the_picture_clock_and_severity_order(qtbot: Any, console:
     # Severity first; each row spells the severity out (not colour alone).
     ranks = [a.severity.rank for a in panel.alerts]
     assert ranks == sorted(ranks)
+    # Grouped by severity and kind, with a count; each alert's own line spells it out too.
     first = panel.tree.topLevelItem(0)
-    assert first is not None and first.text(0) == severity_text(panel.alerts[0].severity)
+    assert first is not None
+    assert first.text(0).startswith(severity_text(panel.alerts[0].severity) + " · ")
+    line = first.child(0)
+    assert first.isExpanded() and line.text(0) == SEVERITY_MARK[panel.alerts[0].severity]
+    assert line.data(0, Qt.ItemDataRole.AccessibleTextRole) == severity_text(
+        panel.alerts[0].severity
+    )
 
 
 def test_backup_request_banner_until_acknowledged_and_audited(
@@ -248,16 +256,17 @@ def test_rows_follow_moves_in_place_a_screenful_per_turn(qtbot: Any, console: Co
     tree = panel.tree
 
     def rows() -> list[str]:
-        out = []
-        for k in range(tree.topLevelItemCount()):
-            item = tree.topLevelItem(k)
-            assert item is not None
-            out.append(item.data(0, ALERT_ID_ROLE))
-        return out
+        group = tree.topLevelItem(0)
+        assert group is not None and tree.topLevelItemCount() == 1  # one kind, one severity
+        return [group.child(k).data(0, ALERT_ID_ROLE) for k in range(group.childCount())]
 
     alerts = _waiting(60)
     panel._show(alerts, T0)
     console.settle()
+    group = tree.topLevelItem(0)
+    assert group is not None and group.text(0) == "■ MEDIUM · 60 pending past limit"
+    assert not group.isExpanded()  # a long group of medium alerts starts closed
+    group.setExpanded(True)  # the supervisor opens it
     assert rows() == [a.id for a in alerts]
     assert panel.select_alert("pending_overdue:HCR-30")
 
@@ -287,3 +296,53 @@ def test_rows_follow_moves_in_place_a_screenful_per_turn(qtbot: Any, console: Co
     panel._show(everything[:5], T0)
     console.settle()
     assert rows() == [a.id for a in everything[:5]]
+
+
+def test_alerts_are_grouped_by_kind_with_counts_and_groups_open_and_close(
+    qtbot: Any, console: Console
+) -> None:
+    panel = AlertsPanel(console.ctx)
+    qtbot.addWidget(panel)
+    panel.resize(600, 400)
+    panel.show()
+    qtbot.waitExposed(panel)
+    high = [
+        Alert(
+            f"pending_overdue:HCR-H{i}",
+            AlertKind.PENDING_OVERDUE,
+            Severity.HIGH,
+            f"HCR-H{i}",
+            f"HCR-H{i} pending {20 + i} min",
+            T0 - timedelta(minutes=20 + i),
+        )
+        for i in range(13)
+    ]
+    panel._show([*high, *_waiting(30)], T0)
+    console.settle()
+    tree = panel.tree
+    heads = [tree.topLevelItem(g).text(0) for g in range(tree.topLevelItemCount())]
+    assert heads == ["▲ HIGH · 13 pending past limit", "■ MEDIUM · 30 pending past limit"]
+    high_group, medium_group = tree.topLevelItem(0), tree.topLevelItem(1)
+    assert high_group.isExpanded() and not medium_group.isExpanded()
+    # One readable line per alert: severity, age, subject, what.
+    line = high_group.child(0)
+    assert [line.text(c) for c in range(3)] == ["▲", "20 min", "HCR-H0"]
+    assert line.toolTip(0) == "▲ HIGH"  # the mark, its word in the tooltip and in speech
+    assert line.text(3) == "HCR-H0 pending 20 min"  # the group row says the kind
+
+    # Enter on a group opens or closes it, and the choice is kept when the list changes.
+    tree.setCurrentItem(medium_group)
+    qtbot.keyClick(tree, Qt.Key.Key_Return)
+    assert medium_group.isExpanded()
+    assert panel.selected_alert() is None  # a group is not an alert
+    qtbot.keyClick(tree, Qt.Key.Key_Return)
+    assert not medium_group.isExpanded()
+    panel._show([*high[1:], *_waiting(31)], T0)
+    console.settle()
+    assert tree.topLevelItem(0).text(0) == "▲ HIGH · 12 pending past limit"
+    assert not tree.topLevelItem(1).isExpanded()
+    # Choosing an alert in a closed group opens it.
+    assert panel.select_alert("pending_overdue:HCR-7")
+    assert tree.topLevelItem(1).isExpanded()
+    chosen = panel.selected_alert()
+    assert chosen is not None and chosen.id == "pending_overdue:HCR-7"

@@ -99,5 +99,36 @@ def test_demo_after_a_simulated_hour(qtbot, tmp_path, shared_data, artifacts) ->
         out = artifacts / "console.png"
         assert img.save(str(out))
         assert out.stat().st_size > 50_000
+
+        # The sizes and themes a supervisor's screen has: every queue and board column in
+        # view, the open-calls plot whole in the docked workload panel; saved to look at.
+        for w, h in ((1280, 800), (1920, 1080)):
+            for theme in ("dark", "light"):
+                win.resize(w, h)
+                qtbot.waitUntil(lambda w=w, h=h: (win.width(), win.height()) == (w, h))
+                win.reset_layout()
+                win.apply_theme(theme)
+                for _ in range(2):
+                    with qtbot.waitSignal(pictures.tick, timeout=5_000):
+                        pass
+                for panel in (queue, board):
+                    qtbot.waitUntil(
+                        lambda p=panel: p._fitted_width == p.table.viewport().width(),
+                        timeout=5_000,
+                    )
+                    hh = panel.table.horizontalHeader()
+                    right = max(
+                        hh.sectionViewportPosition(i) + hh.sectionSize(i)
+                        for i in range(hh.count())
+                        if not hh.isSectionHidden(i)
+                    )
+                    assert right <= panel.table.viewport().width() + 1, (panel.kind, w, theme)
+                work = win.panels["workload"]
+                axis = work.plotset.plots["open_calls"].getAxis("bottom")
+                view = work.plotset.widget
+                bottom = view.mapFromScene(axis.sceneBoundingRect()).boundingRect().bottom()
+                assert bottom <= work.scroller.viewport().height(), (w, theme)
+                shot = artifacts / f"console-{w}x{h}-{theme}.png"
+                assert win.grab().save(str(shot))
     finally:
         console.close()

@@ -267,10 +267,14 @@ def test_a_change_seen_in_the_picture_is_announced_and_refused_before_sending(
     assert (
         "HCR-1 changed" in dlg.changed_notice.text() and "priority 2" in dlg.changed_notice.text()
     )
-    enter(qtbot, dlg)  # refused at once, on the picture: nothing reaches the store
+    with qtbot.waitSignal(console.gateway.audited, timeout=5000):
+        enter(qtbot, dlg)  # refused at once, on the picture: nothing is sent
     assert "changed meanwhile" in dlg.error.text()
     assert console.store.outbox_due() == []
-    assert [e.answer_status for e in console.store.audit()] == []
+    # ... and the attempt is in the audit, with the reason.
+    [entry] = console.store.audit()
+    assert (entry.action, entry.call_id, entry.answer_status) == ("assign", "HCR-1", "rejected")
+    assert entry.answer.startswith("HCR-1 changed meanwhile: it is now priority 2. Nothing sent")
 
 
 def test_priority_note_service_checkin_build_their_commands(qtbot: Any, console: Console) -> None:

@@ -98,9 +98,9 @@ def _restart_sync(console: Any, store: Store, url: str) -> None:
     sync.start()
 
 
-def _queue_cell(win: Any, call_id: str, key: str) -> str:
+def _queue_cell(win: Any, call_id: str, key: str, role: int = 0) -> str:
     q = win.panels["queue"]
-    return str(q.model.data(q.model.index_of(call_id, q.model.column_of(key))))
+    return str(q.model.data(q.model.index_of(call_id, q.model.column_of(key)), role))
 
 
 def _board_cell(win: Any, team_id: str, key: str) -> str:
@@ -143,7 +143,7 @@ def test_reassign_is_pending_then_confirmed_everywhere(qtbot, running) -> None: 
         ctx.gateway.submit(cmd)
     command_id = sub.args[0]
     qtbot.waitUntil(lambda: PENDING_MARK in _queue_cell(win, CALL, "command"), timeout=10_000)
-    assert "reassign" in _queue_cell(win, CALL, "command")
+    assert "reassign" in _queue_cell(win, CALL, "command", 3)  # its tooltip
     qtbot.waitUntil(lambda: PENDING_MARK in _board_cell(win, second, "status"), timeout=5_000)
     # Nothing has taken effect: the call is still with the first team everywhere.
     assert _queue_cell(win, CALL, "team") == first

@@ -274,9 +274,9 @@ def test_live_feed_never_resets_and_matches_the_picture(sort_key: str) -> None:
         assert proxy.rowCount() == len(picture)
         keys = [proxy.data(proxy.index(r, col), SORT_ROLE) for r in range(proxy.rowCount())]
         assert keys == sorted(keys), f"step {i}"
-        if sort_key == "age":  # and the ages shown are in order too
+        if sort_key == "age":  # and the ages shown are in order too: ascending, oldest first
             ages = [by_age_seconds(proxy.data(proxy.index(r, col))) for r in range(len(keys))]
-            assert ages == sorted(ages), f"step {i}"
+            assert ages == sorted(ages, reverse=True), f"step {i}"
         if i % 3 == 0:
             model.tick(now + timedelta(seconds=5))
     assert all(not s for s in resets)
@@ -403,7 +403,7 @@ def test_sorting_by_age_is_numeric() -> None:
     col = model.column_of("age")
     proxy.sort(col, Qt.SortOrder.AscendingOrder)
     shown = [proxy.data(proxy.index(r, col)) for r in range(proxy.rowCount())]
-    expected = [format_age(a) for a in sorted(ages)]
+    expected = [format_age(a) for a in sorted(ages, reverse=True)]  # ascending: oldest first
     assert shown == expected
     # The same strings sorted as text would be in another order: the test can tell.
     assert sorted(expected) != expected
@@ -412,7 +412,7 @@ def test_sorting_by_age_is_numeric() -> None:
     layout = spy(proxy.layoutChanged)
     model.tick(T0 + timedelta(minutes=30))
     shown = [proxy.data(proxy.index(r, col)) for r in range(proxy.rowCount())]
-    assert shown == [format_age(a + 1800) for a in sorted(ages)]
+    assert shown == [format_age(a + 1800) for a in sorted(ages, reverse=True)]
     assert not layout
 
 
@@ -585,11 +585,18 @@ def test_safety_flags_and_pending_commands_are_text() -> None:
             ),
         ],
     )
-    assert text(model, "HCR-000001", "safety") == "⚠ weapon"
+    assert text(model, "HCR-000001", "safety") == "⚠"  # the mark; the flags in tip and speech
     tip = text(model, "HCR-000001", "safety", TOOLTIP)
     assert "weapon" in tip and "police" in tip
+    assert text(model, "HCR-000001", "safety", Qt.ItemDataRole.AccessibleTextRole) == (
+        "Unsafe: weapon"
+    )
     assert text(model, "HCR-000002", "safety") == ""
-    assert text(model, "HCR-000002", "command") == "⟳ assign CRT-3"
+    assert text(model, "HCR-000002", "command") == "⟳"  # the mark; what, in tip and speech
+    assert text(model, "HCR-000002", "command", TOOLTIP).endswith("assign CRT-3")
+    assert "assign CRT-3" in text(
+        model, "HCR-000002", "command", Qt.ItemDataRole.AccessibleTextRole
+    )
     assert text(model, "HCR-000003", "command") == ""  # confirmed: no longer pending
     # The answer arrives: the marker goes, with a dataChanged, no reset.
     changed = spy(model.dataChanged)
@@ -753,7 +760,7 @@ def test_a_partial_picture_touches_only_the_ids_it_names() -> None:
     assert text(model, "HCR-000002", "priority") == "P1"
     for untouched in ("HCR-000001", "HCR-000003"):
         assert model.call(untouched) is before[untouched]
-    assert text(model, "HCR-000001", "command").endswith("assign CRT-3")
+    assert text(model, "HCR-000001", "command", TOOLTIP).endswith("assign CRT-3")
     two = model.row_of("HCR-000002")
     assert {tl.row() for tl, _br, _ in changed} == {two}
 

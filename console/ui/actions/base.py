@@ -332,10 +332,12 @@ class ActionDialog(QDialog):
             return
         self.clear_error()
         latest = self.ctx.pictures.current()  # the picture may have moved on meanwhile
-        if self._repin(latest.state):
-            return
         cmd = self.build_command()
         if cmd is None:
+            return
+        # Refused here, nothing sent: still an attempt, audited with the reason.
+        if self._repin(latest.state):
+            self.ctx.gateway.refused_here(cmd, self.error.text().removeprefix("⚠").strip())
             return
         try:  # the same rules the store applies, on the picture the supervisor sees
             validate_command(
@@ -347,6 +349,7 @@ class ActionDialog(QDialog):
             )
         except CommandRejected as e:
             self.show_error(str(e))
+            self.ctx.gateway.refused_here(cmd, str(e))
             return
         self._send(cmd)
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.domain.alerts import backup_requests
 from console.domain.commands import (
     Command,
     EscalateCall,
@@ -41,6 +42,13 @@ from console.ui.core.gateway import CommandOp
 from console.ui.core.labels import call_header, call_status_text
 
 log = logging.getLogger(__name__)
+
+
+def backup_text(alerts: list[Any]) -> str:
+    """``CRT-3 asked for backup at 03:05`` (each request, oldest first)."""
+    return "; ".join(
+        f"{a.subject} asked for backup at {a.raised_at.astimezone():%H:%M}" for a in alerts
+    )
 
 
 class EscalateDialog(ActionDialog):
@@ -104,6 +112,13 @@ class EscalateDialog(ActionDialog):
         form.addRow(QLabel("Urgency:", self.body), ubox)
         self.reason = self.reason_field(form, "&Reason:", "required: why escalate")
 
+        # A team on this call asking for backup: police, immediately, as for a flagged call.
+        self.backup = backup_requests(self.state, call.id)
+        if self.backup:
+            form.insertRow(
+                0, QLabel("Backup:", self.body), QLabel(backup_text(self.backup), self.body)
+            )
+            target = target or EscalationTarget.POLICE
         # An eligible call no team went to: escalating it leaves it unserved, so say why (the
         # reason the records prove, if any, is chosen already).
         self.unserved: QComboBox | None = None
@@ -132,7 +147,7 @@ class EscalateDialog(ActionDialog):
 
         if target is not None and self.targets[target].isEnabled():
             self.targets[target].setChecked(True)
-        if call.is_unsafe:
+        if call.is_unsafe or self.backup:
             self.immediate.setChecked(True)
         self.resize(620, 300)
         self.finish_setup()

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -81,6 +81,22 @@ KIND_LABEL: dict[AlertKind, str] = {
     AlertKind.CHECKIN_ESCALATION: "Missed check-in",
 }
 ALERT_ID_ROLE = int(Qt.ItemDataRole.UserRole)
+GROUP_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+"""A group row's key (``high:pending_overdue``); alert rows have none."""
+GROUP_WORDS: dict[AlertKind, tuple[str, str]] = {
+    AlertKind.BACKUP_REQUEST: ("backup request", "backup requests"),
+    AlertKind.PENDING_OVERDUE: ("pending past limit", "pending past limit"),
+    AlertKind.CHECKIN_OVERDUE: ("check-in overdue", "check-ins overdue"),
+    AlertKind.POSITION_STALE: ("position stale", "positions stale"),
+    AlertKind.NO_ELIGIBLE_TEAM: ("call with no eligible team", "calls with no eligible team"),
+    AlertKind.LINK_DOWN: ("dispatch link alert", "dispatch link alerts"),
+    AlertKind.UNKNOWN_CODE: ("unknown code", "unknown codes"),
+    AlertKind.QUARANTINE: ("quarantined input", "quarantined inputs"),
+    AlertKind.FEED_CONFLICT: ("conflicting record", "conflicting records"),
+}
+GROUP_OPEN_UP_TO = 8
+"""A group of this many alerts or fewer starts open; a larger one, unless critical or high,
+starts closed (its count says how many). The supervisor's choice is kept for the session."""
 BANNER_SHORTCUT = "Ctrl+Shift+A"
 PICTURE_REFRESH_S = 1.0
 ROWS_PER_TURN = 12
@@ -89,11 +105,29 @@ OFFSCREEN_ROW_COST = 0.1
 """A row off screen costs its text only: ten of them count as one on screen."""
 _Row = tuple[str, str, str, str, str, str]
 """What one row shows: alert id, severity, since, subject, alert text, severity colour."""
+_Head = tuple[str, str, str]
+"""What one group row shows: its key, its text, its colour."""
 """The alert list follows new pictures at most this often (the clock's tick does the rest)."""
 
 
 def severity_text(sev: Severity) -> str:
     return f"{SEVERITY_MARK[sev]} {sev.value.upper()}"
+
+
+def group_text(sev: Severity, kind: AlertKind, n: int) -> str:
+    """``▲ HIGH · 13 pending past limit``"""
+    one, many = GROUP_WORDS.get(kind, (kind.value, kind.value))
+    return f"{severity_text(sev)} · {n} {one if n == 1 else many}"
+
+
+def group_alerts(alerts: list[Alert]) -> list[tuple[str, Severity, AlertKind, list[Alert]]]:
+    """Alerts by severity and kind, the groups in the order of their first alert (most severe,
+    then longest waiting, first); each group keeps the alerts' order."""
+    groups: dict[str, tuple[str, Severity, AlertKind, list[Alert]]] = {}
+    for a in alerts:
+        key = f"{a.severity.value}:{a.kind.value}"
+        groups.setdefault(key, (key, a.severity, a.kind, []))[3].append(a)
+    return list(groups.values())
 
 
 def format_since(raised: datetime, now: datetime) -> str:
@@ -185,7 +219,7 @@ class AlertsPanel(QWidget):
     alerts_changed = Signal(list)
     """(list[Alert]) what the panel shows now, e.g. for a count on the dock's title."""
 
-    COLUMNS = ("Severity", "Since", "Subject", "Alert")
+    COLUMNS = ("Sev.", "Since", "Subject", "Alert")
     """The message last and stretched: in a narrow dock it is what must stay readable."""
 
     def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
@@ -193,9 +227,14 @@ class AlertsPanel(QWidget):
         self.setObjectName("alerts-panel")
         self.ctx = ctx
         self.alerts: list[Alert] = []
-        self._rows: list[_Row | None] = []
-        """What each row shows now (by position): a row is rewritten only when it changes."""
-        self._target: list[_Row] = []
+        self._rows: list[list[_Row | None]] = []
+        """What each alert row shows now, by group and position: a row is rewritten only when
+        it changes."""
+        self._heads: list[_Head | None] = []
+        """What each group row shows now."""
+        self._target: list[tuple[_Head, list[_Row]]] = []
+        self._expanded: dict[str, bool] = {}
+        """Groups the supervisor opened or closed, by key (kept while the console runs)."""
         self._current_id: str | None = None
         self._no_eligible: list[Alert] = []
         self._unknown: list[Alert] = []
@@ -215,18 +254,29 @@ class AlertsPanel(QWidget):
         self.tree = QTreeWidget(self)
         self.tree.setColumnCount(len(self.COLUMNS))
         self.tree.setHeaderLabels(list(self.COLUMNS))
-        self.tree.setRootIsDecorated(False)
+        self.tree.setRootIsDecorated(True)
+        self.tree.setItemsExpandable(True)
+        self.tree.itemExpanded.connect(lambda it: self._remember(it, True))
+        self.tree.itemCollapsed.connect(lambda it: self._remember(it, False))
         self.tree.setAlternatingRowColors(True)
         self.tree.setUniformRowHeights(True)
         self.tree.setAccessibleName("Alerts, most severe first")
         hdr = self.tree.header()
         # Fixed widths from the font, not ResizeToContents: that re-measures every row on
         # every change, which hundreds of ticking rows cannot afford.
+        # An alert's line shows its severity as a mark (the group row above it spells it out),
+        # so the alert text keeps the room in a narrow dock.
         fm = self.tree.fontMetrics()
-        for col, sample in enumerate(("⚠ CRITICAL", "10 h 00", "HCR-0000000")):
+        hdr.setMinimumSectionSize(16)
+        for col, sample in enumerate(("⚠", "10 h 00", "HCR-000000")):
             hdr.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-            self.tree.setColumnWidth(col, fm.horizontalAdvance(sample) + 24)
+            self.tree.setColumnWidth(
+                col,
+                fm.horizontalAdvance(sample) + (self.tree.indentation() + 12 if col == 0 else 12),
+            )
         hdr.setStretchLastSection(True)
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.tree.currentItemChanged.connect(self._on_current)
         lay.addWidget(self.tree, 1)
 
@@ -236,7 +286,7 @@ class AlertsPanel(QWidget):
         self.note.setPlaceholderText("optional note with the acknowledgement")
         self.note.returnPressed.connect(self.acknowledge_selected)
         lab.setBuddy(self.note)
-        self.tree.itemActivated.connect(lambda *_: self.note.setFocus())
+        self.tree.itemActivated.connect(self._activated)
         self.ack_button = QPushButton("&Acknowledge", self)
         self.ack_button.clicked.connect(self.acknowledge_selected)
         row.addWidget(lab)
@@ -320,21 +370,24 @@ class AlertsPanel(QWidget):
         changed = alerts != self.alerts
         self.alerts = alerts
         colors = theme.colors()
-        rows: list[_Row] = []
-        for a in alerts:
-            what = f"{KIND_LABEL.get(a.kind, a.kind.value)}: {a.message}"
-            sev = colors.severity[a.severity]
-            rows.append(
-                (
-                    a.id,
-                    severity_text(a.severity),
-                    format_since(a.raised_at, now),
-                    a.subject,
-                    what,
-                    sev,
+        target: list[tuple[_Head, list[_Row]]] = []
+        for key, sev_, kind, members in group_alerts(alerts):
+            sev = colors.severity[sev_]
+            rows: list[_Row] = []
+            for a in members:
+                what = a.message  # the group row above says what kind
+                rows.append(
+                    (
+                        a.id,
+                        severity_text(a.severity),
+                        format_since(a.raised_at, now),
+                        a.subject,
+                        what,
+                        sev,
+                    )
                 )
-            )
-        self._target = rows
+            target.append(((key, group_text(sev_, kind, len(members)), sev), rows))
+        self._target = target
         counts = severity_counts(alerts)
         if alerts:
             parts = ", ".join(
@@ -354,10 +407,11 @@ class AlertsPanel(QWidget):
             self.alerts_changed.emit(list(alerts))
 
     def _row_steps(self) -> Iterator[None]:
-        """Bring the rows to ``_target``, row by row position: an alert that moves rewrites the
-        rows it passes, not the list, so only rows whose text changed repaint. Rows on screen
-        go first, about a screenful per step (one step per turn): under a busy feed, when most
-        rows move every second, no single turn repaints the whole list."""
+        """Bring the rows to ``_target``, row by row position within each group: an alert that
+        moves rewrites the rows it passes, not the list, so only rows whose text changed
+        repaint. Rows on screen go first, about a screenful per step (one step per turn):
+        under a busy feed, when most rows move every second, no single turn repaints the
+        whole list."""
         while not self._write_rows():
             yield
 
@@ -365,55 +419,115 @@ class AlertsPanel(QWidget):
         """One step of :meth:`_row_steps`; True when the rows are done."""
         tree = self.tree
         target = self._target
-        have = tree.topLevelItemCount()
-        if have < len(target):
-            new = [QTreeWidgetItem() for _ in range(len(target) - have)]
-            tree.addTopLevelItems(new)
-            self._rows += [None] * len(new)
-        elif have > len(target):
-            tree.blockSignals(True)
-            try:
-                for k in range(have - 1, len(target) - 1, -1):
-                    tree.takeTopLevelItem(k)
-            finally:
-                tree.blockSignals(False)
-            del self._rows[len(target) :]
-        if have != len(target) and tree.isVisible():
+        structural = self._fit_groups(len(target))
+        for g, (head, rows) in enumerate(target):
+            item = tree.topLevelItem(g)
+            assert item is not None
+            if self._heads[g] != head:
+                self._write_head(item, g, head, len(rows))
+            structural |= self._fit_children(item, self._rows[g], len(rows))
+        if structural and tree.isVisible():
             # Adding or taking rows lays the view out again and repaints all of it: on a turn
             # of its own, the rows' text on the next.
             return False
-        todo = [k for k, row in enumerate(target) if self._rows[k] != row]
+        todo = [
+            (g, k)
+            for g, (_head, rows) in enumerate(target)
+            for k, row in enumerate(rows)
+            if self._rows[g][k] != row
+        ]
         if todo and tree.isVisible():
-            top = max(0, tree.indexAt(QPoint(1, 1)).row())
-            first = tree.topLevelItem(top)
-            height = max(1, tree.visualItemRect(first).height()) if first is not None else 20
-            bottom = top + tree.viewport().height() // height + 1
-            todo.sort(key=lambda k: not top <= k <= bottom)  # on screen first, in order
-            budget = ROWS_PER_TURN
+            view = tree.viewport().rect()
+
+            def on_screen(gk: tuple[int, int]) -> bool:
+                parent = tree.topLevelItem(gk[0])
+                child = parent.child(gk[1]) if parent is not None else None
+                return (
+                    child is not None
+                    and parent is not None
+                    and parent.isExpanded()
+                    and tree.visualItemRect(child).intersects(view)
+                )
+
+            shown = {gk for gk in todo if on_screen(gk)}
+            todo.sort(key=lambda gk: gk not in shown)  # on screen first, in order
+            budget: float = ROWS_PER_TURN
         else:
-            top, bottom, budget = 0, -1, len(todo)  # nothing to paint: all at once
+            shown, budget = set(), len(todo)  # nothing to paint: all at once
         cost = 0.0
         done = 0
-        for k in todo:
+        for g, k in todo:
             if cost >= budget:
                 break
-            self._write_row(k, target[k])
-            cost += 1.0 if top <= k <= bottom else OFFSCREEN_ROW_COST
+            self._write_row(g, k, target[g][1][k])
+            cost += 1.0 if (g, k) in shown else OFFSCREEN_ROW_COST
             done += 1
         if done < len(todo):
             return False
         self._keep_current()
         return True
 
-    def _write_row(self, k: int, row: _Row) -> None:
-        item = self.tree.topLevelItem(k)
+    def _fit_groups(self, n: int) -> bool:
+        tree = self.tree
+        have = tree.topLevelItemCount()
+        if have < n:
+            new = [QTreeWidgetItem() for _ in range(n - have)]
+            tree.addTopLevelItems(new)
+            for item in new:
+                item.setFirstColumnSpanned(True)
+            self._heads += [None] * len(new)
+            self._rows += [[] for _ in new]
+        elif have > n:
+            tree.blockSignals(True)
+            try:
+                for k in range(have - 1, n - 1, -1):
+                    tree.takeTopLevelItem(k)
+            finally:
+                tree.blockSignals(False)
+            del self._heads[n:]
+            del self._rows[n:]
+        return have != n
+
+    def _fit_children(self, item: QTreeWidgetItem, shown: list[_Row | None], n: int) -> bool:
+        have = item.childCount()
+        if have < n:
+            item.addChildren([QTreeWidgetItem() for _ in range(n - have)])
+            shown += [None] * (n - have)
+        elif have > n:
+            self.tree.blockSignals(True)
+            try:
+                for k in range(have - 1, n - 1, -1):
+                    item.takeChild(k)
+            finally:
+                self.tree.blockSignals(False)
+            del shown[n:]
+        return have != n
+
+    def _write_head(self, item: QTreeWidgetItem, g: int, head: _Head, n: int) -> None:
+        key, text, color = head
+        old = self._heads[g]
+        item.setText(0, text)
+        item.setToolTip(0, f"{text} — Enter or the arrow opens and closes the group")
+        item.setForeground(0, QColor(color))
+        item.setData(0, GROUP_ROLE, key)
+        if old is None or old[0] != key:
+            sev = key.split(":", 1)[0]
+            opened = sev in (Severity.CRITICAL.value, Severity.HIGH.value) or n <= GROUP_OPEN_UP_TO
+            item.setExpanded(self._expanded.get(key, opened))
+        self._heads[g] = head
+
+    def _write_row(self, g: int, k: int, row: _Row) -> None:
+        parent = self.tree.topLevelItem(g)
+        item = parent.child(k) if parent is not None else None
         assert item is not None  # _write_rows made the rows first
         aid, sev_text, since, subject, what, sev_color = row
-        old = self._rows[k]
+        old = self._rows[g][k]
         if old is None or old[0] != aid:
             item.setData(0, ALERT_ID_ROLE, aid)
         if old is None or old[1] != sev_text or old[5] != sev_color:
-            item.setText(0, sev_text)
+            item.setText(0, sev_text.split(" ", 1)[0])  # the mark; spoken and hovered whole
+            item.setData(0, Qt.ItemDataRole.AccessibleTextRole, sev_text)
+            item.setToolTip(0, sev_text)
             item.setForeground(0, QColor(sev_color))
         if old is None or old[2] != since:
             item.setText(1, since)
@@ -421,22 +535,45 @@ class AlertsPanel(QWidget):
             item.setText(2, subject)
         if old is None or old[4] != what:
             item.setText(3, what)
-            item.setToolTip(3, plain_tip(what))
-        self._rows[k] = row
+            item.setToolTip(3, plain_tip(f"{subject}: {what}"))
+        self._rows[g][k] = row
+
+    def _item_of(self, alert_id: str) -> QTreeWidgetItem | None:
+        for g, rows in enumerate(self._rows):
+            for k, row in enumerate(rows):
+                if row is not None and row[0] == alert_id:
+                    parent = self.tree.topLevelItem(g)
+                    return parent.child(k) if parent is not None else None
+        return None
+
+    def _remember(self, item: QTreeWidgetItem, opened: bool) -> None:
+        key = item.data(0, GROUP_ROLE)
+        if key:
+            self._expanded[str(key)] = opened
+
+    def _activated(self, item: QTreeWidgetItem, _col: int) -> None:
+        if item.data(0, GROUP_ROLE):
+            item.setExpanded(not item.isExpanded())  # Enter on a group opens or closes it
+        else:
+            self.note.setFocus()
 
     def _keep_current(self) -> None:
         """Once every row is written: the alert the supervisor was on stays current wherever
-        it moved (without touching the console's selection); with none, the first row."""
+        it moved (without touching the console's selection); with none, the first alert of
+        the first open group."""
         tree = self.tree
         want = self._current_id
-        rows = [r[0] for r in self._rows if r is not None]
         current = tree.currentItem()
         on = current.data(0, ALERT_ID_ROLE) if current is not None else None
         target = None
-        if want is not None and want in rows and on != want:
-            target = tree.topLevelItem(rows.index(want))
-        elif current is None and rows:
-            target = tree.topLevelItem(0)
+        if want is not None and on != want:
+            target = self._item_of(want)
+        if target is None and current is None:
+            for g in range(tree.topLevelItemCount()):
+                group = tree.topLevelItem(g)
+                if group is not None and group.isExpanded() and group.childCount():
+                    target = group.child(0)
+                    break
         if target is not None:
             tree.blockSignals(True)
             try:
@@ -455,15 +592,19 @@ class AlertsPanel(QWidget):
         return next((a for a in self.alerts if a.id == aid), None)
 
     def select_alert(self, alert_id: str) -> bool:
-        ids = [r[0] for r in self._target]
-        if alert_id not in ids:
+        if not any(r[0] == alert_id for _h, rows in self._target for r in rows):
             return False
-        k = ids.index(alert_id)
-        if self._rows[k] != self._target[k]:
-            self._write_row(k, self._target[k])  # the row it is about to move to: now
-        item = self.tree.topLevelItem(k)
+        if self._heads != [h for h, _rows in self._target] or self._rows != [
+            list(rows) for _h, rows in self._target
+        ]:
+            for _ in self._row_steps():
+                pass  # the rows it is about to move to: now
+        item = self._item_of(alert_id)
         if item is None:
             return False
+        parent = item.parent()
+        if parent is not None:
+            parent.setExpanded(True)
         self.tree.setCurrentItem(item)
         return True
 
@@ -619,7 +760,11 @@ class AlertBanner(QFrame):
         self._flash = QTimer(self)
         self._flash.setInterval(self.FLASH_MS)
         self._flash.timeout.connect(self._toggle)
+        self.repeat_s = float(getattr(ctx.config, "alarm_repeat_s", 60.0))
+        """An unacknowledged critical alert sounds again this often (0: once only)."""
+        self._sounded_at: datetime | None = None
         ctx.pictures.picture_changed.connect(lambda *_: self.refresh())
+        ctx.pictures.tick.connect(self._on_tick)
         self.hide()
         self.refresh()
 
@@ -660,9 +805,23 @@ class AlertBanner(QFrame):
         if not self._flash.isActive():
             self._flash.start()
         if new:
-            self.alarms += 1
-            if self._alarm is not None:
-                self._alarm.play()
+            self._sound()
+
+    def _sound(self) -> None:
+        self.alarms += 1
+        self._sounded_at = self.ctx.clock.now()
+        if self._alarm is not None:
+            self._alarm.play()
+
+    def _on_tick(self, _now: datetime) -> None:
+        """Until someone acknowledges it, a critical alert sounds again every
+        :attr:`repeat_s` (by the console's clock; a replay is never sounded)."""
+        if not self.critical or self._alarm is None or self.repeat_s <= 0:
+            return
+        now = self.ctx.clock.now()
+        last = self._sounded_at
+        if last is None or (now - last).total_seconds() >= self.repeat_s:
+            self._sound()
 
     def acknowledge(self, note: str = "", alert_id: str | None = None) -> AcknowledgeAlert | None:
         """Acknowledge the top (or the given) critical alert."""

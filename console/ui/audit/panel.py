@@ -70,6 +70,18 @@ _ANSWER_MARK = {
 
 Index = QModelIndex | QPersistentModelIndex
 
+COLUMN_SAMPLES = (
+    "00:00:00",
+    "sup.jones (viewer)",
+    "Acknowledge alert",
+    "HCR-000000",
+    "CRT-10",
+    "caller reports a weapon in the home",
+    "",
+    "00:00:00",
+)
+"""Typical widest content of each audit column (the answer column takes what is left)."""
+
 
 def _time(t: datetime | None) -> str:
     return t.astimezone().strftime("%H:%M:%S") if t is not None else ""
@@ -236,6 +248,16 @@ class AuditPanel(QWidget):
         hdr.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hdr.setStretchLastSection(False)
         hdr.setSectionResizeMode(6, QHeaderView.ResizeMode.Stretch)
+        # Sized from typical content (measuring 500 rows would stall the GUI thread); long
+        # reasons and answers are elided, whole in their tooltips.
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        fm, hfm = self.view.fontMetrics(), hdr.fontMetrics()
+        for col, sample in enumerate(COLUMN_SAMPLES):
+            if col != 6:
+                title = self.model.COLUMNS[col]
+                hdr.resizeSection(
+                    col, max(fm.horizontalAdvance(sample), hfm.horizontalAdvance(title)) + 20
+                )
         lay.addWidget(self.view, 1)
 
         if ctx.store is None:
@@ -246,6 +268,7 @@ class AuditPanel(QWidget):
         gw = ctx.gateway
         gw.submitted.connect(lambda *_: self.request_refresh())
         gw.rejected.connect(lambda *_: self.request_refresh())
+        gw.audited.connect(lambda *_: self.request_refresh())
         gw.answered.connect(lambda *_: self.request_refresh())
         self.destroyed.connect(self._on_destroyed)
         self.request_refresh()

@@ -32,8 +32,11 @@ class BoardPanel(TablePanel):
         self.only.setToolTip("Hide off-duty and out-of-service teams")
         self.only.toggled.connect(proxy.set_on_duty_only)
         self.only.setChecked(False)
-        self.table.sortByColumn(model.column_of("team"), Qt.SortOrder.AscendingOrder)
+        self.default_sort()
         ctx.selection.team_selected.connect(self.select_id)
+
+    def default_sort(self) -> None:
+        self.table.sortByColumn(self.model.column_of("team"), Qt.SortOrder.AscendingOrder)
 
     def _relevant(self, changes: Changes) -> bool:
         return bool(changes.teams or changes.positions or changes.commands)

@@ -33,6 +33,9 @@ class Selection(QObject):
     team_selected = Signal(str)
     calls_selected = Signal(list)
     """Several calls (e.g. a cluster or a plot's bar); the first one is also ``call_selected``."""
+    call_revealed = Signal(str)
+    """A call to show and select even where a view's filter hides it (a replay's jump to a
+    call that has closed)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -46,6 +49,11 @@ class Selection(QObject):
         self.call_id = call_id
         self.call_ids = [call_id] if call_id else []
         self.call_selected.emit(call_id)
+
+    def reveal_call(self, call_id: str) -> None:
+        """Select ``call_id`` and have the views show it even if their filters hide it."""
+        self.call_revealed.emit(call_id)
+        self.select_call(call_id)
 
     def select_team(self, team_id: str) -> None:
         if team_id == self.team_id:

@@ -104,6 +104,8 @@ class CommandGateway(QObject):
     """(command_id, accepted, detail): dispatch's answer, as the picture shows it."""
     rejected = Signal(object, str)
     """(Command, reason): refused by the console's rules (or the role) before sending."""
+    audited = Signal(object, str)
+    """(Command, reason): an attempt refused before submitting is now in the audit."""
 
     def __init__(
         self,
@@ -161,6 +163,8 @@ class CommandGateway(QObject):
         op = CommandOp(command)
         ok, why = self.can_act()
         if not ok or self.store is None:
+            if self.store is not None and not self.replay:
+                self.refused_here(command, why)
             self._refuse(op, why)
             return op
         store = self.store
@@ -204,6 +208,23 @@ class CommandGateway(QObject):
             self._in_flight -= 1
             self._refuse(op, "the console is shutting down")
         return op
+
+    def refused_here(self, command: Command, reason: str) -> None:
+        """An attempt refused before it was submitted (by a dialog, on the supervisor's
+        picture): audited with the reason, on the writer thread, like every other attempt."""
+        store = self.store
+        if store is None or self.replay:
+            return
+        operator, role = self.operator, self.role
+
+        def work() -> None:
+            store.audit_refused(command, operator=operator, role=role, why=reason)
+
+        def failed(exc: BaseException) -> None:
+            log.warning("refused %s could not be audited: %s", command.kind, exc)
+
+        tasks = self._tasks or default_tasks()
+        tasks.run(work, lambda _r: self.audited.emit(command, reason), failed, writer=True)
 
     def _refuse(self, op: CommandOp, reason: str) -> None:
         self.rejected.emit(op.command, reason)

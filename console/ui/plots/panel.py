@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QScrollArea,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -40,7 +41,14 @@ from console.ui.core.pacer import Pacer, default_pacer
 from console.ui.core.picture import merge_changes
 from console.ui.plots.colors import plot_colors
 from console.ui.plots.export import ExportError, export_plot_csv, export_plot_png, export_summary
-from console.ui.plots.plotset import PLOTS, TIME_PLOTS, TITLES, PlotSet, hover_text
+from console.ui.plots.plotset import (
+    NOT_SERVED_TIP,
+    PLOTS,
+    TIME_PLOTS,
+    TITLES,
+    PlotSet,
+    hover_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +73,7 @@ CATCH_UP_EVENTS = 200
 AHEAD = timedelta(days=1)
 REBUILD_AHEAD = timedelta(hours=1)
 MIN_ROW_HEIGHT = 140
-MIN_PLOT_WIDTH = 640
+MIN_PLOT_WIDTH = 440
 """Room preallocated past now, so the live edge rarely needs the arrays re-laid."""
 
 
@@ -149,6 +157,10 @@ class WorkloadPanel(QWidget):
         bar.addWidget(self.window_box)
         self.status = QLabel("Loading workload history…", self)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A long status line is cut, whole in its tooltip: it never widens the dock (the
+        # window's other panels would lose the room).
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.status.setToolTip(self.status.text())
         bar.addWidget(self.status, 1)
         self.export_button = QToolButton(self)
         self.export_button.setText("Export")
@@ -168,21 +180,11 @@ class WorkloadPanel(QWidget):
         bar.addWidget(self.export_button)
         layout.addLayout(bar)
 
-        self.plotset = PlotSet(self.colors, self.targets)
-        # A docked panel is often short: below a readable height per plot it scrolls rather
-        # than squeezing seven plots into slivers.
-        self.plotset.widget.setMinimumSize(MIN_PLOT_WIDTH, MIN_ROW_HEIGHT * 6)
         self.scroller = QScrollArea(self)
         self.scroller.setWidgetResizable(True)
         self.scroller.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroller.setWidget(self.plotset.widget)
+        self._build_plots()
         layout.addWidget(self.scroller, 1)
-        scene = self.plotset.widget.scene()
-        scene.sigMouseMoved.connect(self._mouse_moved)
-        scene.sigMouseClicked.connect(self._mouse_clicked)
-        self.plotset.plots["open_calls"].getViewBox().sigRangeChangedManually.connect(
-            self._user_panned
-        )
 
         ctx.pictures.picture_changed.connect(self._on_picture)
         ctx.pictures.tick.connect(self._on_tick)
@@ -191,6 +193,38 @@ class WorkloadPanel(QWidget):
         self.timer.timeout.connect(self._on_timer)
         self.timer.start()
         self.reload()
+
+    def _say(self, text: str, tip: str | None = None) -> None:
+        self.status.setText(text)
+        self.status.setToolTip(tip or text)
+
+    def _build_plots(self) -> None:
+        """The plots, in this panel's colours (built again when the theme changes)."""
+        self.plotset = PlotSet(self.colors, self.targets)
+        # A docked panel is often short: below a readable height per plot it scrolls rather
+        # than squeezing seven plots into slivers.
+        self.plotset.widget.setMinimumSize(MIN_PLOT_WIDTH, MIN_ROW_HEIGHT * 6)
+        old = self.scroller.takeWidget()
+        self.scroller.setWidget(self.plotset.widget)
+        if old is not None:
+            old.deleteLater()
+        scene = self.plotset.widget.scene()
+        scene.sigMouseMoved.connect(self._mouse_moved)
+        scene.sigMouseClicked.connect(self._mouse_clicked)
+        self.plotset.plots["open_calls"].getViewBox().sigRangeChangedManually.connect(
+            self._user_panned
+        )
+
+    def set_theme(self, name: str) -> None:
+        """The plots follow the window's theme: built again in its colours and redrawn."""
+        colors = plot_colors(name)
+        if colors == self.colors:
+            return
+        self.colors = colors
+        self._build_plots()
+        self._drawn = None
+        if self.agg is not None and not self._partial:
+            self._start_redraw()
 
     # -- the aggregates --------------------------------------------------------------------------
 
@@ -275,7 +309,7 @@ class WorkloadPanel(QWidget):
     def _load_failed(self, exc: BaseException) -> None:
         self._loading = False
         log.error("workload history could not be loaded: %s", exc)
-        self.status.setText(f"Workload history could not be loaded: {exc}")
+        self._say(f"Workload history could not be loaded: {exc}")
 
     def _on_picture(self, picture: Any, changes: Any) -> None:
         back = picture.now < self._now - timedelta(minutes=1)
@@ -438,9 +472,10 @@ class WorkloadPanel(QWidget):
         pend = int(agg.pending[open_now]) if open_now >= 0 else 0
         asg = int(agg.assigned[open_now]) if open_now >= 0 else 0
         late = int(agg.overdue[open_now]) if open_now >= 0 else 0
-        self.status.setText(
+        self._say(
             f"Now: {pend} pending ({late} past limit) · {asg} assigned   ·   eligible calls not"
-            f" served by a team ({self.window_label().lower()}): {ns}"
+            f" served by a team ({self.window_label().lower()}): {ns}",
+            f"Now: {pend} pending ({late} past limit), {asg} assigned.\n{NOT_SERVED_TIP}",
         )
         if self._hover is not None:
             self._show_hover(self._hover)
@@ -554,7 +589,7 @@ class WorkloadPanel(QWidget):
         except (ExportError, ValueError) as exc:
             self._export_failed(exc)
             return
-        self.status.setText(f"Saved {out}")
+        self._say(f"Saved {out}")
 
     def _export_failed(self, exc: BaseException) -> None:
         box = QMessageBox(QMessageBox.Icon.Warning, "Export failed", str(exc), parent=self)
@@ -576,7 +611,7 @@ class WorkloadPanel(QWidget):
         except ExportError as exc:
             self._export_failed(exc)
             return
-        self.status.setText(f"Saved {out}")
+        self._say(f"Saved {out}")
 
     def closeEvent(self, event: Any) -> None:
         self.timer.stop()

@@ -45,6 +45,11 @@ TITLES = {
     "utilization": "Team utilisation in window (%)",
     "coverage": "Coverage vs demand by hour of week",
 }
+NOT_SERVED_TIP = (
+    "Eligible calls not served: calls received in the time window with no safety flag (a "
+    "civilian team could have taken them) that are now closed — cleared, cancelled or "
+    "escalated — without any team ever having been assigned. Open calls are not counted."
+)
 GROUP_LABELS = {
     "available": "Available",
     "en_route": "Assigned / en route",
@@ -357,7 +362,8 @@ class PlotSet:
 
         for key in TIME_PLOTS[1:]:
             self.plots[key].setXLink(self.plots["open_calls"])
-        for key in TIME_PLOTS[:-1]:
+        # The first plot keeps its time axis too: a short dock shows that plot whole.
+        for key in TIME_PLOTS[1:-1]:
             self.plots[key].hideAxis("bottom")
 
         # Current utilisation per team.
@@ -384,6 +390,10 @@ class PlotSet:
         p.addItem(self.bars_ns)
         self.bars_ns.setZValue(-1)  # the lines stay readable over the bars
         leg.addItem(self.bars_ns, "Eligible, not served")
+        self.leg_coverage = leg
+        for _sample, label in leg.items:
+            if label.text == "Eligible, not served":
+                label.setToolTip(NOT_SERVED_TIP)
         p.getAxis("bottom").setTicks([[(24 * d, DAYS[d]) for d in range(7)], []])
         p.setXRange(0, WEEK_H, padding=0.01)
         p.getViewBox().enableAutoRange(axis="x", enable=False)
@@ -511,7 +521,12 @@ class PlotSet:
         self._updating = True
         try:
             if follow:
-                self.plots["open_calls"].setXRange(x_lo, now_e, padding=0.01)
+                # From the first record, not the window's start: no empty morning before the
+                # data (at least half an hour is shown).
+                lo = x_lo
+                if math.isfinite(agg.first_epoch):
+                    lo = max(x_lo, min(agg.first_epoch, now_e - 30 * MINUTE))
+                self.plots["open_calls"].setXRange(lo, now_e, padding=0.01)
         finally:
             self._updating = False
         self._fit_y()

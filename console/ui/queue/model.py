@@ -37,7 +37,6 @@ from console.ui.tables.model import (
     minutes_text,
     natural_key,
     pending_by,
-    since_key,
     words_text,
 )
 
@@ -48,22 +47,29 @@ class CallQueueModel(RecordTableModel):
     """The call queue: one row per call the picture holds."""
 
     COLUMNS = (
-        Column("id", "Call", "Dispatch's call id"),
+        Column("safety", UNSAFE_MARK, "⚠ safety flags: not for a civilian team (hover for which)"),
         Column("priority", "Pri", "Priority: 1 urgent .. 3 routine", align_right=True),
         Column(
             "age",
             "Age",
             "Time since the call was received (mm:ss, or h:mm h); ! marks a call pending "
-            "past its limit",
+            "past its limit. The first click sorts the oldest first",
             ticking=True,
             align_right=True,
         ),
+        Column("id", "Call", "Dispatch's call id"),
         Column("type", "Type", "Call type"),
         Column("status", "Status", "Call status"),
         Column("team", "Team", "Team working the call"),
         Column("location", "Location", "Neighborhood · address"),
-        Column("safety", "Safety", "⚠ safety flags: not for a civilian team"),
-        Column("command", "Command", "⟳ a command awaiting dispatch's answer"),
+        Column("command", PENDING_MARK, "⟳ a command awaiting dispatch's answer (hover for which)"),
+        Column(
+            "order",
+            "Order",
+            "The queue's default order: pending calls first, the longest waiting first, then "
+            "active calls by priority",
+            hidden=True,
+        ),
     )
 
     def __init__(
@@ -82,6 +88,7 @@ class CallQueueModel(RecordTableModel):
         pending: Iterable[Command | CommandRecord] = (),
         only: Collection[str] | None = None,
         unconfirmed: Mapping[str, datetime] | None = None,
+        revealed: str | None = None,
     ) -> None:
         """Show ``calls`` as they are at ``now``; ``pending`` commands are marked on their call,
         and ``unconfirmed`` calls (dispatch did not re-send them after a reconnect) say since
@@ -89,7 +96,10 @@ class CallQueueModel(RecordTableModel):
         the other rows stay."""
         self._pending = pending_by(pending, "call")
         marks = unconfirmed or {}
-        views = (_CallView(c, tuple(self._pending.get(c.id, ())), marks.get(c.id)) for c in calls)
+        views = (
+            _CallView(c, tuple(self._pending.get(c.id, ())), marks.get(c.id), c.id == revealed)
+            for c in calls
+        )
         self._apply(views, now, only)
 
     def call(self, call_id: str) -> Call | None:
@@ -135,6 +145,9 @@ class CallQueueModel(RecordTableModel):
             text = call_status_text(c)
             if c.escalated_to is not None:
                 text += f" → {words_text(c.escalated_to.value)}"
+            if record.revealed and not c.is_open:
+                # Shown although closed (a replay's jump to it): say since when.
+                text += f" · closed at {(c.cleared_at or c.updated_at).astimezone():%H:%M}"
             tip = f"{text} (last update {c.updated_at.astimezone():%H:%M:%S})"
             since: datetime | None = record.unconfirmed
             if since is not None and c.is_open:
@@ -166,20 +179,21 @@ class CallQueueModel(RecordTableModel):
                 return Cell("", 0)
             flags = ", ".join(words_text(f.value) for f in c.safety_flags)
             return Cell(
-                f"{UNSAFE_MARK} {flags}",
+                UNSAFE_MARK,
                 len(c.safety_flags),
-                safety_screen(c).message,
+                f"Unsafe: {flags}. {safety_screen(c).message}",
                 fg="unsafe_fg",
                 bold=True,
                 accessible=f"Unsafe: {flags}",
             )
+        if key == "order":
+            return Cell("", default_order_key(c))
         if key == "command":
             pend: tuple[str, ...] = record.pending
             if not pend:
                 return Cell("", 0)
-            text = f"{PENDING_MARK} " + "; ".join(pend)
             return Cell(
-                text,
+                PENDING_MARK,
                 len(pend),
                 "Waiting for dispatch to confirm or refuse: " + "; ".join(pend),
                 fg="pending_fg",
@@ -190,7 +204,8 @@ class CallQueueModel(RecordTableModel):
     def _ticking_cell(self, col: int, record: Any, now: datetime) -> Cell:
         c: Call = record.call
         age = (now - c.received_at).total_seconds()
-        key = since_key(c.received_at)
+        # Ascending is the oldest first: the first click on Age shows the longest wait on top.
+        key = c.received_at.timestamp()
         text = format_age(age)
         if c.status is CallStatus.PENDING:
             limit = self._thresholds.pending_limit(c)
@@ -222,6 +237,21 @@ class CallQueueModel(RecordTableModel):
         return Cell(text, key, f"received {minutes_text(age)} ago")
 
 
+_GROUP = 1e11
+"""Spacing of :func:`default_order_key`'s groups and priorities (timestamps are about 2e9)."""
+
+
+def default_order_key(c: Call) -> float:
+    """The queue's default order as one number (sorted inside Qt, no Python per comparison):
+    pending calls first, the longest waiting first; then active calls by priority, the oldest
+    first within a priority; closed calls last."""
+    ts = c.received_at.timestamp()
+    if c.status is CallStatus.PENDING:
+        return ts
+    group = 1 if c.is_open else 2
+    return group * 10 * _GROUP + c.priority * _GROUP + ts
+
+
 @dataclass(frozen=True, slots=True)
 class _CallView:
     """A call plus what the console adds to its row (commands awaiting dispatch)."""
@@ -231,6 +261,8 @@ class _CallView:
     unconfirmed: datetime | None = None
     """When dispatch last confirmed this open call, when it did not re-send it after the link
     came back (None: confirmed)."""
+    revealed: bool = False
+    """Shown although the view's filter would hide it (marked with when it closed)."""
 
 
 OPEN_CALL_STATUSES = frozenset(s.value for s in CallStatus if s.is_open)

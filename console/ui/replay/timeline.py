@@ -460,13 +460,29 @@ class TimelinePanel(QWidget):
             self.source.set_speed(float(v))
 
     def _jump(self, kind: str) -> None:
-        if self.source.jump_to_next(kind) is None:
+        m = self.source.jump_to_next(kind)
+        if m is not None:
+            self._select_mark(m)
+        else:
             self.time_label.setToolTip(f"No later {kind.replace('_', ' ')} in this shift")
             QToolTip.showText(
                 self.mapToGlobal(self.time_label.geometry().bottomLeft()),
                 f"No later {kind} in this shift",
                 self,
             )
+
+    def _select_mark(self, m: Any) -> None:
+        """The call a moment is about is selected everywhere, and shown even if it has closed
+        (an escalation closes it); for a backup request, the team and the call it works."""
+        st = self.source.current().state
+        sel = self.ctx.selection
+        call_id = m.subject if m.subject in st.calls else None
+        team = st.teams.get(m.subject)
+        if team is not None:
+            sel.select_team(team.id)
+            call_id = team.call
+        if call_id:
+            sel.reveal_call(call_id)
 
     # -- annotations ------------------------------------------------------------------------------
 

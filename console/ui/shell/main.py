@@ -20,6 +20,7 @@ import os
 import signal
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -37,8 +38,12 @@ APP_NAME = "Responder Console"
 ORG_NAME = "Responder Console"
 ORG_DOMAIN = "responder-console.org"
 
-DEMO_SPEED = 30.0
-"""Simulated seconds per wall second in the demo: a simulated hour in two minutes."""
+DEMO_SPEED = 10.0
+"""Simulated seconds per wall second in the demo at start (the status bar changes it,
+1x to 60x): a simulated hour in six minutes."""
+DEMO_DISPATCH_WAIT_S = 300.0
+"""In the demo, the simulated dispatch leaves a new call pending this long (simulated seconds)
+before assigning a team itself, so the supervisor can act first (``--dispatch-wait``)."""
 DEMO_RATE_PER_HOUR = 10.0
 """Calls an hour in the demo, well above the program's normal load so there is always activity."""
 DEMO_TEAMS = 12
@@ -161,6 +166,11 @@ def build_console(
 
         watcher = SharedLinkWatcher(ctx, silence_s=max(20.0, config.link_stale_s))
     window = MainWindow(ctx, settings=settings)
+    if demo and simulator is not None:
+        from console.ui.shell.demo import DemoControls
+
+        window.demo_controls = DemoControls(simulator.sim, window)
+        window.statusBar().addPermanentWidget(window.demo_controls)
     check_integrity(ctx, store, window)
     console = Console(ctx, window, sync, simulator, notifier=notifier, watcher=watcher)
     if notifier is not None:
@@ -270,13 +280,51 @@ def _reset_crash_flag() -> None:
     GLOBALS.crash_dialog_open = False
 
 
-def _fresh_demo_db(data_dir: Path) -> str:
-    """The demo starts on a new database each time: the simulator starts a new shift."""
-    path = data_dir / DEMO_DB
+def _set_aside(path: Path) -> Path:
+    """Move a demo database (and its WAL files) to a dated name beside it: kept, not lost."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    kept = path.with_name(f"{path.stem}-{stamp}{path.suffix}")
     for suffix in ("", "-wal", "-shm"):
-        with contextlib.suppress(FileNotFoundError):
-            (path.parent / (path.name + suffix)).unlink()
-    return f"sqlite:///{path.as_posix()}"
+        src = path.parent / (path.name + suffix)
+        if src.exists():
+            src.replace(kept.parent / (kept.name + suffix))
+    return kept
+
+
+def demo_database(data_dir: Path, *, new: bool) -> tuple[str, Path | None]:
+    """The demo's database: the last demo shift's, to resume it; with ``new``, a fresh one,
+    the previous one kept under a dated name (returned). Never deleted, never overwritten."""
+    path = data_dir / DEMO_DB
+    kept = _set_aside(path) if new and path.exists() else None
+    return f"sqlite:///{path.as_posix()}", kept
+
+
+def demo_world(store_url: str, *, wait_s: float) -> tuple[Any, str]:
+    """The simulated dispatch for the demo: the stored shift carried on where it stopped, or a
+    new one. Returns the world and what was done, in words."""
+    from console.sim.simulator import build
+    from console.store import Store
+
+    state = None
+    store = Store.open(store_url, create=True)
+    try:
+        state = store.load_state()
+    finally:
+        store.close()
+    if state is not None and state.teams and state.as_of is not None:
+        start = state.as_of.replace(microsecond=0) + timedelta(seconds=1)
+        world = build(
+            seed=int(start.timestamp()) % 100_000,
+            start=start,
+            rate_per_hour=DEMO_RATE_PER_HOUR,
+            teams=DEMO_TEAMS,
+            dispatch_wait_s=wait_s,
+        )
+        assert world.generated is not None
+        world.generated.resume(state.calls.values(), state.teams.values(), state.positions)
+        return world, f"resumed the demo shift at {start.astimezone():%H:%M}"
+    world = build(rate_per_hour=DEMO_RATE_PER_HOUR, teams=DEMO_TEAMS, dispatch_wait_s=wait_s)
+    return world, "started a new demo shift"
 
 
 def _fail(message: str) -> int:
@@ -309,8 +357,15 @@ def run(args: argparse.Namespace) -> int:
     config, data_dir = started
 
     demo = bool(getattr(args, "demo", False))
+    if getattr(args, "new", False) and not demo:
+        return _fail("--new starts a new demo shift: use it with --demo")
+    wait_arg = getattr(args, "dispatch_wait", None)
+    if wait_arg is not None and (not demo or wait_arg < 0):
+        return _fail("--dispatch-wait takes seconds (0 or more) and goes with --demo")
     if demo:
-        db_url = _fresh_demo_db(data_dir)
+        db_url, kept = demo_database(data_dir, new=bool(getattr(args, "new", False)))
+        if kept is not None:
+            print(f"responder-console: the previous demo shift is kept as {kept}", file=sys.stderr)
         config = with_sample_destinations(config)
     else:
         db_url = args.db or config.database_url
@@ -330,9 +385,12 @@ def run(args: argparse.Namespace) -> int:
         try:
             from console.sim.runner import SimulatorThread
 
-            simulator = SimulatorThread(
-                speed=DEMO_SPEED, rate_per_hour=DEMO_RATE_PER_HOUR, teams=DEMO_TEAMS
-            ).start()
+            wait = getattr(args, "dispatch_wait", None)
+            world, how = demo_world(
+                db_url, wait_s=DEMO_DISPATCH_WAIT_S if wait is None else float(wait)
+            )
+            log.info("demo: %s", how)
+            simulator = SimulatorThread(world=world, speed=DEMO_SPEED).start()
             dispatch_url = simulator.url
         except Exception as exc:
             return _fail(f"the demo's dispatch simulator could not start: {exc}")
@@ -460,6 +518,7 @@ def run_event_loop(app: Any, console: Any) -> int:
 
     def _quit(signum: int, _frame: Any) -> None:
         log.info("signal %d: closing", signum)
+        console.window.ask_before_quit = False
         console.window.close()
         app.quit()
 

@@ -9,17 +9,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QKeySequence,
+    QMouseEvent,
+    QResizeEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -47,6 +56,7 @@ from console.ui.queue.panel import QueuePanel
 from console.ui.settings.dialog import SettingsDialog
 from console.ui.shell.help import show_about, show_shortcuts
 from console.ui.tables.model import describe_command
+from console.ui.tables.panel import TablePanel
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +129,13 @@ class NoticeBar(QWidget):
         self.show()
 
 
+@dataclass(frozen=True, slots=True)
+class _DockShares:
+    left: float
+    right: float
+    bottom: float
+
+
 class MainWindow(QMainWindow):
     """The supervisor's window. ``panels[key]`` / ``docks[key]`` give each panel (map, queue,
     board, alerts, workload, audit, plus any added with :meth:`add_panel`); a dock added after
@@ -143,6 +160,14 @@ class MainWindow(QMainWindow):
         self.actions_set.dialog_parent = self
         self._shown_once = False
         self._restored = False
+        self._shares: _DockShares | None = None
+        """Each dock area's share of the window, kept across window resizes."""
+        self._sized_at: QSize | None = None
+        self.ask_before_quit = True
+        """Closing with an emergency open asks first (off for a stop asked by the system)."""
+        self.quit_box: QMessageBox | None = None
+        self.demo_controls: QWidget | None = None
+        """The demo's pace and dispatch-wait controls (set by the demo's start-up)."""
 
         # -- centre: banners over the map --
         central = QWidget(self)
@@ -225,6 +250,10 @@ class MainWindow(QMainWindow):
         self.add_panel(
             "followups", "Follow-ups", FollowUpsPanel(ctx), Area.BottomDockWidgetArea, "Ctrl+9"
         )
+        for key in ("queue", "board"):
+            panel = self.panels[key]
+            if isinstance(panel, TablePanel):
+                panel.bind_settings(self.settings)  # the columns hidden from its header menu
         self.splitDockWidget(self.docks["queue"], self.docks["board"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.docks["workload"], self.docks["audit"])
         self.tabifyDockWidget(self.docks["audit"], self.docks["followups"])
@@ -275,12 +304,15 @@ class MainWindow(QMainWindow):
 
     def _size_docks(self) -> None:
         w, h = self.width(), self.height()
-        left = max(420, min(660, w // 3))
+        left = max(420, min(760, int(w * 0.41)))
+        right = max(280, min(380, w // 5))
         self.resizeDocks(
             [self.docks["queue"], self.docks["alerts"]],
-            [left, max(260, min(360, w // 6))],
+            [left, right],
             Qt.Orientation.Horizontal,
         )
+        self._shares = _DockShares(left / w, right / w, max(220, int(h * 0.3)) / h)
+        self._sized_at = self.size()
         self.resizeDocks(
             [self.docks["queue"], self.docks["board"]], [h // 2, h // 2], Qt.Orientation.Vertical
         )
@@ -604,7 +636,7 @@ class MainWindow(QMainWindow):
             apply_theme(app, name)
         for b in (self.demo_banner, self.stale_banner, self.integrity_banner, self.notice.label):
             b.set_theme(name)
-        for key in ("queue", "board", "followups"):
+        for key in ("queue", "board", "followups", "workload"):
             panel = self.panels.get(key)
             if panel is not None and hasattr(panel, "set_theme"):
                 panel.set_theme(name)
@@ -651,6 +683,69 @@ class MainWindow(QMainWindow):
         self.restoreState(self._default_state, SETTINGS_VERSION)
         self._size_docks()
 
+    # -- proportions: extra room is shared, and shrinking then growing gives it back --------------
+
+    def _side_docks(self) -> tuple[QDockWidget | None, QDockWidget | None, QDockWidget | None]:
+        """The docked, shown panels that set the left and right columns' widths and the bottom
+        row's height (whichever panel of each area is shown)."""
+
+        def first(area: Qt.DockWidgetArea) -> QDockWidget | None:
+            for d in self.docks.values():
+                if self.dockWidgetArea(d) == area and d.isVisible() and not d.isFloating():
+                    return d
+            return None
+
+        return (
+            first(Area.LeftDockWidgetArea),
+            first(Area.RightDockWidgetArea),
+            first(Area.BottomDockWidgetArea),
+        )
+
+    def _keep_restored_shares(self) -> None:
+        self._note_shares()
+        self._sized_at = self.size()
+
+    def dock_shares(self) -> _DockShares | None:
+        """The share of the window's width (left, right) and height (bottom) the docks keep."""
+        return self._shares
+
+    def _note_shares(self) -> None:
+        """The supervisor moved a splitter (the window kept its size): keep the new shares."""
+        w, h = self.width(), self.height()
+        if w <= 0 or h <= 0:
+            return
+        left, right, bottom = self._side_docks()
+        old = self._shares or _DockShares(0.4, 0.18, 0.3)
+        self._shares = _DockShares(
+            left.width() / w if left is not None else old.left,
+            right.width() / w if right is not None else old.right,
+            bottom.height() / h if bottom is not None else old.bottom,
+        )
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        super().mouseReleaseEvent(event)
+        # The end of a drag on a separator between the docks and the map: keep the new shares.
+        if self._sized_at is not None and self.size() == self._sized_at:
+            self._note_shares()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        shares = self._shares
+        if shares is None or self._sized_at is None or self.size() == self._sized_at:
+            return
+        # The window changed size: each dock keeps its share (rather than the map taking all
+        # the difference), and a window grown again after shrinking gets its proportions back.
+        w, h = self.width(), self.height()
+        left, right, bottom = self._side_docks()
+        cols = [(d, f) for d, f in ((left, shares.left), (right, shares.right)) if d]
+        if cols:
+            self.resizeDocks(
+                [d for d, _ in cols], [int(f * w) for _, f in cols], Qt.Orientation.Horizontal
+            )
+        if bottom is not None:
+            self.resizeDocks([bottom], [int(shares.bottom * h)], Qt.Orientation.Vertical)
+        self._sized_at = self.size()
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self._shown_once:
@@ -658,10 +753,41 @@ class MainWindow(QMainWindow):
             if not self._restored:
                 # Dock sizes only stick once the window has its real geometry.
                 QTimer.singleShot(0, self._size_docks)
+            else:
+                QTimer.singleShot(0, self._keep_restored_shares)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.confirm_quit():
+            event.ignore()
+            return
         self.save_layout()
         super().closeEvent(event)
+
+    def confirm_quit(self) -> bool:
+        """With an emergency not acknowledged, quitting (Ctrl+Q, closing the window) asks
+        first; "Stay" is the default. A replay, or a stop asked by the system, does not ask."""
+        critical = [] if self.ctx.replay or not self.ask_before_quit else self.alert_banner.critical
+        if not critical or not self.isVisible():
+            return True
+        names = "\n".join(f"• {a.message}" for a in critical[:5])
+        more = f"\n… and {len(critical) - 5} more" if len(critical) > 5 else ""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Quit with an emergency open?",
+            f"{len(critical)} emergency alert(s) not acknowledged:\n{names}{more}\n\n"
+            "Nobody at this console will hear them once it is closed.",
+            parent=self,
+        )
+        leave = box.addButton("&Quit anyway", QMessageBox.ButtonRole.DestructiveRole)
+        stay = box.addButton("&Stay", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(stay)
+        box.setEscapeButton(stay)
+        self.quit_box = box
+        try:
+            box.exec()
+            return box.clickedButton() is leave
+        finally:
+            self.quit_box = None
 
     def dispose(self) -> None:
         """Tear down the web view first (QtWebEngine wants its page gone before the profile)."""

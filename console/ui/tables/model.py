@@ -103,6 +103,8 @@ class Palette:
     priority_fg: Mapping[int, str]
     team_status_fg: Mapping[TeamStatus, str]
     call_status_fg: Mapping[CallStatus, str] = field(default_factory=dict)
+    held_bg: str = "#4d3a7bd5"
+    """A row held in place while the supervisor is on the table (translucent: #AARRGGBB)."""
 
 
 def _from_theme(name: str) -> Palette:
@@ -234,6 +236,8 @@ class Column:
     tip: str
     ticking: bool = False
     align_right: bool = False
+    hidden: bool = False
+    """A column only for sorting (the default order): never shown, never offered."""
 
 
 class RecordTableModel(QStandardItemModel):
@@ -266,6 +270,8 @@ class RecordTableModel(QStandardItemModel):
         self._ticked_at: datetime | None = None
         """When the time columns were last recomputed."""
         self._brushes: dict[str, QBrush] = {}
+        self._marks: dict[str, str] = {}
+        """Row tints by id (:meth:`mark_rows`), under the cells' own colours."""
         self._bold = QFont()
         self._bold.setBold(True)
         self._ticking = [i for i, c in enumerate(self.COLUMNS) if c.ticking]
@@ -349,7 +355,10 @@ class RecordTableModel(QStandardItemModel):
                     old = cells[col]
                     if cell != old:
                         cells[col] = cell
-                        self.setItemData(self.index(row, col), self._changed_roles(old, cell))
+                        roles = self._changed_roles(old, cell)
+                        if _BACKGROUND in roles and cell.bg is None and rid in self._marks:
+                            roles[_BACKGROUND] = self._brush(self._marks[rid])
+                        self.setItemData(self.index(row, col), roles)
             yield
 
     def set_thresholds(self, thresholds: Thresholds) -> None:
@@ -368,6 +377,22 @@ class RecordTableModel(QStandardItemModel):
                         self.index(row, col),
                         {_FOREGROUND: self._brush(cell.fg), _BACKGROUND: self._brush(cell.bg)},
                     )
+
+    def mark_rows(self, ids: Collection[str], bg: str | None) -> None:
+        """Tint the rows of ``ids`` with the palette colour ``bg`` (None: back to their own
+        colours). A cell with a colour of its own (an overdue age) keeps it."""
+        brush = self._brush(bg)
+        for rid in ids:
+            if bg is None:
+                self._marks.pop(rid, None)
+            else:
+                self._marks[rid] = bg
+            row = self._row_of.get(rid)
+            if row is None:
+                continue
+            for col, cell in enumerate(self._cells[row]):
+                if cell.bg is None:
+                    self.setItemData(self.index(row, col), {_BACKGROUND: brush})
 
     # -- diffing --
     def _apply(
@@ -391,6 +416,7 @@ class RecordTableModel(QStandardItemModel):
             for rid in self._ids[first : last + 1]:
                 del self._records[rid]
                 del self._status[rid]
+                self._marks.pop(rid, None)
             del self._ids[first : last + 1]
             del self._cells[first : last + 1]
             del self._search[first : last + 1]
@@ -428,7 +454,10 @@ class RecordTableModel(QStandardItemModel):
                 if old[c] != cells[c]:
                     old[c] = cells[c]
                     if c != 0:
-                        self.setItemData(self.index(row, c), self._roles(cells[c], c))
+                        roles = self._roles(cells[c], c)
+                        if cells[c].bg is None and rid in self._marks:
+                            roles[_BACKGROUND] = self._brush(self._marks[rid])
+                        self.setItemData(self.index(row, c), roles)
                     else:
                         head_changed = True
             search = self._search_text(old)
@@ -469,7 +498,9 @@ class RecordTableModel(QStandardItemModel):
         ]
 
     def _search_text(self, cells: list[Cell]) -> str:
-        return " ".join(cells[c].text for c in self._static if cells[c].text)
+        # The spoken text where there is one: a column that shows a mark alone (the safety
+        # flags' ⚠) is still found by its words ("weapon", "unsafe").
+        return " ".join(t for c in self._static if (t := cells[c].accessible or cells[c].text))
 
     def _roles(self, cell: Cell, col: int) -> dict[int, Any]:
         """What a view may ask of a cell, as item roles (None removes a role)."""
@@ -506,7 +537,10 @@ class RecordTableModel(QStandardItemModel):
     def _head_roles(self, row: int) -> dict[int, Any]:
         """Column 0 also carries the row's id, status and search text (for the proxies)."""
         rid = self._ids[row]
-        roles = self._roles(self._cells[row][0], 0)
+        cell = self._cells[row][0]
+        roles = self._roles(cell, 0)
+        if cell.bg is None and rid in self._marks:
+            roles[_BACKGROUND] = self._brush(self._marks[rid])
         roles[ID_ROLE] = rid
         roles[STATUS_ROLE] = self._status[rid]
         roles[FILTER_ROLE] = f"{_SEP}{self._status[rid]}{_SEP}{self._search[row]}"
@@ -571,6 +605,7 @@ class StatusTextProxy(QSortFilterProxyModel):
         self.setFilterKeyColumn(0)
         self.setDynamicSortFilter(True)
         self._statuses: frozenset[str] | None = None
+        self._pinned: frozenset[str] = frozenset()
         self._text = ""
 
     def set_text_filter(self, text: str) -> None:
@@ -586,6 +621,14 @@ class StatusTextProxy(QSortFilterProxyModel):
             self._statuses = new
             self._refilter()
 
+    def set_pinned(self, ids: Collection[str]) -> None:
+        """Rows of ``ids`` pass the status filter whatever their status (the text filter still
+        applies)."""
+        new = frozenset(ids)
+        if new != self._pinned:
+            self._pinned = new
+            self._refilter()
+
     @property
     def status_filter(self) -> frozenset[str] | None:
         return self._statuses
@@ -594,12 +637,26 @@ class StatusTextProxy(QSortFilterProxyModel):
         pattern = "^"
         if self._statuses is not None:
             alts = "|".join(re.escape(s) for s in sorted(self._statuses)) or "(?!)"
-            pattern += f"(?={_SEP}(?:{alts}){_SEP})"
+            status = f"{_SEP}(?:{alts}){_SEP}"
+            if self._pinned:
+                # Or a pinned row: its id is a word of its searchable text.
+                ids = "|".join(re.escape(i) for i in sorted(self._pinned))
+                status = f"(?:{status}|{_SEP}[^{_SEP}]*{_SEP}(?:.*\\s)?(?:{ids})(?:\\s|$))"
+            pattern += f"(?={status})"
         if self._text:
             pattern += ".*" + QRegularExpression.escape(self._text)
         self.setFilterRegularExpression(
             QRegularExpression(pattern, QRegularExpression.PatternOption.CaseInsensitiveOption)
         )
+
+    def hold_order(self, on: bool) -> None:
+        """While on, rows keep their places: new rows go to the bottom, changed rows stay.
+        Turning it off sorts and filters once (a layout change: selections follow)."""
+        if on == (not self.dynamicSortFilter()):
+            return
+        self.setDynamicSortFilter(not on)
+        if not on:
+            self.invalidate()  # rows whose status changed meanwhile are filtered now
 
     def id_at(self, proxy_row: int) -> str | None:
         value = self.data(self.index(proxy_row, 0), ID_ROLE)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -31,6 +31,7 @@ from console.store import Changes
 from console.ui.actions.menu import actions_for
 from console.ui.core.context import ConsoleContext
 from console.ui.core.picture import Picture, merge_changes
+from console.ui.tables.hold import RowHold
 from console.ui.tables.model import palette_for
 
 log = logging.getLogger(__name__)
@@ -100,8 +101,20 @@ class TablePanel(QWidget):
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
         hh.setHighlightSections(False)
+        hh.setMinimumSectionSize(20)  # the fit below decides; a larger floor would overflow
         # Right-aligned titles (numbers) would sit under the sort arrow: keep room for it.
         hh.setStyleSheet("QHeaderView::section { padding-right: 18px; }")
+        hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        hh.customContextMenuRequested.connect(self._header_menu)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self._settings: QSettings | None = None
+        self._fitted_width = -1
+        for i, col in enumerate(model.COLUMNS):
+            if col.hidden:
+                self.table.setColumnHidden(i, True)
+        self.table.viewport().installEventFilter(self)
+        # Rows keep their places while the supervisor is on the table.
+        self.hold = RowHold(self.table, proxy, model)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.activated_row.connect(lambda: self.actions_set.trigger(self.primary_action))
@@ -160,24 +173,138 @@ class TablePanel(QWidget):
         "status": "at destination ⟳",
         "team": "CRT-10 +1",
         "location": "Sheldon-Charter Oak · 1999 Asylum Ave",
-        "safety": "⚠ threat to others",
+        "safety": "⚠",
+        "command": "⟳",
         "provider": "Provider",
         "in_status": "0:00 h",
         "checkin": "0:00 h !",
         "call": "HCR-000000",
     }
+    FLEXIBLE: ClassVar[dict[str, str]] = {
+        "type": "Welfare check",
+        "status": "on scene",
+        "team": "CRT-10",
+        "location": "",
+        "provider": "",
+        "capabilities": "",
+    }
+    """Columns that give up width (their text elided, the whole of it in the tooltip) so that
+    every shown column fits the panel without scrolling, each down to its short sample; the
+    others keep their content's width."""
+    FLEX_MIN_PX = 44
 
     def _size_columns_once(self) -> None:
-        if self._sized:
-            return
-        self._sized = 1
-        hh = self.table.horizontalHeader()
-        fm = self.table.fontMetrics()
-        hfm = hh.fontMetrics()
-        for i, col in enumerate(self.model.COLUMNS[:-1]):
+        self._fit_columns()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Resize and watched is self.table.viewport():
+            self._fit_columns()
+        return super().eventFilter(watched, event)
+
+    def _text_px(self, text: str) -> int:
+        return self.table.fontMetrics().horizontalAdvance(text) + 16 if text else 0
+
+    def column_widths(self) -> dict[str, int]:
+        """Each shown column's wanted width at this font (content, or its title with room for
+        the sort arrow, whichever is wider)."""
+        hfm = self.table.horizontalHeader().fontMetrics()
+        out: dict[str, int] = {}
+        for i, col in enumerate(self.model.COLUMNS):
+            if self.table.isColumnHidden(i):
+                continue
             sample = self.COLUMN_SAMPLES.get(col.key, col.title)
-            need = max(fm.horizontalAdvance(sample) + 16, hfm.horizontalAdvance(col.title) + 40)
-            hh.resizeSection(i, min(need, 280))
+            out[col.key] = max(self._text_px(sample), hfm.horizontalAdvance(col.title) + 24)
+        return out
+
+    def _fit_columns(self) -> None:
+        """Size the shown columns to their content; if that is wider than the panel, the
+        flexible columns share what is left (each first down to its short sample, then all
+        alike), so no column is ever scrolled out of sight."""
+        avail = self.table.viewport().width()
+        if avail == self._fitted_width:
+            return
+        self._fitted_width = avail
+        want = self.column_widths()
+        fixed = sum(w for k, w in want.items() if k not in self.FLEXIBLE)
+        flex = {k: min(w, 280) for k, w in want.items() if k in self.FLEXIBLE}
+        room = max(avail - fixed - 4, 0)
+        if sum(flex.values()) > room and flex:
+            floor = {
+                k: min(w, max(self.FLEX_MIN_PX, self._text_px(self.FLEXIBLE[k])))
+                for k, w in flex.items()
+            }
+            spare = room - sum(floor.values())
+            if spare >= 0:
+                extra = sum(flex[k] - floor[k] for k in flex) or 1
+                flex = {k: floor[k] + (flex[k] - floor[k]) * spare // extra for k in flex}
+            else:
+                scale = room / sum(floor.values())
+                flex = {k: max(24, int(w * scale)) for k, w in floor.items()}
+        hh = self.table.horizontalHeader()
+        for i, col in enumerate(self.model.COLUMNS):
+            if col.key in want:
+                hh.resizeSection(i, flex.get(col.key, want[col.key]))
+
+    # -- columns the supervisor hides ---------------------------------------------------------------
+
+    @property
+    def _hidden_key(self) -> str:
+        return f"{self.kind}/hidden_columns"
+
+    def bind_settings(self, settings: QSettings) -> None:
+        """Columns hidden from the header menu are kept in ``settings`` and restored now."""
+        self._settings = settings
+        saved = settings.value(self._hidden_key)
+        keys = [saved] if isinstance(saved, str) else list(saved or [])
+        hidden = {str(k) for k in keys}
+        for i, col in enumerate(self.model.COLUMNS):
+            if not col.hidden and self._hideable(col.key):
+                self.table.setColumnHidden(i, col.key in hidden)
+        self._fitted_width = -1
+        self._fit_columns()
+
+    def _hideable(self, key: str) -> bool:
+        # The row's identity and its safety flags are never hidden.
+        return key not in ("id", "safety", "team" if self.kind == "board" else "")
+
+    def hidden_columns(self) -> list[str]:
+        return [
+            c.key
+            for i, c in enumerate(self.model.COLUMNS)
+            if not c.hidden and self.table.isColumnHidden(i)
+        ]
+
+    def set_column_shown(self, key: str, shown: bool) -> None:
+        col = self.model.column_of(key)
+        if not self._hideable(key) or self.model.COLUMNS[col].hidden:
+            return
+        self.table.setColumnHidden(col, not shown)
+        if self._settings is not None:
+            self._settings.setValue(self._hidden_key, self.hidden_columns())
+        self._fitted_width = -1
+        self._fit_columns()
+
+    def default_sort(self) -> None:
+        """The panel's own order (what it shows at start)."""
+
+    def header_menu(self) -> QMenu:
+        """Show or hide each column; back to the default order."""
+        menu = QMenu(self)
+        for i, col in enumerate(self.model.COLUMNS):
+            if col.hidden or not self._hideable(col.key):
+                continue
+            a = menu.addAction(col.title)
+            a.setToolTip(col.tip)
+            a.setCheckable(True)
+            a.setChecked(not self.table.isColumnHidden(i))
+            a.toggled.connect(lambda on, k=col.key: self.set_column_shown(k, on))
+        menu.addSeparator()
+        menu.addAction("Default order", self.default_sort)
+        return menu
+
+    def _header_menu(self, pos: Any) -> None:
+        hh = self.table.horizontalHeader()
+        self.header_menu().exec(hh.mapToGlobal(pos))
 
     # -- selection ----------------------------------------------------------------------------------
 

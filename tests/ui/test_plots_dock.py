@@ -1,0 +1,69 @@
+"""The workload dock at its docked size: the open-calls plot with its own time axis, a time
+window that starts at the data, plots in the window's theme, and a tooltip that says what
+"eligible calls not served" counts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import test_plots
+from PySide6.QtGui import QColor
+
+from console.ui.plots.colors import plot_colors
+from console.ui.plots.plotset import NOT_SERVED_TIP, TIME_PLOTS
+
+# The workload panel over a synthetic shift, as the other plot tests build it (fixtures
+# "panel" and "shift").
+panel = test_plots.panel
+shift = test_plots.shift
+
+
+def test_the_open_calls_plot_has_its_own_time_axis(qtbot: Any, panel: Any) -> None:
+    p, _ctx, _shift = panel
+    axes = {k: p.plotset.plots[k].getAxis("bottom").isVisible() for k in TIME_PLOTS}
+    assert axes["open_calls"] and axes[TIME_PLOTS[-1]]
+    assert not axes["teams"]  # the plots between share it
+    # Docked short, the first plot and its axis are in view without scrolling.
+    p.resize(1000, 260)
+    qtbot.waitUntil(lambda: p.scroller.verticalScrollBar().maximum() > 0, timeout=10_000)
+    axis = p.plotset.plots["open_calls"].getAxis("bottom")
+    view = p.plotset.widget
+    bottom = view.mapFromScene(axis.sceneBoundingRect()).boundingRect().bottom()
+    assert bottom <= p.scroller.viewport().height()
+
+
+def test_the_time_window_starts_at_the_data(qtbot: Any, panel: Any) -> None:
+    p, _ctx, shift = panel
+    p.set_window("24h")  # a day back: long before the first record
+    p.redraw()
+    first = p.agg.first_epoch
+    lo, hi = p.plotset.plots["open_calls"].getViewBox().viewRange()[0]
+    span = hi - lo
+    assert lo >= first - 0.02 * span  # no empty day before the data
+    assert hi >= shift.now.timestamp() - 0.02 * span
+    assert (shift.now - timedelta(hours=24)).timestamp() < first  # the test can tell
+
+
+def test_plots_follow_the_theme(qtbot: Any, panel: Any) -> None:
+    p, _ctx, _shift = panel
+    dark, light = plot_colors("dark"), plot_colors("light")
+    p.set_theme("light")
+    assert p.colors == light
+    assert p.plotset.widget.backgroundBrush().color() == QColor(light.background)
+    with qtbot.waitSignal(p.redrawn, timeout=5000):
+        pass
+    assert len(p.plotset.lines()[0].getData()[0]) > 0  # drawn again, in the new colours
+    p.set_theme("dark")
+    assert p.plotset.widget.backgroundBrush().color() == QColor(dark.background)
+
+
+def test_not_served_says_what_it_counts(qtbot: Any, panel: Any) -> None:
+    p, _ctx, _shift = panel
+    p.redraw()
+    assert "eligible calls not served" in p.status.text()
+    assert NOT_SERVED_TIP in p.status.toolTip()
+    assert "without any team ever having been assigned" in NOT_SERVED_TIP
+    # The legend beside the coverage plot carries the same words.
+    tips = {label.text: label.toolTip() for _s, label in p.plotset.leg_coverage.items}
+    assert tips["Eligible, not served"] == NOT_SERVED_TIP

@@ -1,0 +1,52 @@
+"""A replay's "next escalation / overdue / backup" lands on the moment and selects the call
+concerned, shown in the queue even when it has closed, marked with when it closed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import test_replay_ui
+
+from console.domain.model import CallStatus
+
+pytestmark = [pytest.mark.webengine, pytest.mark.timeout(180)]
+
+# The replay window on a de-identified synthetic shift, as the other replay tests build it.
+shift_files = test_replay_ui.shift_files
+replay = test_replay_ui.replay
+
+
+def _status_text(queue: Any, cid: str) -> str:
+    return str(queue.model.data(queue.model.index_of(cid, queue.model.column_of("status"))))
+
+
+def test_next_escalation_selects_the_call_and_shows_it_closed(qtbot: Any, replay: Any) -> None:
+    src, ctx = replay.source, replay.ctx
+    queue = replay.window.panels["queue"]
+    assert queue.only.isChecked()  # open calls only: an escalated call is not among them
+    replay.timeline.jump_btns["escalation"].click()
+    m = src.engine.next_mark(src.engine.start, "escalation")
+    assert m is not None and src.now() == m.at
+    assert src.current().state.calls[m.subject].status is CallStatus.ESCALATED
+    assert ctx.selection.call_id == m.subject
+    qtbot.waitUntil(lambda: queue.selected_id() == m.subject, timeout=10_000)
+    assert " · closed at " in _status_text(queue, m.subject)
+
+    # Another row chosen: the closed call goes again.
+    other = next(i for i in queue.model.ids() if i != m.subject)
+    queue.table.setCurrentIndex(queue.proxy.proxy_index_of(other))
+    assert ctx.selection.call_id == other
+    qtbot.waitUntil(lambda: not queue.proxy.proxy_index_of(m.subject).isValid(), timeout=10_000)
+    assert queue.selected_id() == other
+
+
+def test_next_overdue_selects_the_waiting_call(qtbot: Any, replay: Any) -> None:
+    src, ctx = replay.source, replay.ctx
+    queue = replay.window.panels["queue"]
+    m = src.engine.next_mark(src.engine.start, "overdue")
+    assert m is not None
+    replay.timeline.jump_btns["overdue"].click()
+    assert src.now() == m.at and ctx.selection.call_id == m.subject
+    qtbot.waitUntil(lambda: queue.selected_id() == m.subject, timeout=10_000)
+    assert " · closed at " not in _status_text(queue, m.subject)  # it is open: no mark
