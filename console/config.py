@@ -228,6 +228,12 @@ class Config:
     codes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """``[codes]``: the site's own CAD codes per kind -> the console's words."""
     default_priority: int = 2
+    program_hours: ServiceHours = field(default_factory=ServiceHours)
+    """``[program]``: the hours the program's teams take calls (the monthly report counts calls
+    outside them, and says so of an eligible call they could not take)."""
+    scheduled_teams: int = 0
+    """``[program]``: teams the program schedules in each of its hours (0: not stated, the report
+    shows no scheduled team-hours)."""
     """``[dispatch] default_priority``: the priority of a call dispatch gave none."""
 
     @property
@@ -487,6 +493,7 @@ _TOP = (
     "escalation",
     "ui",
     "targets",
+    "program",
     "security",
     "codes",
 )
@@ -673,6 +680,18 @@ def _build(
     _check_keys(tg, "targets", INTERVALS)
     targets = {k: _number(v, f"targets.{k}", gt=0) for k, v in tg.items()}
 
+    pg = _table(doc.get("program", {}), "program")
+    _check_keys(pg, "program", ("start", "end", "scheduled_teams"))
+    program_hours = ServiceHours(
+        start=_hhmm(pg.get("start", "00:00"), "program.start"),
+        end=_hhmm(pg.get("end", "24:00"), "program.end", end=True),
+    )
+    scheduled_teams = _number(
+        pg.get("scheduled_teams", 0), "program.scheduled_teams", what="a number of teams", ge=0
+    )
+    if scheduled_teams != int(scheduled_teams):
+        raise _refuse("program.scheduled_teams", pg.get("scheduled_teams"), "a whole number")
+
     sec = _table(doc.get("security", {}), "security")
     _check_keys(sec, "security", ("operators_file", "signing_key_file"))
     operators_file = (
@@ -708,6 +727,8 @@ def _build(
         signing_key_file=signing_key_file,
         codes=codes,
         default_priority=int(default_priority),
+        program_hours=program_hours,
+        scheduled_teams=int(scheduled_teams),
     )
 
 
