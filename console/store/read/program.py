@@ -13,6 +13,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,6 +28,7 @@ from console.domain.codec import call_from_dict
 from console.domain.model import (
     Call,
     CallType,
+    Disposition,
     EscalationTarget,
     Team,
     TeamStatus,
@@ -272,6 +274,28 @@ def _police_involved(c: Call, esc: EscalationTarget | None, outcome: str | None)
     )
 
 
+_DISPOSITIONS = frozenset(d.value for d in Disposition)
+
+
+def disposition_word(text: str | None) -> str:
+    """A disposition as the report may show it: the console's words and APCO codes only.
+    Dispatch's own disposition text is free text (it may name someone), so it is counted as
+    ``(other)``, never shown."""
+    if not text:
+        return "(none)"
+    if text in _DISPOSITIONS or re.fullmatch(r"apco-\d{2,3}", text):
+        return text
+    return "(other)"
+
+
+def language_code(text: str | None) -> str:
+    """An ISO 639 code (two or three letters, any region subtag dropped), else ``(other)``."""
+    if not text:
+        return "(not given)"
+    m = re.fullmatch(r"([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]{2,8})*", text.strip())
+    return m.group(1).lower() if m else "(other)"
+
+
 def _hours_text(hours: ServiceHours) -> str:
     end = "24:00" if hours.end >= time(23, 59, 59) else f"{hours.end:%H:%M}"
     return f"{hours.start:%H:%M}-{end}"
@@ -494,13 +518,20 @@ def compute_program_report(
     )
 
     # -- Outcomes and follow-ups
-    disp = Counter(c.disposition or "(none)" for c in chosen if not c.is_open)
+    disp = Counter(disposition_word(c.disposition) for c in chosen if not c.is_open)
     add(
         "dispositions",
         "Outcomes and follow-ups",
         "Dispositions",
         "Closed calls received in the month by dispatch's disposition.",
-        [("disposition", "dispatch's disposition; (none) when it gave none"), calls_col],
+        [
+            (
+                "disposition",
+                "the console's disposition word or APCO code (apco-NN); (none) when dispatch "
+                "gave none, (other) for dispatch's own text",
+            ),
+            calls_col,
+        ],
         sorted(([k, v] for k, v in disp.items()), key=lambda r: (-r[1], r[0])),
     )
     outs = [o for k, o in outcomes.items() if k in ids]
@@ -635,8 +666,8 @@ def compute_program_report(
     )
 
     # -- Equity
-    langs = Counter((c.language or "").lower() for c in chosen)
-    other = sum(v for k, v in langs.items() if k and k != "en")
+    langs = Counter(language_code(c.language) for c in chosen)
+    other = sum(v for k, v in langs.items() if k not in ("en", "(not given)"))
     youth = sum(1 for c in chosen if c.juvenile or c.type is CallType.JUVENILE)
     add(
         "equity",
@@ -657,8 +688,8 @@ def compute_program_report(
         "Equity",
         "Calls by language",
         "Calls received in the month by the language the record gives (ISO 639-1).",
-        [("language", "language code; (not given) when absent"), calls_col],
-        sorted(([k or "(not given)", v] for k, v in langs.items()), key=lambda r: (-r[1], r[0])),
+        [("language", "ISO 639 code; (not given) when absent, (other) when not a code"), calls_col],
+        sorted(([k, v] for k, v in langs.items()), key=lambda r: (-r[1], r[0])),
     )
     return ProgramReport(
         month=month,

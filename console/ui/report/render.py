@@ -226,7 +226,10 @@ def interval_chart(rows: Sequence[Sequence[Any]], title: str, *, w: int = 760) -
             p.drawText(
                 QRectF(8, y, label_w - 8, bar_h),
                 int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                str(r[0]).replace("_to_", " → ").replace("onscene", "on scene"),
+                str(r[0])
+                .replace("_to_", " → ")
+                .replace("onscene", "on scene")
+                .replace("enroute", "en route"),
             )
             tx = (right - left) * float(r[5]) / 60 / top_v if r[5] != "" else -1.0
             for k, (col, colour) in enumerate(((2, BAR), (3, BAR2))):
@@ -489,7 +492,7 @@ h2 { font-size: 14pt; border-bottom: 1px solid #9aa5b1; margin-top: 18px; }
 h3 { font-size: 11pt; margin-bottom: 4px; }
 p.note { color: #616e7c; font-size: 9pt; }
 table { border-collapse: collapse; margin: 4px 0 10px 0; }
-th, td { border: 1px solid #d9dee3; padding: 2px 8px; font-size: 9pt; }
+th, td { border: 1px solid #d9dee3; padding: 2px 8px; font-size: 9pt; white-space: nowrap; }
 th { background: #eef1f4; text-align: left; }
 td.n { text-align: right; }
 img { width: 760px; }
@@ -515,7 +518,7 @@ def _table_html(t: Table, limit: int | None = None) -> str:
     )
     return (
         f'<h3>{html.escape(t.title)}</h3><p class="note">{html.escape(t.description)} '
-        f"({t.name}.csv)</p><table><tr>{head}</tr>{body}</table>{more}"
+        f"({t.name}.csv)</p><table><thead><tr>{head}</tr></thead>{body}</table>{more}"
     )
 
 
@@ -545,8 +548,10 @@ def document_html(rep: ProgramReport, image_src: Callable[[Chart], str]) -> str:
     for t in rep.tables.values():
         by_section[t.section].append(t)
     long_tables = {"demand_by_hour_of_week": 0, "volume_by_hour": 0, "volume_by_neighborhood": 15}
-    for s in SECTIONS:
-        parts.append(f"<h2>{html.escape(s)}</h2>")
+    for i, s in enumerate(SECTIONS):
+        # Each section after the first starts a page when printed.
+        brk = ' style="page-break-before: always"' if i else ""
+        parts.append(f"<h2{brk}>{html.escape(s)}</h2>")
         for c in made[s]:
             parts.append(
                 f'<p><img src="{image_src(c)}" alt="{html.escape(c.title)}" width="760"></p>'
