@@ -269,3 +269,49 @@ def test_the_command_writes_html_pdf_and_csvs(tmp_path: Path) -> None:
     ):
         r = rc("program-report", "--db", str(db), *bad)
         assert r.returncode == 2 and words in r.stderr and len(r.stderr.splitlines()) == 1
+
+
+def test_file_menu_writes_the_report_and_its_csvs(qtbot: Any, tmp_path: Path) -> None:
+    from PySide6.QtCore import QSettings
+
+    from console.config import load_config
+    from console.domain.clock import ManualClock
+    from console.ui.report.dialog import ProgramReportDialog, csv_folder_for
+    from console.ui.shell.main import build_console
+
+    store = _sensitive_store(tmp_path / "console.db")
+    console = build_console(
+        load_config(None),
+        store,
+        dispatch_url=None,
+        operator="J. Doe",
+        role="supervisor",
+        clock=ManualClock(datetime(2026, 12, 3, 9, tzinfo=UTC)),
+        settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
+    )
+    win = console.window
+    try:
+        files = [a for a in win.menuBar().actions() if a.text() == "&File"]
+        assert files
+        item = [a for a in files[0].menu().actions() if a.text() == "&Program report…"]
+        assert item
+        item[0].trigger()
+        dlg = win.report_dialog
+        assert isinstance(dlg, ProgramReportDialog) and dlg.isVisible()
+        assert dlg.month.currentText() == "2026-11"  # the month before the clock's
+        out = tmp_path / "november.pdf"
+        dlg.path.setText(str(out))
+        with qtbot.waitSignal(dlg.written, timeout=60_000) as sig:
+            dlg.generate()
+        assert sig.args == [str(out)]
+        assert out.read_bytes().startswith(b"%PDF")
+        assert (csv_folder_for(out) / "data_dictionary.csv").is_file()
+        assert "Saved" in dlg.status.text()
+        # A file the report cannot be is refused in the dialog, with the reason.
+        dlg.path.setText(str(tmp_path / "november.docx"))
+        with qtbot.waitSignal(dlg.failed, timeout=5000):
+            dlg.generate()
+        assert ".pdf or .html" in dlg.status.text()
+        dlg.close()
+    finally:
+        console.close()
