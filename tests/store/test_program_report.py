@@ -348,3 +348,13 @@ def test_the_real_cad_week_gives_the_counts_and_percentiles_of_the_export(
         assert p50 == pytest.approx(np.percentile(ok, 50), abs=1e-3)
         assert p90 == pytest.approx(np.percentile(ok, 90), abs=1e-3)
     store.close()
+
+
+def test_the_benchmark_computes_the_same_figures_with_plain_sql() -> None:
+    """The quick benchmark's SQL baseline is checked against the report (counts by type and
+    hour, service counts, escalations, every interval's n, median and 90th percentile)."""
+    from benchmarks.program_report import bench_program_report
+
+    (res,) = bench_program_report(quick=True)
+    assert res["name"] == "program_report" and "error" not in res
+    assert res["calls"] > 500 and res["value"] > 0 and res["baseline_value"] > 0

@@ -3,6 +3,9 @@ images; and no person's name, phone, address or call number in any byte of any o
 
 from __future__ import annotations
 
+import csv
+import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -239,7 +242,7 @@ def test_the_command_writes_html_pdf_and_csvs(tmp_path: Path) -> None:
             capture_output=True,
             text=True,
             timeout=300,
-            env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+            env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "TZ": "UTC"},  # months in UTC
         )
 
     out = rc("program-report", "--help")
@@ -258,6 +261,31 @@ def test_the_command_writes_html_pdf_and_csvs(tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stderr
     assert (tmp_path / "r.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert (tmp_path / "csv" / "data_dictionary.csv").is_file()
+    # The CSVs' figures are those `report --json` prints for the same window.
+    js = json.loads(
+        rc(
+            "report",
+            "--db",
+            str(db),
+            "--json",
+            "--from",
+            "2026-11-01T00:00:00+00:00",
+            "--to",
+            "2026-11-30T23:59:59.999999+00:00",
+        ).stdout
+    )
+    with (tmp_path / "csv" / "timeliness.csv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            s = js["intervals_s"][row["interval"]]
+            assert (int(row["n"]), float(row["median_s"]), float(row["p90_s"])) == (
+                s["n"],
+                s["p50"],
+                s["p90"],
+            )
+    with (tmp_path / "csv" / "service.csv").open(encoding="utf-8") as f:
+        svc = {r["measure"]: int(r["calls"]) for r in csv.DictReader(f)}
+    assert svc["received"] == js["calls_received"] > 20
+    assert svc["not_served"] == js["eligible_not_served"]
     pdf = rc(
         "program-report", "--db", str(db), "--month", "2026-11", "--out", str(tmp_path / "r.pdf")
     )
