@@ -358,3 +358,56 @@ def test_the_benchmark_computes_the_same_figures_with_plain_sql() -> None:
     (res,) = bench_program_report(quick=True)
     assert res["name"] == "program_report" and "error" not in res
     assert res["calls"] > 500 and res["value"] > 0 and res["baseline_value"] > 0
+
+
+def test_safety_counts_backup_requests_once_and_police_involvement(tmp_path: Path) -> None:
+    from console.domain.events import Alert, AlertKind, AlertRaised, CallEscalated, Severity
+    from console.domain.model import EscalationTarget
+
+    t0 = datetime(2026, 11, 5, 14, 0, tzinfo=UTC)
+    ev: list[Event] = []
+    targets = [EscalationTarget.POLICE, EscalationTarget.CO_RESPONSE, EscalationTarget.EMS, None]
+    for i, target in enumerate(targets):
+        at = t0 + timedelta(minutes=i)
+        c = Call(f"S-{i}", CallStatus.PENDING, 2, CallType.MENTAL_HEALTH, at, at)
+        ev.append(_ev(CallReceived, f"s{i}", at, call=c))
+        if target is not None:
+            done = replace(
+                c, status=CallStatus.ESCALATED, updated_at=at, version=2, escalated_to=target
+            )
+            ev.append(_ev(CallUpdated, f"s{i}u", at + timedelta(seconds=1), call=done))
+            ev.append(
+                _ev(CallEscalated, f"s{i}e", at + timedelta(seconds=1), call_id=c.id, target=target)
+            )
+
+    def alert(aid: str, kind: AlertKind, at: datetime) -> Alert:
+        return Alert(aid, kind, Severity.CRITICAL, "CRT-1", "backup", at)
+
+    backup = alert("backup_request:CRT-1", AlertKind.BACKUP_REQUEST, t0)
+    ev.append(_ev(AlertRaised, "a1", t0, alert=backup))
+    ev.append(_ev(AlertRaised, "a1-again", t0 + timedelta(seconds=5), alert=backup))
+    ev.append(
+        _ev(
+            AlertRaised, "a2", t0, alert=alert("pending_overdue:S-3", AlertKind.PENDING_OVERDUE, t0)
+        )
+    )
+    # A request in October is not November's.
+    oct_ = datetime(2026, 10, 20, tzinfo=UTC)
+    ev.append(
+        _ev(
+            AlertRaised,
+            "a3",
+            oct_,
+            alert=alert("backup_request:CRT-2", AlertKind.BACKUP_REQUEST, oct_),
+        )
+    )
+    store = Store.open(f"sqlite:///{tmp_path / 's.db'}")
+    store.append(ev)
+    rep = program_report(store, "2026-11", tz=UTC)
+    safety = dict(rep.table("safety").rows)
+    assert safety["backup_requests"] == 1
+    assert safety["co_responses"] == 1
+    assert safety["escalations"] == 3
+    assert safety["calls_with_police_involvement"] == 2  # police and co-response
+    assert safety["share_with_police_involvement"] == 0.5
+    store.close()
