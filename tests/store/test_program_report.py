@@ -191,7 +191,8 @@ def _csv_rows(path: Path) -> list[dict[str, str]]:
 def test_a_generated_month_equals_report_json_and_its_csvs_equal_the_report(
     db_url: str, tmp_path: Path
 ) -> None:
-    events = synthetic_days(30, 600, seed=5, start=datetime(2026, 11, 1, 7, tzinfo=UTC))
+    # From three days before the month: calls and team records before it must not count.
+    events = synthetic_days(33, 600, seed=5, start=datetime(2026, 10, 29, 7, tzinfo=UTC))
     store = Store.open(db_url)
     for i in range(0, len(events), 4000):
         store.append(events[i : i + 4000])

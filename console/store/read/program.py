@@ -22,7 +22,7 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from console.domain.codec import call_from_dict
 from console.domain.model import (
@@ -135,42 +135,57 @@ class ProgramInputs:
     sources: dict[str, str] = field(default_factory=dict)
     """call id -> the system that first reported it (``dispatch`` or ``console``)."""
     backup_requests: list[tuple[str, datetime]] = field(default_factory=list)
-    """(alert id, raised at) of each request for backup a team made."""
+    """(alert id, raised at) of each request for backup a team made (a request re-sent is the
+    same pair, counted once)."""
     program: Any = None
     """The projection's program facts (outcomes, unserved reasons, naloxone, follow-ups) where
     the store holds them: any object with those attributes, or None."""
 
 
-def load_inputs(store: Store, end: datetime) -> ProgramInputs:
+def load_inputs(store: Store, start: datetime, end: datetime) -> ProgramInputs:
+    """The calls received in [start, end], the teams' histories from each team's record in
+    force at ``start``, and the log's facts the report counts."""
+    ev = S.events.c
     with store.reading() as conn:
-        calls = [call_from_dict(json.loads(d)) for (d,) in conn.execute(select(S.calls.c.data))]
+        q0 = select(S.calls.c.data).where(S.calls.c.received_at.between(start, end))
+        calls = [call_from_dict(json.loads(d)) for (d,) in conn.execute(q0)]
         escal = {r.call_id: EscalationTarget(r.target) for r in conn.execute(select(S.escalations))}
         sources: dict[str, str] = {}
         q = (
-            select(S.events.c.entity_id, S.events.c.source)
-            .where(S.events.c.kind == "call_received")
-            .order_by(S.events.c.seq.desc())
+            select(ev.entity_id, ev.source)
+            .where(ev.kind == "call_received")
+            .order_by(ev.seq.desc())
         )
         for cid, src in conn.execute(q):
             sources[cid] = src  # the earliest one wins (read last)
-        backups: dict[str, datetime] = {}
-        q2 = select(S.events.c.payload, S.events.c.occurred_at).where(
-            S.events.c.kind == "alert_raised"
+        # Each team's last record before the month began: the history is read from the
+        # earliest of them on, so every team's record in force at ``start`` is in it.
+        last_before = (
+            select(func.max(ev.occurred_at).label("m"))
+            .where(ev.kind == "team_status", ev.occurred_at < start)
+            .group_by(ev.entity_id)
+            .subquery()
         )
-        for payload, at in conn.execute(q2):
+        since = conn.execute(select(func.min(last_before.c.m))).scalar()
+        backups: set[tuple[str, datetime]] = set()
+        q2 = select(ev.payload).where(
+            ev.kind == "alert_raised",
+            ev.occurred_at.between(start - timedelta(days=1), end + timedelta(days=1)),
+        )
+        for (payload,) in conn.execute(q2):
             alert = json.loads(payload).get("alert", {})
             if alert.get("kind") == "backup_request":
-                aid = str(alert.get("id"))
-                backups[aid] = min(at, backups.get(aid, at))
+                raised = datetime.fromisoformat(alert["raised_at"])
+                backups.add((str(alert.get("id")), raised))
     program = None
     if _has_program_facts(store):
         program = store.load_state()
     return ProgramInputs(
         calls=calls,
-        histories=team_histories(store, end),
+        histories=team_histories(store, end, since=since or start),
         escalations=escal,
         sources=sources,
-        backup_requests=sorted(backups.items(), key=lambda kv: kv[1]),
+        backup_requests=sorted(backups, key=lambda kv: kv[1]),
         program=program,
     )
 
@@ -729,9 +744,9 @@ def program_report(
     scheduled_teams: int = 0,
 ) -> ProgramReport:
     """The month's report from the store."""
-    _, end = month_window(month, tz)
+    start, end = month_window(month, tz)
     return compute_program_report(
-        load_inputs(store, end),
+        load_inputs(store, start, end),
         month,
         tz=tz,
         hours=hours or ServiceHours(),
