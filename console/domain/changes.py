@@ -21,12 +21,36 @@ from .events import (
     CommandRefused,
     CommandRequested,
     Event,
+    FollowUpAttempted,
+    FollowUpClosed,
+    FollowUpOpened,
+    NaloxoneRecorded,
     NoteAdded,
+    OutcomeRecorded,
     TeamAssigned,
     TeamPositionReported,
     TeamStatusChanged,
+    UnservedReasonGiven,
 )
 from .projection import State
+
+ProgramKey = tuple[str, str]
+"""(kind, key) of a program record: ``("outcome", call)``, ``("unserved", call)``,
+``("naloxone", "source:source_id")``, ``("followup", follow-up id)``."""
+
+PROGRAM_RECORDS = ("outcome", "unserved", "naloxone", "followup")
+"""The program record kinds, each held in the State dict of the same plural name."""
+
+
+def program_records(st: State, kind: str) -> dict[str, Any]:
+    """The State dict holding one kind of program record."""
+    held: dict[str, dict[str, Any]] = {
+        "outcome": st.outcomes,
+        "unserved": st.unserved,
+        "naloxone": st.naloxone,
+        "followup": st.followups,
+    }
+    return held[kind]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +65,18 @@ class Changes:
     notes: frozenset[str] = frozenset()
     """Call ids whose notes changed."""
     seq: int = 0
+    program: frozenset[ProgramKey] = frozenset()
+    """Program records (outcomes, reasons, naloxone, follow-ups) that changed."""
 
     def __bool__(self) -> bool:
         return bool(
-            self.calls or self.teams or self.positions or self.commands or self.alerts or self.notes
+            self.calls
+            or self.teams
+            or self.positions
+            or self.commands
+            or self.alerts
+            or self.notes
+            or self.program
         )
 
     def merge(self, other: Changes) -> Changes:
@@ -56,6 +88,7 @@ class Changes:
             self.alerts | other.alerts,
             self.notes | other.notes,
             max(self.seq, other.seq),
+            self.program | other.program,
         )
 
 
@@ -77,6 +110,7 @@ class Touched:
     """(call id, team id) pairs."""
     notes: set[str] = field(default_factory=set)
     """Call ids that got a note."""
+    program: set[ProgramKey] = field(default_factory=set)
 
     def add(self, e: Event) -> None:
         """Count in what one event touches."""
@@ -98,6 +132,14 @@ class Touched:
             self.acks.add(e.alert_id)
         elif isinstance(e, NoteAdded):
             self.notes.add(e.note.call_id)
+        elif isinstance(e, OutcomeRecorded):
+            self.program.add(("outcome", e.call_id))
+        elif isinstance(e, UnservedReasonGiven):
+            self.program.add(("unserved", e.call_id))
+        elif isinstance(e, NaloxoneRecorded):
+            self.program.add(("naloxone", f"{e.source}:{e.source_id}"))
+        elif isinstance(e, FollowUpOpened | FollowUpAttempted | FollowUpClosed):
+            self.program.add(("followup", e.followup_id))
 
     @classmethod
     def everything(cls, st: State) -> Touched:
@@ -112,6 +154,7 @@ class Touched:
             set(st.escalations),
             set(st.assignments),
             {n.call_id for n in st.notes.values()},
+            {(k, i) for k in PROGRAM_RECORDS for i in program_records(st, k)},
         )
 
     def snapshot(self, st: State) -> Snapshot:
@@ -129,6 +172,7 @@ class Touched:
             held(self.acks, st.acks),
             held(self.escalations, st.escalations),
             held(self.assignments, st.assignments),
+            {(k, i): program_records(st, k).get(i) for k, i in self.program},
         )
 
     def changed(self, before: Snapshot, st: State) -> Touched:
@@ -149,6 +193,11 @@ class Touched:
             diff(self.escalations, before.escalations, st.escalations),
             {k for k in self.assignments if st.assignments.get(k) != before.assignments.get(k)},
             set(self.notes),
+            {
+                (k, i)
+                for k, i in self.program
+                if program_records(st, k).get(i) is not before.program.get((k, i))
+            },
         )
 
     def changes(self, seq: int = 0) -> Changes:
@@ -162,6 +211,7 @@ class Touched:
             frozenset(self.alerts | self.acks),
             frozenset(self.notes),
             seq,
+            frozenset(self.program),
         )
 
 
@@ -177,6 +227,7 @@ class Snapshot:
     acks: dict[str, Any] = field(default_factory=dict)
     escalations: dict[str, Any] = field(default_factory=dict)
     assignments: dict[tuple[str, str], Any] = field(default_factory=dict)
+    program: dict[ProgramKey, Any] = field(default_factory=dict)
 
 
 def touched(events: Iterable[Event]) -> Touched:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import fields
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from .commands import COMMAND_TYPES, Command
 from .events import (
     EVENT_TYPES,
+    PROGRAM_EVENTS,
     Alert,
     AlertAcknowledged,
     AlertKind,
@@ -41,6 +43,16 @@ from .model import (
     SafetyFlag,
     Team,
     TeamStatus,
+)
+from .program import (
+    CallOutcome,
+    FollowUp,
+    FollowUpAttempt,
+    FollowUpEnd,
+    NaloxoneDose,
+    Outcome,
+    UnservedReason,
+    UnservedRecord,
 )
 
 Json = dict[str, Any]
@@ -248,7 +260,11 @@ def command_to_dict(c: Command) -> Json:
     out: Json = {"kind": c.kind}
     for f in fields(c):
         v = getattr(c, f.name)
-        out[f.name] = v.value if isinstance(v, EscalationTarget) else v
+        if isinstance(v, StrEnum):
+            v = v.value
+        elif isinstance(v, datetime):
+            v = v.isoformat()
+        out[f.name] = v
     return out
 
 
@@ -265,6 +281,10 @@ def command_from_dict(d: Json) -> Command:
             v = d[f.name]
             if f.name == "target":
                 v = _enum(EscalationTarget, v, "escalation target")
+            elif f.name == "unserved":
+                v = _enum(UnservedReason, v, "unserved reason")
+            elif f.name in _COMMAND_FIELDS:
+                v = _PROGRAM_FIELDS[f.name](v)
             kwargs[f.name] = v
     try:
         return cls(**kwargs)
@@ -324,7 +344,53 @@ def event_body(e: Event) -> Json:
     if isinstance(e, NoteAdded):
         n = e.note
         return {"call_id": n.call_id, "text": n.text, "author": n.author, "at": ts(n.at)}
+    if type(e) in PROGRAM_EVENTS:
+        return _program_body(e)
     raise CodecError(f"no codec for event type {type(e).__name__}")
+
+
+_HEADER = frozenset({"source", "source_id", "occurred_at", "recorded_at"})
+
+_PROGRAM_FIELDS: dict[str, Any] = {
+    "outcome": lambda v: _enum(Outcome, v, "outcome"),
+    "reason": lambda v: _enum(UnservedReason, v, "unserved reason"),
+    "end": lambda v: _enum(FollowUpEnd, v, "follow-up end"),
+    "due_at": lambda v: _req_ts(v, "due_at"),
+    "given_at": lambda v: _req_ts(v, "given_at"),
+    "doses": int,
+    "inferred": bool,
+}
+"""How each field of the program's events is read (any other field is a string)."""
+
+_COMMAND_FIELDS = frozenset({"outcome", "end", "due_at", "given_at", "doses"})
+"""The program's typed fields in commands (a command's ``reason`` is always free text)."""
+
+
+def _program_body(e: Event) -> Json:
+    out: Json = {}
+    for f in fields(e):
+        if f.name in _HEADER:
+            continue
+        v = getattr(e, f.name)
+        if isinstance(v, datetime):
+            v = v.isoformat()
+        elif isinstance(v, StrEnum):
+            v = v.value
+        out[f.name] = v
+    return out
+
+
+def _program_event(cls: type[Event], h: Json, b: Json) -> Event:
+    kw: Json = {}
+    for f in fields(cls):
+        if f.name in _HEADER:
+            continue
+        if f.name not in b:
+            continue  # a default applies, or the constructor names the missing field
+        v = b[f.name]
+        read = _PROGRAM_FIELDS.get(f.name)
+        kw[f.name] = read(v) if read is not None else ("" if v is None else str(v))
+    return cls(**h, **kw)
 
 
 def event_to_dict(e: Event) -> Json:
@@ -397,6 +463,8 @@ def event_from_parts(
                 _req_ts(b["at"], "note at"),
             )
             return NoteAdded(**h, note=note)
+        if cls in PROGRAM_EVENTS:
+            return _program_event(cls, h, b)
     except KeyError as exc:
         raise CodecError(f"{kind}: missing field {exc.args[0]!r}") from exc
     except (TypeError, ValueError) as exc:
@@ -418,3 +486,75 @@ def event_from_dict(d: Json) -> Event:
         )
     except KeyError as exc:
         raise CodecError(f"event: missing field {exc.args[0]!r}") from exc
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, datetime):
+        return v.isoformat()
+    if isinstance(v, StrEnum):
+        return v.value
+    return v
+
+
+def program_record_to_dict(rec: CallOutcome | UnservedRecord | NaloxoneDose | FollowUp) -> Json:
+    """A program record as stored in its projection row."""
+    out: Json = {f.name: _plain(getattr(rec, f.name)) for f in fields(rec)}
+    if isinstance(rec, FollowUp):
+        out["attempts"] = [
+            {f.name: _plain(getattr(a, f.name)) for f in fields(a)} for a in rec.attempts
+        ]
+    return out
+
+
+def program_record_from_dict(kind: str, d: Json) -> Any:
+    """The record of one program kind (``outcome``, ``unserved``, ``naloxone``, ``followup``)."""
+    try:
+        if kind == "outcome":
+            return CallOutcome(
+                str(d["call_id"]),
+                _enum(Outcome, d["outcome"], "outcome"),
+                str(d.get("operator") or ""),
+                _req_ts(d["at"], "at"),
+                str(d.get("destination_kind") or ""),
+            )
+        if kind == "unserved":
+            return UnservedRecord(
+                str(d["call_id"]),
+                _enum(UnservedReason, d["reason"], "unserved reason"),
+                str(d.get("operator") or ""),
+                _req_ts(d["at"], "at"),
+                bool(d.get("inferred")),
+            )
+        if kind == "naloxone":
+            return NaloxoneDose(
+                str(d["call_id"]),
+                int(d["doses"]),
+                _req_ts(d["given_at"], "given_at"),
+                str(d.get("operator") or ""),
+            )
+        if kind == "followup":
+            end = d.get("end")
+            return FollowUp(
+                str(d["id"]),
+                str(d.get("call_id") or ""),
+                str(d.get("owner") or ""),
+                parse_ts(d.get("due_at"), "due_at"),
+                parse_ts(d.get("opened_at"), "opened_at"),
+                str(d.get("cause") or ""),
+                str(d.get("opened_by") or ""),
+                tuple(
+                    FollowUpAttempt(
+                        _req_ts(a["at"], "attempt at"),
+                        str(a.get("channel") or ""),
+                        str(a.get("result") or ""),
+                        str(a.get("operator") or ""),
+                    )
+                    for a in d.get("attempts") or ()
+                ),
+                None if end is None else _enum(FollowUpEnd, end, "follow-up end"),
+                parse_ts(d.get("closed_at"), "closed_at"),
+                str(d.get("closed_by") or ""),
+            )
+    except KeyError as exc:
+        raise CodecError(f"{kind} record: missing field {exc.args[0]!r}") from exc
+    raise CodecError(f"program record kind: unknown value {kind!r}")

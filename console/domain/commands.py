@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from .model import EscalationTarget
+from .program import FollowUpEnd, Outcome, UnservedReason
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,6 +84,66 @@ class AcknowledgeAlert(Command):
     alert_id: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocalCommand(Command):
+    """A program record the console keeps itself (no CAD field for it): audited like any
+    action, never sent to dispatch, recorded at once as an event in the log."""
+
+    sent_to_dispatch: ClassVar[bool] = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordOutcome(LocalCommand):
+    kind: ClassVar[str] = "record_outcome"
+    call_id: str
+    outcome: Outcome
+    destination_kind: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GiveUnservedReason(LocalCommand):
+    """Why an eligible call got no civilian team (``reason`` stays the free-text note)."""
+
+    kind: ClassVar[str] = "unserved_reason"
+    call_id: str
+    unserved: UnservedReason
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordNaloxone(LocalCommand):
+    kind: ClassVar[str] = "record_naloxone"
+    call_id: str
+    doses: int
+    given_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpenFollowUp(LocalCommand):
+    kind: ClassVar[str] = "open_followup"
+    call_id: str
+    owner: str
+    due_at: datetime
+    cause: str = "manual"
+    followup_id: str = ""
+    """Empty: the console names it. Opened automatically for a call, it is named after the
+    call, so two consoles opening it for the same call open one follow-up."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordFollowUpAttempt(LocalCommand):
+    kind: ClassVar[str] = "followup_attempt"
+    followup_id: str
+    channel: str
+    result: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CloseFollowUp(LocalCommand):
+    kind: ClassVar[str] = "close_followup"
+    followup_id: str
+    end: FollowUpEnd
+
+
 COMMAND_TYPES: dict[str, type[Command]] = {
     c.kind: c
     for c in (
@@ -94,6 +155,12 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         SetTeamService,
         RequestCheckin,
         AcknowledgeAlert,
+        RecordOutcome,
+        GiveUnservedReason,
+        RecordNaloxone,
+        OpenFollowUp,
+        RecordFollowUpAttempt,
+        CloseFollowUp,
     )
 }
 

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 from .commands import Command
 from .model import Call, EscalationTarget, Position, Team
+from .program import FollowUpEnd, Outcome, UnservedReason
 
 
 class Source:
@@ -220,20 +221,115 @@ class NoteAdded(Event):
         return self.note.call_id
 
 
-EVENT_TYPES: dict[str, type[Event]] = {
-    e.kind: e
-    for e in (
-        CallReceived,
-        CallUpdated,
-        TeamStatusChanged,
-        TeamPositionReported,
-        TeamAssigned,
-        CallEscalated,
-        CommandRequested,
-        CommandConfirmed,
-        CommandRefused,
-        AlertRaised,
-        AlertAcknowledged,
-        NoteAdded,
-    )
-}
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OutcomeRecorded(Event):
+    """How a call ended, in the program's terms (given by a supervisor or a team)."""
+
+    kind: ClassVar[str] = "outcome"
+    call_id: str
+    outcome: Outcome
+    operator: str
+    destination_kind: str = ""
+
+    @property
+    def entity_id(self) -> str:
+        return self.call_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnservedReasonGiven(Event):
+    """Why an eligible call got no civilian team: asked of the supervisor, or inferred from
+    the log (``inferred``) where the log proves it."""
+
+    kind: ClassVar[str] = "unserved_reason"
+    call_id: str
+    reason: UnservedReason
+    operator: str
+    inferred: bool = False
+
+    @property
+    def entity_id(self) -> str:
+        return self.call_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NaloxoneRecorded(Event):
+    kind: ClassVar[str] = "naloxone"
+    call_id: str
+    doses: int
+    given_at: datetime
+    operator: str
+
+    @property
+    def entity_id(self) -> str:
+        return self.call_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FollowUpOpened(Event):
+    kind: ClassVar[str] = "followup_opened"
+    followup_id: str
+    call_id: str
+    owner: str
+    due_at: datetime
+    cause: str
+    operator: str
+
+    @property
+    def entity_id(self) -> str:
+        return self.followup_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FollowUpAttempted(Event):
+    kind: ClassVar[str] = "followup_attempt"
+    followup_id: str
+    channel: str
+    result: str
+    operator: str
+
+    @property
+    def entity_id(self) -> str:
+        return self.followup_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FollowUpClosed(Event):
+    kind: ClassVar[str] = "followup_closed"
+    followup_id: str
+    end: FollowUpEnd
+    operator: str
+
+    @property
+    def entity_id(self) -> str:
+        return self.followup_id
+
+
+PROGRAM_EVENTS: tuple[type[Event], ...] = (
+    OutcomeRecorded,
+    UnservedReasonGiven,
+    NaloxoneRecorded,
+    FollowUpOpened,
+    FollowUpAttempted,
+    FollowUpClosed,
+)
+"""The program's own facts (:mod:`console.domain.program`): never from dispatch."""
+
+
+_ALL_EVENTS: tuple[type[Event], ...] = (
+    CallReceived,
+    CallUpdated,
+    TeamStatusChanged,
+    TeamPositionReported,
+    TeamAssigned,
+    CallEscalated,
+    CommandRequested,
+    CommandConfirmed,
+    CommandRefused,
+    AlertRaised,
+    AlertAcknowledged,
+    NoteAdded,
+    *PROGRAM_EVENTS,
+)
+
+EVENT_TYPES: dict[str, type[Event]] = {e.kind: e for e in _ALL_EVENTS}

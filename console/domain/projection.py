@@ -25,14 +25,21 @@ from .events import (
     CommandRefused,
     CommandRequested,
     Event,
+    FollowUpAttempted,
+    FollowUpClosed,
+    FollowUpOpened,
+    NaloxoneRecorded,
     Note,
     NoteAdded,
+    OutcomeRecorded,
     TeamAssigned,
     TeamPositionReported,
     TeamStatusChanged,
+    UnservedReasonGiven,
 )
 from .lifecycle import check_call_transition, check_team_transition
 from .model import Call, CallStatus, EscalationTarget, Position, Team
+from .program import CallOutcome, FollowUp, FollowUpAttempt, NaloxoneDose, UnservedRecord
 
 RecordKey = tuple[datetime, int, str]
 
@@ -77,6 +84,13 @@ class State:
     assignments: dict[tuple[str, str], datetime] = field(default_factory=dict)
     """(call, team) -> when dispatch first sent that team."""
     escalations: dict[str, tuple[EscalationTarget, datetime]] = field(default_factory=dict)
+    outcomes: dict[str, CallOutcome] = field(default_factory=dict)
+    """call -> how it ended (the latest given)."""
+    unserved: dict[str, UnservedRecord] = field(default_factory=dict)
+    """call -> why an eligible call got no civilian team."""
+    naloxone: dict[str, NaloxoneDose] = field(default_factory=dict)
+    """``source:source_id`` of the event -> naloxone given on a call."""
+    followups: dict[str, FollowUp] = field(default_factory=dict)
     seen: set[tuple[str, str]] = field(default_factory=set)
     as_of: datetime | None = None
     _call_keys: dict[str, RecordKey] = field(default_factory=dict)
@@ -87,6 +101,11 @@ class State:
 
     def notes_for(self, call_id: str) -> list[Note]:
         return sorted((n for n in self.notes.values() if n.call_id == call_id), key=lambda n: n.at)
+
+    def naloxone_for(self, call_id: str) -> list[NaloxoneDose]:
+        return sorted(
+            (d for d in self.naloxone.values() if d.call_id == call_id), key=lambda d: d.given_at
+        )
 
     def unacknowledged_alerts(self) -> list[Alert]:
         return [a for a in self.alerts.values() if a.id not in self.acks]
@@ -113,6 +132,10 @@ class State:
             notes=dict(self.notes),
             assignments=dict(self.assignments),
             escalations=dict(self.escalations),
+            outcomes=dict(self.outcomes),
+            unserved=dict(self.unserved),
+            naloxone=dict(self.naloxone),
+            followups=dict(self.followups),
             as_of=self.as_of,
             _call_keys=dict(self._call_keys),
             _team_keys=dict(self._team_keys),
@@ -148,6 +171,10 @@ class State:
             and self.notes == other.notes
             and self.assignments == other.assignments
             and self.escalations == other.escalations
+            and self.outcomes == other.outcomes
+            and self.unserved == other.unserved
+            and self.naloxone == other.naloxone
+            and self.followups == other.followups
             and self.as_of == other.as_of
         )
 
@@ -312,6 +339,81 @@ def _note(state: State, e: NoteAdded, strict: bool) -> bool:
     return True
 
 
+def _outcome(state: State, e: OutcomeRecorded, strict: bool) -> bool:
+    new = CallOutcome(e.call_id, e.outcome, e.operator, e.occurred_at, e.destination_kind)
+    old = state.outcomes.get(e.call_id)
+    if old is not None and _later(old) >= _later(new):
+        return False  # the latest outcome given stands
+    state.outcomes[e.call_id] = new
+    return True
+
+
+def _later(o: CallOutcome) -> tuple[datetime, str, str, str]:
+    return (o.at, o.outcome.value, o.destination_kind, o.operator)
+
+
+def _unserved(state: State, e: UnservedReasonGiven, strict: bool) -> bool:
+    new = UnservedRecord(e.call_id, e.reason, e.operator, e.occurred_at, e.inferred)
+    old = state.unserved.get(e.call_id)
+
+    def rank(r: UnservedRecord) -> tuple[bool, datetime, str, str]:
+        # A supervisor's reason outranks an inferred one; then the latest given stands.
+        return (not r.inferred, r.at, r.reason.value, r.operator)
+
+    if old is not None and rank(old) >= rank(new):
+        return False
+    state.unserved[e.call_id] = new
+    return True
+
+
+def _naloxone(state: State, e: NaloxoneRecorded, strict: bool) -> bool:
+    state.naloxone[f"{e.source}:{e.source_id}"] = NaloxoneDose(
+        e.call_id, e.doses, e.given_at, e.operator
+    )
+    return True
+
+
+def _followup_opened(state: State, e: FollowUpOpened, strict: bool) -> bool:
+    old = state.followups.get(e.followup_id) or FollowUp(e.followup_id)
+    if old.opened_at is not None and (old.opened_at, old.opened_by) <= (e.occurred_at, e.operator):
+        return False  # the first opening stands (two consoles opened the same follow-up)
+    state.followups[e.followup_id] = replace(
+        old,
+        call_id=e.call_id,
+        owner=e.owner,
+        due_at=e.due_at,
+        opened_at=e.occurred_at,
+        cause=e.cause,
+        opened_by=e.operator,
+    )
+    return True
+
+
+def _followup_attempt(state: State, e: FollowUpAttempted, strict: bool) -> bool:
+    old = state.followups.get(e.followup_id) or FollowUp(e.followup_id)
+    a = FollowUpAttempt(e.occurred_at, e.channel, e.result, e.operator)
+    attempts = tuple(
+        sorted((*old.attempts, a), key=lambda x: (x.at, x.channel, x.result, x.operator))
+    )
+    state.followups[e.followup_id] = replace(old, attempts=attempts)
+    return True
+
+
+def _followup_closed(state: State, e: FollowUpClosed, strict: bool) -> bool:
+    old = state.followups.get(e.followup_id) or FollowUp(e.followup_id)
+    if (
+        old.end is not None
+        and old.closed_at is not None
+        and (old.closed_at, old.end.value, old.closed_by)
+        <= (e.occurred_at, e.end.value, e.operator)
+    ):
+        return False  # closed once; should two closings exist, the first stands
+    state.followups[e.followup_id] = replace(
+        old, end=e.end, closed_at=e.occurred_at, closed_by=e.operator
+    )
+    return True
+
+
 _HANDLERS: dict[type[Event], Callable[[State, Event, bool], bool]] = {
     CallReceived: _call,  # type: ignore[dict-item]
     CallUpdated: _call,  # type: ignore[dict-item]
@@ -325,6 +427,12 @@ _HANDLERS: dict[type[Event], Callable[[State, Event, bool], bool]] = {
     AlertRaised: _alert_raised,  # type: ignore[dict-item]
     AlertAcknowledged: _alert_ack,  # type: ignore[dict-item]
     NoteAdded: _note,  # type: ignore[dict-item]
+    OutcomeRecorded: _outcome,  # type: ignore[dict-item]
+    UnservedReasonGiven: _unserved,  # type: ignore[dict-item]
+    NaloxoneRecorded: _naloxone,  # type: ignore[dict-item]
+    FollowUpOpened: _followup_opened,  # type: ignore[dict-item]
+    FollowUpAttempted: _followup_attempt,  # type: ignore[dict-item]
+    FollowUpClosed: _followup_closed,  # type: ignore[dict-item]
 }
 
 

@@ -73,6 +73,8 @@ def encode(changes: Changes | None, after: int, seq: int) -> str:
         ids = getattr(changes, name)
         if ids:
             body[name] = sorted(ids)
+    if changes.program:
+        body["program"] = sorted(f"{k}:{i}" for k, i in changes.program)
     out = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
     if len(out.encode("utf-8")) > MAX_PAYLOAD:
         return json.dumps({"seq": seq, "after": after, "all": True}, separators=(",", ":"))
@@ -91,7 +93,10 @@ def decode(payload: str) -> ChangeNote:
     if body.get("all"):
         return ChangeNote(seq, after, None)
     sets = {name: frozenset(str(i) for i in body.get(name, ())) for name in _FIELDS}
-    return ChangeNote(seq, after, Changes(**sets, seq=seq))
+    program = frozenset(
+        (k, i) for p in body.get("program", ()) for k, _, i in [str(p).partition(":")]
+    )
+    return ChangeNote(seq, after, Changes(**sets, seq=seq, program=program))
 
 
 def publish(conn: Connection, changes: Changes | None, after: int, seq: int) -> None:

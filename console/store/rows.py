@@ -18,12 +18,14 @@ from sqlalchemy import (
     select,
 )
 
-from console.domain.changes import Snapshot, Touched
+from console.domain.changes import PROGRAM_RECORDS, Snapshot, Touched, program_records
 from console.domain.codec import (
     call_from_dict,
     call_to_dict,
     command_from_dict,
     command_to_dict,
+    program_record_from_dict,
+    program_record_to_dict,
     team_from_dict,
     team_to_dict,
 )
@@ -161,6 +163,15 @@ def load_partial(store: Store, conn: Connection, t: Touched) -> State:
     for part in _chunks(sorted(t.escalations)):
         for r in conn.execute(select(S.escalations).where(S.escalations.c.call_id.in_(part))):
             st.escalations[r.call_id] = (EscalationTarget(r.target), r.at)
+    for kind in PROGRAM_RECORDS:
+        keys = sorted(k for kd, k in t.program if kd == kind)
+        held = program_records(st, kind)
+        for part in _chunks(keys):
+            q = select(S.program_records.c.key, S.program_records.c.data).where(
+                S.program_records.c.kind == kind, S.program_records.c.key.in_(part)
+            )
+            for r in conn.execute(q):
+                held[r.key] = program_record_from_dict(kind, orjson.loads(r.data))
     pairs = sorted(t.assignments)
     for part in _chunks(sorted({c for c, _ in pairs})):
         for r in conn.execute(select(S.assignments).where(S.assignments.c.call_id.in_(part))):
@@ -284,6 +295,7 @@ def write_back(
             insert(S.assignments),
             [{"call_id": c, "team_id": tm, "at": st.assignments[(c, tm)]} for c, tm in changed_asg],
         )
+    _write_program(conn, st, ch.program, before)
     note_rows = [
         {
             "source": e.source,
@@ -300,6 +312,37 @@ def write_back(
         conn.execute(insert(S.notes), note_rows)
     ch.notes = {str(r["call_id"]) for r in note_rows}
     return ch
+
+
+def _write_program(
+    conn: Connection, st: State, changed: set[tuple[str, str]], before: Snapshot
+) -> None:
+    """Replace the program records that changed (few: a supervisor's or team's entries)."""
+    if not changed:
+        return
+    stale = [{"k": k, "i": i} for k, i in changed if before.program.get((k, i)) is not None]
+    if stale:
+        conn.execute(
+            delete(S.program_records).where(
+                S.program_records.c.kind == bindparam("k"),
+                S.program_records.c.key == bindparam("i"),
+            ),
+            stale,
+        )
+    rows = []
+    for k, i in sorted(changed):
+        rec = program_records(st, k).get(i)
+        if rec is not None:
+            rows.append(
+                {
+                    "kind": k,
+                    "key": i,
+                    "call_id": getattr(rec, "call_id", "") or "",
+                    "data": _dumps(program_record_to_dict(rec)),
+                }
+            )
+    if rows:
+        conn.execute(insert(S.program_records), rows)
 
 
 def load_all(store: Store, conn: Connection) -> State:
@@ -324,6 +367,8 @@ def load_all(store: Store, conn: Connection) -> State:
         st.assignments[(r.call_id, r.team_id)] = r.at
     for r in conn.execute(select(S.escalations)):
         st.escalations[r.call_id] = (EscalationTarget(r.target), r.at)
+    for r in conn.execute(select(S.program_records)):
+        program_records(st, r.kind)[r.key] = program_record_from_dict(r.kind, json.loads(r.data))
     st.as_of = conn.execute(select(func.max(S.events.c.occurred_at))).scalar_one()
     return st
 

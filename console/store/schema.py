@@ -185,6 +185,18 @@ escalations = Table(
     Column("at", UtcDateTime, nullable=False),
 )
 
+program_records = Table(
+    "program_records",
+    metadata,
+    Column("kind", String(20), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("call_id", String(64), nullable=False, default=""),
+    Column("data", Text, nullable=False),
+)
+"""The program's own records (outcomes, unserved reasons, naloxone, follow-ups), one row each,
+as the fold keeps them (``console.domain.program``)."""
+Index("ix_program_records_call_id", program_records.c.call_id)
+
 outbox = Table(
     "outbox",
     metadata,
@@ -282,4 +294,5 @@ PROJECTION_TABLES = (
     notes,
     assignments,
     escalations,
+    program_records,
 )

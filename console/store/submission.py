@@ -24,11 +24,11 @@ from console.domain.commands import (
     CommandRejected,
 )
 from console.domain.events import (
-    AlertAcknowledged,
     CommandRequested,
     Event,
     Source,
 )
+from console.domain.local import check_local, local_event
 from console.domain.model import Call
 from console.domain.rules import ServiceHours, validate_command
 
@@ -83,16 +83,8 @@ def submit(
             refused = exc
         else:
             ev: Event
-            if isinstance(command, AcknowledgeAlert):
-                ev = AlertAcknowledged(
-                    source=Source.CONSOLE,
-                    source_id=f"ack-{command_id}",
-                    occurred_at=now,
-                    recorded_at=now,
-                    alert_id=command.alert_id,
-                    operator=operator,
-                    note=command.reason,
-                )
+            if not command.sent_to_dispatch:
+                ev = local_event(command, command_id, operator, now)
             else:
                 ev = CommandRequested(
                     source=Source.CONSOLE,
@@ -154,6 +146,15 @@ def validate(
     now: datetime,
 ) -> None:
     if isinstance(command, AcknowledgeAlert):
+        return
+    if not command.sent_to_dispatch:
+        t = Touched()
+        if command.call_id:
+            t.calls.add(command.call_id)
+        fid = getattr(command, "followup_id", "")
+        if fid:
+            t.program.add(("followup", fid))
+        check_local(command, store._load_partial(conn, t), now)
         return
     if conn.dialect.name == "postgresql":
         # Serialise commands on the same call or team across every console: the second

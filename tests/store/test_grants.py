@@ -13,9 +13,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from console.cli import main
-from console.domain.commands import AcknowledgeAlert, AssignTeam, CommandRejected
+from console.domain.commands import AcknowledgeAlert, AssignTeam, CommandRejected, RecordOutcome
 from console.domain.events import CallReceived, TeamStatusChanged
 from console.domain.model import Call, CallStatus, CallType, Team, TeamStatus
+from console.domain.program import Outcome
 from console.store import Store
 from console.store.chain import verify
 
@@ -139,9 +140,12 @@ def test_a_supervisor_acts_only_through_the_functions(pg: tuple[str, dict[str, s
     try:
         sub = store.submit(AssignTeam(call_id="HCR-000001", team_id="CRT-1"), operator=me)
         store.submit(AcknowledgeAlert(alert_id="a1", reason="seen"), operator=me)
+        # The program's own records go through the same function, under the login's name.
+        store.submit(RecordOutcome(call_id="HCR-000001", outcome=Outcome.REFERRED), operator=me)
+        assert store.load_state().outcomes["HCR-000001"].operator == me
         [item] = store.outbox_due()
         assert (item.command_id, item.operator) == (sub.command_id, me)
-        assert [(e.operator, e.role) for e in store.audit(5)] == [(me, "supervisor")] * 2
+        assert [(e.operator, e.role) for e in store.audit(5)] == [(me, "supervisor")] * 3
         # Another operator's name is refused by the database itself.
         with pytest.raises(DBAPIError, match="operator of a command is the login"):
             store.submit(AcknowledgeAlert(alert_id="a2", reason="x"), operator="someone else")
