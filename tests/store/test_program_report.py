@@ -412,3 +412,106 @@ def test_safety_counts_backup_requests_once_and_police_involvement(tmp_path: Pat
     assert safety["calls_with_police_involvement"] == 2  # police and co-response
     assert safety["share_with_police_involvement"] == 0.5
     store.close()
+
+
+def test_the_programs_own_records_reach_the_report(db_url: str) -> None:
+    from console.domain.clock import ManualClock
+    from console.domain.commands import (
+        CloseFollowUp,
+        GiveUnservedReason,
+        OpenFollowUp,
+        RecordFollowUpAttempt,
+        RecordNaloxone,
+        RecordOutcome,
+    )
+    from console.domain.events import UnservedReasonGiven
+    from console.domain.program import FollowUpEnd, Outcome, UnservedReason
+
+    t0 = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
+    store = Store.open(db_url, clock=ManualClock(t0 + timedelta(hours=5)))
+    ev: list[Event] = []
+    for i, cid in enumerate("ABCDEFG"):
+        at = t0 + timedelta(minutes=i)
+        c = Call(cid, CallStatus.PENDING, 2, CallType.OVERDOSE, at, at)
+        ev.append(_ev(CallReceived, f"{cid}1", at, call=c))
+        end = at + timedelta(minutes=30)
+        if cid in "ABCG":  # a team went, the call was cleared
+            done = replace(
+                c,
+                status=CallStatus.CLEARED,
+                team="CRT-1",
+                teams=("CRT-1",),
+                dispatched_at=at,
+                cleared_at=end,
+                updated_at=end,
+                version=2,
+            )
+        else:  # eligible, no team, cancelled
+            done = replace(c, status=CallStatus.CANCELLED, updated_at=end, version=2)
+        ev.append(_ev(CallUpdated, f"{cid}2", end, call=done))
+    ev.append(
+        UnservedReasonGiven(
+            source="console",
+            source_id="inf-E",
+            occurred_at=t0 + timedelta(hours=1),
+            recorded_at=t0 + timedelta(hours=1),
+            call_id="E",
+            reason=UnservedReason.DUPLICATE,
+            operator="console",
+            inferred=True,
+        )
+    )
+    store.append(ev)
+
+    def do(cmd: Any) -> Any:
+        return store.submit(cmd, operator="ann")
+
+    do(
+        RecordOutcome(
+            call_id="A", outcome=Outcome.TRANSPORTED_ED, destination_kind="emergency_department"
+        )
+    )
+    do(
+        RecordOutcome(
+            call_id="B",
+            outcome=Outcome.TRANSPORTED_COMMUNITY,
+            destination_kind="Mary's place, 12 Elm Street",
+        )
+    )
+    do(RecordOutcome(call_id="G", outcome=Outcome.POLICE_INVOLVED))
+    do(RecordNaloxone(call_id="A", doses=2, given_at=t0 + timedelta(minutes=5)))
+    do(RecordNaloxone(call_id="A", doses=1, given_at=t0 + timedelta(minutes=9)))
+    do(GiveUnservedReason(call_id="D", unserved=UnservedReason.CALLER_DECLINED))
+    fa = next(
+        iter(
+            do(
+                OpenFollowUp(call_id="A", owner="CRT", due_at=t0 + timedelta(days=2))
+            ).changes.program
+        )
+    )[1]
+    do(RecordFollowUpAttempt(followup_id=fa, channel="phone", result="no_answer"))
+    do(RecordFollowUpAttempt(followup_id=fa, channel="phone", result="reached"))
+    do(CloseFollowUp(followup_id=fa, end=FollowUpEnd.CONNECTED))
+    do(OpenFollowUp(call_id="B", owner="CRT", due_at=t0 + timedelta(days=2)))
+
+    rep = program_report(store, "2026-11", tz=UTC)
+    t = rep.tables
+    outcomes = {r[0]: r[2] for r in t["outcomes"].rows}
+    assert outcomes["transported_ed"] == outcomes["transported_community"] == 1
+    assert outcomes["police_involved"] == 1 and outcomes["referred"] == 0
+    assert outcomes["needs_outcome"] == 1  # C
+    assert sorted(map(tuple, t["transports"].rows)) == [
+        ("transported_community", "(other)", 1),  # free text is never shown
+        ("transported_ed", "emergency_department", 1),
+    ]
+    fu = dict(t["followups"].rows)
+    assert (fu["followups_opened"], fu["followups_attempted"], fu["followup_attempts"]) == (2, 1, 2)
+    assert (fu["followups_connected"], fu["followups_open"], fu["followups_declined"]) == (1, 1, 0)
+    assert (fu["calls_with_naloxone"], fu["naloxone_doses"]) == (1, 3)
+    reasons = {r[0]: (r[2], r[3]) for r in t["unserved_reasons"].rows}
+    assert reasons["caller_declined"] == (1, 0)  # the supervisor's, over the log's
+    assert reasons["duplicate"] == (1, 1)  # recorded by the console from the log
+    assert reasons["no_team_on_duty"] == (1, 1)  # F: no team was ever on the board
+    safety = dict(t["safety"].rows)
+    assert safety["calls_with_police_involvement"] == 1
+    store.close()

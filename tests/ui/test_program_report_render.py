@@ -19,7 +19,14 @@ from PySide6.QtCore import QSize
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtPdf import QPdfDocument
 
-from console.domain.commands import AddNote, EscalateCall
+from console.domain.commands import (
+    AddNote,
+    EscalateCall,
+    GiveUnservedReason,
+    OpenFollowUp,
+    RecordNaloxone,
+    RecordOutcome,
+)
 from console.domain.events import (
     CallReceived,
     CallUpdated,
@@ -29,6 +36,7 @@ from console.domain.events import (
     NoteAdded,
 )
 from console.domain.model import Call, CallStatus, CallType, EscalationTarget
+from console.domain.program import Outcome, UnservedReason
 from console.domain.synthetic import synthetic_days
 from console.store import Store
 from console.store.read.program import program_report, write_csvs
@@ -114,6 +122,29 @@ def _sensitive_store(path: Path) -> Store:
         ]
     store = Store.open(f"sqlite:///{path}")
     store.append(events)
+    for i, (given, sur, phone, _, addr) in enumerate(PEOPLE):
+        # The program's own records, with names and places in every free-text field.
+        cid = f"INC-25-0{i}8317"
+        who = f"{given} {sur}"
+        for cmd in (
+            RecordOutcome(
+                call_id=cid,
+                outcome=Outcome.TRANSPORTED_COMMUNITY,
+                destination_kind=f"{sur.lower()}_home",
+                reason=f"{who} to {addr}",
+            ),
+            RecordNaloxone(
+                call_id=cid,
+                doses=1,
+                given_at=T0 + timedelta(minutes=10 * i + 2),
+                reason=f"given to {who}",
+            ),
+            GiveUnservedReason(
+                call_id=cid, unserved=UnservedReason.CALLER_DECLINED, reason=f"{who} {phone}"
+            ),
+            OpenFollowUp(call_id=cid, owner=who, due_at=T0 + timedelta(days=2), cause=phone),
+        ):
+            store.submit(cmd, operator=OPERATOR)
     for i, (given, sur, phone, dob, _) in enumerate(PEOPLE):
         store.record_persons(
             f"INC-25-0{i}8317",
@@ -191,6 +222,9 @@ def test_no_person_is_in_any_byte_of_the_report_or_its_csvs(qapp: Any, tmp_path:
     # The figures of those calls are there, counted: one language other than English, one youth.
     eq = dict(rep.table("equity").rows)
     assert eq["calls_language_other_than_english"] == 1
+    assert dict(rep.table("followups").rows)["naloxone_doses"] == 3
+    assert [r[1] for r in rep.table("transports").rows] == ["(other)"]  # a name in it: hidden
+    assert dict((r[0], r[2]) for r in rep.table("unserved_reasons").rows)["caller_declined"] == 3
     store.close()
 
 

@@ -24,7 +24,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from console.domain.codec import call_from_dict
+from console.domain.changes import program_records
+from console.domain.codec import call_from_dict, program_record_from_dict
 from console.domain.model import (
     Call,
     CallType,
@@ -33,6 +34,8 @@ from console.domain.model import (
     Team,
     TeamStatus,
 )
+from console.domain.program import CallOutcome, FollowUpEnd, Outcome, UnservedReason
+from console.domain.projection import State
 from console.domain.rules import ServiceHours, ineligibility
 
 from .. import schema as S
@@ -44,14 +47,7 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # -- why an eligible call went unserved --------------------------------------------------------
 
 UNSERVED_LABELS: dict[str, str] = {
-    "no_team_on_duty": "No team on duty",
-    "outside_program_hours": "Outside program hours",
-    "all_teams_busy": "All teams busy",
-    "no_capable_team": "No team with a needed capability",
-    "triage_incomplete": "Triage incomplete",
-    "rescreened_unsafe": "Re-screened unsafe",
-    "caller_declined": "Caller declined",
-    "duplicate": "Duplicate",
+    **{r.value: r.label for r in UnservedReason},
     "not_recorded": "Not recorded",
 }
 """Reasons in the order the report lists them; the first eight are the program's fixed list,
@@ -137,9 +133,9 @@ class ProgramInputs:
     backup_requests: list[tuple[str, datetime]] = field(default_factory=list)
     """(alert id, raised at) of each request for backup a team made (a request re-sent is the
     same pair, counted once)."""
-    program: Any = None
-    """The projection's program facts (outcomes, unserved reasons, naloxone, follow-ups) where
-    the store holds them: any object with those attributes, or None."""
+    program: State = field(default_factory=State)
+    """The program's own records (outcomes, unserved reasons, naloxone, follow-ups) as the
+    projection keeps them; only those four dicts are filled."""
 
 
 def load_inputs(store: Store, start: datetime, end: datetime) -> ProgramInputs:
@@ -177,9 +173,11 @@ def load_inputs(store: Store, start: datetime, end: datetime) -> ProgramInputs:
             if alert.get("kind") == "backup_request":
                 raised = datetime.fromisoformat(alert["raised_at"])
                 backups.add((str(alert.get("id")), raised))
-    program = None
-    if _has_program_facts(store):
-        program = store.load_state()
+        program = State()
+        for r in conn.execute(select(S.program_records)):
+            program_records(program, r.kind)[r.key] = program_record_from_dict(
+                r.kind, json.loads(r.data)
+            )
     return ProgramInputs(
         calls=calls,
         histories=team_histories(store, end, since=since or start),
@@ -188,13 +186,6 @@ def load_inputs(store: Store, start: datetime, end: datetime) -> ProgramInputs:
         backup_requests=sorted(backups, key=lambda kv: kv[1]),
         program=program,
     )
-
-
-def _has_program_facts(store: Store) -> bool:
-    """Whether this version of the projection keeps the program's own facts."""
-    from console.domain.projection import State
-
-    return all(hasattr(State(), a) for a in ("outcomes", "unserved"))
 
 
 # -- tables ------------------------------------------------------------------------------------
@@ -280,12 +271,12 @@ def _staffed_by_hour_of_week(
     return out
 
 
-def _police_involved(c: Call, esc: EscalationTarget | None, outcome: str | None) -> bool:
+def _police_involved(c: Call, esc: EscalationTarget | None, outcome: CallOutcome | None) -> bool:
     return (
         esc in (EscalationTarget.POLICE, EscalationTarget.CO_RESPONSE)
         or c.escalated_to in (EscalationTarget.POLICE, EscalationTarget.CO_RESPONSE)
         or c.disposition == "handed_to_police"
-        or outcome == "police_involved"
+        or (outcome is not None and outcome.outcome is Outcome.POLICE_INVOLVED)
     )
 
 
@@ -301,6 +292,29 @@ def disposition_word(text: str | None) -> str:
     if text in _DISPOSITIONS or re.fullmatch(r"apco-\d{2,3}", text):
         return text
     return "(other)"
+
+
+DESTINATION_KINDS = (
+    "emergency_department",
+    "hospital",
+    "crisis_center",
+    "crisis_stabilization",
+    "sobering_center",
+    "detox",
+    "shelter",
+    "respite",
+    "residence",
+)
+"""Kinds of destination the report names; any other value is counted as ``(other)``."""
+
+
+def destination_word(text: str) -> str:
+    """A destination kind as the report may show it: one of :data:`DESTINATION_KINDS`, else
+    ``(other)``. What was typed is free text (it could name someone), so it is never shown."""
+    if not text:
+        return "(not given)"
+    word = text.strip().lower().replace(" ", "_").replace("-", "_")
+    return word if word in DESTINATION_KINDS else "(other)"
 
 
 def language_code(text: str | None) -> str:
@@ -339,10 +353,8 @@ def compute_program_report(
     figures = compute_report(inputs.calls, inputs.histories, inputs.escalations, start, end)
     chosen = sorted((c for c in inputs.calls if start <= c.received_at <= end), key=lambda c: c.id)
     prog = inputs.program
-    outcomes: Mapping[str, Any] = getattr(prog, "outcomes", {}) or {}
-    given_reasons: Mapping[str, Any] = getattr(prog, "unserved", {}) or {}
-    naloxone: Mapping[Any, Any] = getattr(prog, "naloxone", {}) or {}
-    followups: Mapping[str, Any] = getattr(prog, "followups", {}) or {}
+    outcomes = prog.outcomes
+    given_reasons = prog.unserved
     ids = {c.id for c in chosen}
     tables: dict[str, Table] = {}
 
@@ -440,8 +452,9 @@ def compute_program_report(
     timeline = TeamTimeline(inputs.histories)
     for c in unserved:
         rec = given_reasons.get(c.id)
-        if rec is not None and not getattr(rec, "inferred", False):
-            reasons[_val(rec.reason)] += 1
+        if rec is not None:  # the supervisor's, or one the console recorded from the log
+            reasons[rec.reason.value] += 1
+            inferred[rec.reason.value] += rec.inferred
             continue
         why = infer_unserved_reason(c, timeline.at(c.received_at), hours)
         reasons[why] += 1
@@ -451,8 +464,9 @@ def compute_program_report(
         "unserved_reasons",
         "Volume",
         "Why eligible calls were not served",
-        "Eligible calls closed without a civilian team, by reason: the supervisor's where one "
-        "was given, else what the event log proves at the call's receipt, else not recorded.",
+        "Eligible calls closed without a civilian team, by reason: the one recorded on the call "
+        "(the supervisor's, or the console's from the log), else what the event log proves at "
+        "the call's receipt, else not recorded.",
         [
             ("reason", "the reason's code"),
             ("label", "the reason as the report names it"),
@@ -512,11 +526,7 @@ def compute_program_report(
         [[t.value, esc_fig[t.value]] for t in EscalationTarget],
     )
     backups = [a for a, at in inputs.backup_requests if start <= at <= end]
-    police = [
-        c
-        for c in chosen
-        if _police_involved(c, esc_of[c.id], _val(getattr(outcomes.get(c.id), "outcome", "")))
-    ]
+    police = [c for c in chosen if _police_involved(c, esc_of[c.id], outcomes.get(c.id))]
     add(
         "safety",
         "Safety",
@@ -550,52 +560,63 @@ def compute_program_report(
         sorted(([k, v] for k, v in disp.items()), key=lambda r: (-r[1], r[0])),
     )
     outs = [o for k, o in outcomes.items() if k in ids]
-    oc = Counter(_val(o.outcome) for o in outs)
+    oc = Counter(o.outcome for o in outs)
     served_closed = [c for c in served if not c.is_open]
     needs = sum(1 for c in served_closed if c.id not in outcomes)
     add(
         "outcomes",
         "Outcomes and follow-ups",
         "Program outcomes",
-        "Calls received in the month by the outcome the team or the supervisor recorded.",
+        "Calls received in the month by the outcome the team or the supervisor recorded, and "
+        "the closed calls a team was sent to that still need one.",
         [
             ("outcome", "the program's outcome; needs_outcome: a closed served call with none"),
+            ("label", "the outcome as the console names it"),
             calls_col,
         ],
-        [[k, v] for k, v in sorted(oc.items())] + [["needs_outcome", needs]],
+        [[o.value, o.label, oc[o]] for o in Outcome]
+        + [["needs_outcome", "Needs an outcome", needs]],
     )
-    dk = Counter(
-        _val(getattr(o, "destination_kind", None) or "(not given)")
+    transports = Counter(
+        (o.outcome.value, destination_word(o.destination_kind))
         for o in outs
-        if _val(o.outcome).startswith("transported")
+        if o.outcome in (Outcome.TRANSPORTED_COMMUNITY, Outcome.TRANSPORTED_ED)
     )
     add(
         "transports",
         "Outcomes and follow-ups",
         "Transports by destination kind",
         "Calls received in the month whose outcome was a transport, by kind of destination.",
-        [("destination_kind", "kind of place the person was taken to"), calls_col],
-        [[k, v] for k, v in sorted(dk.items())],
+        [
+            ("outcome", "transported_community or transported_ed"),
+            (
+                "destination_kind",
+                "kind of place: emergency_department, hospital, crisis_center, "
+                "crisis_stabilization, sobering_center, detox, shelter, respite, residence; "
+                "(not given); (other) for anything else",
+            ),
+            calls_col,
+        ],
+        [[o, d, n] for (o, d), n in sorted(transports.items())],
     )
-    fus = [f for f in followups.values() if getattr(f, "call_id", None) in ids]
-    ends = Counter(_val(f.end) for f in fus if getattr(f, "end", None) is not None)
-    doses = [d for d in naloxone.values() if getattr(d, "call_id", None) in ids]
+    fus = [f for f in prog.followups.values() if f.call_id in ids]
+    ends = Counter(f.end for f in fus if f.end is not None)
+    doses = [d for d in prog.naloxone.values() if d.call_id in ids]
     add(
         "followups",
         "Outcomes and follow-ups",
         "Follow-ups and naloxone",
-        "Follow-ups opened for calls received in the month, and naloxone given on them.",
+        "Follow-ups opened for calls received in the month and how they ended, and naloxone "
+        "given on those calls.",
         [("measure", "what is counted"), ("value", "count")],
         [
             ["followups_opened", len(fus)],
-            ["followups_attempted", sum(1 for f in fus if getattr(f, "attempts", 0))],
-            ["followups_connected", ends["connected"]],
-            ["followups_declined", ends["declined"]],
-            ["followups_unable_to_reach", ends["unable_to_reach"]],
-            ["followups_handed_off", ends["handed_off"]],
-            ["followups_open", sum(1 for f in fus if getattr(f, "end", None) is None)],
+            ["followups_attempted", sum(1 for f in fus if f.attempts)],
+            ["followup_attempts", sum(len(f.attempts) for f in fus)],
+            *([f"followups_{e.value}", ends[e]] for e in FollowUpEnd),
+            ["followups_open", sum(1 for f in fus if f.end is None)],
             ["calls_with_naloxone", len({d.call_id for d in doses})],
-            ["naloxone_doses", sum(int(getattr(d, "doses", 0) or 0) for d in doses)],
+            ["naloxone_doses", sum(d.doses for d in doses)],
         ],
     )
 

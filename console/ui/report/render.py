@@ -422,11 +422,7 @@ def charts(rep: ProgramReport) -> dict[str, list[Chart]]:
         "Outcomes and follow-ups",
         "outcomes",
         "Program outcomes",
-        bar_chart(
-            [str(x).replace("_", " ") for x in oc.column("outcome")],
-            oc.column("calls"),
-            "Program outcomes",
-        ),
+        bar_chart(oc.column("label"), oc.column("calls"), "Program outcomes"),
     )
     ds = t["dispositions"]
     add(
