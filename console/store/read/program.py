@@ -330,10 +330,6 @@ def _hours_text(hours: ServiceHours) -> str:
     return f"{hours.start:%H:%M}-{end}"
 
 
-def _val(x: Any) -> str:
-    return str(getattr(x, "value", x))
-
-
 def _share(n: int, d: int) -> float:
     return round(n / d, 4) if d else 0.0
 
