@@ -870,6 +870,7 @@ def summary(cfg: Config) -> list[str]:
     pending = ", ".join(f"P{p} {v:g} s" for p, v in sorted(th.pending_s.items()))
     by_type = ", ".join(f"{t} {v:g} s" for t, v in sorted(th.pending_by_type_s.items()))
     hours = cfg.mobile_crisis_hours
+    ph = cfg.program_hours
     return [
         f"file: {cfg.source or '(none: defaults)'}",
         f"database: {cfg.database_url_redacted} (from {cfg.database_url_from})",
@@ -883,5 +884,7 @@ def summary(cfg: Config) -> list[str]:
         f"{cfg.recommendation.speed_kmh:g} km/h, tie within "
         f"{cfg.recommendation.workload_tiebreak_s:g} s",
         f"mobile crisis: {hours.start:%H:%M}-{hours.end:%H:%M}",
+        f"program hours: {ph.start:%H:%M}-{ph.end:%H:%M}; teams scheduled: "
+        + (str(cfg.scheduled_teams) if cfg.scheduled_teams else "not stated"),
         f"theme: {cfg.theme}",
     ]
