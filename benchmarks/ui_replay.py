@@ -27,6 +27,7 @@ def bench_replay_stall(quick: bool) -> list[dict[str, Any]]:
 
     from console.config import load_config
     from console.replay.shiftfile import open_for_replay, write_shift_file
+    from console.replay.signing import public_key_path
     from console.ui.replay.cli import build_replay_console
     from console.ui.shell.main import settle_memory
 
@@ -35,13 +36,21 @@ def bench_replay_stall(quick: bool) -> list[dict[str, Any]]:
     events = compress(synthetic_shift(n, seed=23, start=START), START, DAY)
     with tempfile.TemporaryDirectory(prefix="rc-bench-replay-") as tmp:
         path = Path(tmp) / "day.shift"
+        key = Path(tmp) / "sign.key"
         write_shift_file(
-            path, start=START, end=START + DAY, base=[], events=events, deidentify=True
+            path,
+            start=START,
+            end=START + DAY,
+            base=[],
+            events=events,
+            deidentify=True,
+            signing_key=key,
         )
         config = load_config(None, env={}, data_dir=Path(tmp))
+        opened = open_for_replay(str(path), role="trainer", trusted_key=public_key_path(key))
         rc = build_replay_console(
             config,
-            open_for_replay(str(path), role="trainer"),
+            opened,
             operator="bench",
             role="trainer",
             settings=QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat),
@@ -52,7 +61,7 @@ def bench_replay_stall(quick: bool) -> list[dict[str, Any]]:
             mv = rc.window.map_panel.map_view
             if mv is not None:
                 _wait(app, lambda: mv.is_ready, 60)
-            src.seek(START + DAY / 4)
+            src.seek(opened.data.start + DAY / 4)  # the file's own (week-shifted) times
             _run_loop(app, 2.0)  # settle: first paints, column sizing, page fit
             settle_memory()  # as the replay command does once its window is up
 

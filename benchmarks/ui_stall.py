@@ -1,7 +1,7 @@
 """``ui_stall``: the longest GUI-thread stall while a busy feed arrives.
 
 The whole console runs (window, map, queue, board, plots, alerts, audit) on a real SQLite file
-with 60 teams and 300 open calls. A feeder thread commits ~200 events a second in small batches,
+with 60 teams, 300 open calls and 200 open follow-ups (a third of them overdue). A feeder thread commits ~200 events a second in small batches,
 as the sync service would, and notifies the picture source after each. A 10 ms heartbeat timer
 on the GUI thread records how late it fires; its worst lateness is the stall. The baseline is
 the same heartbeat, same window and data, with no feed.
@@ -22,6 +22,7 @@ from console.domain.events import (
     CallReceived,
     CallUpdated,
     Event,
+    FollowUpOpened,
     TeamPositionReported,
     TeamStatusChanged,
 )
@@ -38,6 +39,8 @@ from console.ui.map.env import bench_app
 
 N_TEAMS = 60
 N_CALLS = 300
+N_FOLLOWUPS = 200
+"""Open follow-ups in the log (the follow-ups dock and the overdue alert rule read them)."""
 RATE = 200.0
 """Events per second the feed delivers."""
 BATCH_EVERY_S = 0.05
@@ -115,6 +118,22 @@ class Feed:
                     occurred_at=now,
                     recorded_at=now,
                     call=c,
+                )
+            )
+        for i in range(N_FOLLOWUPS):
+            cid = f"HCR-{i + 1:06d}"
+            out.append(
+                FollowUpOpened(
+                    source="console",
+                    source_id=self._sid(),
+                    occurred_at=now,
+                    recorded_at=now,
+                    followup_id=f"FU-{cid}",
+                    call_id=cid,
+                    owner="CRT" if i % 2 else "YRT",
+                    due_at=now + timedelta(hours=rng.uniform(-24, 48)),
+                    cause="referred",
+                    operator="bench",
                 )
             )
         return out
@@ -366,6 +385,7 @@ def _measure(app: Any, duration: float, slices: Slices) -> list[dict[str, Any]]:
             "picture_reload_p50_ms": round(load_p50, 1),
             "teams": N_TEAMS,
             "open_calls": N_CALLS,
+            "open_followups": N_FOLLOWUPS,
             "seconds": duration,
             "gui_slices": slices.summary(),
         }

@@ -18,16 +18,27 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import time
+from dataclasses import dataclass, field, replace
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 
-from console.domain.model import CallType
+from console.domain.checkin import (
+    LADDER_ACTIONS,
+    SETTINGS,
+    CheckinPolicy,
+    CheckinRule,
+    LadderStep,
+)
+from console.domain.destinations import DestinationError, DestinationSet, parse_destinations
+from console.domain.followup import FollowUpPolicy
+from console.domain.model import CallType, Disposition
+from console.domain.program import Outcome
 from console.domain.rules import RecommendationFactors, ServiceHours, Thresholds
+from console.files import private_dir
 from console.wire.limits import FeedLimits
 from console.wire.registry import (
     SITE_CODE_KINDS,
@@ -46,6 +57,8 @@ DB_ENV = "RESPONDER_CONSOLE_DB"
 """Environment variable that overrides ``database.url`` (``--db`` overrides both)."""
 DEFAULT_CONFIG_RESOURCE = "default-config.toml"
 ROSTER_RESOURCE = "roster.toml"
+SAMPLE_DESTINATIONS_RESOURCE = "sample-destinations-hartford.toml"
+"""The demo's destinations: Hartford's hospitals plus fictional shelters and clinics."""
 DEFAULT_OPERATORS_FILE = Path("/etc/responder-console/operators.toml")
 SIGNING_KEY_FILENAME = "shift-signing.key"
 THEMES = ("dark", "light")
@@ -191,6 +204,9 @@ class DispatchLink:
     allow_unencrypted: bool = False
     subscribe_timeout_s: float = 10.0
     silence_timeout_s: float | None = None
+    retrieval_url: str | None = None
+    """The EIDO retrieval service (NENA Incident Data API) asked for open calls a reconnect
+    did not re-send; None: such calls are only marked "not confirmed since"."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,16 +241,25 @@ class Config:
     signing_key_file: Path | None = None
     """The key exported shift files are signed with (None: ``shift-signing.key`` in the user
     data folder)."""
+    deidentify_k: int = 5
+    """``security.deidentify_k``: the fewest calls any location of a de-identified shift file
+    stands for (console.replay.deidentify)."""
     codes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """``[codes]``: the site's own CAD codes per kind -> the console's words."""
     default_priority: int = 2
-    program_hours: ServiceHours = field(default_factory=ServiceHours)
-    """``[program]``: the hours the program's teams take calls (the monthly report counts calls
-    outside them, and says so of an eligible call they could not take)."""
-    scheduled_teams: int = 0
-    """``[program]``: teams the program schedules in each of its hours (0: not stated, the report
-    shows no scheduled team-hours)."""
     """``[dispatch] default_priority``: the priority of a call dispatch gave none."""
+    destinations: DestinationSet = field(default_factory=DestinationSet)
+    """``[destinations]``: the site's destinations (from its file) and their limits."""
+    followup: FollowUpPolicy = field(default_factory=FollowUpPolicy)
+    """``[followup]`` and ``[program_hours]``: when a call gets a follow-up, its owner and due."""
+    scheduled_teams: int = 0
+    """``[program] scheduled_teams``: teams the program schedules in each of its hours
+    (``[program_hours]``); 0: not stated, the monthly report shows no scheduled team-hours."""
+
+    @property
+    def program_hours(self) -> ServiceHours:
+        """The program's hours (``[program_hours]``); around the clock when not given."""
+        return self.followup.program_hours or ServiceHours(time(0, 0), time(23, 59, 59))
 
     @property
     def database_url_redacted(self) -> str:
@@ -496,6 +521,11 @@ _TOP = (
     "program",
     "security",
     "codes",
+    "destinations",
+    "program_hours",
+    "followup",
+    "checkin",
+    "teams",
 )
 
 
@@ -530,6 +560,7 @@ def _build(
             "subscribe_timeout_s",
             "silence_timeout_s",
             "max_write_failures",
+            "retrieval_url",
             *DISPATCH_LIMIT_KEYS,
             "default_priority",
         ),
@@ -544,8 +575,12 @@ def _build(
     if not isinstance(unencrypted, bool):
         raise _refuse("dispatch.allow_unencrypted", unencrypted, "true or false")
     silence = disp.get("silence_timeout_s")
+    retrieval = disp.get("retrieval_url")
     link = DispatchLink(
         **tls_files,
+        retrieval_url=None
+        if retrieval is None
+        else _url(retrieval, "dispatch.retrieval_url", ("http", "https")),
         allow_unencrypted=unencrypted,
         subscribe_timeout_s=_number(
             disp.get("subscribe_timeout_s", 10.0), "dispatch.subscribe_timeout_s", gt=0, le=600
@@ -599,6 +634,7 @@ def _build(
             th.get("checkin_interval_s"), "thresholds.checkin_interval_s", gt=0
         ),
         position_stale_s=_number(th.get("position_stale_s"), "thresholds.position_stale_s", gt=0),
+        checkin=_checkin_policy(doc),
     )
     link_stale_s = _number(th.get("link_stale_s"), "thresholds.link_stale_s", gt=0)
 
@@ -681,11 +717,7 @@ def _build(
     targets = {k: _number(v, f"targets.{k}", gt=0) for k, v in tg.items()}
 
     pg = _table(doc.get("program", {}), "program")
-    _check_keys(pg, "program", ("start", "end", "scheduled_teams"))
-    program_hours = ServiceHours(
-        start=_hhmm(pg.get("start", "00:00"), "program.start"),
-        end=_hhmm(pg.get("end", "24:00"), "program.end", end=True),
-    )
+    _check_keys(pg, "program", ("scheduled_teams",))
     scheduled_teams = _number(
         pg.get("scheduled_teams", 0), "program.scheduled_teams", what="a number of teams", ge=0
     )
@@ -693,7 +725,12 @@ def _build(
         raise _refuse("program.scheduled_teams", pg.get("scheduled_teams"), "a whole number")
 
     sec = _table(doc.get("security", {}), "security")
-    _check_keys(sec, "security", ("operators_file", "signing_key_file"))
+    _check_keys(sec, "security", ("operators_file", "signing_key_file", "deidentify_k"))
+    deidentify_k = _number(
+        sec.get("deidentify_k", 5), "security.deidentify_k", what="a whole number of calls", ge=1
+    )
+    if deidentify_k != int(deidentify_k):
+        raise _refuse("security.deidentify_k", deidentify_k, "a whole number of calls >= 1")
     operators_file = (
         _path(sec["operators_file"], "security.operators_file", base, must_exist=False)
         if "operators_file" in sec
@@ -705,6 +742,8 @@ def _build(
         else None
     )
     codes = _codes(_table(doc.get("codes", {}), "codes"), base)
+    destinations = _destinations(_table(doc.get("destinations", {}), "destinations"), base)
+    followup = _followup_policy(doc)
 
     return Config(
         database_url=db_url,
@@ -725,11 +764,235 @@ def _build(
         raw=doc,
         operators_file=operators_file,
         signing_key_file=signing_key_file,
+        deidentify_k=int(deidentify_k),
         codes=codes,
         default_priority=int(default_priority),
-        program_hours=program_hours,
+        destinations=destinations,
+        followup=followup,
         scheduled_teams=int(scheduled_teams),
     )
+
+
+def _strings(value: object, key: str, allowed: tuple[str, ...] | None = None) -> frozenset[str]:
+    what = "a list of strings" + (f" from {', '.join(allowed)}" if allowed else "")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _refuse(key, value, what)
+    if allowed is not None:
+        for v in value:
+            if v not in allowed:
+                raise _refuse(key, v, what)
+    return frozenset(value)
+
+
+FOLLOWUP_CAUSES = (
+    *(d.value for d in Disposition),
+    *(o.value for o in Outcome),
+    "outside_hours",
+    "unserved",
+    "manual",
+)
+"""What a follow-up's due time may be set for (``followup.due_by_cause_h``)."""
+
+
+def _followup_policy(doc: Mapping[str, Any]) -> FollowUpPolicy:
+    ph = _table(doc.get("program_hours", {}), "program_hours")
+    _check_keys(ph, "program_hours", ("start", "end"))
+    hours = None
+    if ph:
+        hours = ServiceHours(
+            start=_hhmm(ph.get("start", "00:00"), "program_hours.start"),
+            end=_hhmm(ph.get("end", "24:00"), "program_hours.end", end=True),
+        )
+    fu = _table(doc.get("followup", {}), "followup")
+    _check_keys(
+        fu,
+        "followup",
+        (
+            "open_automatically",
+            "due_h",
+            "default_owner",
+            "dispositions",
+            "outcomes",
+            "due_by_cause_h",
+        ),
+    )
+    automatic = fu.get("open_automatically", False)
+    if not isinstance(automatic, bool):
+        raise _refuse("followup.open_automatically", automatic, "true or false")
+    due = _number(fu.get("due_h", 48), "followup.due_h", what="hours", gt=0, le=24 * 90)
+    owner = _string(fu.get("default_owner", "program"), "followup.default_owner")
+    if not owner.strip():
+        raise _refuse("followup.default_owner", owner, "a non-empty owner (agency or team)")
+    by_cause_raw = _table(fu.get("due_by_cause_h", {}), "followup.due_by_cause_h")
+    _check_keys(by_cause_raw, "followup.due_by_cause_h", FOLLOWUP_CAUSES)
+    by_cause = {
+        k: timedelta(
+            hours=_number(v, f"followup.due_by_cause_h.{k}", what="hours", gt=0, le=24 * 90)
+        )
+        for k, v in by_cause_raw.items()
+    }
+    policy = FollowUpPolicy(
+        due=timedelta(hours=due),
+        due_by_cause=by_cause,
+        default_owner=owner.strip(),
+        program_hours=hours,
+        automatic=automatic,
+    )
+    if "dispositions" in fu:
+        ds = _strings(
+            fu["dispositions"], "followup.dispositions", tuple(d.value for d in Disposition)
+        )
+        policy = replace(policy, dispositions=ds)
+    if "outcomes" in fu:
+        os_ = _strings(fu["outcomes"], "followup.outcomes", tuple(o.value for o in Outcome))
+        policy = replace(policy, outcomes=frozenset(Outcome(o) for o in os_))
+    return policy
+
+
+def _opt_bool(value: object, key: str) -> bool | None:
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise _refuse(key, value, "true or false")
+    return value
+
+
+def _whole(value: object, key: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise _refuse(key, value, f"a whole number from {lo} to {hi}")
+    return value
+
+
+def _checkin_policy(doc: Mapping[str, Any]) -> CheckinPolicy:
+    ck = _table(doc.get("checkin", {}), "checkin")
+    _check_keys(
+        ck,
+        "checkin",
+        (
+            "night_start",
+            "night_end",
+            "private_location_types",
+            "public_location_types",
+            "default_team_size",
+            "rule",
+            "ladder",
+        ),
+    )
+    rules_raw = ck.get("rule", [])
+    if not isinstance(rules_raw, list):
+        raise _refuse("checkin.rule", rules_raw, "a list of [[checkin.rule]] tables")
+    rules: list[CheckinRule] = []
+    for i, item in enumerate(rules_raw):
+        k = f"checkin.rule[{i}]"
+        item = _table(item, k)
+        _check_keys(
+            item,
+            k,
+            ("name", "interval_s", "call_types", "setting", "night", "max_team_size", "caution"),
+        )
+        setting = item.get("setting", "")
+        if setting not in ("", *SETTINGS):
+            raise _refuse(f"{k}.setting", setting, '"private" or "public"')
+        rules.append(
+            CheckinRule(
+                interval_s=_number(item.get("interval_s"), f"{k}.interval_s", gt=0, le=86400),
+                name=_string(item.get("name", ""), f"{k}.name"),
+                call_types=_strings(
+                    item.get("call_types", []),
+                    f"{k}.call_types",
+                    tuple(t.value for t in CallType),
+                ),
+                setting=str(setting),
+                night=_opt_bool(item.get("night"), f"{k}.night"),
+                max_team_size=None
+                if "max_team_size" not in item
+                else _whole(item["max_team_size"], f"{k}.max_team_size", 1, 20),
+                caution=_opt_bool(item.get("caution"), f"{k}.caution"),
+            )
+        )
+    ladder_raw = ck.get("ladder", [])
+    if not isinstance(ladder_raw, list):
+        raise _refuse("checkin.ladder", ladder_raw, "a list of [[checkin.ladder]] tables")
+    ladder: list[LadderStep] = []
+    for i, item in enumerate(ladder_raw):
+        k = f"checkin.ladder[{i}]"
+        item = _table(item, k)
+        _check_keys(item, k, ("after_s", "action"))
+        action = item.get("action")
+        if action not in LADDER_ACTIONS:
+            raise _refuse(f"{k}.action", action, " or ".join(f'"{a}"' for a in LADDER_ACTIONS))
+        after = _number(item.get("after_s", 0), f"{k}.after_s", ge=0, le=86400)
+        if ladder and after < ladder[-1].after_s:
+            raise _refuse(
+                f"{k}.after_s", after, f"at least the step before ({ladder[-1].after_s:g})"
+            )
+        ladder.append(LadderStep(after, str(action)))
+    teams = _table(doc.get("teams", {}), "teams")
+    sizes: dict[str, int] = {}
+    contacts: dict[str, str] = {}
+    for tid, entry in teams.items():
+        k = f"teams.{tid}"
+        entry = _table(entry, k)
+        _check_keys(entry, k, ("size", "contact"))
+        if "size" in entry:
+            sizes[tid] = _whole(entry["size"], f"{k}.size", 1, 20)
+        if "contact" in entry:
+            contacts[tid] = _string(entry["contact"], f"{k}.contact").strip()
+    return CheckinPolicy(
+        rules=tuple(rules),
+        night_start=_hhmm(ck.get("night_start", "22:00"), "checkin.night_start"),
+        night_end=_hhmm(ck.get("night_end", "06:00"), "checkin.night_end"),
+        private_location_types=_strings(
+            ck.get("private_location_types", []), "checkin.private_location_types"
+        ),
+        public_location_types=_strings(
+            ck.get("public_location_types", []), "checkin.public_location_types"
+        ),
+        team_sizes=sizes,
+        default_team_size=_whole(
+            ck.get("default_team_size", 2), "checkin.default_team_size", 1, 20
+        ),
+        contacts=contacts,
+        ladder=tuple(ladder),
+    )
+
+
+def _destinations(table: Mapping[str, Any], base: Path | None) -> DestinationSet:
+    _check_keys(table, "destinations", ("file", "capacity_stale_s", "wait_alert_s"))
+    stale = _number(table.get("capacity_stale_s", 14400), "destinations.capacity_stale_s", gt=0)
+    wait = _number(table.get("wait_alert_s", 2700), "destinations.wait_alert_s", gt=0)
+    name = _string(table.get("file", ""), "destinations.file", "a file path")
+    if not name.strip():
+        return DestinationSet(capacity_stale_s=stale, wait_alert_s=wait)
+    if name.strip() == "sample":
+        path = resource_path(SAMPLE_DESTINATIONS_RESOURCE)
+    else:
+        path = _path(name, "destinations.file", base, must_exist=True)
+    return load_destinations(path, capacity_stale_s=stale, wait_alert_s=wait)
+
+
+def load_destinations(
+    path: Path, *, capacity_stale_s: float = 14400.0, wait_alert_s: float = 2700.0
+) -> DestinationSet:
+    """A site's destinations file (TOML, or JSON when it ends in ``.json``); a bad one raises
+    :class:`ConfigError` in one line naming the file, the entry and the key."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"destinations file {path} cannot be read: {e}") from None
+    try:
+        doc = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as e:
+        kind = "JSON" if path.suffix.lower() == ".json" else "TOML"
+        raise ConfigError(f"destinations file {path} is not valid {kind}: {e}") from None
+    if not isinstance(doc, dict):
+        raise ConfigError(f"destinations file {path}: expected a table at the top")
+    try:
+        return parse_destinations(
+            doc, str(path), capacity_stale_s=capacity_stale_s, wait_alert_s=wait_alert_s
+        )
+    except DestinationError as e:
+        raise ConfigError(str(e)) from None
 
 
 def _code_tables(table: Mapping[str, Any], where: str) -> dict[str, dict[str, str]]:
@@ -846,8 +1109,8 @@ def ensure_user_config(config_file: Path | None = None, data_dir: Path | None = 
     """First start: create the data folder and, if absent, write the commented default
     configuration. Returns the config file's path; an existing file is never touched."""
     config_file = config_file or user_config_file()
-    (data_dir or user_data_dir()).mkdir(mode=0o700, parents=True, exist_ok=True)
-    config_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_dir(data_dir or user_data_dir(), tighten=True)
+    private_dir(config_file.parent, tighten=True)
     try:
         # Exclusive create: two consoles starting at once never overwrite each other's file.
         # Owner only: the file may come to hold a database password.
@@ -870,7 +1133,6 @@ def summary(cfg: Config) -> list[str]:
     pending = ", ".join(f"P{p} {v:g} s" for p, v in sorted(th.pending_s.items()))
     by_type = ", ".join(f"{t} {v:g} s" for t, v in sorted(th.pending_by_type_s.items()))
     hours = cfg.mobile_crisis_hours
-    ph = cfg.program_hours
     return [
         f"file: {cfg.source or '(none: defaults)'}",
         f"database: {cfg.database_url_redacted} (from {cfg.database_url_from})",
@@ -884,7 +1146,17 @@ def summary(cfg: Config) -> list[str]:
         f"{cfg.recommendation.speed_kmh:g} km/h, tie within "
         f"{cfg.recommendation.workload_tiebreak_s:g} s",
         f"mobile crisis: {hours.start:%H:%M}-{hours.end:%H:%M}",
-        f"program hours: {ph.start:%H:%M}-{ph.end:%H:%M}; teams scheduled: "
+        f"check-in policy: {len(th.checkin.rules)} rule(s); missed check-in ladder: "
+        + (", ".join(f"{st.label} after {st.after_s:g} s" for st in th.checkin.ladder) or "none"),
+        f"follow-ups: opened {'automatically and ' if cfg.followup.automatic else ''}by hand, "
+        f"due after {cfg.followup.due.total_seconds() / 3600:g} h by default, "
+        f"default owner {cfg.followup.default_owner}; program hours: "
+        + (
+            f"{cfg.followup.program_hours.start:%H:%M}-{cfg.followup.program_hours.end:%H:%M}"
+            if cfg.followup.program_hours is not None
+            else "around the clock"
+        ),
+        "teams scheduled per program hour: "
         + (str(cfg.scheduled_teams) if cfg.scheduled_teams else "not stated"),
         f"theme: {cfg.theme}",
     ]

@@ -30,6 +30,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from console.files import private_dir
+
 LOG_FILENAME = "console.log"
 PACKAGE_LOGGER = "console"
 CRASH_LOGGER = "console.crash"
@@ -241,8 +243,7 @@ def setup_logging(
     lvl = _level(level)
     teardown_logging()
     path = log_file(data_dir)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
+    private_dir(path.parent, tighten=True)
 
     fmt = RedactingFormatter(FORMAT)
     file_handler = PrivateRotatingFileHandler(

@@ -248,12 +248,13 @@ def test_supervisor_guide_shortcuts_are_the_windows(qtbot: Any, tmp_path: Path) 
 
     from console.config import load_config
     from console.store import Store
-    from console.ui.shell.main import build_console
+    from console.ui.shell.main import build_console, with_sample_destinations
 
     t = datetime(2026, 3, 12, 14, 0, tzinfo=UTC)
     store = Store.open(f"sqlite:///{tmp_path / 'console.db'}", clock=_FixedClock(t))
     console = build_console(
-        load_config(None),
+        # The guide documents the whole window: a site with destinations has their dock too.
+        with_sample_destinations(load_config(None)),
         store,
         dispatch_url=None,
         operator="J. Doe",

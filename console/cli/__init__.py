@@ -108,17 +108,17 @@ def log_traceback(exc: BaseException) -> str:
     """Append ``exc``'s traceback (frames only: no locals; no message when the database raised
     it) to the log file; returns where, or "" when it cannot be written."""
     from console.config import user_data_dir
+    from console.files import append_private, private_dir
     from console.logging_setup import log_file, scrub_exception
 
     path = log_file(user_data_dir())
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(
-                f"{datetime.now(UTC).isoformat()} CRITICAL console.cli unexpected error\n"
-                + scrub_exception(type(exc), exc, exc.__traceback__)
-            )
-        os.chmod(path, 0o600)
+        private_dir(path.parent, tighten=True)
+        append_private(
+            path,
+            f"{datetime.now(UTC).isoformat()} CRITICAL console.cli unexpected error\n"
+            + scrub_exception(type(exc), exc, exc.__traceback__),
+        )
     except OSError:
         return ""
     return str(path)

@@ -19,6 +19,16 @@ def _speed(value: str) -> float:
     return v
 
 
+def _positive(value: str) -> int:
+    try:
+        v = int(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from exc
+    if v < 1:
+        raise argparse.ArgumentTypeError("--min-calls must be at least 1")
+    return v
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser("export-shift", help="write a self-contained shift file for replay")
     p.add_argument(
@@ -46,8 +56,17 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--deidentify",
         action="store_true",
-        help="remove names, phones, dates of birth and notes; generalize addresses "
-        "(the only kind of file a trainer may open)",
+        help="the trainer's copy: an allow-list of fields, no names, phones, notes or other "
+        "free text, dates moved by a secret number of weeks, locations generalised "
+        "(docs/deidentification.md; the only kind of file a trainer may open)",
+    )
+    p.add_argument(
+        "--min-calls",
+        dest="k",
+        type=_positive,
+        metavar="K",
+        help="with --deidentify: the fewest calls any location of the file stands for "
+        "(default: security.deidentify_k of the configuration, 5)",
     )
     p.add_argument("--force", action="store_true", help="replace OUT if it exists")
     p.add_argument("out", metavar="OUT", help="the shift file to write")
@@ -77,8 +96,10 @@ def register(sub: Any) -> None:
         "--role",
         dest="replay_role",
         choices=("trainer", "supervisor", "viewer"),
-        default="trainer",
-        help="trainer (default) may open only de-identified shift files",
+        default=None,
+        help="replay with a narrower role than the one granted (the operators file, or the "
+        "database login's group role); a wider one is refused. Default: the granted role, at "
+        "most trainer. Trainers and viewers may open only de-identified, signed shift files",
     )
     p.add_argument("--speed", type=_speed, default=60.0, help="initial speed (1-3600, default 60)")
     p.add_argument("--training", action="store_true", help="start in training mode")
@@ -99,7 +120,8 @@ def run_export(args: argparse.Namespace) -> int:
         print(f"responder-console export-shift: {exc}", file=sys.stderr)
         return 2
     try:
-        key_file = _signing_key_file(args)
+        cfg = _config(args)
+        key_file = _signing_key_file(cfg)
         res = export_shift(
             store,
             args.start,
@@ -107,6 +129,8 @@ def run_export(args: argparse.Namespace) -> int:
             args.out,
             deidentify=args.deidentify,
             force=args.force,
+            k=args.k or cfg.deidentify_k,
+            city_centre=cfg.map.center,
             signing_key=key_file,
         )
     except ReplayError as exc:
@@ -123,6 +147,9 @@ def run_export(args: argparse.Namespace) -> int:
         f"wrote {kind}shift file {res.path}: {res.events} events in range, {res.base} carried "
         f"in from before, {res.teams} teams, sha256 {res.checksum}"
     )
+    if res.dropped:
+        left = ", ".join(f"{n} {kind_}" for kind_, n in sorted(res.dropped.items()))
+        print(f"left out by de-identification: {left}")
     from console.replay.signing import public_key_path
 
     pub = public_key_path(key_file)
@@ -135,20 +162,26 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _signing_key_file(args: argparse.Namespace) -> Any:
-    """``security.signing_key_file`` of the configuration, or the default in the data folder."""
+def _config(args: argparse.Namespace) -> Any:
     from pathlib import Path
 
-    from console.config import SIGNING_KEY_FILENAME, ConfigError, load_config, user_data_dir
+    from console.config import ConfigError, load_config
 
     try:
-        cfg = load_config(Path(args.config) if getattr(args, "config", None) else None)
+        return load_config(Path(args.config) if getattr(args, "config", None) else None)
     except ConfigError as exc:
         raise UserError(str(exc)) from exc
+
+
+def _signing_key_file(cfg: Any) -> Any:
+    """``security.signing_key_file`` of the configuration, or the default in the data folder."""
+    from console.config import SIGNING_KEY_FILENAME, user_data_dir
+    from console.files import private_dir
+
     if cfg.signing_key_file is not None:
         return cfg.signing_key_file
     data = user_data_dir()
-    data.mkdir(parents=True, exist_ok=True)
+    private_dir(data, tighten=True)
     return data / SIGNING_KEY_FILENAME
 
 

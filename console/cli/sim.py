@@ -21,7 +21,12 @@ def register(sub: Any) -> None:
         "Serve the dispatch protocol (EIDO over STA-024 WebSocket) from a simulated CAD."
     )
     p.add_argument("--port", type=port, required=True, help="TCP port, 0..65535 (0: any free port)")
-    p.add_argument("--host", default="127.0.0.1", help="interface to listen on")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to listen on; other than loopback only with --tls-cert, --tls-key and "
+        "--client-ca (mutual TLS)",
+    )
     p.add_argument("--seed", type=int, default=1, help="random seed: same seed, same shift")
     p.add_argument("--speed", type=_positive, default=1.0, help="simulated seconds per wall second")
     p.add_argument(
@@ -58,12 +63,28 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from console.sim.simulator import DispatchSimulator, Faults, build
+    from console.sim.simulator import DispatchSimulator, Faults, build, exposure_problem
     from console.sim.world import RosterError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     for noisy in ("websockets", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    ssl = None
+    if args.tls_cert or args.tls_key or args.client_ca:
+        if not (args.tls_cert and args.tls_key):
+            print("dispatch-sim: --tls-cert and --tls-key go together", file=sys.stderr)
+            return 2
+        from console.sync.transport import server_ssl_context
+
+        try:
+            ssl = server_ssl_context(args.tls_cert, args.tls_key, args.client_ca)
+        except OSError as exc:
+            print(f"dispatch-sim: cannot load TLS files: {exc}", file=sys.stderr)
+            return 2
+    problem = exposure_problem(args.host, ssl)
+    if problem is not None:
+        print(f"dispatch-sim: {problem}", file=sys.stderr)
+        return 2
     try:
         faults = Faults.parse(args.faults)
         if args.teams is not None and args.teams < 1:
@@ -84,18 +105,6 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"dispatch-sim: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
-    ssl = None
-    if args.tls_cert or args.tls_key or args.client_ca:
-        if not (args.tls_cert and args.tls_key):
-            print("dispatch-sim: --tls-cert and --tls-key go together", file=sys.stderr)
-            return 2
-        from console.sync.transport import server_ssl_context
-
-        try:
-            ssl = server_ssl_context(args.tls_cert, args.tls_key, args.client_ca)
-        except OSError as exc:
-            print(f"dispatch-sim: cannot load TLS files: {exc}", file=sys.stderr)
-            return 2
     sim = DispatchSimulator(
         world, speed=args.speed, faults=faults, seed=args.seed, state_out=args.state_out
     )

@@ -26,9 +26,28 @@ def register(sub: Any) -> None:
 def run_state(args: argparse.Namespace) -> int:
     from console.store.read.views import state_json
 
+    destinations = _site_destinations(getattr(args, "config", None))
     store = open_store(args.db)
-    print(json.dumps(state_json(store.load_state()), indent=2))
+    state = store.load_state()
+    print(json.dumps(state_json(state, destinations=destinations, now=store.clock.now()), indent=2))
     return 0
+
+
+def _site_destinations(config: str | None) -> Any:
+    """The destinations of ``--config`` (or of the user's configuration file, if there is
+    one); None when neither lists any."""
+    from pathlib import Path
+
+    from console.cli.common import UserError
+    from console.config import ConfigError, load_config, user_config_file
+
+    if config is None and not user_config_file().exists():
+        return None
+    try:
+        cfg = load_config(Path(config) if config is not None else None)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from exc
+    return cfg.destinations or None
 
 
 def run_report(args: argparse.Namespace) -> int:

@@ -46,6 +46,14 @@ def register(sub: Any) -> None:
         help="reconnect when dispatch does not answer a subscribe within this (default 10)",
     )
     p.add_argument(
+        "--retrieval-url",
+        default=None,
+        metavar="URL",
+        help="dispatch's EIDO retrieval service (http(s)://HOST/PATH, NENA Incident Data API): "
+        "open calls a reconnect did not re-send are fetched from it "
+        "(default: dispatch.retrieval_url of the configuration; none: they are marked unconfirmed)",
+    )
+    p.add_argument(
         "--config",
         metavar="FILE",
         default=None,
@@ -118,10 +126,14 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    from console.sync.retrieval import retrieval_ssl_context
     from console.sync.transport import TransportError, client_ssl_context
 
+    retrieval_url = args.retrieval_url or config.dispatch.retrieval_url
     try:
         client_ssl_context(args.dispatch, link_security(args))
+        if retrieval_url:
+            retrieval_ssl_context(retrieval_url, link_security(args))
     except TransportError as exc:
         print(f"sync: {exc}", file=sys.stderr)
         return 2
@@ -153,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
             subscribe_timeout_s=args.subscribe_timeout,
             max_write_failures=max_failures,
             limits=config.feed_limits,
+            retrieval_url=retrieval_url,
+            followups=config.followup,
         )
     except ValueError as exc:
         store.close()

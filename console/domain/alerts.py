@@ -13,8 +13,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Protocol
 
+from console.domain.checkin import ladder_alerts, ladder_due
 from console.domain.commands import AcknowledgeAlert
+from console.domain.destinations import DestinationSet, wait_alerts
 from console.domain.events import Alert, AlertKind, Severity
+from console.domain.followup import overdue_alerts
 from console.domain.model import Call, CallStatus, CallType, Team, TeamStatus
 from console.domain.projection import State
 from console.domain.rules import Thresholds, ineligibility, safety_screen, timer_alerts
@@ -162,19 +165,28 @@ def collect_alerts(
     unknown: list[Alert] | None = None,
     quarantine: Alert | None = None,
     hidden: Iterable[str] = (),
+    destinations: DestinationSet | None = None,
 ) -> list[Alert]:
     """Every unacknowledged alert the state implies at ``now``, severity-sorted, one per id.
 
     ``link``: the link alert (:func:`link_alert`), if any; ``no_eligible``: precomputed
     :func:`no_eligible_alerts` (they depend on the state only, not on the clock); ``unknown``:
     precomputed :func:`unknown_code_alerts` (likewise); ``quarantine``: the quarantine alert
-    (:func:`quarantine_alert`), if any; ``hidden``: ids acknowledged here and on their way."""
+    (:func:`quarantine_alert`), if any; ``hidden``: ids acknowledged here and on their way;
+    ``destinations``: the site's destinations, for the wait-at-destination alert."""
     found: dict[str, Alert] = {}
     for a in state.alerts.values():
         found.setdefault(a.id, a)
     pending = [c for c in state.calls.values() if c.status is CallStatus.PENDING]
-    for a in timer_alerts(pending, state.teams.values(), state.positions, now, thresholds):
+    teams = state.teams.values()
+    for a in timer_alerts(pending, teams, state.positions, now, thresholds, state.calls):
         found.setdefault(a.id, a)
+    if thresholds.checkin.ladder:
+        steps = ladder_due(
+            teams, state.calls, now, thresholds.checkin, thresholds.checkin_interval_s
+        )
+        for a in ladder_alerts(steps):
+            found.setdefault(a.id, a)
     if no_eligible is None:
         no_eligible = no_eligible_alerts(pending, state.teams.values())
     for a in no_eligible:
@@ -182,6 +194,11 @@ def collect_alerts(
     if unknown is None:
         unknown = unknown_code_alerts(state.calls.values(), state.teams.values())
     for a in unknown:
+        found.setdefault(a.id, a)
+    if destinations is not None:
+        for a in wait_alerts(state.teams.values(), destinations, now):
+            found.setdefault(a.id, a)
+    for a in overdue_alerts(state.followups.values(), now):
         found.setdefault(a.id, a)
     if quarantine is not None:
         found.setdefault(quarantine.id, quarantine)

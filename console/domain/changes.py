@@ -20,6 +20,7 @@ from .events import (
     CommandConfirmed,
     CommandRefused,
     CommandRequested,
+    DestinationStatusReported,
     Event,
     FollowUpAttempted,
     FollowUpClosed,
@@ -67,6 +68,8 @@ class Changes:
     seq: int = 0
     program: frozenset[ProgramKey] = frozenset()
     """Program records (outcomes, reasons, naloxone, follow-ups) that changed."""
+    destinations: frozenset[str] = frozenset()
+    """Destination ids whose capacity figure changed."""
 
     def __bool__(self) -> bool:
         return bool(
@@ -77,6 +80,7 @@ class Changes:
             or self.alerts
             or self.notes
             or self.program
+            or self.destinations
         )
 
     def merge(self, other: Changes) -> Changes:
@@ -89,6 +93,7 @@ class Changes:
             self.notes | other.notes,
             max(self.seq, other.seq),
             self.program | other.program,
+            self.destinations | other.destinations,
         )
 
 
@@ -111,6 +116,8 @@ class Touched:
     notes: set[str] = field(default_factory=set)
     """Call ids that got a note."""
     program: set[ProgramKey] = field(default_factory=set)
+    destinations: set[str] = field(default_factory=set)
+    """Destination ids given a capacity figure."""
 
     def add(self, e: Event) -> None:
         """Count in what one event touches."""
@@ -140,6 +147,8 @@ class Touched:
             self.program.add(("naloxone", f"{e.source}:{e.source_id}"))
         elif isinstance(e, FollowUpOpened | FollowUpAttempted | FollowUpClosed):
             self.program.add(("followup", e.followup_id))
+        elif isinstance(e, DestinationStatusReported):
+            self.destinations.add(e.report.destination_id)
 
     @classmethod
     def everything(cls, st: State) -> Touched:
@@ -155,6 +164,7 @@ class Touched:
             set(st.assignments),
             {n.call_id for n in st.notes.values()},
             {(k, i) for k in PROGRAM_RECORDS for i in program_records(st, k)},
+            set(st.destinations),
         )
 
     def snapshot(self, st: State) -> Snapshot:
@@ -173,6 +183,7 @@ class Touched:
             held(self.escalations, st.escalations),
             held(self.assignments, st.assignments),
             {(k, i): program_records(st, k).get(i) for k, i in self.program},
+            held(self.destinations, st.destinations),
         )
 
     def changed(self, before: Snapshot, st: State) -> Touched:
@@ -198,6 +209,7 @@ class Touched:
                 for k, i in self.program
                 if program_records(st, k).get(i) is not before.program.get((k, i))
             },
+            diff(self.destinations, before.destinations, st.destinations),
         )
 
     def changes(self, seq: int = 0) -> Changes:
@@ -212,6 +224,7 @@ class Touched:
             frozenset(self.notes),
             seq,
             frozenset(self.program),
+            frozenset(self.destinations),
         )
 
 
@@ -228,6 +241,7 @@ class Snapshot:
     escalations: dict[str, Any] = field(default_factory=dict)
     assignments: dict[tuple[str, str], Any] = field(default_factory=dict)
     program: dict[ProgramKey, Any] = field(default_factory=dict)
+    destinations: dict[str, Any] = field(default_factory=dict)
 
 
 def touched(events: Iterable[Event]) -> Touched:

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from .commands import COMMAND_TYPES, Command
+from .destinations import CapacityReport
 from .events import (
     EVENT_TYPES,
     PROGRAM_EVENTS,
@@ -25,6 +26,7 @@ from .events import (
     CommandConfirmed,
     CommandRefused,
     CommandRequested,
+    DestinationStatusReported,
     Event,
     Note,
     NoteAdded,
@@ -346,6 +348,17 @@ def event_body(e: Event) -> Json:
         return {"call_id": n.call_id, "text": n.text, "author": n.author, "at": ts(n.at)}
     if type(e) in PROGRAM_EVENTS:
         return _program_body(e)
+    if isinstance(e, DestinationStatusReported):
+        r = e.report
+        return {
+            "destination_id": r.destination_id,
+            "at": ts(r.at),
+            "available": r.available,
+            "accepting": r.accepting,
+            "source": r.source,
+            "operator": r.operator,
+            "note": r.note,
+        }
     raise CodecError(f"no codec for event type {type(e).__name__}")
 
 
@@ -465,6 +478,18 @@ def event_from_parts(
             return NoteAdded(**h, note=note)
         if cls in PROGRAM_EVENTS:
             return _program_event(cls, h, b)
+        if cls is DestinationStatusReported:
+            avail = b.get("available")
+            report = CapacityReport(
+                str(b["destination_id"]),
+                _req_ts(b["at"], "capacity at"),
+                None if avail is None else int(avail),
+                bool(b.get("accepting", True)),
+                str(b.get("source") or source),
+                str(b.get("operator") or ""),
+                str(b.get("note") or ""),
+            )
+            return DestinationStatusReported(**h, report=report)
     except KeyError as exc:
         raise CodecError(f"{kind}: missing field {exc.args[0]!r}") from exc
     except (TypeError, ValueError) as exc:

@@ -144,6 +144,30 @@ class CloseFollowUp(LocalCommand):
     end: FollowUpEnd
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetDestinationStatus(LocalCommand):
+    """Local to the console: a supervisor's capacity figure for a destination (audited and
+    recorded in the log, so it replays and reaches the other consoles; not sent to dispatch)."""
+
+    kind: ClassVar[str] = "destination_status"
+    sent_to_dispatch: ClassVar[bool] = False
+    destination_id: str
+    available: int | None = None
+    """Free beds or slots (None: not counted or not known)."""
+    accepting: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetDestination(Command):
+    """Ask dispatch to send a transporting team (and the call's person) to a destination."""
+
+    kind: ClassVar[str] = "set_destination"
+    call_id: str
+    team_id: str
+    destination_id: str
+    destination_name: str = ""
+
+
 COMMAND_TYPES: dict[str, type[Command]] = {
     c.kind: c
     for c in (
@@ -161,6 +185,8 @@ COMMAND_TYPES: dict[str, type[Command]] = {
         OpenFollowUp,
         RecordFollowUpAttempt,
         CloseFollowUp,
+        SetDestinationStatus,
+        SetDestination,
     )
 }
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from .commands import Command
 from .model import Call, EscalationTarget, Position, Team
 from .program import FollowUpEnd, Outcome, UnservedReason
+
+if TYPE_CHECKING:
+    from .destinations import CapacityReport
 
 
 class Source:
@@ -36,6 +39,13 @@ class AlertKind(StrEnum):
     """Input from dispatch was refused and kept aside (the quarantine)."""
     FEED_CONFLICT = "feed_conflict"
     """Dispatch sent two different descriptions of one record with the same time and version."""
+    DESTINATION_WAIT = "destination_wait"
+    """A team waiting at a destination's intake past the site's limit."""
+    FOLLOWUP_OVERDUE = "followup_overdue"
+    """An open follow-up after a call is past its due time."""
+    CHECKIN_ESCALATION = "checkin_escalation"
+    """A step of the missed check-in ladder that asks the supervisor to act (call the team,
+    ask police for a welfare check)."""
 
 
 class Severity(StrEnum):
@@ -305,6 +315,19 @@ class FollowUpClosed(Event):
         return self.followup_id
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DestinationStatusReported(Event):
+    """A destination's capacity and whether it takes people, as a supervisor set it or
+    dispatch reported it."""
+
+    kind: ClassVar[str] = "destination_status"
+    report: CapacityReport
+
+    @property
+    def entity_id(self) -> str:
+        return self.report.destination_id
+
+
 PROGRAM_EVENTS: tuple[type[Event], ...] = (
     OutcomeRecorded,
     UnservedReasonGiven,
@@ -330,6 +353,7 @@ _ALL_EVENTS: tuple[type[Event], ...] = (
     AlertAcknowledged,
     NoteAdded,
     *PROGRAM_EVENTS,
+    DestinationStatusReported,
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {e.kind: e for e in _ALL_EVENTS}

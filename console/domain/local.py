@@ -20,9 +20,12 @@ from .commands import (
     RecordFollowUpAttempt,
     RecordNaloxone,
     RecordOutcome,
+    SetDestinationStatus,
 )
+from .destinations import CapacityReport
 from .events import (
     AlertAcknowledged,
+    DestinationStatusReported,
     Event,
     FollowUpAttempted,
     FollowUpClosed,
@@ -45,6 +48,14 @@ def check_local(command: Command, st: State, now: datetime) -> None:
     """Refuse a local record that cannot stand, with what to do (the state holds the call
     or follow-up the command names, when it exists)."""
     if isinstance(command, AcknowledgeAlert):
+        return
+    if isinstance(command, SetDestinationStatus):
+        if not command.destination_id.strip():
+            raise CommandRejected("name the destination whose capacity this is")
+        if command.available is not None and command.available < 0:
+            raise CommandRejected(
+                f"free beds or slots cannot be negative ({command.available}); give 0 when full"
+            )
         return
     call_id = command.call_id
     if isinstance(command, RecordOutcome | GiveUnservedReason | RecordNaloxone | OpenFollowUp):
@@ -98,6 +109,20 @@ def local_event(command: Command, command_id: str, operator: str, now: datetime)
         h["source_id"] = f"ack-{command_id}"
         return AlertAcknowledged(
             **h, alert_id=command.alert_id, operator=operator, note=command.reason
+        )
+    if isinstance(command, SetDestinationStatus):
+        h["source_id"] = f"dst-{command_id}"
+        return DestinationStatusReported(
+            **h,
+            report=CapacityReport(
+                command.destination_id,
+                now,
+                command.available,
+                command.accepting,
+                Source.CONSOLE,
+                operator,
+                command.reason,
+            ),
         )
     if isinstance(command, RecordOutcome):
         return OutcomeRecorded(

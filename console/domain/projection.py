@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from .commands import CommandRecord, CommandStatus
+from .destinations import CapacityReport
 from .events import (
     Alert,
     AlertAcknowledged,
@@ -24,6 +25,7 @@ from .events import (
     CommandConfirmed,
     CommandRefused,
     CommandRequested,
+    DestinationStatusReported,
     Event,
     FollowUpAttempted,
     FollowUpClosed,
@@ -91,6 +93,8 @@ class State:
     naloxone: dict[str, NaloxoneDose] = field(default_factory=dict)
     """``source:source_id`` of the event -> naloxone given on a call."""
     followups: dict[str, FollowUp] = field(default_factory=dict)
+    destinations: dict[str, CapacityReport] = field(default_factory=dict)
+    """Destination id -> its latest capacity figure (supervisor's or dispatch's)."""
     seen: set[tuple[str, str]] = field(default_factory=set)
     as_of: datetime | None = None
     _call_keys: dict[str, RecordKey] = field(default_factory=dict)
@@ -136,6 +140,7 @@ class State:
             unserved=dict(self.unserved),
             naloxone=dict(self.naloxone),
             followups=dict(self.followups),
+            destinations=dict(self.destinations),
             as_of=self.as_of,
             _call_keys=dict(self._call_keys),
             _team_keys=dict(self._team_keys),
@@ -175,6 +180,7 @@ class State:
             and self.unserved == other.unserved
             and self.naloxone == other.naloxone
             and self.followups == other.followups
+            and self.destinations == other.destinations
             and self.as_of == other.as_of
         )
 
@@ -334,6 +340,25 @@ def _alert_ack(state: State, e: AlertAcknowledged, strict: bool) -> bool:
     return True
 
 
+def _capacity_key(r: CapacityReport) -> tuple[datetime, str, str, int, bool, str]:
+    return (
+        r.at,
+        r.source,
+        r.operator,
+        -1 if r.available is None else r.available,
+        r.accepting,
+        r.note,
+    )
+
+
+def _destination(state: State, e: DestinationStatusReported, strict: bool) -> bool:
+    old = state.destinations.get(e.report.destination_id)
+    if old is not None and _capacity_key(old) >= _capacity_key(e.report):
+        return False  # the latest figure stands (ties broken on the whole figure)
+    state.destinations[e.report.destination_id] = e.report
+    return True
+
+
 def _note(state: State, e: NoteAdded, strict: bool) -> bool:
     state.notes[e.key] = e.note
     return True
@@ -433,6 +458,7 @@ _HANDLERS: dict[type[Event], Callable[[State, Event, bool], bool]] = {
     FollowUpOpened: _followup_opened,  # type: ignore[dict-item]
     FollowUpAttempted: _followup_attempt,  # type: ignore[dict-item]
     FollowUpClosed: _followup_closed,  # type: ignore[dict-item]
+    DestinationStatusReported: _destination,  # type: ignore[dict-item]
 }
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, tzinfo
 
+from .checkin import CheckinPolicy, Interval, checkin_since, interval_for
 from .commands import (
     AddNote,
     AssignTeam,
@@ -21,6 +22,7 @@ from .commands import (
     EscalateCall,
     ReassignCall,
     RequestCheckin,
+    SetDestination,
     SetTeamService,
 )
 from .events import Alert, AlertKind, Severity
@@ -47,7 +49,13 @@ class Thresholds:
     pending_by_type_s: Mapping[str, float] = field(default_factory=dict)
     """Per call type override (e.g. ``overdose``: 60)."""
     checkin_interval_s: float = 1800.0
+    """The check-in interval when no rule of ``checkin`` matches."""
     position_stale_s: float = 300.0
+    checkin: CheckinPolicy = field(default_factory=CheckinPolicy)
+    """The site's check-in policy (rules by risk, the missed check-in ladder)."""
+
+    def checkin_interval(self, team: Team, call: Call | None) -> Interval:
+        return interval_for(team, call, self.checkin, self.checkin_interval_s)
 
     def pending_limit(self, call: Call) -> float:
         by_type = self.pending_by_type_s.get(call.type.value)
@@ -269,9 +277,15 @@ def timer_alerts(
     positions: Mapping[str, Position],
     now: datetime,
     thresholds: Thresholds = Thresholds(),
+    all_calls: Mapping[str, Call] | None = None,
 ) -> list[Alert]:
-    """Alerts that follow from time passing: pending too long, check-in overdue, stale position."""
+    """Alerts that follow from time passing: pending too long, check-in overdue, stale position.
+
+    ``all_calls``: the calls teams are on (for the check-in policy; default: ``calls``)."""
     alerts: list[Alert] = []
+    if all_calls is None:
+        calls = list(calls)
+        all_calls = {c.id: c for c in calls}
     for c in calls:
         if c.status is CallStatus.PENDING:
             waited = (now - c.received_at).total_seconds()
@@ -290,16 +304,18 @@ def timer_alerts(
                 )
     for t in teams:
         if t.status is TeamStatus.ON_SCENE:
-            since = max(x for x in (t.last_checkin, t.status_since, t.updated_at) if x is not None)
+            since = checkin_since(t)
             gap = (now - since).total_seconds()
-            if gap > thresholds.checkin_interval_s:
+            interval = thresholds.checkin_interval(t, all_calls.get(t.call) if t.call else None)
+            if gap > interval.seconds:
                 alerts.append(
                     Alert(
                         f"checkin_overdue:{t.id}:{since.isoformat()}",
                         AlertKind.CHECKIN_OVERDUE,
                         Severity.HIGH,
                         t.id,
-                        f"{t.id} on scene at {t.call} with no check-in for {gap / 60:.0f} min",
+                        f"{t.id} on scene at {t.call} with no check-in for {gap / 60:.0f} min "
+                        f"({interval.text})",
                         since,
                     )
                 )
@@ -412,6 +428,14 @@ def validate_command(
         assert team is not None
         if not team.status.on_duty:
             raise CommandRejected(f"{team.id} is {team.status.value.replace('_', ' ')}")
+    elif isinstance(command, SetDestination):
+        assert call is not None and team is not None
+        if not command.destination_id.strip():
+            raise CommandRejected("choose a destination")
+        if not call.is_open:
+            raise CommandRejected(f"{call.id} is closed ({call.status.value})")
+        if team.call != call.id or not team.status.busy:
+            raise CommandRejected(f"{team.id} is not working {call.id}")
 
 
 def calls_this_shift(assignments: Iterable[tuple[str, str]]) -> dict[str, int]:

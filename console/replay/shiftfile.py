@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.domain.codec import (
     CodecError,
@@ -33,11 +33,15 @@ from console.domain.codec import (
 from console.domain.events import Event
 from console.domain.model import Team
 from console.domain.projection import fold
+from console.files import create_private, private_dir
 
-from .deidentify import Deidentifier
+from .deidentify import K_DEFAULT, Deidentifier
 from .engine import ReplayError, ShiftData, base_events
 from .signing import SignatureError, ensure_key, public_key_path, sign
 from .signing import verify as verify_signature
+
+if TYPE_CHECKING:
+    from console.store.identity import Identity
 
 FORMAT = "responder-console-shift"
 FORMAT_VERSION = 1
@@ -129,6 +133,8 @@ class ExportResult:
     signed_with: Path | None = None
     """The signing key file (None: unsigned)."""
     key_created: bool = False
+    dropped: dict[str, int] = field(default_factory=dict)
+    """De-identified: records left out because their kind is not on the allow-list, by kind."""
 
 
 # -- canonical rows and the checksum -----------------------------------------------------------
@@ -182,32 +188,50 @@ def write_shift_file(
     events: Sequence[Event],
     persons: dict[str, list[dict[str, Any]]] | None = None,
     deidentify: bool = False,
-    key: bytes | None = None,
+    k: int = K_DEFAULT,
+    offset: timedelta | None = None,
+    city_centre: tuple[float, float] | None = None,
     force: bool = False,
     source: str = "",
     signing_key: Path | None = None,
 ) -> ExportResult:
-    """Write a shift file atomically (a temporary file renamed into place)."""
+    """Write a shift file atomically (a temporary file renamed into place).
+
+    ``deidentify`` writes the trainer's copy (console.replay.deidentify): ``k`` calls at least
+    behind every location; every time moved by ``offset`` (a whole number of weeks; default a
+    secret one drawn here and never written), the file's range and creation time included."""
     path = Path(out)
     if path.exists() and not force:
         raise ShiftFileError(f"{path} already exists; choose another name or pass --force")
     if not path.parent.is_dir():
         raise ShiftFileError(f"folder {path.parent} does not exist")
-    d = Deidentifier(key) if deidentify else None
+    d = Deidentifier(k=k, offset=offset, city_centre=city_centre) if deidentify else None
     created = False
-    base_l = [d.event(e) for e in base] if d else list(base)
-    range_l = [d.event(e) for e in events] if d else list(events)
+    now = datetime.now(UTC)
+    if d is not None:
+        d.prepare([*base, *events])
+        base_l = [x for x in map(d.event, base) if x is not None]
+        range_l = [x for x in map(d.event, events) if x is not None]
+        start, end, now = d.time(start), d.time(end), d.time(now)
+    else:
+        base_l, range_l = list(base), list(events)
     final = fold([*base_l, *range_l])
     roster: list[Team] = [final.teams[k] for k in sorted(final.teams)]
     people: list[tuple[str, list[dict[str, Any]]]] = []
     for cid in sorted(persons or {}):
         found = (persons or {})[cid]
-        if found:
-            people.append((d.call_id(cid), d.persons(found)) if d else (cid, found))
+        if not found:
+            continue
+        if d is None:
+            people.append((cid, found))
+        elif (pseudo := d.known_call(cid)) is not None:
+            people.append((pseudo, d.persons(found)))
+    people.sort(key=lambda p: p[0])
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()
     try:
+        create_private(tmp)  # 0600 from the first byte (SQLite's journal takes its mode)
         con = sqlite3.connect(tmp)
         try:
             con.execute("PRAGMA secure_delete=ON")
@@ -216,7 +240,7 @@ def write_shift_file(
                 "format": FORMAT,
                 "format_version": str(FORMAT_VERSION),
                 "schema_version": _known_schema(),
-                "created_at": _iso(datetime.now(UTC)),
+                "created_at": _iso(now),
                 "start": _iso(start),
                 "end": _iso(end),
                 "deidentified": "1" if deidentify else "0",
@@ -285,6 +309,7 @@ def write_shift_file(
         deidentify,
         signing_key,
         signing_key is not None and created,
+        dict(d.dropped) if d is not None else {},
     )
 
 
@@ -296,7 +321,8 @@ def export_shift(
     *,
     deidentify: bool = False,
     force: bool = False,
-    key: bytes | None = None,
+    k: int = K_DEFAULT,
+    city_centre: tuple[float, float] | None = None,
     signing_key: Path | None = None,
 ) -> ExportResult:
     """Export the shift [start, end) of a database (``console.store.Store``) to a file, signed
@@ -305,9 +331,7 @@ def export_shift(
     if signing_key is None:
         from console.config import SIGNING_KEY_FILENAME, user_data_dir
 
-        data = user_data_dir()
-        data.mkdir(parents=True, exist_ok=True)
-        signing_key = data / SIGNING_KEY_FILENAME
+        signing_key = private_dir(user_data_dir(), tighten=True) / SIGNING_KEY_FILENAME
     if start.tzinfo is None or end.tzinfo is None:
         raise ShiftFileError("--from and --to need a UTC offset")
     if end <= start:
@@ -329,7 +353,8 @@ def export_shift(
         events=events,
         persons=persons,
         deidentify=deidentify,
-        key=key,
+        k=k,
+        city_centre=city_centre,
         force=force,
         source=source,
         signing_key=signing_key,
@@ -659,6 +684,48 @@ def looks_like_shift_file(target: str) -> bool:
     return "meta" in tables or "events" not in tables
 
 
+def replay_identity(
+    target: str,
+    *,
+    operators_file: Path | None,
+    claimed_role: str | None = None,
+    claimed_operator: str | None = None,
+) -> Identity:
+    """Who replays ``target``, and as what: the platform's identity (console.store.identity: the
+    login and its group role for a PostgreSQL database; the account and the operators file for
+    a shift file or an SQLite one), narrowed by ``--role``, never widened.
+
+    Without ``--role`` the role is the granted one, at most ``trainer``: a supervisor opens a
+    raw shift only by asking for it. A ``--role`` wider than the granted one raises
+    :class:`ShiftFileError` with a one-line reason, before anything is read.
+    """
+    from console.store import identity as ident_mod
+
+    if claimed_role is not None and claimed_role not in ROLES:
+        raise ShiftFileError(f"role must be one of {', '.join(ROLES)}, not {claimed_role!r}")
+    if "://" not in target and not Path(target).exists():
+        raise ShiftFileError(f"{target}: no such shift file or database")
+    if looks_like_shift_file(target):
+        granted = ident_mod.on_sqlite(operators_file)
+    else:
+        from console.store import Store, StoreError
+
+        try:
+            store = Store.open(target, create=False)
+        except StoreError as exc:
+            raise ShiftFileError(str(exc)) from exc
+        try:
+            granted = ident_mod.establish(store.engine, operators_file)
+        finally:
+            store.close()
+    order = ident_mod.ROLES  # narrowest first
+    wanted = claimed_role or order[min(order.index(granted.role), order.index("trainer"))]
+    ident = ident_mod.narrow(granted, claimed_operator, wanted)
+    if ident.role != wanted:  # only a --role wider than granted (the default never is)
+        raise ShiftFileError(next(r for r in ident.refused if r.startswith("--role ")))
+    return ident
+
+
 def open_for_replay(
     target: str,
     *,
@@ -669,10 +736,11 @@ def open_for_replay(
 ) -> ReplaySource:
     """Open a shift file or a database range for replay, as ``role`` may.
 
-    A trainer may open only a de-identified shift file: a database, or a file exported without
-    ``--deidentify``, holds behavioral-health data about identifiable people. And only a
-    signed one: ``trusted_key`` is the public key file exports are checked against (default:
-    beside the default signing key, console.replay.signing).
+    Only a supervisor may open a database or a raw file: those hold behavioral-health data
+    about identifiable people. A trainer or a viewer may open only a de-identified shift file,
+    and only a signed one: ``trusted_key`` is the public key file exports are checked against
+    (default: beside the default signing key, console.replay.signing). ``role`` is what
+    :func:`replay_identity` allows, never a bare claim.
     """
     if role not in ROLES:
         raise ShiftFileError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
@@ -684,12 +752,12 @@ def open_for_replay(
                 "--from/--to apply to a database; a shift file holds its own range"
             )
         sf = open_shift_file(target)
-        if role == "trainer" and not sf.deidentified:
+        if role != "supervisor" and not sf.deidentified:
             raise ShiftFileError(
-                f"{target} is not de-identified: a trainer may open only de-identified shift "
+                f"{target} is not de-identified: a {role} may open only de-identified shift "
                 "files (ask a supervisor to export it with --deidentify)"
             )
-        if role == "trainer":
+        if role != "supervisor":
             if trusted_key is None:
                 from console.config import SIGNING_KEY_FILENAME, user_data_dir
 
@@ -699,9 +767,9 @@ def open_for_replay(
             except SignatureError as exc:
                 raise ShiftFileError(str(exc)) from exc
         return ReplaySource(sf.data, sf)
-    if role == "trainer":
+    if role != "supervisor":
         raise ShiftFileError(
-            "a trainer may open only de-identified shift files, not a database; ask a "
+            f"a {role} may open only de-identified shift files, not a database; ask a "
             "supervisor for `responder-console export-shift --deidentify`"
         )
     from console.store import Store, StoreError

@@ -14,6 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from console.files import write_private
+
 from .engine import ReplayError
 
 
@@ -56,7 +58,7 @@ def ensure_key(key_file: Path) -> bool:
     fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(raw.hex().encode() + b"\n")
-    public_key_path(key_file).write_text(key.public_key().public_bytes_raw().hex() + "\n")
+    write_private(public_key_path(key_file), key.public_key().public_bytes_raw().hex() + "\n")
     return True
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from ssl import SSLContext
 from typing import Any
 
-from console.sim.simulator import DispatchSimulator, build
+from console.sim.simulator import DispatchSimulator, ExposureError, build, exposure_problem
 from console.sim.world import World
 
 log = logging.getLogger("console.sim.simulator")
@@ -44,6 +44,9 @@ class SimulatorThread:
         port: int = 0,
         ssl: SSLContext | None = None,
     ) -> None:
+        problem = exposure_problem(host, ssl)
+        if problem is not None:
+            raise ExposureError(problem)
         if sim is None:
             if world is None:
                 world = build(
@@ -73,7 +76,10 @@ class SimulatorThread:
             self.loop = asyncio.get_running_loop()
             listening = asyncio.Event()
             task = asyncio.create_task(self.sim.serve(host, port, ready=listening, ssl=self.ssl))
-            await listening.wait()
+            waiter = asyncio.create_task(listening.wait())
+            # A serve that fails before it listens ends the task: say so at once.
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
             self.ready.set()
             await task
 

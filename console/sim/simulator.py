@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import logging
 import math
 import random
+import socket
 import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from ssl import SSLContext
+from ssl import CERT_REQUIRED, SSLContext
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -31,6 +33,7 @@ from websockets.exceptions import ConnectionClosed
 
 from console.domain.model import CallStatus, TeamStatus
 from console.domain.projection import State
+from console.files import write_private
 from console.sim.world import (
     DEFAULT_RATE_PER_HOUR,
     GeneratedShift,
@@ -183,6 +186,61 @@ class Stats:
 
 
 # -- the server ----------------------------------------------------------------------------------
+
+
+class ExposureError(ValueError):
+    """The simulator was asked to listen beyond this machine without mutual TLS."""
+
+
+def is_loopback(host: str | None) -> bool:
+    """True when every address ``host`` stands for is this machine's loopback (127.0.0.0/8,
+    ::1). All interfaces (``""``, ``0.0.0.0``, ``::``), or a name that does not resolve, is not."""
+    if not host:
+        return False
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False
+    addrs = {info[4][0] for info in infos}
+    return bool(addrs) and all(
+        ipaddress.ip_address(str(a).split("%", 1)[0]).is_loopback for a in addrs
+    )
+
+
+def _resolves(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        pass
+    try:
+        return bool(socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP))
+    except (OSError, UnicodeError):
+        return False
+
+
+def exposure_problem(host: str | None, ssl: SSLContext | None) -> str | None:
+    """Why the simulator may not listen on ``host`` with ``ssl``, or None.
+
+    Its feed is a dispatch center's (names, places, health details in realistic form) and it
+    obeys whoever subscribes: on loopback anyone on this machine may connect; beyond it, only a
+    client holding a certificate of the CA it is given (mutual TLS)."""
+    if is_loopback(host):
+        return None
+    if host and not _resolves(host):
+        return f"cannot listen on {host}: the name does not resolve"
+    if ssl is not None and ssl.verify_mode == CERT_REQUIRED:
+        return None
+    where = host or "all interfaces"
+    need = "a client CA" if ssl is not None else "TLS and a client CA"
+    return (
+        f"refusing to listen on {where} without {need} (mutual TLS): give --tls-cert, "
+        "--tls-key and --client-ca, or listen on 127.0.0.1"
+    )
 
 
 class DispatchSimulator:
@@ -590,7 +648,12 @@ class DispatchSimulator:
         ready: asyncio.Event | None = None,
         ssl: SSLContext | None = None,
     ) -> None:
-        """Serve until stopped; with ``ssl`` (see console.sync.transport.server_ssl_context) wss."""
+        """Serve until stopped; with ``ssl`` (see console.sync.transport.server_ssl_context) wss.
+
+        Off loopback only with mutual TLS (:func:`exposure_problem`): :class:`ExposureError`."""
+        problem = exposure_problem(host, ssl)
+        if problem is not None:
+            raise ExposureError(problem)
         self._t0 = time.monotonic()
         async with serve(
             self._handler, host, port, max_size=2**24, ping_interval=20, ssl=ssl
@@ -649,9 +712,7 @@ class DispatchSimulator:
     def write_state(self) -> None:
         if self.state_out is None:
             return
-        tmp = self.state_out.with_suffix(self.state_out.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.truth(), indent=1), encoding="utf-8")
-        tmp.replace(self.state_out)
+        write_private(self.state_out, json.dumps(self.truth(), indent=1))
 
 
 def conn_send_nowait(conn: ServerConnection, msg: dict[str, Any]) -> None:

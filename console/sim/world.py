@@ -58,12 +58,14 @@ NEIGHBORHOODS: tuple[tuple[str, float, float], ...] = (
 )
 
 DESTINATIONS: tuple[tuple[str, float, float], ...] = (
-    ("Hartford Hospital", 41.7545, -72.6794),
-    ("Saint Francis Hospital", 41.7737, -72.6990),
-    ("Connecticut Children's", 41.7560, -72.6810),
-    ("Open Hearth shelter", 41.7610, -72.6640),
-    ("McKinney shelter", 41.7470, -72.6720),
-    ("Detox and recovery center", 41.7690, -72.6620),
+    # Named as in the demo's sample destinations file (resources/), so the console knows them:
+    # the emergency departments near their public hospital points, the other places fictional.
+    ("Hartford Hospital ED", 41.7545, -72.6794),
+    ("Saint Francis ED", 41.7737, -72.6990),
+    ("Connecticut Children's ED", 41.7560, -72.6810),
+    ("Bushnell Night Shelter (sample)", 41.7610, -72.6640),
+    ("Park Street Sobering Center (sample)", 41.7470, -72.6720),
+    ("Riverside Detox Intake (sample)", 41.7690, -72.6620),
 )
 
 STREETS = (
@@ -644,6 +646,16 @@ class World:
                 return False, f"{tid} is {team.status.value.replace('_', ' ')}", None
             self.set_team(team.id, last_checkin=self.now)
             return True, f"{tid} checked in", None
+        if kind == "set_destination":
+            assert call is not None and team is not None
+            where = str(a.get("destination_name") or a["destination_id"])
+            if not call.is_open:
+                return False, f"{cid} was {call.status.value} meanwhile", cid
+            if team.call != cid:
+                return False, f"{tid} is not on {cid}", cid
+            self.set_call(call.id, destination=where)
+            self.set_team(team.id, destination=where)
+            return True, f"{tid} to take the person from {cid} to {where}", cid
         return False, f"dispatch does not know the command {kind!r}", cid
 
 

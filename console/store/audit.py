@@ -70,6 +70,40 @@ def record_refusal(
         insert_audit(store, conn, values)
 
 
+def record_action(
+    store: Store,
+    action: str,
+    *,
+    operator: str,
+    role: str,
+    now: datetime,
+    call_id: str | None = None,
+    team_id: str | None = None,
+    reason: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """An action the console took that is no command (a step of the missed check-in ladder),
+    audited as done."""
+    with store.engine.begin() as conn:
+        insert_audit(
+            store,
+            conn,
+            {
+                "at": now,
+                "operator": operator,
+                "role": role,
+                "action": action,
+                "call_id": call_id,
+                "team_id": team_id,
+                "reason": reason,
+                "detail": _dumps(detail or {}),
+                "command_id": None,
+                "answer_status": "done",
+                "answer": "",
+            },
+        )
+
+
 def entries(store: Store, limit: int = 200, *, call_id: str | None = None) -> list[AuditEntry]:
     q = select(S.audit).order_by(S.audit.c.id.desc()).limit(limit)
     if call_id is not None:

@@ -85,7 +85,8 @@ BEGIN
     RAISE EXCEPTION 'only a supervisor can act' USING ERRCODE = '42501';
   END IF;
   IF p_kind NOT IN ('command_requested', 'alert_acknowledged', 'outcome', 'unserved_reason',
-                    'naloxone', 'followup_opened', 'followup_attempt', 'followup_closed') THEN
+                    'naloxone', 'followup_opened', 'followup_attempt', 'followup_closed',
+                    'destination_status') THEN
     RAISE EXCEPTION USING MESSAGE = 'a console cannot record a ' || p_kind || ' event',
       ERRCODE = '42501';
   END IF;

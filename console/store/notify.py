@@ -40,7 +40,7 @@ CHANNEL = "rc_changes"
 MAX_PAYLOAD = 7900
 """PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; above this, say "everything"."""
 
-_FIELDS = ("calls", "teams", "positions", "commands", "alerts", "notes")
+_FIELDS = ("calls", "teams", "positions", "commands", "alerts", "notes", "destinations")
 
 
 class ListenerLost(StoreError):

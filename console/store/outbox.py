@@ -56,6 +56,23 @@ def sender_identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def _gone(owner: str) -> bool:
+    """Whether ``owner`` (a :func:`sender_identity`) was a process on this host that has
+    ended: its claims can be taken over at once, not after their lease (a sync service
+    killed and restarted resends at once). Another host's senders are never judged."""
+    host, _, rest = owner.partition(":")
+    pid, _, _ = rest.partition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False
+
+
 def due(store: Store, limit: int = 50) -> list[OutboxItem]:
     """Commands not yet answered by dispatch, oldest first."""
     with store.engine.connect() as conn:
@@ -86,11 +103,22 @@ def claim(store: Store, limit: int = 50, *, owner: str, lease_s: float = 30.0) -
     until = now + timedelta(seconds=lease_s)
     o = S.outbox.c
     with store.engine.begin() as conn:
+        holders = conn.execute(
+            select(o.claimed_by)
+            .where(o.status.in_(("queued", "sent")), o.claimed_until > now)
+            .distinct()
+        ).scalars()
+        dead = sorted(h for h in holders if h and h != owner and _gone(h))
         rows = conn.execute(
             select(S.outbox)
             .where(
                 o.status.in_(("queued", "sent")),
-                or_(o.claimed_by.is_(None), o.claimed_by == owner, o.claimed_until <= now),
+                or_(
+                    o.claimed_by.is_(None),
+                    o.claimed_by == owner,
+                    o.claimed_until <= now,
+                    o.claimed_by.in_(dead),
+                ),
             )
             .order_by(o.created_at, o.command_id)
             .limit(limit)

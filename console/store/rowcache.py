@@ -103,6 +103,7 @@ class RowCache:
             take(t.escalations, h.escalations, c.escalations, st.escalations),
             {k for k in t.assignments if k[0] in missing_asg},
             program=set(t.program),  # rare: always read from the table
+            destinations=set(t.destinations),
         )
 
     def keep(self, t: Touched, st: State, seq: int) -> None:

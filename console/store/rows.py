@@ -24,6 +24,7 @@ from console.domain.codec import (
     call_to_dict,
     command_from_dict,
     command_to_dict,
+    event_from_parts,
     program_record_from_dict,
     program_record_to_dict,
     team_from_dict,
@@ -35,6 +36,7 @@ from console.domain.commands import (
 from console.domain.events import (
     Alert,
     AlertKind,
+    DestinationStatusReported,
     Event,
     Note,
     Severity,
@@ -176,7 +178,42 @@ def load_partial(store: Store, conn: Connection, t: Touched) -> State:
     for part in _chunks(sorted({c for c, _ in pairs})):
         for r in conn.execute(select(S.assignments).where(S.assignments.c.call_id.in_(part))):
             st.assignments[(r.call_id, r.team_id)] = r.at
+    _load_destinations(conn, st, t.destinations)
     return st
+
+
+def _load_destinations(conn: Connection, st: State, ids: set[str] | None) -> None:
+    """Capacity figures are few and keep no table: the latest per destination is folded from
+    the log's ``destination_status`` events (``ids`` None: every destination)."""
+    if ids is not None and not ids:
+        return
+    q = select(
+        S.events.c.kind,
+        S.events.c.source,
+        S.events.c.source_id,
+        S.events.c.occurred_at,
+        S.events.c.recorded_at,
+        S.events.c.payload,
+    ).where(S.events.c.kind == DestinationStatusReported.kind)
+    queries = (
+        [q] if ids is None else [q.where(S.events.c.entity_id.in_(p)) for p in _chunks(sorted(ids))]
+    )
+    for query in queries:
+        rows = conn.execute(query)
+        fold(
+            (
+                event_from_parts(
+                    r.kind,
+                    r.source,
+                    r.source_id,
+                    r.occurred_at,
+                    r.recorded_at,
+                    json.loads(r.payload),
+                )
+                for r in rows
+            ),
+            st,
+        )
 
 
 def write_back(
@@ -369,6 +406,8 @@ def load_all(store: Store, conn: Connection) -> State:
         st.escalations[r.call_id] = (EscalationTarget(r.target), r.at)
     for r in conn.execute(select(S.program_records)):
         program_records(st, r.kind)[r.key] = program_record_from_dict(r.kind, json.loads(r.data))
+    _load_destinations(conn, st, None)
+    st.seen.clear()
     st.as_of = conn.execute(select(func.max(S.events.c.occurred_at))).scalar_one()
     return st
 

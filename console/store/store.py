@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -32,12 +32,14 @@ from console.domain.events import (
     Event,
     Source,
 )
+from console.domain.followup import FollowUpPolicy
 from console.domain.projection import State
 from console.domain.rules import ServiceHours
+from console.files import create_private
 
 from . import audit, eventlog, link, outbox, quarantine, rows, submission
 from . import persons as person_data
-from .db import check_revision, make_engine, quick_check, upgrade
+from .db import check_revision, make_engine, quick_check, sqlite_path, upgrade
 from .outbox import sender_identity
 from .records import (
     AppendResult,
@@ -93,6 +95,10 @@ class Store:
         ``quick_check`` first: a damaged file is refused (StoreCorrupt), never written.
         ``synchronous="FULL"`` makes each SQLite commit durable across a power cut."""
         engine = make_engine(url, synchronous=synchronous)
+        path = sqlite_path(engine)
+        if create and path is not None and not path.exists() and path.parent.is_dir():
+            # A new database is 0600 from its first page; SQLite gives -wal/-shm its mode.
+            create_private(path, truncate=False)
         try:
             if check:
                 quick_check(engine)
@@ -261,6 +267,7 @@ class Store:
         operator: str,
         role: str = "supervisor",
         mobile_crisis_hours: ServiceHours | None = None,
+        followups: FollowUpPolicy | None = None,
     ) -> Submitted:
         """Check a supervisor command against the rules and queue it for dispatch.
 
@@ -273,8 +280,21 @@ class Store:
         team), on SQLite under the database's single-writer lock.
         """
         return submission.submit(
-            self, command, operator=operator, role=role, mobile_crisis_hours=mobile_crisis_hours
+            self,
+            command,
+            operator=operator,
+            role=role,
+            mobile_crisis_hours=mobile_crisis_hours,
+            followups=followups,
         )
+
+    def open_followups(
+        self, call_ids: Iterable[str], policy: FollowUpPolicy, at: datetime
+    ) -> AppendResult:
+        """Open the follow-ups the site's rules call for on these (closed) calls, once each."""
+        from .followups import open_on_close
+
+        return open_on_close(self, call_ids, policy, at)
 
     def _validate(
         self,
@@ -349,6 +369,30 @@ class Store:
     def link_reports(self) -> list[LinkReport]:
         """Every sync service's last report, freshest first."""
         return link.reports(self)
+
+    def record_action(
+        self,
+        action: str,
+        *,
+        operator: str,
+        role: str = "supervisor",
+        call_id: str | None = None,
+        team_id: str | None = None,
+        reason: str = "",
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Audit an action the console took that is no command (a missed check-in ladder step)."""
+        audit.record_action(
+            self,
+            action,
+            operator=operator,
+            role=role,
+            now=self.clock.now(),
+            call_id=call_id,
+            team_id=team_id,
+            reason=reason,
+            detail=detail,
+        )
 
     def audit(self, limit: int = 200, *, call_id: str | None = None) -> list[AuditEntry]:
         return audit.entries(self, limit, call_id=call_id)

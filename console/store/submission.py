@@ -22,12 +22,14 @@ from console.domain.commands import (
     AcknowledgeAlert,
     Command,
     CommandRejected,
+    RecordOutcome,
 )
 from console.domain.events import (
     CommandRequested,
     Event,
     Source,
 )
+from console.domain.followup import FollowUpPolicy
 from console.domain.local import check_local, local_event
 from console.domain.model import Call
 from console.domain.rules import ServiceHours, validate_command
@@ -59,6 +61,7 @@ def submit(
     operator: str,
     role: str = "supervisor",
     mobile_crisis_hours: ServiceHours | None = None,
+    followups: FollowUpPolicy | None = None,
 ) -> Submitted:
     """Check a supervisor command against the rules and queue it for dispatch.
 
@@ -69,6 +72,10 @@ def submit(
     is a :class:`CommandConflict` carrying the call as it stands. Race-safe across
     processes: on PostgreSQL the check and the insert run under a lock on the call (and
     team), on SQLite under the database's single-writer lock.
+
+    ``followups``: the site's follow-up rules; when they open follow-ups automatically, an
+    outcome that needs a follow-up the call lacks opens it in the same transaction (its own
+    event and audit row).
     """
     now = store.clock.now()
     if role != "supervisor":
@@ -96,6 +103,7 @@ def submit(
                     operator=operator,
                 )
             result = store._append(conn, [ev])
+            changes = result.changes
             if command.sent_to_dispatch and not store._direct(conn)[0]:
                 conn.execute(
                     text("SELECT rc_queue_command(:cid, :kind, :payload, :call_id, :team_id, :at)"),
@@ -131,11 +139,29 @@ def submit(
                 "answer": "",
             }
             insert_audit(store, conn, values)
+            if followups is not None and followups.automatic and isinstance(command, RecordOutcome):
+                from .followups import for_outcome
+
+                opening = for_outcome(store, conn, command, followups, now)
+                if opening is not None:
+                    fid = uuid.uuid4().hex
+                    more = store._append(conn, [local_event(opening, fid, operator, now)])
+                    changes = changes.merge(more.changes)
+                    insert_audit(
+                        store,
+                        conn,
+                        {
+                            **_audit_values(opening, operator, role, now),
+                            "command_id": None,
+                            "answer_status": "done",
+                            "answer": "",
+                        },
+                    )
     if refused is not None:
         # Audited after the transaction: a refusal leaves nothing else behind.
         store._audit_refusal(command, operator, role, now, str(refused))
         raise refused
-    return Submitted(command_id, ev, result.changes)
+    return Submitted(command_id, ev, changes)
 
 
 def validate(

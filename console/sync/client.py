@@ -39,7 +39,7 @@ from console.sync.transport import (
     LinkSecurity,
     client_ssl_context,
     describe_tls_error,
-    is_loopback,
+    link_encrypted,
 )
 from console.wire import protocol as proto
 from console.wire.eido import EidoError, parse_eido
@@ -194,7 +194,7 @@ class DispatchClient:
         data_clock: Clock | None = None,
     ) -> None:
         try:
-            parsed = parse_uri(url)
+            parse_uri(url)
         except (InvalidURI, ValueError) as exc:
             raise ValueError(f"bad dispatch URL {url!r}: {exc}") from None
         self.security = security or LinkSecurity()
@@ -233,7 +233,7 @@ class DispatchClient:
             LinkState.CONNECTING,
             self.clock.now(),
             url,
-            encrypted=parsed.secure or is_loopback(parsed.host),
+            encrypted=link_encrypted(url),
         )
         self.frames_received = 0
         self.last_frame_monotonic = time.monotonic()
@@ -347,6 +347,19 @@ class DispatchClient:
             )
         )
         return _Pending(rid, sid, time.monotonic() + self.subscribe_timeout_s)
+
+    def read_documents(self, transaction_id: str, docs: list[Any]) -> Inbound:
+        """Documents that did not come in a notification (the retrieval service's answers),
+        read and checked as a notification's are: what cannot be used is in ``bad``."""
+        batch = Inbound()
+        self._event(
+            {"transactionId": transaction_id, "notification": docs}, batch, self.clock.now()
+        )
+        return batch
+
+    def note_calls(self, events: list[Event]) -> None:
+        """Dispatch has just confirmed the calls these events are about."""
+        self._note_calls(events)
 
     def _note_calls(self, events: list[Event]) -> None:
         now = self.clock.now()

@@ -40,7 +40,17 @@ from typing import Any, TypeVar
 from console.config import redact_url
 from console.domain.clock import Clock, SystemClock
 from console.domain.commands import EscalateCall
-from console.domain.events import Alert, AlertKind, AlertRaised, Event, Severity, Source
+from console.domain.events import (
+    Alert,
+    AlertKind,
+    AlertRaised,
+    CallReceived,
+    CallUpdated,
+    Event,
+    Severity,
+    Source,
+)
+from console.domain.followup import FollowUpPolicy
 from console.store.db import StoreWriteError, write_failure_reason
 from console.store.records import AppendResult
 from console.store.store import sender_identity
@@ -53,6 +63,7 @@ from console.sync.client import (
     Inbound,
     LinkHealth,
 )
+from console.sync.retrieval import IncidentRetrieval, RetrievalError
 from console.sync.transport import LinkSecurity
 from console.wire import protocol as proto
 from console.wire.eido import build_incident_eido, iso
@@ -63,6 +74,10 @@ log = logging.getLogger("console.sync.service")
 T = TypeVar("T")
 
 OUTBOX_POLL_S = 0.25
+RETRIEVAL_POLL_S = 0.5
+RETRIEVAL_RETRY_S = 60.0
+"""Calls still unconfirmed after a round are asked for again this long after it."""
+RETRIEVAL_MAX_PER_ROUND = 500
 OUTBOX_LEASE_S = 10.0
 """A claim outlives many polls, so a live sender always renews before it runs out."""
 LINK_REPORT_S = 5.0
@@ -93,10 +108,16 @@ class SyncService:
         max_write_failures: int | None = None,
         limits: FeedLimits | None = None,
         data_clock: Clock | None = None,
+        retrieval_url: str | None = None,
+        followups: FollowUpPolicy | None = None,
     ) -> None:
         if max_write_failures is not None and max_write_failures < 1:
             raise ValueError(f"max_write_failures must be at least 1, not {max_write_failures}")
         self.store = store
+        self.followups = followups
+        """The site's follow-up rules: a call dispatch closes that needs one gets it (None:
+        the service opens none)."""
+        self.data_clock = data_clock
         self.max_write_failures = max_write_failures
         """Failed writes in a row after which the service stops (None: never)."""
         self.write_failures = 0
@@ -151,6 +172,13 @@ class SyncService:
         self.error: BaseException | None = None
         self.owner = sender_identity()
         """This sender's name in the outbox claims and the link reports."""
+        self.retrieval = IncidentRetrieval(retrieval_url, security) if retrieval_url else None
+        """The site's EIDO retrieval service, asked for open calls a reconnect did not re-send."""
+        self.retrieved = 0
+        self.retrieval_failures: dict[str, str] = {}
+        """Call id -> why it could not be fetched (the last attempt); it stays unconfirmed."""
+        self.not_at_dispatch: dict[str, datetime] = {}
+        """Open calls the retrieval service does not know (404) -> when it said so."""
 
     # -- state other threads may read ---------------------------------------------------------
 
@@ -280,6 +308,8 @@ class SyncService:
                     )
                     self._raise_conflict(e, why)
                 self._emit(res.changes)
+            if self.followups is not None and self.followups.automatic:
+                self._open_followups(results)
             while len(self._committed) > COMMITTED_MEMORY:
                 self._committed.pop(next(iter(self._committed)))
             while len(self._conflicting) > COMMITTED_MEMORY:
@@ -300,6 +330,21 @@ class SyncService:
             self.answers += 1
             self._emit(changes)
         return rejected
+
+    def _open_followups(self, results: list[AppendResult]) -> None:
+        """Open the follow-ups the site's rules call for on the calls this batch closed."""
+        assert self.followups is not None
+        closed = {
+            e.call.id
+            for res in results
+            for e in res.appended
+            if isinstance(e, CallReceived | CallUpdated) and not e.call.is_open
+        }
+        if closed:
+            at = (self.data_clock or self.clock).now()
+            res = self.store.open_followups(closed, self.followups, at)
+            if res.appended:
+                self._emit(res.changes)
 
     def _quarantine(self, raw: str, reason: str) -> None:
         raw, reason = _safe(raw), _safe(reason)
@@ -436,6 +481,8 @@ class SyncService:
             asyncio.create_task(self._outbox_loop(self._stop)),
             asyncio.create_task(self._report_loop(self._stop)),
         ]
+        if self.retrieval is not None:
+            tasks.append(asyncio.create_task(self._retrieval_loop(self._stop)))
         if self.exit_when_idle_s is not None:
             tasks.append(asyncio.create_task(self._idle_watch(self._stop, self.exit_when_idle_s)))
         try:
@@ -452,6 +499,55 @@ class SyncService:
                 # Hand unanswered commands to another sender at once, not after the lease.
                 await self._in_db(self.store.release_outbox, self.owner)
             self._db.shutdown(wait=True)
+
+    async def _retrieval_loop(self, stop: asyncio.Event) -> None:
+        """After each reconciliation (and every RETRIEVAL_RETRY_S while some remain), fetch
+        the open calls dispatch did not re-send from the retrieval service."""
+        assert self.retrieval is not None
+        done_for: datetime | None = None
+        next_retry = 0.0
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), RETRIEVAL_POLL_S)
+            c = self.client
+            reconciled = c.reconciled_at
+            if reconciled is None or not self.health.up:
+                continue
+            if reconciled == done_for and time.monotonic() < next_retry:
+                continue
+            st = await self._in_db(self.store.load_state)
+            todo = sorted(self.unconfirmed_calls(st))[:RETRIEVAL_MAX_PER_ROUND]
+            done_for, next_retry = reconciled, time.monotonic() + RETRIEVAL_RETRY_S
+            for cid in todo:
+                if stop.is_set() or not self.health.up:
+                    break
+                await self._retrieve(cid)
+
+    async def _retrieve(self, cid: str) -> None:
+        assert self.retrieval is not None
+        try:
+            got = await asyncio.to_thread(self.retrieval.fetch, cid)
+        except RetrievalError as exc:
+            self.retrieval_failures[cid] = str(exc)
+            log.warning("%s", exc)
+            return
+        if got.problem:
+            self.retrieval_failures[cid] = got.problem
+            await self._in_db(self._quarantine, got.raw, got.problem)
+            return
+        if got.document is None:
+            self.not_at_dispatch[cid] = self.clock.now()
+            log.warning("%s is open here but dispatch's retrieval service does not know it", cid)
+            return
+        batch = self.client.read_documents(f"retrieval:{cid}", [got.document])
+        await self.commit(batch)
+        self.client.note_calls(batch.events)
+        if batch.events:
+            self.retrieved += 1
+            self.retrieval_failures.pop(cid, None)
+            self.not_at_dispatch.pop(cid, None)
+        else:
+            self.retrieval_failures[cid] = next((b.reason for b in batch.bad), "no usable record")
 
     async def _report_loop(self, stop: asyncio.Event) -> None:
         """Record the link's health in the database for consoles that do not hold the link."""

@@ -45,6 +45,16 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+def link_encrypted(url: str) -> bool:
+    """Whether a link to ``url`` is private: TLS (``wss://``, ``https://``), or this machine."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return False
+    return parts.scheme in ("wss", "https") or is_loopback(host)
+
+
 def check_key_file(path: Path) -> None:
     """Refuse a private key that group or others can read (a copied key is a stolen identity)."""
     try:

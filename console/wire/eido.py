@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from console.domain.codec import CodecError, parse_ts
+from console.domain.destinations import CapacityReport
 from console.domain.events import (
     Alert,
     AlertKind,
@@ -36,6 +37,7 @@ from console.domain.events import (
     CallEscalated,
     CallReceived,
     CallUpdated,
+    DestinationStatusReported,
     Event,
     Note,
     NoteAdded,
@@ -913,8 +915,61 @@ def parse_eido(
                 backup,
             )
             ev(AlertRaised, f"alert:{alert.id}", backup, alert=alert)
+    for report in _destination_figures(doc, ext, locs):
+        ev(
+            DestinationStatusReported,
+            f"dest:{report.destination_id}:{iso(report.at)}:{record_hash(report)}",
+            report.at,
+            report=report,
+        )
     # A document with neither an incident nor units (NENA's call-transfer sample: a call, its
     # agencies and persons) says nothing the console tracks: read, no events, not an error.
+    return out
+
+
+def _destination_figures(
+    doc: Json, ext: Mapping[str, Any], locs: Mapping[str, Json]
+) -> list[CapacityReport]:
+    """Capacity figures dispatch gives for the places its units and persons are going: a
+    unit's ``unitDestinationReference`` (or a unit's or person's ``destinationReference``)
+    names a location whose ``locationDescriptionText`` is the destination, and the console's
+    extension ``destinations.<location id>`` carries ``available``, ``accepting`` and ``at``.
+    The console keeps a figure only for a destination its site knows by that id or name."""
+    figures = ext.get("destinations") or {}
+    if not isinstance(figures, dict):
+        raise EidoError(f"{EXTENSION_KEY}.destinations: expected an object")
+    if not figures:
+        return []
+    refs: list[str] = []
+    for comp in [
+        *_components(doc, "emergencyResourceComponent"),
+        *_components(doc, "personComponent"),
+    ]:
+        for key in ("unitDestinationReference", "destinationReference"):
+            r = _ref_of(comp.get(key))
+            if r is not None and r not in refs:
+                refs.append(r)
+    out = []
+    for r in refs:
+        fig, loc = figures.get(r), locs.get(r)
+        if fig is None or loc is None:
+            continue
+        where = f"{EXTENSION_KEY}.destinations.{r}"
+        if not isinstance(fig, dict):
+            raise EidoError(f"{where}: expected an object")
+        name = loc.get("locationDescriptionText")
+        if not isinstance(name, str) or not name.strip():
+            raise EidoError(f"{where}: the location names no destination (locationDescriptionText)")
+        at = _opt_time(fig, "at", where) or _prologue_of(loc, where)[1]
+        available = fig.get("available")
+        if available is not None and (
+            isinstance(available, bool) or not isinstance(available, int) or available < 0
+        ):
+            raise EidoError(f"{where}.available: expected a whole number >= 0, got {available!r}")
+        accepting = fig.get("accepting", True)
+        if not isinstance(accepting, bool):
+            raise EidoError(f"{where}.accepting: expected true or false, got {accepting!r}")
+        out.append(CapacityReport(name.strip(), at, available, accepting, Source.DISPATCH))
     return out
 
 

@@ -466,6 +466,97 @@
       return Array.from(this.links, ([from, line]) => ({ from: from, to: line.rcTo }));
     }
 
+    // Destinations (shelters, detox, EDs...): their own layer and pane, under teams and calls.
+    // Open ones a filled green diamond, closing soon an amber one, closed a hollow grey
+    // square with a cross: told apart by shape as well as colour. Only what changed is
+    // touched; the console sends the whole (short) list whenever one of them changes.
+    setDestinations(list) {
+      if (!this.destLayer) {
+        this.map.createPane("rcDest").style.zIndex = 470;
+        this.destLayer = L.layerGroup().addTo(this.map);
+        this.destMarkers = new Map();
+        if (this.control) this.control.addOverlay(this.destLayer, "Destinations");
+        this._destLegend();
+      }
+      const seen = new Set();
+      for (const d of list) {
+        seen.add(d.id);
+        const sig = [d.state, d.label, d.tip.join("\n"), d.lat, d.lon].join("|");
+        let m = this.destMarkers.get(d.id);
+        if (m && m.rcSig === sig) continue;
+        const root = el("div", "rc-dest rc-dest-" + d.state);
+        root.appendChild(el("span", "rc-dest-sym", d.state === "closed" ? "×" : ""));
+        root.appendChild(el("span", "rc-dest-lbl", d.label));
+        const icon = L.divIcon({ className: "rc-dest-icon", html: root, iconSize: null, iconAnchor: [7, 7] });
+        if (!m) {
+          m = L.marker([d.lat, d.lon], { pane: "rcDest", icon: icon, keyboard: false, zIndexOffset: -500 });
+          m.bindTooltip(this._tip({ tip: d.tip }), { direction: "top", offset: [0, -6], className: "rc-tooltip" });
+          m.addTo(this.destLayer);
+          this.destMarkers.set(d.id, m);
+        } else {
+          m.setLatLng([d.lat, d.lon]);
+          m.setIcon(icon);
+          m.setTooltipContent(this._tip({ tip: d.tip }));
+        }
+        m.rcSig = sig;
+        m.rcState = d.state;
+      }
+      for (const [id, m] of this.destMarkers) {
+        if (!seen.has(id)) {
+          this.destLayer.removeLayer(m);
+          this.destMarkers.delete(id);
+        }
+      }
+      return this.destMarkers.size;
+    }
+
+    // The legend learns the destination symbols when the first destinations arrive.
+    _destLegend() {
+      const box = this.legend && this.legend.getContainer().querySelector(".rc-lg-body");
+      if (!box) return;
+      box.appendChild(el("div", "rc-lg-title", "Destinations"));
+      for (const [state, text] of [["open", "open"], ["closing_soon", "closing within 30 min"], ["closed", "closed"]]) {
+        const r = el("div", "rc-lg-row rc-lg-dest");
+        const sym = el("span", "rc-dest rc-dest-" + state);
+        sym.appendChild(el("span", "rc-dest-sym", state === "closed" ? "×" : ""));
+        r.appendChild(sym);
+        r.appendChild(el("span", "rc-lg-text", text));
+        box.appendChild(r);
+      }
+    }
+
+    // Bring a destination into view with its tooltip open (chosen in the destinations panel).
+    showDestination(id) {
+      const m = this.destMarkers && this.destMarkers.get(id);
+      if (!m) return false;
+      this._whenIdle(() => {
+        this.map.once("moveend", () => m.openTooltip());
+        this.map.setView(m.getLatLng(), Math.max(this.map.getZoom(), 15));
+      });
+      return true;
+    }
+
+    // What the destination layer shows: for tests and diagnostics.
+    destinationSnapshot() {
+      const out = [];
+      for (const [id, m] of this.destMarkers || []) {
+        const icon = m._icon || null;
+        const sym = icon ? icon.querySelector(".rc-dest-sym") : null;
+        const cs = sym ? getComputedStyle(sym) : null;
+        out.push({
+          id: id,
+          state: m.rcState,
+          rendered: !!icon,
+          onMap: this.map.hasLayer(m),
+          background: cs ? cs.backgroundColor : null,
+          border: cs ? cs.borderTopColor : null,
+          transform: cs ? cs.transform : null,
+          radius: cs ? cs.borderTopLeftRadius : null,
+        });
+      }
+      return out;
+    }
+
     // Drop every marker: the console resends the whole picture after a failed update.
     reset() {
       this.plain.clearLayers();

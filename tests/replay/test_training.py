@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from console.domain.events import CallEscalated, TeamAssigned
+from console.domain.events import CallEscalated, Event, TeamAssigned
 from console.domain.model import CallStatus
 from console.domain.projection import fold
 from console.domain.rules import calls_this_shift, recommend
@@ -21,13 +22,13 @@ EVENTS = synthetic_shift(1500, seed=13, start=START)
 END = max(e.occurred_at for e in EVENTS) + timedelta(seconds=1)
 
 
-def _pending_moments() -> list[tuple[datetime, str]]:
+def _pending_moments(events: Sequence[Event] = EVENTS) -> list[tuple[datetime, str]]:
     """(instant, call) pairs where a call is waiting, found by folding the raw list."""
     out = []
-    for e in EVENTS:
+    for e in events:
         if isinstance(e, TeamAssigned | CallEscalated):
             at = e.occurred_at - timedelta(seconds=1)
-            st = fold([x for x in EVENTS if x.occurred_at <= at])
+            st = fold([x for x in events if x.occurred_at <= at])
             if st.calls.get(e.call_id) and st.calls[e.call_id].status is CallStatus.PENDING:
                 out.append((at, e.call_id))
         if len(out) >= 6:
@@ -73,7 +74,8 @@ def test_choices_are_saved_and_debriefed_side_by_side(tmp_path: Path) -> None:
     write_shift_file(out, start=START, end=END, base=[], events=EVENTS, deidentify=True)
     sf = open_shift_file(out)
     engine = ReplayEngine.from_shift(sf.data)
-    (at1, c1), (at2, c2) = _pending_moments()[:2]
+    # the file's own times and call numbers (de-identification moved and renamed them)
+    (at1, c1), (at2, c2) = _pending_moments(sf.data.events)[:2]
     d1 = sf.add_annotation("decision", at1, "first call", call_id=c1)
     d2 = sf.add_annotation("decision", at2, "second call", call_id=c2)
     real = decision_at(engine, d1.id, at1, "", c1)

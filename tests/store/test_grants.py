@@ -13,7 +13,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from console.cli import main
-from console.domain.commands import AcknowledgeAlert, AssignTeam, CommandRejected, RecordOutcome
+from console.domain.commands import (
+    AcknowledgeAlert,
+    AssignTeam,
+    CommandRejected,
+    RecordOutcome,
+    SetDestinationStatus,
+)
 from console.domain.events import CallReceived, TeamStatusChanged
 from console.domain.model import Call, CallStatus, CallType, Team, TeamStatus
 from console.domain.program import Outcome
@@ -143,9 +149,11 @@ def test_a_supervisor_acts_only_through_the_functions(pg: tuple[str, dict[str, s
         # The program's own records go through the same function, under the login's name.
         store.submit(RecordOutcome(call_id="HCR-000001", outcome=Outcome.REFERRED), operator=me)
         assert store.load_state().outcomes["HCR-000001"].operator == me
+        store.submit(SetDestinationStatus(destination_id="csu", available=2), operator=me)
+        assert store.load_state().destinations["csu"].operator == me
         [item] = store.outbox_due()
         assert (item.command_id, item.operator) == (sub.command_id, me)
-        assert [(e.operator, e.role) for e in store.audit(5)] == [(me, "supervisor")] * 3
+        assert [(e.operator, e.role) for e in store.audit(5)] == [(me, "supervisor")] * 4
         # Another operator's name is refused by the database itself.
         with pytest.raises(DBAPIError, match="operator of a command is the login"):
             store.submit(AcknowledgeAlert(alert_id="a2", reason="x"), operator="someone else")

@@ -5,7 +5,11 @@ Every store here is a separate engine (its own connections), as separate process
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -108,6 +112,34 @@ def at_once(*fns: Callable[[], R]) -> list[R | BaseException]:
 
 
 # -- the outbox shared by several senders --------------------------------------------------------
+
+
+def test_a_killed_sender_on_this_host_gives_its_claims_up_at_once(
+    db_url: str, closing: list[Store]
+) -> None:
+    clock = FixedClock(T0 + timedelta(hours=1))
+    [a] = stores(db_url, 1, clock)
+    closing.append(a)
+    a.append(world(3, 1))
+    ids = sorted(
+        a.submit(AddNote(call_id=f"HCR-{i + 1:06d}", text="x"), operator="sup").command_id
+        for i in range(3)
+    )
+    host = socket.gethostname()
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    alive = os.getpid()  # this test's own process: a live sender
+    live = [i.command_id for i in a.claim_outbox(1, owner=f"{host}:{alive}:l", lease_s=30)]
+    dead = [i.command_id for i in a.claim_outbox(2, owner=f"{host}:{ended.pid}:d", lease_s=30)]
+    assert len(dead) == 2 and len(live) == 1 and sorted(dead + live) == ids
+    # Within the lease: the ended process's rows are taken over, the live sender's are not,
+    # and neither are those of a sender on another host (its processes cannot be seen).
+    got = [i.command_id for i in a.claim_outbox(20, owner=f"{host}:1:new00001", lease_s=30)]
+    assert sorted(got) == sorted(dead)
+    other = "elsewhere.example:999999:far00001"
+    assert a.release_outbox(f"{host}:1:new00001") == 2
+    assert len(a.claim_outbox(2, owner=other, lease_s=30)) == 2
+    assert a.claim_outbox(20, owner=f"{host}:1:new00001", lease_s=30) == []
 
 
 def test_claims_are_exclusive_until_the_lease_runs_out(db_url: str, closing: list[Store]) -> None:

@@ -167,7 +167,9 @@ def test_kill_9_of_the_sync_service_mid_stream(tmp_path: Path, sqlite_url: str) 
     """SIGKILL at 20 seeded random points, commands queued or in flight: nothing acknowledged
     is lost, nothing is applied twice, every command is answered exactly once."""
     rng = random.Random(20261126)
-    st = _sim(tmp_path, faults=Faults(drop=0.03, dup=0.05), hours=14, rate=8.0, speed=1200, seed=9)
+    # The shift lasts about 80 s of wall time: long enough for the twenty kill rounds, and
+    # the commands of the last ones, to happen while dispatch is still there on a busy machine.
+    st = _sim(tmp_path, faults=Faults(drop=0.03, dup=0.05), hours=14, rate=8.0, speed=630, seed=9)
     cli("db", "upgrade", "--db", sqlite_url)
     store = Store.open(sqlite_url, create=False)
     submitted: list[str] = []

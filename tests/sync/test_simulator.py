@@ -263,3 +263,23 @@ def test_dispatch_sim_cli_writes_its_truth_on_sigterm(tmp_path: Path) -> None:
     assert set(truth) >= {"as_of", "calls", "teams", "commands", "stats"}
     assert [t["id"] for t in truth["teams"]] == sorted(s.id for s in load_roster())
     assert all(t["lat"] is not None for t in truth["teams"])
+
+
+def test_set_destination_names_where_the_team_takes_the_person() -> None:
+    w = World(T0, seed=2)
+    GeneratedShift(w, load_roster(), rate_per_hour=0.01)
+    cid = _pending(w)
+    team = next(t.id for t in w.teams.values() if t.status is TeamStatus.AVAILABLE)
+    args = {
+        "call_id": cid,
+        "team_id": team,
+        "destination_id": "detox-riverside",
+        "destination_name": "Riverside Detox Intake (sample)",
+    }
+    early = w.apply_command("d0", "set_destination", args)
+    assert not early.accepted and "not on" in early.text
+    assert w.apply_command("a1", "assign", {"call_id": cid, "team_id": team}).accepted
+    out = w.apply_command("d1", "set_destination", args)
+    assert out.accepted, out.text
+    assert w.teams[team].destination == "Riverside Detox Intake (sample)"
+    assert w.calls[cid].destination == "Riverside Detox Intake (sample)"

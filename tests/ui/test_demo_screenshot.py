@@ -38,9 +38,12 @@ def _config(tmp_path: Path, geo: Path) -> Path:
 
 def test_demo_after_a_simulated_hour(qtbot, tmp_path, shared_data, artifacts) -> None:  # type: ignore[no-untyped-def]
     from console.sim.runner import SimulatorThread
-    from console.ui.shell.main import build_console
+    from console.ui.shell.main import build_console, with_sample_destinations
 
-    config = load_config(_config(tmp_path, shared_data / "geo" / "hartford"))
+    # As the demo starts: the Hartford sample destinations unless the site lists its own.
+    config = with_sample_destinations(
+        load_config(_config(tmp_path, shared_data / "geo" / "hartford"))
+    )
     sim = SimulatorThread(speed=600.0, rate_per_hour=10.0, teams=12, seed=11)
     url = sim.start().url
     clock = sim.clock()

@@ -27,6 +27,12 @@ def test_freshest_report_wins_and_a_silent_service_is_a_dead_link() -> None:
         [report("a", LinkState.RECONNECTING, 30), report("b", "up", 2)], NOW, 20
     )
     assert h.up and h.url == "ws://cad:8765"
+    # The sync service's link is plain ws:// to another host: this console says so too.
+    assert not h.encrypted
+    wss = LinkReport("c", "up", NOW, "wss://cad:8765/IncidentData", NOW, 0, "", NOW)
+    assert health_from_reports([wss], NOW, 20).encrypted
+    local = LinkReport("d", "up", NOW, "ws://127.0.0.1:8765", NOW, 0, "", NOW)
+    assert health_from_reports([local], NOW, 20).encrypted
     h = health_from_reports([report("a", "up", 45)], NOW, 20)
     assert not h.up and "silent for 45 s" in h.last_error
     h = health_from_reports([], NOW, 20)

@@ -541,12 +541,36 @@ def test_overdue_checkin_has_colour_marker_and_reason() -> None:
     assert text(board, "CRT-1", "checkin", BACKGROUND).color().name() == DARK_PALETTE.overdue_bg
     assert (
         text(board, "CRT-1", "checkin", TOOLTIP)
-        == "on scene, no check-in for 40 min, limit 30 min: overdue"
+        == "on scene, no check-in for 40 min, limit 30 min (site default): overdue"
     )
     assert text(board, "CRT-2", "checkin") == format_age(5 * 60)
     assert text(board, "CRT-2", "checkin", BACKGROUND) is None
     assert text(board, "CRT-3", "checkin", BACKGROUND) is None  # not on scene: no check-in due
     assert text(board, "CRT-1", "call") == "HCR-000001"
+
+
+def test_checkin_limit_follows_the_policy_and_names_its_rule() -> None:
+    from console.domain.checkin import CheckinPolicy, CheckinRule
+
+    policy = CheckinPolicy(
+        rules=(CheckinRule(900, "overdose", call_types=frozenset({"overdose"})),)
+    )
+    board = TeamBoardModel(Thresholds(checkin_interval_s=1800, checkin=policy))
+    od = call(1, status=CallStatus.ON_SCENE, team="CRT-1", type=CallType.OVERDOSE)
+    board.set_picture(
+        [
+            team(1, status=TeamStatus.ON_SCENE, since_s=20 * 60, call_id=od.id),
+            team(2, status=TeamStatus.ON_SCENE, since_s=20 * 60, call_id="HCR-000002"),
+        ],
+        T0,
+        calls={od.id: od, "HCR-000002": call(2, status=CallStatus.ON_SCENE, team="CRT-2")},
+    )
+    assert text(board, "CRT-1", "checkin").startswith("!")
+    assert text(board, "CRT-1", "checkin", TOOLTIP) == (
+        "on scene, no check-in for 20 min, limit 15 min (overdose): overdue"
+    )
+    assert not text(board, "CRT-2", "checkin").startswith("!")
+    assert text(board, "CRT-2", "checkin", TOOLTIP).endswith("limit 30 min (site default)")
 
 
 def test_safety_flags_and_pending_commands_are_text() -> None:

@@ -323,6 +323,9 @@ def test_exports_write_files_that_open(qtbot: Any, panel: Any, tmp_path: Path) -
     img = QImage(str(png))
     assert not img.isNull() and img.width() > img.height()
     pdf = p.export_summary(tmp_path / "summary.pdf")
+    # exports and screenshots carry call data: their owner's alone
+    for f in (png, pdf, *tmp_path.glob("*.csv"), *tmp_path.glob("*.png")):
+        assert f.stat().st_mode & 0o777 == 0o600, f
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF") and b"%%EOF" in data[-1024:]
     doc = QPdfDocument()

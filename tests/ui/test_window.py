@@ -100,7 +100,7 @@ def test_window_has_every_panel_and_a_shortcut_to_each(qtbot, store, tmp_path) -
     console = _build(store, tmp_path)
     win = console.window
     try:
-        assert set(win.docks) == {"queue", "board", "alerts", "workload", "audit"}
+        assert set(win.docks) == {"queue", "board", "alerts", "workload", "audit", "followups"}
         for key, dock in win.docks.items():
             assert dock.objectName() == key
         keys = {k: a.shortcut().toString() for k, a in win.panel_actions.items()}
@@ -111,6 +111,7 @@ def test_window_has_every_panel_and_a_shortcut_to_each(qtbot, store, tmp_path) -
             "alerts": "Ctrl+4",
             "workload": "Ctrl+5",
             "audit": "Ctrl+6",
+            "followups": "Ctrl+9",
         }
         # Every supervisor action has a keyboard shortcut and is reachable from the window.
         for kind, act in win.actions_set.actions.items():

@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from console.domain.destinations import DestinationSet, capacity_view
 from console.domain.model import Call, CallStatus, CallType, Position, Team, TeamStatus
+from console.domain.program import FollowUp
 from console.domain.projection import State
 
 
@@ -43,11 +45,69 @@ def team_json(t: Team, pos: Position | None) -> dict[str, Any]:
     }
 
 
-def state_json(state: State, as_of: datetime | None = None) -> dict[str, Any]:
-    """Every call the feed has carried (closed ones too) and every team, sorted by id."""
+def destinations_json(
+    state: State, destinations: DestinationSet, now: datetime
+) -> list[dict[str, Any]]:
+    """The site's destinations at ``now``: open by their hours or not, and the capacity figure
+    (free beds or slots; 0 when not accepting) with its age. A stale figure is given as null
+    (its age says why), never as current."""
+    out = []
+    figures = destinations.figures(state.destinations)
+    for d in sorted(destinations.destinations, key=lambda d: d.id):
+        view = capacity_view(figures.get(d.id), now, destinations.capacity_stale_s)
+        cur = view.current
+        out.append(
+            {
+                "id": d.id,
+                "kind": d.kind.value,
+                "open_now": d.status(now).open_now,
+                "capacity": None if cur is None else (cur.available if cur.accepting else 0),
+                "capacity_age_s": None if view.age_s is None else round(view.age_s, 1),
+            }
+        )
+    return out
+
+
+def state_json(
+    state: State,
+    as_of: datetime | None = None,
+    destinations: DestinationSet | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Every call the feed has carried (closed ones too) and every team, sorted by id; the
+    site's destinations when it has them (judged at ``now``, default the wall clock)."""
     when = as_of or state.as_of or datetime.now(UTC)
-    return {
+    out: dict[str, Any] = {
         "as_of": iso(when),
         "calls": [call_json(state.calls[k]) for k in sorted(state.calls)],
         "teams": [team_json(state.teams[k], state.positions.get(k)) for k in sorted(state.teams)],
+        **followups_json(state, when),
     }
+    if destinations:
+        out["destinations"] = destinations_json(state, destinations, now or datetime.now(UTC))
+    return out
+
+
+def followup_status(f: FollowUp, now: datetime) -> str:
+    """``open``, ``overdue`` (open past its due time) or ``closed``."""
+    if not f.is_open:
+        return "closed"
+    return "overdue" if f.overdue(now) else "open"
+
+
+def followups_json(state: State, now: datetime) -> dict[str, Any]:
+    """``{"followups": [...]}`` when the log holds any (opened ones, sorted by id), else ``{}``:
+    no person details, only the call they follow."""
+    fus = [state.followups[k] for k in sorted(state.followups)]
+    rows = [
+        {
+            "id": f.id,
+            "call": f.call_id,
+            "owner": f.owner,
+            "due_at": iso(f.due_at),
+            "status": followup_status(f, now),
+        }
+        for f in fus
+        if f.opened_at is not None
+    ]
+    return {"followups": rows} if rows else {}

@@ -54,6 +54,7 @@ from console.domain.commands import AcknowledgeAlert
 from console.domain.events import Alert, AlertKind, Severity
 from console.domain.model import CallStatus
 from console.domain.projection import State
+from console.files import create_private, private_dir
 from console.ui.core import theme
 from console.ui.core.labels import plain_tip
 
@@ -75,6 +76,9 @@ KIND_LABEL: dict[AlertKind, str] = {
     AlertKind.UNKNOWN_CODE: "Unknown code",
     AlertKind.QUARANTINE: "Quarantined input",
     AlertKind.FEED_CONFLICT: "Conflicting dispatch data",
+    AlertKind.DESTINATION_WAIT: "Waiting at destination",
+    AlertKind.FOLLOWUP_OVERDUE: "Follow-up overdue",
+    AlertKind.CHECKIN_ESCALATION: "Missed check-in",
 }
 ALERT_ID_ROLE = int(Qt.ItemDataRole.UserRole)
 BANNER_SHORTCUT = "Ctrl+Shift+A"
@@ -306,6 +310,7 @@ class AlertsPanel(QWidget):
             unknown=self._unknown,
             quarantine=quarantine_alert(q.count, q.newest_reason, q.newest_at) if q else None,
             hidden=self._acker.hidden,
+            destinations=getattr(self.ctx.config, "destinations", None),
         )
         self._show(alerts, picture.now)
 
@@ -498,7 +503,7 @@ def alarm_wav(path: Path) -> Path:
     """Write (once) a short two-tone alarm as 16-bit mono WAV: generated, never shipped."""
     if path.is_file() and path.stat().st_size > 44:
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     rate = 22050
     frames = bytearray()
     for freq in (880.0, 660.0, 880.0, 660.0):
@@ -507,7 +512,7 @@ def alarm_wav(path: Path) -> Path:
             fade = min(1.0, i / 200, (n - i) / 200)  # no clicks at tone edges
             v = int(0.6 * 32767 * fade * math.sin(2 * math.pi * freq * i / rate))
             frames += struct.pack("<h", v)
-    tmp = path.with_suffix(".tmp")
+    tmp = create_private(path.with_suffix(".tmp"))
     with wave.open(str(tmp), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)

@@ -50,6 +50,11 @@ ACTION_LABELS = {
     "team_service": "Team service",
     "request_checkin": "Request check-in",
     "acknowledge_alert": "Acknowledge alert",
+    "open_followup": "Open follow-up",
+    "followup_attempt": "Follow-up attempt",
+    "close_followup": "Close follow-up",
+    "checkin_call_team": "Missed check-in: call the team",
+    "checkin_welfare_check": "Missed check-in: welfare check",
 }
 
 _ANSWER_MARK = {

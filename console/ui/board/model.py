@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from console.domain.checkin import checkin_since
 from console.domain.commands import (
     Command,
     CommandRecord,
 )
-from console.domain.model import Position, Team, TeamStatus
+from console.domain.model import Call, Position, Team, TeamStatus
 from console.domain.rules import is_stale
 from console.ui.core.labels import team_details, team_status_text
 from console.ui.tables.model import (
@@ -39,6 +40,8 @@ class _TeamView:
     team: Team
     position: Position | None
     pending: tuple[str, ...] = ()
+    call: Call | None = None
+    """The call the team is on (its type, setting and cautions set the check-in interval)."""
 
 
 class TeamBoardModel(RecordTableModel):
@@ -72,13 +75,23 @@ class TeamBoardModel(RecordTableModel):
         now: datetime,
         positions: Mapping[str, Position] | None = None,
         pending: Iterable[Command | CommandRecord] = (),
+        calls: Mapping[str, Call] | None = None,
     ) -> None:
-        """Show ``teams`` at ``now``, with their last positions (for staleness) and commands
-        awaiting dispatch's answer."""
+        """Show ``teams`` at ``now``, with their last positions (for staleness), commands
+        awaiting dispatch's answer and the calls they are on (for the check-in policy)."""
         positions = positions or {}
+        calls = calls or {}
         by_team = pending_by(pending, "team")
         self._apply(
-            (_TeamView(t, positions.get(t.id), tuple(by_team.get(t.id, ()))) for t in teams),
+            (
+                _TeamView(
+                    t,
+                    positions.get(t.id),
+                    tuple(by_team.get(t.id, ())),
+                    calls.get(t.call) if t.call and t.status is TeamStatus.ON_SCENE else None,
+                )
+                for t in teams
+            ),
             now,
         )
 
@@ -163,9 +176,11 @@ class TeamBoardModel(RecordTableModel):
         if key == "checkin":
             if t.status is TeamStatus.ON_SCENE:
                 # On scene the clock runs from the later of the last check-in and arrival.
-                since = max(x for x in (t.last_checkin, t.status_since, t.updated_at) if x)
+                since = checkin_since(t)
                 gap = (now - since).total_seconds()
-                limit = self._thresholds.checkin_interval_s
+                interval = self._thresholds.checkin_interval(t, record.call)
+                limit = interval.seconds
+                rule = f" ({interval.rule})"
                 last = (
                     "no check-in since arriving"
                     if (t.last_checkin is None or t.last_checkin < since)
@@ -175,8 +190,8 @@ class TeamBoardModel(RecordTableModel):
                     return Cell(
                         f"{OVERDUE_MARK} {format_age(gap)}",
                         since_key(since),
-                        f"on scene, no check-in for {minutes_text(gap)}, limit {minutes_text(limit)}: "
-                        "overdue",
+                        f"on scene, no check-in for {minutes_text(gap)}, limit {minutes_text(limit)}"
+                        f"{rule}: overdue",
                         fg="overdue_fg",
                         bg="overdue_bg",
                         bold=True,
@@ -185,7 +200,7 @@ class TeamBoardModel(RecordTableModel):
                 return Cell(
                     format_age(gap),
                     since_key(since),
-                    f"on scene, {last} {minutes_text(gap)} ago, limit {minutes_text(limit)}",
+                    f"on scene, {last} {minutes_text(gap)} ago, limit {minutes_text(limit)}{rule}",
                 )
             if t.last_checkin is None:
                 return Cell("—", NEVER_KEY, "no check-in yet")

@@ -41,7 +41,7 @@ class BoardPanel(TablePanel):
     def _show(self, picture: Picture, changes: Changes | None) -> None:
         st: State = picture.state
         pending = [r for r in st.commands.values() if r.pending]
-        self.model.set_picture(st.teams.values(), picture.now, st.positions, pending)
+        self.model.set_picture(st.teams.values(), picture.now, st.positions, pending, st.calls)
         self._size_columns_once()
 
     def _select_in_ctx(self, rid: str) -> None:

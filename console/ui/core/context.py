@@ -172,6 +172,7 @@ def build_context(
         pictures=pictures,
         tasks=tasks,
         mobile_crisis_hours=None if replay else config.mobile_crisis_hours,
+        followups=None if replay else getattr(config, "followup", None),
         replay=replay,
     )
     if isinstance(pictures, LivePictureSource):

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Signal
 
 from console.domain.commands import Command, CommandRejected, CommandStatus
+from console.domain.followup import FollowUpPolicy
 from console.domain.rules import ServiceHours
 from console.store import Changes, Store, StoreError, Submitted
 from console.ui.core.picture import Picture, PictureSource
@@ -113,6 +114,7 @@ class CommandGateway(QObject):
         pictures: PictureSource | None = None,
         tasks: TaskManager | None = None,
         mobile_crisis_hours: ServiceHours | None = None,
+        followups: FollowUpPolicy | None = None,
         replay: bool = False,
         on_queued: Callable[[], None] | None = None,
         parent: QObject | None = None,
@@ -123,6 +125,8 @@ class CommandGateway(QObject):
         self.role = role
         self.replay = replay
         self.mobile_crisis_hours = mobile_crisis_hours
+        self.followups = followups
+        """The site's follow-up rules: an outcome that needs a follow-up opens it."""
         self._tasks = tasks
         self._on_queued = on_queued
         self._pending: dict[str, CommandOp] = {}
@@ -161,9 +165,16 @@ class CommandGateway(QObject):
             return op
         store = self.store
         operator, role, hours = self.operator, self.role, self.mobile_crisis_hours
+        followups = self.followups
 
         def work() -> Submitted:
-            return store.submit(command, operator=operator, role=role, mobile_crisis_hours=hours)
+            return store.submit(
+                command,
+                operator=operator,
+                role=role,
+                mobile_crisis_hours=hours,
+                followups=followups,
+            )
 
         def done(result: Submitted) -> None:
             self._in_flight -= 1

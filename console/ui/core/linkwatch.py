@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer
 
 from console.store import LinkReport
 from console.sync.client import LinkHealth, LinkState
+from console.sync.transport import link_encrypted
 
 log = logging.getLogger("console.ui")
 
@@ -39,6 +40,7 @@ def health_from_reports(reports: list[LinkReport], now: datetime, silence_s: flo
             url=r.url,
             last_message_at=r.last_message_at,
             last_error=f"the sync service ({r.service}) has been silent for {age:.0f} s",
+            encrypted=link_encrypted(r.url),
         )
     return LinkHealth(
         state=r.state,
@@ -47,6 +49,7 @@ def health_from_reports(reports: list[LinkReport], now: datetime, silence_s: flo
         last_message_at=r.last_message_at,
         attempts=r.attempts,
         last_error=r.last_error,
+        encrypted=link_encrypted(r.url),
     )
 
 

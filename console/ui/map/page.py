@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -26,6 +25,8 @@ import xstatic.pkg.leaflet as xs_leaflet
 import xstatic.pkg.leaflet_markercluster as xs_cluster
 from branca.element import Element, MacroElement
 from jinja2 import Template
+
+from console.files import make_private, private_dir, write_private
 
 OSM_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = (
@@ -161,14 +162,16 @@ _OWN_ASSETS = ("rcmap.js", "rcmap.css")
 def install_assets(directory: Path) -> None:
     """Copy the page's scripts and styles into ``directory/assets`` (skips unchanged files)."""
     dest = directory / ASSET_DIR
-    (dest / "images").mkdir(parents=True, exist_ok=True)
+    private_dir(dest / "images")
     for rel, src in _asset_sources().items():
         target = dest / rel
         if not target.exists() or target.stat().st_size != src.stat().st_size:
-            shutil.copyfile(src, target)
+            write_private(target, src.read_bytes())
+        else:
+            make_private(target)  # copied by an earlier version with a wider mode
     own = own_resources()
     for name in _OWN_ASSETS:
-        (dest / name).write_bytes((own / name).read_bytes())
+        write_private(dest / name, (own / name).read_bytes())
 
 
 def own_resources() -> Traversable:
@@ -395,8 +398,6 @@ def render_page(opts: PageOptions, *, live: bool = True) -> tuple[str, folium.Ma
 
 def write_page(directory: Path, html: str, name: str = "index.html") -> Path:
     """Write ``html`` into ``directory`` next to its assets; the file to load."""
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     install_assets(directory)
-    path = directory / name
-    path.write_text(html, encoding="utf-8")
-    return path
+    return write_private(directory / name, html)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -84,7 +85,9 @@ class MapPanel(QWidget):
         ctx.pictures.tick.connect(self._on_tick)
         self._fitted = False
         self._pending: Picture | None = None
+        self._dest_statuses: Any = None
         self._push(ctx.pictures.current())
+        self._push_destinations()
 
     @property
     def map_view(self):  # type: ignore[no-untyped-def]
@@ -107,7 +110,24 @@ class MapPanel(QWidget):
             )
         )
 
+    def _push_destinations(self) -> None:
+        """The destination layer: open, closing soon or closed now, with the capacity figure."""
+        mv = self.map_view
+        ds = getattr(self.ctx.config, "destinations", None)
+        if mv is None or not ds:
+            return
+        from console.ui.destinations.layer import layer_items
+
+        pic = self.ctx.pictures.current()
+        if self._dest_statuses is None:
+            from console.domain.destinations import StatusCache
+
+            self._dest_statuses = StatusCache()
+        mv.set_destinations(layer_items(ds, pic.state.destinations, pic.now, self._dest_statuses))
+
     def _on_picture(self, picture: Picture, changes: Changes | None) -> None:
+        if changes is None or changes.destinations:
+            self.ctx.later(self._push_destinations, self._push_destinations)
         if changes is not None and not (changes.calls or changes.teams or changes.positions):
             return
         # Next turn of the event loop (see the queue panel): the map's diff is its own slice.
@@ -137,8 +157,14 @@ class MapPanel(QWidget):
         if self._tick_count % 10 == 0:
             pic = self.ctx.pictures.current()
             self._push(pic)
+            self._push_destinations()
 
     # -- actions ----------------------------------------------------------------------------------
+
+    def show_destination(self, destination_id: str) -> None:
+        mv = self.map_view
+        if mv is not None:
+            mv.show_destination(destination_id)
 
     def fit_all(self) -> None:
         mv = self.map_view

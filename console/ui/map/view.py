@@ -249,6 +249,8 @@ class MapView(QWebEngineView):
         self._selected: str | None = None
         self._following: str | None = None
         self._dark = dark
+        self._destinations: list[dict[str, Any]] | None = None
+        """The destination layer as last sent (resent to a reloaded page)."""
         self._closing = False
         self._resync = False
         self._token = 0
@@ -420,6 +422,8 @@ class MapView(QWebEngineView):
         if self._following:
             self._queue.insert(0, (f"rcMap.follow({json.dumps(self._following)})", None))
         self._queue.insert(0, (f"rcMap.setDark({json.dumps(self._dark)})", None))
+        if self._destinations is not None:
+            self._queue.insert(0, (self._destinations_js(), None))
         queued, self._queue = self._queue, []
         for js, cb in queued:
             self._run_now(js, cb)
@@ -522,6 +526,27 @@ class MapView(QWebEngineView):
             self._resync = True
         if self._picture is not None and self._ready:
             self._push()
+
+    # -- destinations -----------------------------------------------------------------------------
+
+    def set_destinations(self, items: list[dict[str, Any]]) -> bool:
+        """Show the site's destinations (``id``, ``lat``, ``lon``, ``state`` = open /
+        closing_soon / closed, ``label``, ``tip`` lines) in their own layer; sent only when
+        the list changed, and again to a reloaded page. True when it was sent (or queued)."""
+        if items == self._destinations:
+            return False
+        self._destinations = items
+        if self._ready:
+            self._run_now(self._destinations_js(), None)
+        return True
+
+    def show_destination(self, destination_id: str) -> None:
+        """Bring a destination into view, its tooltip open."""
+        self.run_js(f"rcMap.showDestination({json.dumps(destination_id)})")
+
+    def _destinations_js(self) -> str:
+        payload = json.dumps(self._destinations or [], separators=(",", ":"), ensure_ascii=False)
+        return f"rcMap.setDestinations({payload})"
 
     # -- commands -------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import QMarginsF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 
+from console.files import create_private
 from console.store.read.aggregates import Aggregates
 from console.ui.plots.colors import PlotColors
 from console.ui.plots.plotset import INTERVAL_LABELS, PlotSet, plot_table
@@ -43,6 +44,7 @@ def _private(p: Path) -> Path:
 def write_csv(path: str | Path, header: list[str], rows: list[Any]) -> Path:
     p = Path(path)
     try:
+        create_private(p)
         with p.open("w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
             w.writerow(header)
@@ -212,6 +214,10 @@ def export_summary(
             paint_summary(painter, img.rect(), agg, now, x_lo, colors, targets, window_label)
         finally:
             painter.end()
+        try:
+            create_private(p)  # Qt writes into it and keeps its mode
+        except OSError as exc:
+            raise ExportError(f"cannot write {p}: {exc.strerror or exc}") from exc
         saved = img.save(str(p), "PNG")  # type: ignore[call-overload]
         if not saved:
             raise ExportError(f"cannot write {p}: the image could not be saved")

@@ -2,7 +2,9 @@
 
 Opens the same main window as the live console, driven by a :class:`ReplayPictureSource`
 (read-only: the gateway refuses every action), with the replay timeline docked under it.
-A trainer (the default role here) may open only a de-identified shift file.
+The role is the platform's (the operators file, or the database login's group role), at
+most trainer unless ``--role`` asks for more; ``--role`` only narrows it. A trainer or viewer
+may open only a de-identified shift file.
 """
 
 from __future__ import annotations
@@ -94,26 +96,30 @@ def build_replay_console(
 def run(args: argparse.Namespace) -> int:
     from console.config import ConfigError, load_config
     from console.replay.engine import ReplayError
-    from console.replay.shiftfile import open_for_replay
+    from console.replay.shiftfile import open_for_replay, replay_identity
     from console.replay.signing import public_key_path
     from console.ui.shell.main import (
         ORG_NAME,
-        _os_user,
         make_qt_app,
         run_event_loop,
         settle_memory,
         start_process,
     )
 
-    role = args.replay_role
     config_path = getattr(args, "config", None)
-    try:  # only for the signing key here; start_process below reports a bad file its way
-        key_file = load_config(Path(config_path) if config_path else None).signing_key_file
+    try:  # the signing key and the operators file; start_process reports a bad file its way
+        early = load_config(Path(config_path) if config_path else None)
+        key_file, operators_file = early.signing_key_file, early.operators_file
     except ConfigError:
-        key_file = None
+        key_file, operators_file = None, None
     trusted = public_key_path(key_file) if key_file else None
-    # Refuse before any window exists: a trainer never sees a frame of identifiable data.
+    # Refuse before any window exists: a trainer never sees a frame of identifiable data, and
+    # the role is the platform's (--role only narrows it).
     try:
+        ident = replay_identity(
+            args.target, operators_file=operators_file, claimed_role=args.replay_role
+        )
+        role = ident.role
         opened = open_for_replay(
             args.target, role=role, start=args.start, end=args.end, trusted_key=trusted
         )
@@ -126,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"responder-console replay: {started}", file=sys.stderr)
         return 2
     config, _data_dir = started
-    operator = getattr(args, "operator", None) or _os_user()
+    operator = getattr(args, "operator", None) or ident.operator
 
     app = make_qt_app()
     from PySide6.QtCore import QSettings

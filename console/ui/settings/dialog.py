@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -39,6 +38,7 @@ from console.config import (
     parse_config,
     user_config_file,
 )
+from console.files import private_dir, write_private
 from console.ui.core import theme
 
 log = logging.getLogger(__name__)
@@ -143,10 +143,9 @@ def _show_number(v: Any) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".saving")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """The configuration file, private (0600) from its first byte, renamed into place."""
+    private_dir(path.parent)
+    write_private(path, text)
 
 
 # -- the dialog -----------------------------------------------------------------------------------

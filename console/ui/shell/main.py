@@ -24,6 +24,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from console.files import private_dir
+
 if TYPE_CHECKING:
     from console.sim.runner import SimulatorThread
 
@@ -130,10 +132,13 @@ def build_console(
             security=security,
             subscribe_timeout_s=getattr(link, "subscribe_timeout_s", 10.0),
             silence_timeout_s=getattr(link, "silence_timeout_s", None),
+            retrieval_url=getattr(link, "retrieval_url", None),
             limits=config.feed_limits,
             # Writes failing this many times in a row stop the link, which then says why
             # ("database cannot be written: ...") until the console is restarted.
             max_write_failures=config.max_write_failures,
+            # Follow-ups the site's rules call for when dispatch closes a call.
+            followups=getattr(config, "followup", None),
             # The feed's times are judged by the picture's clock (the demo's simulator runs
             # ahead of the wall clock).
             data_clock=clock,
@@ -278,6 +283,23 @@ def _fail(message: str) -> int:
     return 2
 
 
+def with_sample_destinations(config: Any) -> Any:
+    """The demo shows the Hartford sample destinations unless the site lists its own."""
+    import dataclasses
+
+    from console.config import SAMPLE_DESTINATIONS_RESOURCE, load_destinations, resource_path
+
+    ds = config.destinations
+    if ds:
+        return config
+    sample = load_destinations(
+        resource_path(SAMPLE_DESTINATIONS_RESOURCE),
+        capacity_stale_s=ds.capacity_stale_s,
+        wait_alert_s=ds.wait_alert_s,
+    )
+    return dataclasses.replace(config, destinations=sample)
+
+
 def run(args: argparse.Namespace) -> int:
     """Open the supervisor console; returns the exit code."""
     started = start_process(getattr(args, "config", None))
@@ -288,6 +310,7 @@ def run(args: argparse.Namespace) -> int:
     demo = bool(getattr(args, "demo", False))
     if demo:
         db_url = _fresh_demo_db(data_dir)
+        config = with_sample_destinations(config)
     else:
         db_url = args.db or config.database_url
     app = make_qt_app()
@@ -393,7 +416,7 @@ def start_process(config_path: str | None) -> tuple[Any, Path] | str:
 
     data_dir = user_data_dir()
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir, tighten=True)
     except OSError as exc:
         return f"cannot create the data folder {data_dir}: {exc.strerror}"
     setup_logging(data_dir, os.environ.get("RESPONDER_CONSOLE_LOG_LEVEL", "INFO"))

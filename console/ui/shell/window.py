@@ -26,17 +26,20 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain.commands import Command
+from console.files import make_private
 from console.store import Changes
 from console.sync.client import LinkHealth, LinkState
 from console.ui.actions.menu import ACTION_SPECS, actions_for
 from console.ui.alerts.panel import AlertBanner, AlertsPanel
 from console.ui.alerts.quarantine import QuarantineDialog
 from console.ui.audit.panel import AuditPanel
+from console.ui.board.ladder import CheckinLadder, open_welfare_check
 from console.ui.board.panel import BoardPanel
 from console.ui.core.context import ConsoleContext
 from console.ui.core.labels import plain_tip
 from console.ui.core.picture import Picture
 from console.ui.core.theme import apply_theme
+from console.ui.followups.panel import FollowUpsPanel
 from console.ui.map.panel import MapPanel
 from console.ui.plots.panel import WorkloadPanel
 from console.ui.queue.panel import QueuePanel
@@ -195,8 +198,32 @@ class MainWindow(QMainWindow):
             Area.BottomDockWidgetArea,
             "Ctrl+6",
         )
+        self.destinations_panel = None
+        if getattr(ctx.config, "destinations", None):
+            from console.ui.destinations.panel import DestinationsPanel
+
+            self.destinations_panel = DestinationsPanel(ctx)
+            self.add_panel(
+                "destinations",
+                "Destinations",
+                self.destinations_panel,
+                Area.RightDockWidgetArea,
+                "Ctrl+8",
+            )
+            self.splitDockWidget(
+                self.docks["alerts"], self.docks["destinations"], Qt.Orientation.Vertical
+            )
+            self.destinations_panel.destination_selected.connect(self.map_panel.show_destination)
+        self.add_panel(
+            "followups", "Follow-ups", FollowUpsPanel(ctx), Area.BottomDockWidgetArea, "Ctrl+9"
+        )
         self.splitDockWidget(self.docks["queue"], self.docks["board"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.docks["workload"], self.docks["audit"])
+        self.tabifyDockWidget(self.docks["audit"], self.docks["followups"])
+        # A missed check-in climbs the site's ladder; its last step opens the escalate dialog.
+        self.welfare_dialog: Any = None
+        self.checkin_ladder = CheckinLadder(ctx, self)
+        self.checkin_ladder.welfare_check.connect(self._welfare_check)
         self.docks["workload"].raise_()
         self.setCorner(Qt.Corner.BottomLeftCorner, Area.LeftDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Area.RightDockWidgetArea)
@@ -314,6 +341,18 @@ class MainWindow(QMainWindow):
         for kind, a in self.actions_set.actions.items():
             (call_menu if ACTION_SPECS[kind][2] else team_menu).addAction(a)
             self.addAction(a)
+        if self.destinations_panel is not None:
+            panel = self.destinations_panel
+            propose = QAction("Propose &destination…", self)
+            propose.setShortcut(QKeySequence("Ctrl+Shift+D"))
+            propose.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            propose.setStatusTip(
+                "Where the team on the selected call can take the person now, nearest first"
+            )
+            propose.triggered.connect(lambda: panel.open_proposal())
+            call_menu.addAction(propose)
+            self.addAction(propose)
+            self.propose_destination_action = propose
 
         map_menu = mb.addMenu("&Map")
         for a in (self.map_panel.act_fit, self.map_panel.act_follow, self.map_panel.act_zoom_call):
@@ -339,8 +378,9 @@ class MainWindow(QMainWindow):
         self.addAction(go_map)
         self.panel_actions["map"] = go_map
         self.view_menu.addAction(go_map)
-        for key in ("queue", "board", "alerts", "workload", "audit"):
-            self.view_menu.addAction(self.panel_actions[key])
+        for key in ("queue", "board", "alerts", "workload", "audit", "destinations"):
+            if key in self.panel_actions:
+                self.view_menu.addAction(self.panel_actions[key])
         self.view_menu.addSeparator()
         for dock in self.docks.values():
             self.view_menu.addAction(dock.toggleViewAction())
@@ -515,6 +555,10 @@ class MainWindow(QMainWindow):
             f"Sent to dispatch, awaiting its answer: {self._describe(command)}", 8000
         )
 
+    def _welfare_check(self, team_id: str, call_id: str) -> None:
+        """The ladder's welfare-check step: the escalate dialog, police chosen, reason given."""
+        self.welfare_dialog = open_welfare_check(self.ctx, team_id, call_id, self)
+
     def _on_rejected(self, command: Command, reason: str) -> None:
         self.notice.show_message(f"Not sent — {self._describe(command)}: {reason}")
 
@@ -554,7 +598,7 @@ class MainWindow(QMainWindow):
             apply_theme(app, name)
         for b in (self.demo_banner, self.stale_banner, self.integrity_banner, self.notice.label):
             b.set_theme(name)
-        for key in ("queue", "board"):
+        for key in ("queue", "board", "followups"):
             panel = self.panels.get(key)
             if panel is not None and hasattr(panel, "set_theme"):
                 panel.set_theme(name)
@@ -592,6 +636,8 @@ class MainWindow(QMainWindow):
         s.setValue(f"{self._layout_key}/state", self.saveState(SETTINGS_VERSION))
         s.setValue("window/theme", self.theme)
         s.sync()
+        if s.fileName():  # the layout file is the user's alone, like everything else written
+            make_private(s.fileName())
 
     def reset_layout(self) -> None:
         for dock in self.docks.values():

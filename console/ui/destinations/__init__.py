@@ -1,0 +1,1 @@
+"""The destination board: the panel, its dialogs and the map layer."""
