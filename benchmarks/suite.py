@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, str] = {
     "ui_stall": "benchmarks.ui_stall:bench_ui_stall",
     "plots": "benchmarks.ui_plots:bench_plots",
     "notify": "benchmarks.store_notify:bench_notify",
+    "program_report": "benchmarks.program_report:bench_program_report",
 }
 
 

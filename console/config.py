@@ -259,6 +259,9 @@ class Config:
     alarm_repeat_s: float = 60.0
     """``[ui] alarm_repeat_s``: an unacknowledged critical alert sounds again this often
     (0: once only)."""
+    scheduled_teams: int = 0
+    """``[program] scheduled_teams``: teams the program schedules in each of its hours
+    (``[program_hours]``); 0: not stated, the monthly report shows no scheduled team-hours."""
 
     @property
     def database_url_redacted(self) -> str:
@@ -517,6 +520,7 @@ _TOP = (
     "escalation",
     "ui",
     "targets",
+    "program",
     "security",
     "codes",
     "destinations",
@@ -715,6 +719,14 @@ def _build(
     _check_keys(tg, "targets", INTERVALS)
     targets = {k: _number(v, f"targets.{k}", gt=0) for k, v in tg.items()}
 
+    pg = _table(doc.get("program", {}), "program")
+    _check_keys(pg, "program", ("scheduled_teams",))
+    scheduled_teams = _number(
+        pg.get("scheduled_teams", 0), "program.scheduled_teams", what="a number of teams", ge=0
+    )
+    if scheduled_teams != int(scheduled_teams):
+        raise _refuse("program.scheduled_teams", pg.get("scheduled_teams"), "a whole number")
+
     sec = _table(doc.get("security", {}), "security")
     _check_keys(sec, "security", ("operators_file", "signing_key_file", "deidentify_k"))
     deidentify_k = _number(
@@ -763,6 +775,7 @@ def _build(
         destinations=destinations,
         followup=followup,
         alarm_repeat_s=alarm_repeat_s,
+        scheduled_teams=int(scheduled_teams),
     )
 
 
@@ -1150,5 +1163,7 @@ def summary(cfg: Config) -> list[str]:
             if cfg.followup.program_hours is not None
             else "around the clock"
         ),
+        "teams scheduled per program hour: "
+        + (str(cfg.scheduled_teams) if cfg.scheduled_teams else "not stated"),
         f"theme: {cfg.theme}",
     ]

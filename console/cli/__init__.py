@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import NoReturn
 
 from console import __version__
-from console.cli import bench, config, db, quarantine, replay, sim, state, sync
+from console.cli import bench, config, db, program_report, quarantine, replay, sim, state, sync
 from console.cli.common import UserError, iso_time
 
 __all__ = ["UserError", "build_parser", "iso_time", "main"]
@@ -28,7 +28,7 @@ __all__ = ["UserError", "build_parser", "iso_time", "main"]
 log = logging.getLogger("console")
 
 # In the order `--help` lists them.
-COMMANDS = (db, state, quarantine, bench, sim, sync, replay, config)
+COMMANDS = (db, state, program_report, quarantine, bench, sim, sync, replay, config)
 
 
 PRIVATE_UMASK = 0o077

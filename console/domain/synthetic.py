@@ -36,9 +36,11 @@ HARTFORD = (41.7637, -72.6851)
 
 
 def synthetic_shift(
-    n_events: int, *, seed: int = 1, start: datetime, teams: int = 12
+    n_events: int, *, seed: int = 1, start: datetime, teams: int = 12, id_prefix: str = "HCR"
 ) -> list[Event]:
-    """About ``n_events`` events of a busy shift starting at ``start``, in occurrence order."""
+    """About ``n_events`` events of a busy shift starting at ``start``, in occurrence order.
+
+    Calls are numbered ``{id_prefix}-000001`` on."""
     rng = random.Random(seed)
     out: list[Event] = []
     seq = 0
@@ -77,7 +79,7 @@ def synthetic_shift(
             lon = HARTFORD[1] + rng.uniform(-0.03, 0.03)
             flags = (rng.choice(list(SafetyFlag)),) if rng.random() < 0.05 else ()
             c = Call(
-                f"HCR-{n_call:06d}",
+                f"{id_prefix}-{n_call:06d}",
                 CallStatus.PENDING,
                 rng.choice((1, 2, 2, 3)),
                 rng.choice(types),
@@ -202,4 +204,24 @@ def synthetic_shift(
             else:
                 active.pop(i)
                 free.append(tid)
+    return out
+
+
+def synthetic_days(
+    days: int, events_per_day: int, *, seed: int = 1, start: datetime, teams: int = 12
+) -> list[Event]:
+    """``days`` busy shifts, one starting at ``start`` and each a day after the one before, in
+    occurrence order: a month of work for reports and their benchmarks. A day's calls are
+    numbered ``HCR{day}-...`` so no two days share a call number."""
+    out: list[Event] = []
+    for d in range(days):
+        out.extend(
+            synthetic_shift(
+                events_per_day,
+                seed=seed * 1000 + d,
+                start=start + timedelta(days=d),
+                teams=teams,
+                id_prefix=f"HCR{d:02d}",
+            )
+        )
     return out

@@ -100,14 +100,14 @@ def test_a_call_not_resent_is_fetched_from_the_retrieval_service(
         for i in (2, 3, 4):
             peer.forget(str(docs[i]["$id"]))
         peer.drop_connections()
-        wait_until(lambda: svc.client.connects >= 2 and svc.health.up, 15, "back up")
+        wait_until(lambda: svc.client.connects >= 2 and svc.health.up, 30, "back up")
         wait_until(
             lambda: store.load_state().calls["HCR-000002"].status is CallStatus.CLEARED,
-            15,
+            30,
             "call 2 fetched",
         )
-        wait_until(lambda: "HCR-000003" in svc.not_at_dispatch, 10, "call 3 asked for")
-        wait_until(lambda: "HCR-000004" in svc.retrieval_failures, 10, "call 4 asked for")
+        wait_until(lambda: "HCR-000003" in svc.not_at_dispatch, 30, "call 3 asked for")
+        wait_until(lambda: "HCR-000004" in svc.retrieval_failures, 30, "call 4 asked for")
         assert svc.retrieved == 1
         # Call 1 was re-sent: never asked for. Call 2 is confirmed (and closed); 3 and 4 stay
         # marked as not confirmed; 4's answer is kept in the quarantine with why.

@@ -193,8 +193,11 @@ def compute_report(
     }
 
 
-def team_histories(store: Store, end: datetime | None = None) -> dict[str, list[Team]]:
-    """Each team's successive records, oldest first, from the event log."""
+def team_histories(
+    store: Store, end: datetime | None = None, *, since: datetime | None = None
+) -> dict[str, list[Team]]:
+    """Each team's successive records, oldest first, from the event log (those that occurred
+    from ``since`` to ``end`` when given)."""
     q = (
         select(S.events.c.payload)
         .where(S.events.c.kind == "team_status")
@@ -202,6 +205,8 @@ def team_histories(store: Store, end: datetime | None = None) -> dict[str, list[
     )
     if end is not None:
         q = q.where(S.events.c.occurred_at <= end)
+    if since is not None:
+        q = q.where(S.events.c.occurred_at >= since)
     out: dict[str, list[Team]] = {}
     with store.reading() as conn:
         for (payload,) in conn.execute(q):

@@ -369,6 +369,9 @@ class MainWindow(QMainWindow):
             a.setShortcut(QKeySequence("Ctrl+,"))
             a.triggered.connect(self._open_settings)
             file_menu.addAction(a)
+            rep = QAction("&Program report…", self)
+            rep.triggered.connect(self.open_program_report)
+            file_menu.addAction(rep)
         quit_act = QAction("&Quit", self)
         quit_act.setShortcut(QKeySequence("Ctrl+Q"))
         quit_act.triggered.connect(self.close)
@@ -510,6 +513,15 @@ class MainWindow(QMainWindow):
         dlg = SettingsDialog(self.ctx, self)
         dlg.config_saved.connect(self.apply_config)
         dlg.open()
+
+    def open_program_report(self) -> Any:
+        """File → Program report…: the monthly report of the program, written to a file."""
+        from console.ui.report.dialog import ProgramReportDialog
+
+        dlg = self.report_dialog = ProgramReportDialog(self.ctx, self)
+        dlg.written.connect(lambda path: self.statusBar().showMessage(f"Saved {path}", 10_000))
+        dlg.open()
+        return dlg
 
     def apply_config(self, config: Any) -> None:
         """New settings: thresholds reach the tables and the map at once, the theme too."""

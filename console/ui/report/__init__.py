@@ -1,0 +1,1 @@
+"""The program's monthly report as a document: charts, HTML and PDF, drawn without a display."""
