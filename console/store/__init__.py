@@ -5,6 +5,7 @@ from console.domain.changes import Changes
 from .db import (
     SchemaMissing,
     SchemaTooNew,
+    SchemaTooOld,
     StoreCorrupt,
     StoreError,
     StoreWriteError,
@@ -34,6 +35,7 @@ __all__ = [
     "QuarantineItem",
     "SchemaMissing",
     "SchemaTooNew",
+    "SchemaTooOld",
     "Store",
     "StoreCorrupt",
     "StoreError",

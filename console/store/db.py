@@ -46,6 +46,10 @@ class SchemaMissing(StoreError):
     pass
 
 
+class SchemaTooOld(StoreError):
+    """The database's schema is older than this console's: ``db upgrade`` migrates it."""
+
+
 RESTORE_HINT = 'restore it from the last backup (see docs/operations.md, "Damaged database")'
 
 
@@ -274,6 +278,13 @@ def check_revision(engine: Engine) -> None:
         raise SchemaTooNew(
             f"the database schema ({rev}) is newer than this console knows; "
             "upgrade the console, the database was left untouched"
+        )
+    head = head_revision()
+    if rev != head:
+        raise SchemaTooOld(
+            f"the database schema ({rev}) is older than this console's ({head}): "
+            "run `responder-console db upgrade --db URL` (the sync service's or an "
+            "administrator's login on a shared database)"
         )
 
 

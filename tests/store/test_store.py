@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from alembic import command as alembic_command
 from sqlalchemy import text
 
+from console.cli import main
 from console.domain.commands import (
     AcknowledgeAlert,
     AssignTeam,
@@ -19,7 +22,8 @@ from console.domain.events import CallUpdated
 from console.domain.model import CallStatus
 from console.domain.projection import fold
 from console.domain.synthetic import synthetic_shift
-from console.store import SchemaMissing, SchemaTooNew, Store, make_engine, upgrade
+from console.store import SchemaMissing, SchemaTooNew, SchemaTooOld, Store, make_engine, upgrade
+from console.store.db import _alembic_config
 
 START = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 SHIFT = synthetic_shift(1500, seed=5, start=START)
@@ -204,6 +208,22 @@ def test_newer_schema_is_refused_and_left_untouched(tmp_path) -> None:  # type: 
         assert (
             conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "9999_future"
         )
+
+
+def test_an_older_schema_is_explained_and_upgraded_on_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    eng = make_engine(url)
+    alembic_command.upgrade(_alembic_config(eng), "0006")  # a console of the version before
+    with pytest.raises(SchemaTooOld, match=r"older than this console's .*db upgrade"):
+        Store.open(url, create=False)
+    assert main(["state", "--db", url, "--json"]) != 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "db upgrade" in err and "Traceback" not in err
+    assert main(["db", "upgrade", "--db", url]) == 0
+    Store.open(url, create=False).close()
+    eng.dispose()
 
 
 def test_missing_schema_is_explained(tmp_path) -> None:  # type: ignore[no-untyped-def]
