@@ -118,6 +118,7 @@ class DestinationsPanel(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         self.summary = QLabel(self)
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.summary.setWordWrap(True)  # never the reason the dock is wide
         self.summary.setAccessibleName("Destinations summary")
         lay.addWidget(self.summary)
         self.transport_hint = QLabel(self)
