@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         hours=cfg.program_hours,
         targets=cfg.targets,
         scheduled_teams=cfg.scheduled_teams,
+        destinations=cfg.destinations,
     )
     written = []
     if args.csv:

@@ -515,3 +515,43 @@ def test_the_programs_own_records_reach_the_report(db_url: str) -> None:
     safety = dict(t["safety"].rows)
     assert safety["calls_with_police_involvement"] == 1
     store.close()
+
+
+def test_waits_at_destinations_by_the_sites_name_and_never_the_cads_text(tmp_path: Path) -> None:
+    from console.domain.destinations import Destination, DestinationKind, DestinationSet
+
+    t0 = datetime(2026, 11, 10, 20, 0, tzinfo=UTC)
+    csu = Destination(
+        "csu", "North Crisis Stabilization", DestinationKind.CRISIS_STABILIZATION, 41.8, -72.7
+    )
+    site = DestinationSet((csu,))
+    store = Store.open(f"sqlite:///{tmp_path / 'w.db'}")
+    ev: list[Event] = []
+    waits = {
+        "CRT-1": ("csu", 30),
+        "CRT-2": ("North crisis stabilization", 50),
+        "CRT-3": ("Mary Roe's flat, 12 Elm St", 20),
+    }
+    for n, (tid, (where, minutes)) in enumerate(waits.items()):
+        at = t0 + timedelta(minutes=n)
+        there = Team(tid, TeamStatus.AT_DESTINATION, at, "CRT", at, destination=where)
+        back = at + timedelta(minutes=minutes)
+        ev += [
+            _ev(TeamStatusChanged, f"{tid}a", at, team=there),
+            _ev(
+                TeamStatusChanged,
+                f"{tid}b",
+                back,
+                team=Team(tid, TeamStatus.AVAILABLE, back, "CRT", back),
+            ),
+        ]
+    store.append(ev)
+    rep = program_report(store, "2026-11", tz=UTC, destinations=site)
+    rows = {r[0]: r[1:] for r in rep.tables["destination_waits"].rows}
+    assert rows == {
+        "North Crisis Stabilization": [2, 40.0, 48.0, 1.33],
+        "(other)": [1, 20.0, 20.0, 0.33],
+    }
+    out = tmp_path / "csv"
+    write_csvs(rep, out)
+    assert not any("Roe" in p.read_text() or "Elm" in p.read_text() for p in out.iterdir())

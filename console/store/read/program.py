@@ -22,10 +22,12 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select
 
 from console.domain.changes import program_records
 from console.domain.codec import call_from_dict, program_record_from_dict
+from console.domain.destinations import DestinationSet
 from console.domain.model import (
     Call,
     CallType,
@@ -342,8 +344,10 @@ def compute_program_report(
     hours: ServiceHours,
     targets: Mapping[str, float],
     scheduled_teams: int = 0,
+    destinations: DestinationSet | None = None,
 ) -> ProgramReport:
-    """Every figure of the month's report."""
+    """Every figure of the month's report. ``destinations`` (the site's list) names the
+    places teams waited at; a place not on it is counted as ``(other)``."""
     start, end = month_window(month, tz)
     hours = hours if hours.tz is not None else replace(hours, tz=tz)
     figures = compute_report(inputs.calls, inputs.histories, inputs.escalations, start, end)
@@ -616,6 +620,46 @@ def compute_program_report(
         ],
     )
 
+    # Waits at destinations: a team's time at a destination's intake, by the site's own name
+    # for the place (never the CAD's free text: it could name someone).
+    site = destinations or DestinationSet()
+    waits: dict[str, list[float]] = {}
+    for _tid, recs in inputs.histories.items():
+        for i, r in enumerate(recs):
+            if r.status is not TeamStatus.AT_DESTINATION:
+                continue
+            t0 = max(r.status_since or r.updated_at, start)
+            nxt = recs[i + 1] if i + 1 < len(recs) else None
+            t1 = min((nxt.status_since or nxt.updated_at) if nxt else end, end)
+            if t1 > t0:
+                known = site.get(r.destination)
+                name = known.name if known is not None else "(other)"
+                waits.setdefault(name, []).append((t1 - t0).total_seconds() / 60)
+    add(
+        "destination_waits",
+        "Outcomes and follow-ups",
+        "Waits at destinations",
+        "Teams' time at a destination's intake (status at destination) within the month, by the "
+        "site's name for the place; a place not in the site's destinations list is (other).",
+        [
+            ("destination", "the site's name for the place"),
+            ("waits", "times a team waited there"),
+            ("median_min", "median wait, minutes"),
+            ("p90_min", "90th percentile wait, minutes"),
+            ("total_h", "all waits, hours"),
+        ],
+        [
+            [
+                name,
+                len(ws),
+                round(float(np.percentile(ws, 50)), 1),
+                round(float(np.percentile(ws, 90)), 1),
+                round(sum(ws) / 60, 2),
+            ]
+            for name, ws in sorted(waits.items())
+        ],
+    )
+
     # -- Coverage
     segs = _segments(inputs.histories, start, end)
     staffed: dict[str, float] = {t: 0.0 for t in inputs.histories}
@@ -759,6 +803,7 @@ def program_report(
     hours: ServiceHours | None = None,
     targets: Mapping[str, float] | None = None,
     scheduled_teams: int = 0,
+    destinations: DestinationSet | None = None,
 ) -> ProgramReport:
     """The month's report from the store."""
     start, end = month_window(month, tz)
@@ -769,6 +814,7 @@ def program_report(
         hours=hours or ServiceHours(),
         targets=targets or {},
         scheduled_teams=scheduled_teams,
+        destinations=destinations,
     )
 
 

@@ -141,6 +141,7 @@ class ProgramReportDialog(QDialog):
                 hours=cfg.program_hours,
                 targets=cfg.targets,
                 scheduled_teams=cfg.scheduled_teams,
+                destinations=cfg.destinations,
             )
 
         self.buttons.setEnabled(False)
