@@ -97,6 +97,22 @@ class Decision:
         later = f"{secs:.0f} s" if secs < 60 else f"{secs / 60:.0f} min"
         return f"{self.actual.describe()} ({later} later, {self.actual_at.astimezone():%H:%M})"
 
+    def refusal(self, action: Action) -> str:
+        """Why the console's rules would refuse ``action`` on this call ("" if they would
+        not): a team that is not eligible (busy, off duty, lacking a capability), or any team
+        sent to a call the safety screen keeps from civilian teams."""
+        rec = self.recommendation
+        if action.kind != "assign" or rec is None:
+            return ""
+        if not rec.screen.civilian_ok:
+            return f"no civilian team may take this call: {rec.screen.message}"
+        for tid, why in rec.ineligible:
+            if tid == action.team:
+                return f"{tid} is not eligible: {'; '.join(why)}"
+        if action.team not in {c.team_id for c in rec.ranked}:
+            return f"{action.team} is not a team on this shift"
+        return ""
+
     def recommended_text(self) -> str:
         rec = self.recommendation
         if rec is None:
@@ -120,6 +136,8 @@ class DebriefRow:
     recommended: str
     matches_actual: bool
     matches_recommendation: bool
+    refused: str = ""
+    """Why the console's rules would have refused the trainee's choice ("" if they would not)."""
 
 
 def decision_call(state: State, call_id: str | None) -> Call | None:
@@ -225,6 +243,67 @@ def debrief(
                     d.recommended_text(),
                     act is not None and same_action(act, d.actual),
                     act is not None and same_action(act, d.recommended),
+                    d.refusal(act) if act is not None else "",
                 )
             )
     return rows
+
+
+DEBRIEF_COLUMNS = (
+    "Time",
+    "Decision",
+    "Call",
+    "Trainee",
+    "Choice",
+    "Rules",
+    "What happened",
+    "Recommendation",
+)
+
+
+def debrief_cells(r: DebriefRow) -> tuple[str, ...]:
+    """One debrief row as the dialog and the exported file show it (local time)."""
+    return (
+        f"{r.at.astimezone():%H:%M:%S}",
+        r.title,
+        r.call_id or "—",
+        r.trainee or "—",
+        r.choice,
+        f"refused: {r.refused}" if r.refused else ("allowed" if r.trainee else "—"),
+        r.actual,
+        r.recommended,
+    )
+
+
+def debrief_summary(rows: list[DebriefRow]) -> str:
+    agree = sum(1 for r in rows if r.matches_actual)
+    rec = sum(1 for r in rows if r.matches_recommendation)
+    refused = sum(1 for r in rows if r.refused)
+    answered = sum(1 for r in rows if r.trainee or r.choice != "(no choice made)")
+    return (
+        f"{len(rows)} decision(s), {answered} answered: {agree} as dispatch did, "
+        f"{rec} as the console recommended, {refused} the rules would have refused."
+    )
+
+
+def debrief_html(rows: list[DebriefRow], title: str = "Training debrief") -> str:
+    """The debrief as a self-contained HTML page (printable; no script, no outside file)."""
+    from html import escape
+
+    head = "".join(f"<th>{escape(c)}</th>" for c in DEBRIEF_COLUMNS)
+    body = []
+    for r in rows:
+        cls = ' class="refused"' if r.refused else ""
+        cells = "".join(f"<td>{escape(v)}</td>" for v in debrief_cells(r))
+        body.append(f"<tr{cls}>{cells}</tr>")
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title><style>"
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;width:100%}"
+        "th,td{border:1px solid #888;padding:4px 6px;text-align:left;vertical-align:top}"
+        "th{background:#eee}tr.refused td{background:#fde2e1}"
+        "</style></head><body>"
+        f"<h1>{escape(title)}</h1><p>{escape(debrief_summary(rows))}</p>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        "</body></html>\n"
+    )

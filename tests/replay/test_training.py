@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -101,3 +102,38 @@ def test_bad_actions_are_refused() -> None:
         Action("escalate", target="army")
     with pytest.raises(ReplayError):
         Action("nap")
+
+
+def test_a_choice_the_rules_refuse_is_marked_in_the_debrief_and_its_html() -> None:
+    from console.domain.model import Call, CallStatus, CallType, SafetyFlag, Team, TeamStatus
+    from console.domain.rules import recommend
+    from console.replay.training import Action, DebriefRow, Decision, debrief_html
+
+    at = datetime(2026, 11, 26, 22, 0, tzinfo=UTC)
+    free = Team("CRT-1", TeamStatus.AVAILABLE, at, "CRT", at)
+    busy = Team("CRT-2", TeamStatus.ON_SCENE, at, "CRT", at, call="HCR-9")
+    call = Call("HCR-1", CallStatus.PENDING, 2, CallType.WELFARE_CHECK, at, at)
+
+    def decision(c: Call) -> Decision:
+        rec = recommend(c, [free, busy], {}, {})
+        return Decision(1, at, "Who?", c, rec, Action("hold"), Action("none"), None, ())
+
+    d = decision(call)
+    assert d.refusal(Action("assign", team="CRT-1")) == ""
+    assert d.refusal(Action("hold")) == ""
+    why = d.refusal(Action("assign", team="CRT-2"))
+    assert why.startswith("CRT-2 is not eligible:")
+    flagged = decision(replace(call, safety_flags=(SafetyFlag.WEAPON,)))
+    assert flagged.refusal(Action("assign", team="CRT-1")).startswith("no civilian team may take")
+    assert flagged.refusal(Action("escalate", target="police")) == ""
+
+    rows = [
+        DebriefRow(at, "Who? <b>", "HCR-1", "T. Rainee", "send CRT-2", "send CRT-1", "send CRT-1",
+                   False, False, why),
+        DebriefRow(at, "Who?", "HCR-1", "A. Nother", "send CRT-1", "send CRT-1", "send CRT-1",
+                   True, True, ""),
+    ]  # fmt: skip
+    page = debrief_html(rows)
+    assert page.count('<tr class="refused">') == 1 and f"refused: {why}" in page
+    assert "Who? &lt;b&gt;" in page and "<b>" not in page.split("<body>")[1].split("<h1>")[0]
+    assert "1 the rules would have refused" in page

@@ -23,6 +23,7 @@ from console.domain.model import CallStatus
 from console.domain.projection import fold
 from console.domain.synthetic import synthetic_shift
 from console.replay.shiftfile import export_shift, open_for_replay, open_shift_file
+from console.replay.training import Action
 from console.store import Store
 
 pytestmark = [pytest.mark.webengine, pytest.mark.timeout(300)]
@@ -258,6 +259,13 @@ def test_training_decision_is_recorded_and_debriefed(
     assert deb.cell(0, "Choice").startswith(f"send {pick}")
     assert deb.cell(0, "What happened").startswith(f"send {real_team}")
     assert deb.cell(0, "Recommendation") == d.decision.recommended_text()
+    refused = d.decision.refusal(Action("assign", team=pick))
+    assert deb.cell(0, "Rules") == (f"✗ refused: {refused}" if refused else "allowed")
+    assert ("The rules would refuse it" in d.reveal.text()) == bool(refused)
+    out = Path(deb.export(str(artifacts / "debrief.html")))
+    page = out.read_text(encoding="utf-8")
+    assert call_id in page and f"send {pick}" in page and page.startswith("<!doctype html>")
+    assert out.stat().st_mode & 0o077 == 0  # private to its user
     deb.grab().save(str(artifacts / "replay_debrief.png"))
     deb.close()
 

@@ -14,15 +14,18 @@ from html import escape as esc
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -31,8 +34,19 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain.model import EscalationTarget
+from console.files import write_private
 from console.replay.engine import ReplayError
-from console.replay.training import Action, DebriefRow, Decision, debrief, decision_at
+from console.replay.training import (
+    DEBRIEF_COLUMNS,
+    Action,
+    DebriefRow,
+    Decision,
+    debrief,
+    debrief_cells,
+    debrief_html,
+    debrief_summary,
+    decision_at,
+)
 from console.ui.core.context import ConsoleContext
 from console.ui.core.labels import call_status_text, call_type_text, priority_text
 from console.ui.replay.source import ReplayPictureSource
@@ -155,8 +169,14 @@ class DecisionDialog(QDialog):
         for w in (self.teams, self.send_btn, self.hold_btn, *self.escalate_btns.values()):
             w.setEnabled(False)
         d = self.decision
+        refused = d.refusal(action)
+        rules = (
+            f"<p style='color:#c62828'><b>✗ The rules would refuse it:</b> {esc(refused)}</p>"
+            if refused
+            else ""
+        )
         self.reveal.setText(
-            f"<p><b>Your choice:</b> {esc(action.describe())}</p>"
+            f"<p><b>Your choice:</b> {esc(action.describe())}</p>{rules}"
             f"<p><b>What really happened:</b> {esc(d.actual_text())}</p>"
             f"<p><b>Recommendation:</b> {esc(d.recommended_text())}</p>"
         )
@@ -172,7 +192,7 @@ class DecisionDialog(QDialog):
 class DebriefDialog(QDialog):
     """Every decision: the trainee's choice, what really happened, the recommendation."""
 
-    COLS = ("Time", "Decision", "Call", "Trainee", "Choice", "What happened", "Recommendation")
+    COLS = DEBRIEF_COLUMNS
 
     def __init__(self, rows: list[DebriefRow], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -181,16 +201,7 @@ class DebriefDialog(QDialog):
         self.setWindowTitle("Debrief")
         self.resize(1100, 420)
         lay = QVBoxLayout(self)
-        agree = sum(1 for r in rows if r.matches_actual)
-        rec = sum(1 for r in rows if r.matches_recommendation)
-        answered = sum(1 for r in rows if r.trainee or r.choice != "(no choice made)")
-        lay.addWidget(
-            QLabel(
-                f"{len(rows)} decision(s), {answered} answered: {agree} as dispatch did, "
-                f"{rec} as the console recommended.",
-                self,
-            )
-        )
+        lay.addWidget(QLabel(debrief_summary(rows), self))
         self.table = QTableWidget(len(rows), len(self.COLS), self)
         self.table.setObjectName("debrief-table")
         self.table.setHorizontalHeaderLabels(self.COLS)
@@ -198,20 +209,11 @@ class DebriefDialog(QDialog):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(True)
         for i, r in enumerate(rows):
-            vals = (
-                f"{r.at.astimezone():%H:%M:%S}",
-                r.title,
-                r.call_id or "—",
-                r.trainee or "—",
-                r.choice,
-                r.actual,
-                r.recommended,
-            )
-            for j, v in enumerate(vals):
+            for j, v in enumerate(debrief_cells(r)):
                 item = QTableWidgetItem(v)
                 item.setToolTip(v)
                 self.table.setItem(i, j, item)
-            choice = self.table.item(i, 4)
+            choice = self.table.item(i, self.COLS.index("Choice"))
             if choice is not None and r.trainee:
                 marks = []
                 if r.matches_actual:
@@ -220,13 +222,36 @@ class DebriefDialog(QDialog):
                     marks.append("= recommendation")
                 if marks:
                     choice.setText(f"{r.choice}  ({', '.join(marks)})")
+            rules = self.table.item(i, self.COLS.index("Rules"))
+            if rules is not None and r.refused:
+                rules.setText(f"✗ {rules.text()}")  # told apart by a sign as well as colour
+                rules.setForeground(QColor("#c62828"))
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hh.setStretchLastSection(True)
         lay.addWidget(self.table, 1)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         close.rejected.connect(self.reject)
+        self.export_btn = close.addButton("&Export…", QDialogButtonBox.ButtonRole.ActionRole)
+        self.export_btn.setToolTip("Save the debrief as an HTML page (to print or hand out)")
+        self.export_btn.clicked.connect(self._export)
         lay.addWidget(close)
+
+    def export(self, path: str) -> str:
+        """Write the debrief as HTML to ``path`` (private to this user); returns the path."""
+        write_private(path, debrief_html(self.rows))
+        return path
+
+    def _export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export the debrief", "debrief.html", "HTML page (*.html)"
+        )
+        if not path:
+            return
+        try:
+            self.export(path)
+        except OSError as exc:
+            QMessageBox.warning(self, "Export the debrief", f"Cannot write {path}: {exc}")
 
     def cell(self, row: int, col: str) -> str:
         item = self.table.item(row, self.COLS.index(col))
