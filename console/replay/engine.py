@@ -351,6 +351,15 @@ class ReplayEngine:
                 return m
         return None
 
+    def previous_mark(self, t: datetime, kind: str | None = None) -> Mark | None:
+        """The last key event strictly before ``t`` (of ``kind`` when given)."""
+        if kind is not None and kind not in MARK_KINDS:
+            raise ReplayError(f"unknown mark kind {kind!r} (allowed: {', '.join(MARK_KINDS)})")
+        for m in reversed(self.marks()):
+            if m.at < t and (kind is None or m.kind == kind):
+                return m
+        return None
+
     def density(self, bins: int) -> list[int]:
         """Events per time bin over [start, end]: the timeline's background."""
         bins = max(1, bins)
@@ -500,6 +509,13 @@ class PlaybackClock:
     def jump_to_next(self, kind: str | None = None) -> Mark | None:
         """To the next key event of ``kind`` (escalation, overdue, backup); None when no more."""
         m = self.engine.next_mark(self._now, kind)
+        if m is not None:
+            self.jump_to(m.at)
+        return m
+
+    def jump_to_previous(self, kind: str | None = None) -> Mark | None:
+        """To the previous key event of ``kind``; None when there is none before."""
+        m = self.engine.previous_mark(self._now, kind)
         if m is not None:
             self.jump_to(m.at)
         return m

@@ -50,3 +50,45 @@ def test_next_overdue_selects_the_waiting_call(qtbot: Any, replay: Any) -> None:
     assert src.now() == m.at and ctx.selection.call_id == m.subject
     qtbot.waitUntil(lambda: queue.selected_id() == m.subject, timeout=10_000)
     assert " · closed at " not in _status_text(queue, m.subject)  # it is open: no mark
+
+
+def test_previous_and_key_moments_include_the_trainers_bookmarks(qtbot: Any, replay: Any) -> None:
+    from datetime import timedelta
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    src, ctx, tl = replay.source, replay.ctx, replay.timeline
+    marks = src.engine.marks()
+    assert len(marks) >= 2
+    # Shift+click on a jump button goes back to the previous one of its kind.
+    second = [m for m in marks if m.kind == marks[0].kind][1:2]
+    if second:
+        src.seek(second[0].at + timedelta(seconds=1))
+        qtbot.mouseClick(
+            tl.jump_btns[marks[0].kind],
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.ShiftModifier,
+        )
+        assert src.now() == second[0].at and ctx.selection.call_id is not None
+    # A bookmark on a call is a key moment like the others: ] lands on it and selects its call.
+    first = marks[0]
+    call_id = next(iter(src.current().state.calls))
+    at = first.at - timedelta(seconds=30)
+    src.seek(at)
+    dlg = tl.add_bookmark()
+    assert dlg is not None
+    dlg.title_edit.setText("Look here")
+    if getattr(dlg, "call_box", None) is not None:
+        dlg.call_box.setCurrentIndex(max(0, dlg.call_box.findData(call_id)))
+    dlg.accept()
+    bookmark = next(a for a in tl.strip.annotations if a.title == "Look here")
+    src.seek(at - timedelta(minutes=1))
+    tl.setFocus()
+    moment = tl.jump_moment(back=False)
+    assert moment is not None and moment[0] == bookmark.at and src.now() == bookmark.at
+    if bookmark.call_id:
+        assert ctx.selection.call_id == bookmark.call_id
+    assert tl.jump_moment(back=False) is not None and src.now() == first.at
+    QTest.keyClick(tl, Qt.Key.Key_BracketLeft)  # "[": back to the bookmark
+    assert src.now() == bookmark.at

@@ -143,6 +143,12 @@ class ReplayPictureSource(PictureSource):
             self._after_jump()
         return m
 
+    def jump_to_previous(self, kind: str | None = None) -> Mark | None:
+        m = self.playback.jump_to_previous(kind)
+        if m is not None:
+            self._after_jump()
+        return m
+
     def set_stops(self, stops: list[datetime]) -> None:
         self.playback.stops = sorted(stops)
 

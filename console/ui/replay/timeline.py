@@ -25,6 +25,7 @@ from PySide6.QtGui import (
     QPolygonF,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
@@ -316,8 +317,11 @@ class TimelinePanel(QWidget):
         self.jump_btns = {
             kind: self._button(
                 label,
-                f"Jump to the next {label.lower()}",
-                lambda _=False, k=kind: self._jump(k),
+                f"Jump to the next {label.lower()} (Shift+click: the previous one)",
+                lambda _=False, k=kind: self._jump(
+                    k,
+                    back=bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier),
+                ),
                 text=True,
             )
             for kind, label in (
@@ -384,6 +388,8 @@ class TimelinePanel(QWidget):
             ("faster", ("+", "="), src.faster),
             ("slower", ("-",), src.slower),
             ("bookmark", ("Ctrl+B",), self.add_bookmark),
+            ("next moment", ("Ctrl+Right", "]"), lambda: self.jump_moment(back=False)),
+            ("previous moment", ("Ctrl+Left", "["), lambda: self.jump_moment(back=True)),
         ):
             act = QAction(name, self)
             act.setShortcuts([QKeySequence(k) for k in keys])
@@ -459,17 +465,36 @@ class TimelinePanel(QWidget):
         if v is not None:
             self.source.set_speed(float(v))
 
-    def _jump(self, kind: str) -> None:
-        m = self.source.jump_to_next(kind)
+    def _jump(self, kind: str, back: bool = False) -> None:
+        m = self.source.jump_to_previous(kind) if back else self.source.jump_to_next(kind)
         if m is not None:
             self._select_mark(m)
         else:
-            self.time_label.setToolTip(f"No later {kind.replace('_', ' ')} in this shift")
-            QToolTip.showText(
-                self.mapToGlobal(self.time_label.geometry().bottomLeft()),
-                f"No later {kind} in this shift",
-                self,
-            )
+            self._say(f"No {'earlier' if back else 'later'} {kind.replace('_', ' ')} in this shift")
+
+    def _say(self, text: str) -> None:
+        self.time_label.setToolTip(text)
+        QToolTip.showText(self.mapToGlobal(self.time_label.geometry().bottomLeft()), text, self)
+
+    def moments(self) -> list[tuple[datetime, str, str]]:
+        """Every key moment in time order: escalations, overdue calls, backup requests, and the
+        trainer's bookmarks and decision points, as (when, what, call or team)."""
+        out = [(m.at, m.kind, m.subject) for m in self.source.engine.marks()]
+        out += [(a.at, a.kind, a.call_id or "") for a in self.strip.annotations]
+        return sorted(out, key=lambda x: (x[0], x[1], x[2]))
+
+    def jump_moment(self, *, back: bool) -> tuple[datetime, str, str] | None:
+        """To the next (or previous) key moment of any kind, selecting its call or team."""
+        now = self.source.now()
+        found = [m for m in self.moments() if (m[0] < now if back else m[0] > now)]
+        if not found:
+            self._say(f"No {'earlier' if back else 'later'} key moment in this shift")
+            return None
+        at, kind, subject = found[-1] if back else found[0]
+        self.source.seek(at)
+        if subject:
+            self._select_mark(Mark(at, kind, subject, ""))
+        return at, kind, subject
 
     def _select_mark(self, m: Any) -> None:
         """The call a moment is about is selected everywhere, and shown even if it has closed
