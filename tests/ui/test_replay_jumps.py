@@ -92,3 +92,6 @@ def test_previous_and_key_moments_include_the_trainers_bookmarks(qtbot: Any, rep
     assert tl.jump_moment(back=False) is not None and src.now() == first.at
     QTest.keyClick(tl, Qt.Key.Key_BracketLeft)  # "[": back to the bookmark
     assert src.now() == bookmark.at
+    # The status bar's clock and the timeline's say the same time after every jump.
+    status = replay.window.clock_label.text().removeprefix("Replay ")
+    assert status and tl.time_label.text().startswith(status)

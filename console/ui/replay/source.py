@@ -213,6 +213,8 @@ class ReplayPictureSource(PictureSource):
         self._picture = Picture(state, now, idx, False, None, False)
         self.published += 1
         self.picture_changed.emit(self._picture, computed)
+        if force:
+            self.tick.emit(now)  # the clocks that tick (the status bar's) show the jump at once
 
     def _on_tick(self) -> None:
         # The replay's own time, not the wall clock's, once a second while paused too.
