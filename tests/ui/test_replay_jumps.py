@@ -95,3 +95,24 @@ def test_previous_and_key_moments_include_the_trainers_bookmarks(qtbot: Any, rep
     # The status bar's clock and the timeline's say the same time after every jump.
     status = replay.window.clock_label.text().removeprefix("Replay ")
     assert status and tl.time_label.text().startswith(status)
+
+
+def test_a_click_on_a_key_events_mark_lands_on_it(qtbot: Any, replay: Any, artifacts: Any) -> None:
+    from PySide6.QtCore import QPoint, Qt
+
+    src, ctx, tl = replay.source, replay.ctx, replay.timeline
+    strip = tl.strip
+    tl.resize(1600, 110)
+    m = src.engine.marks()[len(src.engine.marks()) // 2]
+    x = round(strip.x_of(m.at)) + 3  # a few pixels off its centre: still on a mark
+    hit = strip.mark_near(x)  # this one, or a neighbour drawn closer to the pointer
+    assert hit is not None and abs(strip.x_of(hit.at) - x) <= 3
+    src.seek(src.engine.start)
+    qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
+    assert src.now() == hit.at
+    assert ctx.selection.call_id is not None
+    # Below the marks, the strip seeks where it is pressed, as before.
+    qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=QPoint(x + 40, 40))
+    assert src.now() != m.at
+    assert tl.play_btn.accessibleName() in ("Play", "Pause") and tl.play_btn.text() in ("▶", "▮▮")
+    tl.grab().save(str(artifacts / "replay_timeline_marks.png"))

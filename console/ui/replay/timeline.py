@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QSizePolicy,
-    QStyle,
     QToolButton,
     QToolTip,
     QVBoxLayout,
@@ -48,6 +47,8 @@ from console.ui.replay.training import TrainingController
 log = logging.getLogger(__name__)
 
 MARK_COLORS = {"escalation": "#ff9800", "overdue": "#ffd600", "backup": "#ff1744"}
+MARK_SIZE = 9.0
+"""A key event's mark on the strip, in pixels: wide enough to hit with the pointer."""
 BOOKMARK_COLOR = "#40c4ff"
 DECISION_COLOR = "#e040fb"
 CURSOR_COLOR = "#ff5252"
@@ -64,6 +65,8 @@ class TimelineStrip(QWidget):
     seek_requested = Signal(object)
     """(datetime) where the user pressed or dragged."""
     annotation_activated = Signal(int)
+    mark_clicked = Signal(object)
+    """(Mark) a key event's mark was clicked: go to its moment and select its call."""
     """(annotation id) double-clicked."""
 
     PAD = 8
@@ -179,13 +182,24 @@ class TimelineStrip(QWidget):
                     p.drawText(QPointF(x - 14, h - 3), label)
                     last_label_x = x
             t += timedelta(hours=1)
-        # key events: ticks along the top
+        # key events along the top, told apart by shape as well as colour (escalation: a
+        # triangle pointing down, overdue: a circle, backup: a square), outlined for contrast
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        outline = QPen(self.palette().text().color(), 1)
         for m in self.marks:
             x = self.x_of(m.at)
-            p.setPen(QPen(QColor(MARK_COLORS.get(m.kind, "#ffffff")), 2))
-            p.drawLine(QPointF(x, 2), QPointF(x, 13))
+            p.setPen(outline)
+            p.setBrush(QColor(MARK_COLORS.get(m.kind, "#ffffff")))
+            r = MARK_SIZE / 2
+            if m.kind == "escalation":
+                p.drawPolygon(
+                    QPolygonF([QPointF(x - r, 2), QPointF(x + r, 2), QPointF(x, 2 + MARK_SIZE)])
+                )
+            elif m.kind == "overdue":
+                p.drawEllipse(QPointF(x, 2 + r), r, r)
+            else:
+                p.drawRect(QRectF(x - r, 2, MARK_SIZE, MARK_SIZE))
         # bookmarks and decision points: flags on the bar area
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         for a in self.annotations:
             x = self.x_of(a.at)
             c = QColor(DECISION_COLOR if a.kind == "decision" else BOOKMARK_COLOR)
@@ -213,10 +227,26 @@ class TimelineStrip(QWidget):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
+            x = event.position().x()
+            m = self.mark_near(x) if event.position().y() <= 4 + MARK_SIZE else None
+            if m is not None:
+                # A key event's mark is a target: the click lands exactly on its moment.
+                self.set_cursor(m.at)
+                self.mark_clicked.emit(m)
+                return
             self._pressed = True
-            t = self.time_at(event.position().x())
+            t = self.time_at(x)
             self.set_cursor(t)
             self.seek_requested.emit(t)
+
+    def mark_near(self, x: float) -> Any:
+        """The key event whose mark is under ``x`` (within its half width and a little)."""
+        best, dist = None, MARK_SIZE / 2 + 2
+        for m in self.marks:
+            d = abs(self.x_of(m.at) - x)
+            if d <= dist:
+                best, dist = m, d
+        return best
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         x = event.position().x()
@@ -292,15 +322,24 @@ class TimelinePanel(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         self.strip = TimelineStrip(self.engine, self)
-        style = self.style()
-        SP = QStyle.StandardPixmap
-        self._play_icon = style.standardIcon(SP.SP_MediaPlay)
-        self._pause_icon = style.standardIcon(SP.SP_MediaPause)
         self.prev_btn = self._button("Previous", "Previous event (Left)", src.step_previous)
-        self.prev_btn.setIcon(style.standardIcon(SP.SP_MediaSkipBackward))
         self.play_btn = self._button("Play", "Play / pause (Space)", src.toggle)
         self.next_btn = self._button("Next", "Next event (Right)", src.step_next)
-        self.next_btn.setIcon(style.standardIcon(SP.SP_MediaSkipForward))
+        # Glyphs in the theme's own text colour on a framed button: readable in both themes
+        # (the style's media icons are dark grey, lost on the dark theme).
+        for b, glyph in ((self.prev_btn, "|◀"), (self.play_btn, "▶"), (self.next_btn, "▶|")):
+            b.setAccessibleName(b.text())
+            b.setText(glyph)
+            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            b.setAutoRaise(False)
+            b.setMinimumSize(36, 28)
+            b.setObjectName("replay-control")
+            b.setStyleSheet(
+                "QToolButton#replay-control { font-size: 15px; font-weight: bold;"
+                " color: palette(text); border: 1px solid palette(text); border-radius: 4px;"
+                " padding: 1px 6px; }"
+                " QToolButton#replay-control:focus { border: 2px solid palette(highlight); }"
+            )
         self.speed_box = QComboBox(self)
         self.speed_box.setToolTip("Playback speed (+ / -)")
         for s in SPEED_STEPS:
@@ -400,6 +439,7 @@ class TimelinePanel(QWidget):
 
         self.strip.seek_requested.connect(src.seek)
         self.strip.annotation_activated.connect(self.edit_annotation)
+        self.strip.mark_clicked.connect(self._mark_clicked)
         src.position_changed.connect(self._on_position)
         src.playing_changed.connect(self._on_playing)
         src.speed_changed.connect(self._on_speed)
@@ -448,8 +488,8 @@ class TimelinePanel(QWidget):
         )
 
     def _on_playing(self, playing: bool) -> None:
-        self.play_btn.setIcon(self._pause_icon if playing else self._play_icon)
-        self.play_btn.setText("Pause" if playing else "Play")
+        self.play_btn.setText("▮▮" if playing else "▶")
+        self.play_btn.setAccessibleName("Pause" if playing else "Play")
 
     def _on_speed(self, speed: float) -> None:
         i = self.speed_box.findData(float(speed))
@@ -471,6 +511,10 @@ class TimelinePanel(QWidget):
             self._select_mark(m)
         else:
             self._say(f"No {'earlier' if back else 'later'} {kind.replace('_', ' ')} in this shift")
+
+    def _mark_clicked(self, m: Mark) -> None:
+        self.source.seek(m.at)
+        self._select_mark(m)
 
     def _say(self, text: str) -> None:
         self.time_label.setToolTip(text)
