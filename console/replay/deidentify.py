@@ -644,12 +644,17 @@ class Deidentifier:
         else:
             subject = ""
         wording = a.kind.value.replace("_", " ")
+        message = f"{wording}: {subject}" if subject else wording
+        serving = self._serving.get(subject) if subject in self._teams else None
+        if a.kind is AlertKind.BACKUP_REQUEST and subject and serving:
+            # Built from the record, never the CAD's words: the team and the call it works.
+            message = f"{subject} requests backup at {self.call_id(serving)}"
         return Alert(
             id=self.alert_id(a.id),
             kind=a.kind,
             severity=a.severity,
             subject=subject,
-            message=f"{wording}: {subject}" if subject else wording,
+            message=message,
             raised_at=self.time(a.raised_at),
         )
 

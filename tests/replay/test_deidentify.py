@@ -370,3 +370,25 @@ def test_k_comes_from_the_configuration() -> None:
     for bad in ("0", "2.5", '"five"'):
         with pytest.raises(ConfigError, match=r"security\.deidentify_k"):
             parse_config(f"[security]\ndeidentify_k = {bad}\n")
+
+
+def test_a_backup_request_names_its_team_and_call_in_words_of_its_own() -> None:
+    from console.domain.events import Alert, AlertKind, AlertRaised, Severity
+
+    d = Deidentifier(offset=timedelta(weeks=100))
+    call = _call("HCR-000777", 41.7640, -72.6750)
+    team = Team("CRT-3", TeamStatus.ON_SCENE, T0, "CRT", T0, call="HCR-000777")
+    said = "CRT-3 requests backup at HCR-000777: Jo Smith has a knife, 12 Elm St"
+    events: list[Event] = [
+        _received(call),
+        TeamStatusChanged(source="dispatch", source_id="s1", occurred_at=T0, recorded_at=T0,
+                          team=team),
+        AlertRaised(source="dispatch", source_id="a1", occurred_at=T0, recorded_at=T0,
+                    alert=Alert("backup_request:CRT-3", AlertKind.BACKUP_REQUEST,
+                                Severity.CRITICAL, "CRT-3", said, T0)),
+    ]  # fmt: skip
+    out = deidentify_events(events, d)
+    (raised,) = [e for e in out if isinstance(e, AlertRaised)]
+    pseudonym = d.call_id("HCR-000777")
+    assert raised.alert.message == f"CRT-3 requests backup at {pseudonym}"
+    assert "Smith" not in repr(out) and "HCR-000777" not in repr(out)
