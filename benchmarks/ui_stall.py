@@ -1,8 +1,9 @@
 """``ui_stall``: the longest GUI-thread stall while a busy feed arrives.
 
 The whole console runs (window, map, queue, board, plots, alerts, audit) on a real SQLite file
-with 60 teams, 300 open calls and 200 open follow-ups (a third of them overdue). A feeder thread commits ~200 events a second in small batches,
-as the sync service would, and notifies the picture source after each. A 10 ms heartbeat timer
+with 60 teams, 300 open calls, 200 open follow-ups (a third of them overdue) and 30
+destinations. A feeder thread commits ~200 events a second in small batches, as the sync
+service would, and notifies the picture source after each. A 10 ms heartbeat timer
 on the GUI thread records how late it fires; its worst lateness is the stall. The baseline is
 the same heartbeat, same window and data, with no feed.
 """
@@ -293,6 +294,27 @@ def bench_ui_stall(quick: bool) -> list[dict[str, Any]]:
     return _measure(app, duration, Slices())
 
 
+N_DESTINATIONS = 30
+
+
+def _with_destinations(config: Any) -> Any:
+    """The configuration with N_DESTINATIONS destinations (the demo's sample, repeated under
+    new ids): the destinations dock and map layer run through the whole measurement."""
+    import dataclasses
+
+    from console.ui.shell.main import with_sample_destinations
+
+    sample = with_sample_destinations(config).destinations
+    places = [
+        dataclasses.replace(d, id=f"{d.id}-{n}", name=f"{d.name} {n}")
+        for n in range(N_DESTINATIONS // max(1, len(sample.destinations)) + 1)
+        for d in sample.destinations
+    ][:N_DESTINATIONS]
+    return dataclasses.replace(
+        config, destinations=dataclasses.replace(sample, destinations=tuple(places))
+    )
+
+
 def _measure(app: Any, duration: float, slices: Slices) -> list[dict[str, Any]]:
     from PySide6.QtCore import QSettings
 
@@ -305,7 +327,7 @@ def _measure(app: Any, duration: float, slices: Slices) -> list[dict[str, Any]]:
         store = Store.open(f"sqlite:///{Path(tmp) / 'bench.db'}", clock=clock)
         feed = Feed()
         store.append(feed.initial(clock.now()))
-        config = load_config(None, env={}, data_dir=Path(tmp))
+        config = _with_destinations(load_config(None, env={}, data_dir=Path(tmp)))
         console = build_console(
             config,
             store,
@@ -386,6 +408,7 @@ def _measure(app: Any, duration: float, slices: Slices) -> list[dict[str, Any]]:
             "teams": N_TEAMS,
             "open_calls": N_CALLS,
             "open_followups": N_FOLLOWUPS,
+            "destinations": N_DESTINATIONS,
             "seconds": duration,
             "gui_slices": slices.summary(),
         }
