@@ -9,11 +9,9 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLineEdit,
     QPushButton,
     QTableView,
@@ -27,7 +25,7 @@ from console.ui.core.picture import Picture, merge_changes
 from console.ui.followups.dialogs import AttemptDialog, CloseDialog, OpenDialog
 from console.ui.followups.model import FollowUpsModel, FollowUpsProxy
 from console.ui.tables.model import palette_for
-from console.ui.tables.panel import theme_of
+from console.ui.tables.panel import setup_record_table, theme_of
 
 ALL_OWNERS = "All owners"
 
@@ -71,18 +69,7 @@ class FollowUpsPanel(QWidget):
         self.table = QTableView(self)
         self.table.setObjectName("followups-table")
         self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        hh = self.table.horizontalHeader()
-        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        hh.setStretchLastSection(True)
-        hh.setHighlightSections(False)
+        setup_record_table(self.table)
         self.table.sortByColumn(self.model.column_of("due"), Qt.SortOrder.AscendingOrder)
         self.table.doubleClicked.connect(lambda _i: self.record_attempt())
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)

@@ -37,6 +37,24 @@ from console.ui.tables.model import palette_for
 log = logging.getLogger(__name__)
 
 
+def setup_record_table(table: QTableView) -> QHeaderView:
+    """A sortable, read-only table of records, one row each, selected whole: the shape of every
+    panel's table. Returns its horizontal header for the panel's own column settings."""
+    table.setSortingEnabled(True)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setAlternatingRowColors(True)
+    table.setWordWrap(False)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 8)
+    hh = table.horizontalHeader()
+    hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    hh.setStretchLastSection(True)
+    hh.setHighlightSections(False)
+    return hh
+
+
 class _Table(QTableView):
     """Enter opens the panel's main action; the rest is a plain sortable table."""
 
@@ -89,18 +107,7 @@ class TablePanel(QWidget):
         proxy.rowsRemoved.connect(self._rows_moved)
         proxy.layoutChanged.connect(self._rows_moved)
         proxy.modelReset.connect(self._rows_moved)
-        self.table.setSortingEnabled(True)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
-        hh = self.table.horizontalHeader()
-        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        hh.setStretchLastSection(True)
-        hh.setHighlightSections(False)
+        hh = setup_record_table(self.table)
         hh.setMinimumSectionSize(20)  # the fit below decides; a larger floor would overflow
         # Right-aligned titles (numbers) would sit under the sort arrow: keep room for it.
         hh.setStyleSheet("QHeaderView::section { padding-right: 18px; }")
