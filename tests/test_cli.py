@@ -172,7 +172,7 @@ def test_an_unexpected_error_is_one_line_and_its_traceback_goes_to_the_log_only(
     monkeypatch.setattr(state, "run_state", boom)
     umask = os.umask(0o022)
     try:
-        assert cli.main(["state", "--db", "x.db"]) == 1
+        assert cli.main(["state", "--db", str(tmp_path / "x.db")]) == 1
     finally:
         os.umask(umask)
     err = capsys.readouterr().err
