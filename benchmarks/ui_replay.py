@@ -29,7 +29,7 @@ def bench_replay_stall(quick: bool) -> list[dict[str, Any]]:
     from console.replay.shiftfile import open_for_replay, write_shift_file
     from console.replay.signing import public_key_path
     from console.ui.replay.cli import build_replay_console
-    from console.ui.shell.main import settle_memory
+    from console.ui.shell.main import settle_process
 
     n = 20_000 if quick else 100_000
     duration = 8.0 if quick else 20.0
@@ -63,7 +63,7 @@ def bench_replay_stall(quick: bool) -> list[dict[str, Any]]:
                 _wait(app, lambda: mv.is_ready, 60)
             src.seek(opened.data.start + DAY / 4)  # the file's own (week-shifted) times
             _run_loop(app, 2.0)  # settle: first paints, column sizing, page fit
-            settle_memory()  # as the replay command does once its window is up
+            settle_process()  # as the replay command does once its window is up
 
             hb = Heartbeat()
             hb.start()

@@ -320,7 +320,7 @@ def _measure(app: Any, duration: float, slices: Slices) -> list[dict[str, Any]]:
 
     from console.config import load_config
     from console.store import Store
-    from console.ui.shell.main import build_console, settle_memory
+    from console.ui.shell.main import build_console, settle_process
 
     with tempfile.TemporaryDirectory(prefix="rc-bench-ui-") as tmp:
         clock = _Clock()
@@ -348,7 +348,7 @@ def _measure(app: Any, duration: float, slices: Slices) -> list[dict[str, Any]]:
             if mv is not None:
                 _wait(app, lambda: mv.is_ready, 60)
             _run_loop(app, 2.0)  # settle: first paints, column sizing, page fit
-            settle_memory()  # as the console does once it is up
+            settle_process()  # as the console does once it is up
 
             hb = Heartbeat()
             hb.start()

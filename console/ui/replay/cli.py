@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         ORG_NAME,
         make_qt_app,
         run_event_loop,
-        settle_memory,
+        settle_process,
         start_process,
     )
 
@@ -149,5 +149,5 @@ def run(args: argparse.Namespace) -> int:
     log.info("replay open: %s as %s (%s)", args.target, role, operator)
     # The shift's events are loaded and stay: out of the collector's full passes, which
     # would otherwise walk all of them every few seconds of playback (200 ms each at 100k).
-    settle_memory()
+    settle_process()
     return run_event_loop(app, console)
