@@ -620,3 +620,23 @@ def test_exported_tables_are_the_owners_alone(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert out.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_followed_time_range_moves_by_whole_minutes(qtbot: Any, panel: Any) -> None:
+    """Redraws within a minute leave the time axis where it is (no re-layout of the axes and
+    linked views every second); the next minute moves it, and it still reaches now."""
+    p = panel[0]
+    ps, agg = p.plotset, p.agg
+    vb = ps.plots["open_calls"].getViewBox()
+    now = datetime.fromtimestamp(math.floor(p._now.timestamp() / 60) * 60, UTC)
+    lo = (now - timedelta(hours=2)).timestamp()
+    ps.update(agg, now + timedelta(seconds=1), lo, window="last_2h")
+    moved: list[object] = []
+    vb.sigXRangeChanged.connect(lambda *a: moved.append(a))
+    first = vb.viewRange()[0]
+    for s in (10, 30, 59):
+        ps.update(agg, now + timedelta(seconds=s), lo + s, window="last_2h")
+    assert moved == [] and vb.viewRange()[0] == first
+    assert first[1] >= (now + timedelta(seconds=59)).timestamp()
+    ps.update(agg, now + timedelta(seconds=61), lo + 61, window="last_2h")
+    assert len(moved) == 1 and vb.viewRange()[0][1] >= (now + timedelta(seconds=61)).timestamp()

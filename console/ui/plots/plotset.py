@@ -199,6 +199,8 @@ class PlotSet:
         self._breach_x = np.zeros(0)
         self._breach_y = np.zeros(0)
         self._long = False
+        self._follow_range: tuple[tuple[float, float], tuple[float, ...]] | None = None
+        """The followed time range last set, and the view's range it gave (a pan changes it)."""
         self._slow_key: tuple[int, int, int, object] | None = None
         """Aggregates, their length, the minute, the window (or its length in minutes)."""
         self._slow_at = 0.0
@@ -526,7 +528,17 @@ class PlotSet:
                 lo = x_lo
                 if math.isfinite(agg.first_epoch):
                     lo = max(x_lo, min(agg.first_epoch, now_e - 30 * MINUTE))
-                self.plots["open_calls"].setXRange(lo, now_e, padding=0.01)
+                # Whole minutes (the data's own step): the range then moves once a minute,
+                # not with every second's redraw, and the axes, the linked views and their
+                # tick labels are not laid out again each time (that repaint cost tens of
+                # milliseconds of the GUI thread a second).
+                lo = math.floor(lo / MINUTE) * MINUTE
+                hi = math.floor(now_e / MINUTE) * MINUTE + MINUTE
+                vb = self.plots["open_calls"].getViewBox()
+                shown = tuple(vb.viewRange()[0])
+                if self._follow_range is None or self._follow_range != ((lo, hi), shown):
+                    vb.setXRange(lo, hi, padding=0.01)
+                    self._follow_range = ((lo, hi), tuple(vb.viewRange()[0]))
         finally:
             self._updating = False
         self._fit_y()
