@@ -795,3 +795,49 @@ def test_a_tick_in_steps_reaches_every_row_and_yields_to_a_newer_moment() -> Non
     model.set_picture(calls[:-1], T0 + timedelta(seconds=7))
     assert list(old) == []
     assert ages() == ["00:37"] * 249
+
+
+def test_a_budgeted_picture_writes_a_few_rows_now_and_the_rest_from_its_backlog() -> None:
+    """A burst of changes is written a few rows per turn. Until it is all written, a newer
+    record replaces the waiting one, and a call that goes while it waits never comes back."""
+    model = CallQueueModel()
+    calls = [call(i, age_s=30) for i in range(1, 41)]
+    model.set_picture(calls, T0)
+    bumped = [replace(c, priority=1, version=2) for c in calls]
+    changed = spy(model.dataChanged)
+    with model.budgeted(12):
+        model.set_picture([*bumped, call(41)], T0, only={c.id for c in bumped} | {"HCR-000041"})
+    assert len({tl.row() for tl, _br, _ in changed}) == 12
+    assert model.has_backlog() and model.rowCount() == 40
+    assert [text(model, c.id, "priority") for c in calls].count("P1") == 12
+
+    # Meanwhile: call 40 is re-described again, call 39 goes.
+    again = replace(bumped[-1], priority=3, version=3)
+    with model.budgeted(12):
+        model.set_picture([again], T0, only={again.id, "HCR-000039"})
+    steps = 0
+    while True:
+        with model.budgeted(12):
+            more = model.apply_backlog()
+        steps += 1
+        if not more:
+            break
+    # The second picture wrote 12 more at once (call 39 went): 16 left, 12 + 4.
+    assert steps == 2
+    assert "HCR-000039" not in model.ids() and "HCR-000041" in model.ids()
+    assert text(model, again.id, "priority") == "P3"
+    assert all(text(model, c.id, "priority") == "P1" for c in calls[:38])
+    assert not model.has_backlog()
+
+
+def test_a_whole_picture_supersedes_the_backlog() -> None:
+    model = CallQueueModel()
+    calls = [call(i, age_s=30) for i in range(1, 31)]
+    model.set_picture(calls, T0)
+    with model.budgeted(5):
+        model.set_picture([replace(c, priority=1, version=2) for c in calls], T0)
+    assert model.has_backlog()
+    model.set_picture(calls[:10], T0)  # unbudgeted, everything: the picture as it is now
+    assert not model.has_backlog()
+    assert model.ids() == [c.id for c in calls[:10]]
+    assert [text(model, c.id, "priority") for c in calls[:10]] == ["P2"] * 10

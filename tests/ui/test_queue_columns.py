@@ -269,3 +269,24 @@ def test_keyboard_holds_rows_until_a_pause(qtbot: Any, console: Any) -> None:
     qtbot.waitUntil(lambda: not queue.hold.held, timeout=5000)
     assert shown_ids(queue)[0] == "HCR-000010"
     assert queue.selected_id() == moved_to
+
+
+def test_a_burst_of_calls_is_shown_over_several_short_turns_in_order(
+    qtbot: Any, console: Any
+) -> None:
+    """Thirty calls arriving at once: written a few rows per turn of the event loop (each turn
+    short), and in the end every one is there, in the default order."""
+    queue = console.window.panels["queue"]
+    pacer = console.ctx.pacer
+    counts: list[int] = []
+    pacer.on_job = lambda _key, _ms: counts.append(queue.model.rowCount())
+    burst = [(f"HCR-{100 + i:06d}", 1 + i % 40, CallStatus.PENDING, 1 + i % 3) for i in range(30)]
+    console.ctx.store.append([_event(*spec) for spec in burst])
+    console.ctx.pictures.notify()
+    qtbot.waitUntil(lambda: queue.model.rowCount() == 37, timeout=10_000)
+    qtbot.waitUntil(lambda: not queue.model.has_backlog(), timeout=10_000)
+    steps = sorted({n for n in counts if 7 < n < 37})
+    assert len(steps) >= 2, counts  # 12 rows a turn: 19, 31, then 37
+    pending = [i for i in shown_ids(queue) if queue.model.call(i).status is CallStatus.PENDING]
+    waits = [queue.model.call(i).received_at for i in pending]
+    assert waits == sorted(waits)  # the longest waiting first, across all the turns

@@ -23,6 +23,7 @@ answer show ``⟳``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
@@ -271,6 +272,9 @@ class RecordTableModel(QStandardItemModel):
         """When the time columns were last recomputed."""
         self._brushes: dict[str, QBrush] = {}
         self._marks: dict[str, str] = {}
+        self._backlog: dict[str, Any] = {}
+        """Records given but not yet written, by id (see :meth:`budgeted`)."""
+        self._budget: int | None = None
         """Row tints by id (:meth:`mark_rows`), under the cells' own colours."""
         self._bold = QFont()
         self._bold.setBold(True)
@@ -433,63 +437,127 @@ class RecordTableModel(QStandardItemModel):
         if moved >= (1.0 if only is None else PARTIAL_TICK_JUMP_S):
             self.tick(now)
 
-        # 3. Changed rows: only the cells whose content changed are written (a time column
-        #    counts as changed only if what it counts from moved, or its text did).
-        shown: Iterable[tuple[int, str]] = (
-            enumerate(self._ids)
-            if only is None
-            else sorted((self._row_of[i], i) for i in new if i in self._row_of)
-        )
-        for row, rid in shown:
-            rec = new[rid]
-            if rec is self._records[rid] or rec == self._records[rid]:
-                continue
-            self._records[rid] = rec
-            cells = self._row_cells(rec, self._ticked_at or now)
-            old = self._cells[row]
-            status = self._record_status(rec)
-            head_changed = status != self._status[rid]
-            self._status[rid] = status
-            for c in range(len(self.COLUMNS)):
-                if old[c] != cells[c]:
-                    old[c] = cells[c]
-                    if c != 0:
-                        roles = self._roles(cells[c], c)
-                        if cells[c].bg is None and rid in self._marks:
-                            roles[_BACKGROUND] = self._brush(self._marks[rid])
-                        self.setItemData(self.index(row, c), roles)
-                    else:
-                        head_changed = True
-            search = self._search_text(old)
-            if search != self._search[row]:
-                self._search[row] = search
-                head_changed = True
-            if head_changed:  # column 0 carries the row's status and search text
-                self.setItemData(self.index(row, 0), self._head_roles(row))
+        # 3. Changed and new rows wait in the backlog (newer records replace waiting ones) and
+        #    are written from it: all at once, or ``budget`` rows now and the rest on later
+        #    turns of the event loop (:meth:`apply_backlog`).
+        if only is None:
+            self._backlog.clear()  # a whole picture supersedes what was waiting
+        else:
+            for rid in only:
+                if rid not in new:
+                    self._backlog.pop(rid, None)
+        self._backlog.update(new)
+        self.apply_backlog()
 
-        # 4. New ids, appended in the order given.
-        for rid, rec in new.items():
-            if rid in self._row_of:
-                continue
-            row = len(self._ids)
-            self._row_of[rid] = row
-            self._ids.append(rid)
-            self._records[rid] = rec
-            self._status[rid] = self._record_status(rec)
-            cells = self._row_cells(rec, self._ticked_at or now)
-            self._cells.append(cells)
-            self._search.append(self._search_text(cells))
-            items = []
-            for c, cell in enumerate(cells):
-                item = QStandardItem()
-                item.setFlags(_FLAGS)
-                roles = self._head_roles(row) if c == 0 else self._roles(cell, c)
-                roles[ID_ROLE] = rid  # in every column: any index names its record
-                for role, value in roles.items():
-                    if value is not None:
-                        item.setData(value, role)
-                items.append(item)
-            self.appendRow(items)
+    def has_backlog(self) -> bool:
+        """Records given by a budgeted picture wait to be written (:meth:`apply_backlog`)."""
+        return bool(self._backlog)
+
+    @contextlib.contextmanager
+    def budgeted(self, rows: int) -> Iterator[None]:
+        """Pictures applied inside write at most ``rows`` changed or new rows; the others wait
+        in the backlog for :meth:`apply_backlog` (a panel runs it one step per turn)."""
+        old, self._budget = self._budget, rows
+        try:
+            yield
+        finally:
+            self._budget = old
+
+    def apply_backlog(self) -> bool:
+        """Write waiting records: changed rows (only the cells whose content changed), then new
+        rows (appended in the order given), at most the budget's number of rows. Returns whether
+        some still wait."""
+        if not self._backlog:
+            return False
+        budget = self._budget
+        now = self._ticked_at or self._now
+        assert now is not None
+        written = 0
+        existing = sorted((self._row_of[i], i) for i in self._backlog if i in self._row_of)
+        for row, rid in existing:
+            if budget is not None and written >= budget:
+                return True
+            if self._write_record(row, rid, self._backlog.pop(rid), now):
+                written += 1
+        for rid in [i for i in self._backlog if i not in self._row_of]:
+            if budget is not None and written >= budget:
+                return True
+            self._append_record(rid, self._backlog.pop(rid), now)
+            written += 1
+        return False
+
+    def _write_record(self, row: int, rid: str, rec: Any, now: datetime) -> bool:
+        """Show ``rec`` in its row: only the cells whose content changed (a time column counts
+        as changed only if what it counts from moved, or its text did). False: nothing did."""
+        if rec is self._records[rid] or rec == self._records[rid]:
+            return False
+        self._records[rid] = rec
+        cells = self._row_cells(rec, now)
+        old = self._cells[row]
+        status = self._record_status(rec)
+        head_changed = status != self._status[rid]
+        self._status[rid] = status
+        writes: dict[int, dict[int, Any]] = {}
+        for c in range(len(self.COLUMNS)):
+            if old[c] != cells[c]:
+                old[c] = cells[c]
+                if c != 0:
+                    roles = self._roles(cells[c], c)
+                    if cells[c].bg is None and rid in self._marks:
+                        roles[_BACKGROUND] = self._brush(self._marks[rid])
+                    writes[c] = roles
+                else:
+                    head_changed = True
+        search = self._search_text(old)
+        if search != self._search[row]:
+            self._search[row] = search
+            head_changed = True
+        if head_changed:  # column 0 carries the row's status and search text
+            writes[0] = self._head_roles(row)
+        self._write_row(row, writes)
+        return True
+
+    def _append_record(self, rid: str, rec: Any, now: datetime) -> None:
+        row = len(self._ids)
+        self._row_of[rid] = row
+        self._ids.append(rid)
+        self._records[rid] = rec
+        self._status[rid] = self._record_status(rec)
+        cells = self._row_cells(rec, now)
+        self._cells.append(cells)
+        self._search.append(self._search_text(cells))
+        items = []
+        for c, cell in enumerate(cells):
+            item = QStandardItem()
+            item.setFlags(_FLAGS)
+            roles = self._head_roles(row) if c == 0 else self._roles(cell, c)
+            roles[ID_ROLE] = rid  # in every column: any index names its record
+            for role, value in roles.items():
+                if value is not None:
+                    item.setData(value, role)
+            items.append(item)
+        self.appendRow(items)
+
+    def _write_row(self, row: int, writes: Mapping[int, Mapping[int, Any]]) -> None:
+        """Write cells of one row (column -> roles), announced as one change of the row's span.
+
+        One ``dataChanged`` instead of one per cell: a sorting proxy then re-sorts and
+        re-filters the row once, and a view repaints it once, however many of its cells
+        changed."""
+        if not writes:
+            return
+        if len(writes) == 1:
+            ((col, roles),) = writes.items()
+            self.setItemData(self.index(row, col), dict(roles))
+            return
+        blocked = self.blockSignals(True)
+        try:
+            for col, roles in writes.items():
+                self.setItemData(self.index(row, col), dict(roles))
+        finally:
+            self.blockSignals(blocked)
+        changed = sorted({r for roles in writes.values() for r in roles})
+        self.dataChanged.emit(self.index(row, min(writes)), self.index(row, max(writes)), changed)
 
     def _row_cells(self, rec: Any, now: datetime) -> list[Cell]:
         return [

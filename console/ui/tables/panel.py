@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -162,10 +162,25 @@ class TablePanel(QWidget):
         # too, a hundred rows a turn.
         self.ctx.run_steps((self, "tick"), self.model.tick_steps(now))
 
+    ROWS_PER_STEP: ClassVar[int] = 12
+    """Changed or new rows a live picture writes per turn of the event loop: a burst of
+    changes is shown over a few short turns, never in one long stall."""
+
     def _apply_pending(self) -> None:
         picture, self._pending_picture = self._pending_picture, None
-        if picture is not None:
+        if picture is None:
+            return
+        with self.model.budgeted(self.ROWS_PER_STEP):
             self._show(picture, self._pending_changes)
+        if self.model.has_backlog():
+            self.ctx.run_steps((self, "backlog"), self._backlog_steps())
+
+    def _backlog_steps(self) -> Iterator[None]:
+        while True:
+            with self.model.budgeted(self.ROWS_PER_STEP):
+                if not self.model.apply_backlog():
+                    return
+            yield
 
     def _show(self, picture: Picture, changes: Changes | None) -> None:
         raise NotImplementedError
