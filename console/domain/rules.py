@@ -89,6 +89,9 @@ class ServiceHours:
         return self.open_at(local.time().replace(tzinfo=None))
 
     def open_at(self, t: time) -> bool:
+        """Whether ``t`` falls in the hours, to the second: an end of ``23:59:59`` (the
+        configuration's ``24:00``) covers the day's last second whole."""
+        t = t.replace(microsecond=0)
         if self.start <= self.end:
             return self.start <= t <= self.end
         return t >= self.start or t <= self.end  # spans midnight

@@ -38,7 +38,8 @@ from console.domain.model import (
 )
 from console.domain.program import CallOutcome, FollowUpEnd, Outcome, UnservedReason
 from console.domain.projection import State
-from console.domain.rules import ServiceHours, ineligibility
+from console.domain.rules import ServiceHours
+from console.domain.unserved import infer_unserved_reason
 
 from .. import schema as S
 from ..store import Store
@@ -74,33 +75,16 @@ class TeamTimeline:
         return out
 
 
-def in_hours(hours: ServiceHours, when: datetime) -> bool:
-    """Whether ``when`` falls in the program's hours ("00:00" to "24:00" is every instant)."""
-    if hours.start == time(0, 0) and hours.end >= time(23, 59, 59):
-        return True
-    return hours.open_at_instant(when)
-
-
-def infer_unserved_reason(call: Call, teams: Iterable[Team], hours: ServiceHours) -> str:
+def unserved_reason_at_receipt(call: Call, teams: Iterable[Team], hours: ServiceHours) -> str:
     """The reason the log proves for an eligible call no civilian team took, judged at the
-    moment dispatch received it; ``not_recorded`` when the log proves none.
+    moment dispatch received it (``teams``: the records in force then, from
+    :meth:`TeamTimeline.at`); ``not_recorded`` when the log proves none.
 
-    ``teams`` are the teams' records in force at the call's receipt (:meth:`TeamTimeline.at`). In
-    order: the call arrived outside the program's hours; no team was on duty; every team on
-    duty was busy; no free team had what the call needs (youth certification, a language,
-    Narcan, seats).
+    The rule is the one the console applies when such a call closes
+    (:func:`console.domain.unserved.infer_unserved_reason`), judged at another moment.
     """
-    if not in_hours(hours, call.received_at):
-        return "outside_program_hours"
-    on_duty = [t for t in teams if t.status.on_duty and t.status is not TeamStatus.UNKNOWN]
-    if not on_duty:
-        return "no_team_on_duty"
-    free = [t for t in on_duty if not t.status.busy]
-    if not free:
-        return "all_teams_busy"
-    if all(ineligibility(call, replace(t, status=TeamStatus.AVAILABLE)) for t in free):
-        return "no_capable_team"
-    return "not_recorded"
+    why = infer_unserved_reason(call, State(), hours, at=call.received_at, teams=list(teams))
+    return why.value if why is not None else "not_recorded"
 
 
 # -- the period --------------------------------------------------------------------------------
@@ -456,7 +440,7 @@ def compute_program_report(
             reasons[rec.reason.value] += 1
             inferred[rec.reason.value] += rec.inferred
             continue
-        why = infer_unserved_reason(c, timeline.at(c.received_at), hours)
+        why = unserved_reason_at_receipt(c, timeline.at(c.received_at), hours)
         reasons[why] += 1
         if why != "not_recorded":
             inferred[why] += 1
@@ -692,7 +676,7 @@ def compute_program_report(
     )
     staffed_h = sum(staffed.values()) / 3600
     scheduled_h = scheduled_teams * open_slots
-    outside = sum(1 for c in chosen if not in_hours(hours, c.received_at))
+    outside = sum(1 for c in chosen if not hours.open_at_instant(c.received_at))
     add(
         "coverage",
         "Coverage",
