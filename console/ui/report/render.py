@@ -9,7 +9,7 @@ import base64
 import contextlib
 import html
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -101,6 +101,50 @@ def _canvas(w: int, h: int) -> tuple[QImage, QPainter]:
     return img, p
 
 
+@contextlib.contextmanager
+def _chart(w: int, h: int, title: str) -> Iterator[tuple[QImage, QPainter]]:
+    """A white canvas with the chart's title at its top; the painter ends on leaving."""
+    img, p = _canvas(w, h)
+    try:
+        p.setPen(INK)
+        p.setFont(_font(14, True))
+        p.drawText(QRectF(8, 4, w - 16, 22), int(Qt.AlignmentFlag.AlignLeft), title)
+        yield img, p
+    finally:
+        p.end()
+
+
+def _grid(
+    p: QPainter, box: tuple[float, float, float, float], axes: Sequence[tuple[float, QColor, bool]]
+) -> None:
+    """Four horizontal grid lines in ``box`` (left, top, right, bottom), and a scale per axis
+    (its top value, its colour, on the right side or not)."""
+    left, top, right, bottom = box
+    p.setFont(_font(11))
+    for i in range(5):
+        y = bottom - (bottom - top) * i / 4
+        p.setPen(QPen(GRID, 1))
+        p.drawLine(QPointF(left, y), QPointF(right, y))
+        for vmax, colour, on_right in axes:
+            p.setPen(colour)
+            if on_right:
+                rect, align = QRectF(right + 5, y - 8, 40, 16), Qt.AlignmentFlag.AlignLeft
+            else:
+                rect, align = QRectF(0, y - 8, left - 5, 16), Qt.AlignmentFlag.AlignRight
+            p.drawText(rect, int(align | Qt.AlignmentFlag.AlignVCenter), _num(vmax * i / 4))
+
+
+def _legend(
+    p: QPainter, x0: float, y: float, items: Sequence[tuple[str, QColor]], spacing: float
+) -> None:
+    """A colour swatch and its words per item, in a row from ``x0``."""
+    for k, (lab, colour) in enumerate(items):
+        x = x0 + k * spacing
+        p.fillRect(QRectF(x, y + 4, 14, 10), colour)
+        p.setPen(INK)
+        p.drawText(QRectF(x + 20, y, spacing - 30, 18), int(Qt.AlignmentFlag.AlignLeft), lab)
+
+
 def _num(v: float) -> str:
     if v == int(v):
         return f"{int(v):,}"
@@ -121,24 +165,10 @@ def column_chart(
     labels: Sequence[str], values: Sequence[float], title: str, *, w: int = 760, h: int = 240
 ) -> QImage:
     """Vertical bars (hours of a day, days of a week)."""
-    img, p = _canvas(w, h)
-    try:
-        p.setPen(INK)
-        p.setFont(_font(14, True))
-        p.drawText(QRectF(8, 4, w - 16, 22), int(Qt.AlignmentFlag.AlignLeft), title)
+    with _chart(w, h, title) as (img, p):
         left, top, right, bottom = 48.0, 34.0, w - 12.0, h - 26.0
         top_v = _nice_max(max(values, default=0))
-        p.setFont(_font(11))
-        for i in range(5):
-            y = bottom - (bottom - top) * i / 4
-            p.setPen(QPen(GRID, 1))
-            p.drawLine(QPointF(left, y), QPointF(right, y))
-            p.setPen(MUTED)
-            p.drawText(
-                QRectF(0, y - 8, left - 6, 16),
-                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                _num(top_v * i / 4),
-            )
+        _grid(p, (left, top, right, bottom), [(top_v, MUTED, False)])
         n = max(1, len(values))
         slot = (right - left) / n
         step = max(1, round(28 / slot))  # labels no closer than about 28 units
@@ -153,8 +183,6 @@ def column_chart(
                     int(Qt.AlignmentFlag.AlignHCenter),
                     lab,
                 )
-    finally:
-        p.end()
     return img
 
 
@@ -171,11 +199,7 @@ def bar_chart(
     rows = max(1, len(values))
     bar_h = 20
     h = 40 + rows * bar_h + 10
-    img, p = _canvas(w, h)
-    try:
-        p.setPen(INK)
-        p.setFont(_font(14, True))
-        p.drawText(QRectF(8, 4, w - 16, 22), int(Qt.AlignmentFlag.AlignLeft), title)
+    with _chart(w, h, title) as (img, p):
         p.setFont(_font(12))
         fm = QFontMetricsF(p.font())
         label_w = min(w * 0.42, max((fm.horizontalAdvance(s) for s in labels), default=0) + 12)
@@ -200,8 +224,6 @@ def bar_chart(
                 int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
                 fmt(v),
             )
-    finally:
-        p.end()
     return img
 
 
@@ -209,11 +231,7 @@ def interval_chart(rows: Sequence[Sequence[Any]], title: str, *, w: int = 760) -
     """Median and 90th percentile of each interval (minutes), the target as a red tick."""
     bar_h = 34
     h = 60 + len(rows) * bar_h
-    img, p = _canvas(w, h)
-    try:
-        p.setPen(INK)
-        p.setFont(_font(14, True))
-        p.drawText(QRectF(8, 4, w - 16, 22), int(Qt.AlignmentFlag.AlignLeft), title)
+    with _chart(w, h, title) as (img, p):
         p.setFont(_font(12))
         label_w = 190.0
         left, right, top = label_w + 8, w - 90.0, 34.0
@@ -251,15 +269,7 @@ def interval_chart(rows: Sequence[Sequence[Any]], title: str, *, w: int = 760) -
                 p.drawLine(QPointF(x, y + 1), QPointF(x, y + bar_h - 5))
         y = top + len(rows) * bar_h + 4
         p.setFont(_font(11))
-        for k, (lab, colour) in enumerate(
-            (("median", BAR), ("90th percentile", BAR2), ("target", TARGET))
-        ):
-            x = left + k * 150
-            p.fillRect(QRectF(x, y + 4, 14, 10), colour)
-            p.setPen(INK)
-            p.drawText(QRectF(x + 20, y, 120, 18), int(Qt.AlignmentFlag.AlignLeft), lab)
-    finally:
-        p.end()
+        _legend(p, left, y, (("median", BAR), ("90th percentile", BAR2), ("target", TARGET)), 150)
     return img
 
 
@@ -267,31 +277,11 @@ def week_chart(
     calls: Sequence[float], teams: Sequence[float], title: str, *, w: int = 760, h: int = 260
 ) -> QImage:
     """Calls per hour and teams on duty over the 168 hours of a week, each on its own axis."""
-    img, p = _canvas(w, h)
-    try:
-        p.setPen(INK)
-        p.setFont(_font(14, True))
-        p.drawText(QRectF(8, 4, w - 16, 22), int(Qt.AlignmentFlag.AlignLeft), title)
+    with _chart(w, h, title) as (img, p):
         left, top, right, bottom = 44.0, 34.0, w - 44.0, h - 46.0
         cmax = _nice_max(max(calls, default=0))
         tmax = _nice_max(max(teams, default=0))
-        p.setFont(_font(11))
-        for i in range(5):
-            y = bottom - (bottom - top) * i / 4
-            p.setPen(QPen(GRID, 1))
-            p.drawLine(QPointF(left, y), QPointF(right, y))
-            p.setPen(BAR)
-            p.drawText(
-                QRectF(0, y - 8, left - 5, 16),
-                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                _num(cmax * i / 4),
-            )
-            p.setPen(BAR2)
-            p.drawText(
-                QRectF(right + 5, y - 8, 40, 16),
-                int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                _num(tmax * i / 4),
-            )
+        _grid(p, (left, top, right, bottom), [(cmax, BAR, False), (tmax, BAR2, True)])
         n = max(1, len(calls))
         dx = (right - left) / n
         for d in range(8):
@@ -315,16 +305,8 @@ def week_chart(
                     path.lineTo(pt)
             p.setPen(QPen(colour, 2))
             p.drawPath(path)
-        y = h - 22
-        for k, (lab, colour) in enumerate(
-            (("calls per hour (left axis)", BAR), ("teams on duty (right axis)", BAR2))
-        ):
-            x = left + k * 260
-            p.fillRect(QRectF(x, y + 4, 14, 10), colour)
-            p.setPen(INK)
-            p.drawText(QRectF(x + 20, y, 230, 18), int(Qt.AlignmentFlag.AlignLeft), lab)
-    finally:
-        p.end()
+        items = (("calls per hour (left axis)", BAR), ("teams on duty (right axis)", BAR2))
+        _legend(p, left, h - 22, items, 260)
     return img
 
 
