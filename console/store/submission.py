@@ -63,15 +63,7 @@ def submit(
     mobile_crisis_hours: ServiceHours | None = None,
     followups: FollowUpPolicy | None = None,
 ) -> Submitted:
-    """Check a supervisor command against the rules and queue it for dispatch.
-
-    The ``requested`` event, the outbox row and the audit row are written in one transaction;
-    nothing takes effect until dispatch confirms. A refusal by the rules raises
-    :class:`CommandRejected` and is audited too; when another supervisor acted on the same
-    call first (its version moved on, or their command still awaits dispatch) the refusal
-    is a :class:`CommandConflict` carrying the call as it stands. Race-safe across
-    processes: on PostgreSQL the check and the insert run under a lock on the call (and
-    team), on SQLite under the database's single-writer lock.
+    """:meth:`Store.submit <console.store.store.Store.submit>`, in its one transaction.
 
     ``followups``: the site's follow-up rules; when they open follow-ups automatically, an
     outcome that needs a follow-up the call lacks opens it in the same transaction (its own
