@@ -346,3 +346,22 @@ def test_alerts_are_grouped_by_kind_with_counts_and_groups_open_and_close(
     assert tree.topLevelItem(1).isExpanded()
     chosen = panel.selected_alert()
     assert chosen is not None and chosen.id == "pending_overdue:HCR-7"
+
+
+def test_a_new_picture_refreshes_the_alerts_in_two_short_turns(
+    qtbot: Any, console: Console
+) -> None:
+    """The rules of the picture alone (calls no team can take), then the clock's and the
+    list: each its own turn of the event loop, and the end result is the whole refresh."""
+    panel = AlertsPanel(console.ctx)
+    qtbot.addWidget(panel)
+    console.settle()
+    before = ids(panel)
+    jobs: list[object] = []
+    console.ctx.pacer.on_job = lambda key, _ms: jobs.append(key)
+    console.feed(qtbot, [ev_alert(backup_alert("CRT-2", T0), T0)])
+    console.settle()
+    mine = [k for k in jobs if isinstance(k, tuple) and k[:2] == (panel, "refresh")]
+    assert len(mine) == 2, jobs
+    assert set(ids(panel)) > set(before)
+    assert any(a.kind is AlertKind.BACKUP_REQUEST for a in panel.alerts)

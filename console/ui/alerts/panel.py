@@ -333,17 +333,25 @@ class AlertsPanel(QWidget):
             or getattr(picture, "quarantine", None) != self._quarantine_shown
         )
         if at_once or time.monotonic() - self._refreshed_at >= PICTURE_REFRESH_S:
-            self.ctx.later(self.refresh, self.refresh)
+            self._refresh_later()
 
     def _on_tick(self, now: datetime) -> None:
-        self.ctx.later(self.refresh, self.refresh)
+        self._refresh_later()
+
+    def _refresh_later(self) -> None:
+        """:meth:`refresh` on later turns of the event loop, in two short steps (the rules that
+        depend on the picture alone, then those of the clock and the list); a newer request
+        replaces one in progress."""
+        self.ctx.run_steps((self, "refresh"), self._refresh_steps())
 
     def refresh(self) -> None:
-        self._refreshed_at = time.monotonic()
+        """Work the alerts out and show them now."""
+        self.ctx.cancel((self, "refresh"))
+        for _ in self._refresh_steps():
+            pass
+
+    def _refresh_steps(self) -> Iterator[None]:
         picture = self.ctx.pictures.current()
-        self._stale_shown = picture.stale
-        q = getattr(picture, "quarantine", None)
-        self._quarantine_shown = q
         state: State = picture.state
         if self._no_eligible_for is not state:  # depends on the picture only, not on the clock
             pending = [c for c in state.calls.values() if c.status is CallStatus.PENDING]
@@ -351,6 +359,11 @@ class AlertsPanel(QWidget):
             self._unknown = unknown_code_alerts(state.calls.values(), state.teams.values())
             self._no_eligible_for = state
             self._acker.forget_acked(state)
+            yield  # the rest of this picture's alerts on the next turn
+        self._refreshed_at = time.monotonic()
+        self._stale_shown = picture.stale
+        q = getattr(picture, "quarantine", None)
+        self._quarantine_shown = q
         alerts = collect_alerts(
             state,
             picture.now,
