@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt
-from PySide6.QtWidgets import QMenu
+from PySide6.QtCore import QEvent, QItemSelectionModel, QPoint, QSettings, Qt
+from PySide6.QtWidgets import QApplication, QMenu
 
 from console.config import load_config
 from console.domain.events import CallReceived, CallUpdated
@@ -290,3 +290,59 @@ def test_a_burst_of_calls_is_shown_over_several_short_turns_in_order(
     pending = [i for i in shown_ids(queue) if queue.model.call(i).status is CallStatus.PENDING]
     waits = [queue.model.call(i).received_at for i in pending]
     assert waits == sorted(waits)  # the longest waiting first, across all the turns
+
+
+def test_the_keyboard_entering_the_queue_chooses_no_call_by_itself(
+    qtbot: Any, console: Any
+) -> None:
+    """Focus coming to the queue with no row chosen (Tab, a dock's shortcut, the window coming
+    back) puts the keyboard on the first row but acts on nothing: no call is selected for the
+    window's actions until the supervisor moves or clicks."""
+    from PySide6.QtGui import QFocusEvent
+
+    win = console.window
+    win.show()
+    qtbot.waitExposed(win)
+    queue = win.panels["queue"]
+    console.ctx.selection.select_call("")
+    assert console.ctx.selection.call_id in (None, "")
+    table = queue.table
+    table.clearFocus()
+    table.setFocus(Qt.FocusReason.TabFocusReason)
+    QApplication.sendEvent(table, QFocusEvent(QEvent.Type.FocusIn, Qt.FocusReason.TabFocusReason))
+    assert console.ctx.selection.call_id in (None, "")
+    assert queue.table.selectionModel().selectedRows() == []
+    # The first arrow key chooses: the first row (the longest waiting pending call).
+    qtbot.keyClick(table, Qt.Key.Key_Down)
+    chosen = console.ctx.selection.call_id
+    assert chosen in (shown_ids(queue)[0], shown_ids(queue)[1])
+    assert queue.selected_id() == chosen
+    # Space on the row under the cursor chooses it where it is.
+    console.ctx.selection.select_call("")
+    assert console.ctx.selection.call_id in (None, "")
+    sm = table.selectionModel()
+    sm.setCurrentIndex(queue.proxy.index(2, 0), QItemSelectionModel.SelectionFlag.NoUpdate)
+    assert console.ctx.selection.call_id in (None, "")  # a cursor alone chooses nothing
+    qtbot.keyClick(table, Qt.Key.Key_Space)
+    assert console.ctx.selection.call_id == shown_ids(queue)[2] == queue.selected_id()
+
+
+def test_a_call_chosen_before_its_row_is_written_is_selected_when_it_comes(
+    qtbot: Any, console: Any
+) -> None:
+    """The window's selection can name a call the queue has not written yet (the map, an alert
+    or a replay jump chose it from a newer picture): the queue selects it once its row is
+    there, and selects nothing else meanwhile."""
+    queue = console.window.panels["queue"]
+    late = "HCR-000129"
+    console.ctx.selection.select_call(late)
+    assert queue.selected_id() is None
+    burst = [(f"HCR-{100 + i:06d}", 1 + i % 40, CallStatus.PENDING, 1 + i % 3) for i in range(30)]
+    console.ctx.store.append([_event(*spec) for spec in burst])
+    console.ctx.pictures.notify()
+    qtbot.waitUntil(lambda: queue.model.rowCount() == 37, timeout=10_000)
+    qtbot.waitUntil(lambda: queue.selected_id() == late, timeout=10_000)
+    assert console.ctx.selection.call_id == late
+    assert [i.row() for i in queue.table.selectionModel().selectedRows()] == [
+        queue.proxy.proxy_index_of(late).row()
+    ]

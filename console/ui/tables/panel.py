@@ -14,7 +14,16 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, QSettings, Qt, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QSettings,
+    Qt,
+    Signal,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -95,6 +104,7 @@ class TablePanel(QWidget):
         self.table = _Table(self)
         self.table.setObjectName(f"{self.kind}-table")
         self._chosen: str | None = None
+        self._awaited: str | None = None
         """The record the supervisor selected: the selection stays on it or goes, never
         slides to a neighbour when rows are filtered out, removed or re-sorted."""
         self._moving = 0
@@ -127,6 +137,7 @@ class TablePanel(QWidget):
         self.table.activated_row.connect(lambda: self.actions_set.trigger(self.primary_action))
         self.table.doubleClicked.connect(lambda _i: self.actions_set.trigger(self.primary_action))
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         layout.addWidget(self.table, 1)
         self.setFocusProxy(self.table)
         self._syncing = False
@@ -172,15 +183,25 @@ class TablePanel(QWidget):
             return
         with self.model.budgeted(self.ROWS_PER_STEP):
             self._show(picture, self._pending_changes)
+        self._select_awaited()
         if self.model.has_backlog():
             self.ctx.run_steps((self, "backlog"), self._backlog_steps())
 
     def _backlog_steps(self) -> Iterator[None]:
         while True:
             with self.model.budgeted(self.ROWS_PER_STEP):
-                if not self.model.apply_backlog():
-                    return
+                more = self.model.apply_backlog()
+            self._select_awaited()
+            if not more:
+                return
             yield
+
+    def _select_awaited(self) -> None:
+        """The shared selection named a record this table did not show yet (its row was still
+        to be written): selected once it is there."""
+        rid = self._awaited
+        if rid is not None and self.proxy.proxy_index_of(rid).isValid():
+            self.select_id(rid)
 
     def _show(self, picture: Picture, changes: Changes | None) -> None:
         raise NotImplementedError
@@ -337,10 +358,28 @@ class TablePanel(QWidget):
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if self._syncing or self._moving or not current.isValid():
             return
+        if not self.table.selectionModel().isRowSelected(current.row()):
+            # The view put its cursor there without choosing it (focus came to a table with
+            # no current row: Qt moves the cursor to the first one): nothing is chosen until
+            # the supervisor moves or clicks.
+            return
         rid = self.proxy.id_at(current.row())
         if rid:
             self._chosen = rid
+            self._awaited = None
             self._select_in_ctx(rid)
+
+    def _selection_changed(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        """Space on the row under the cursor selects it where it is: that row is chosen."""
+        if self._syncing or self._moving:
+            return
+        cur = self.table.selectionModel().currentIndex()
+        if cur.isValid() and any(i.row() == cur.row() for i in selected.indexes()):
+            rid = self.proxy.id_at(cur.row())
+            if rid and rid != self._chosen:
+                self._chosen = rid
+                self._awaited = None
+                self._select_in_ctx(rid)
 
     def _rows_moving(self, *_args: Any) -> None:
         self._moving += 1
@@ -388,6 +427,7 @@ class TablePanel(QWidget):
             self._chosen = rid
             return
         idx = self.proxy.proxy_index_of(rid) if rid else QModelIndex()
+        self._awaited = rid if rid and not idx.isValid() else None
         if not idx.isValid():
             self._chosen = None
             if self.table.selectionModel().currentIndex().isValid():
