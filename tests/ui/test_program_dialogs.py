@@ -20,7 +20,7 @@ from fixtures_dialogs import (
     make_config,
     themed,
 )
-from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtCore import QDateTime, QItemSelectionModel, Qt
 from PySide6.QtWidgets import QApplication, QDialog
 
 from console.domain.commands import EscalateCall
@@ -201,6 +201,16 @@ def test_needs_outcome_list_and_the_record_outcome_dialog(
     _close(console, qtbot)
     qtbot.waitUntil(lambda: panel.ids() == ["HCR-5", "HCR-3"], timeout=5000)  # oldest first
     assert "2 closed calls need an outcome" in panel.summary.text()
+
+    # Focus coming to the list chooses no call by itself (the window's actions would act on
+    # it); the keyboard's first move does.
+    console.ctx.selection.select_call("")
+    panel.list.setCurrentItem(
+        panel.list.topLevelItem(0), 0, QItemSelectionModel.SelectionFlag.NoUpdate
+    )
+    assert console.ctx.selection.call_id in (None, "")
+    qtbot.keyClick(panel.list, Qt.Key.Key_Space)
+    assert console.ctx.selection.call_id == "HCR-5"
 
     # Enter on a row opens the dialog on that call, named in its title and confirm button
     panel.select("HCR-3")
