@@ -18,13 +18,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
 from . import schema as S
 from .sqlutil import _advisory_lock
+from .timetext import canon_time
 
 GENESIS = "0" * 64
 
@@ -60,14 +60,6 @@ AUDIT_COLUMNS = (
     "chain",
 )
 """The columns read to check a chain, named (a later column added to a table changes nothing)."""
-
-
-def canon_time(d: datetime | None) -> str:
-    if d is None:
-        return ""
-    if d.tzinfo is None:  # stored naive on SQLite: UTC
-        d = d.replace(tzinfo=UTC)
-    return d.astimezone(UTC).isoformat()
 
 
 def link(prev: str, fields: Iterable[str | None]) -> str:

@@ -48,6 +48,7 @@ from . import notify
 from . import schema as S
 from .eventlog import _stored_events
 from .sqlutil import _bulk_insert, _chunks, _dumps, _rows_in
+from .timetext import BatchTimes, json_time
 
 if TYPE_CHECKING:
     from .store import Store
@@ -85,7 +86,7 @@ def _call_row(st: State, cid: str, cache: dict[int, str] | None) -> dict[str, An
         "updated_at": c.updated_at,
         "version": c.version,
         "k_source_id": st.call_source_id(cid),
-        "data": data if data is not None else _dumps(call_to_dict(c)),
+        "data": data if data is not None else _dumps(call_to_dict(c, json_time)),
     }
 
 
@@ -100,7 +101,7 @@ def _team_row(st: State, tid: str, cache: dict[int, str] | None) -> dict[str, An
         "status_since": t.status_since,
         "updated_at": t.updated_at,
         "k_source_id": st.team_source_id(tid),
-        "data": data if data is not None else _dumps(team_to_dict(t)),
+        "data": data if data is not None else _dumps(team_to_dict(t, json_time)),
     }
 
 
@@ -224,8 +225,10 @@ def write_back(
     t: Touched,
     accepted: Sequence[Event],
     record_json: dict[int, str] | None = None,
+    times: BatchTimes | None = None,
 ) -> Touched:
-    """Write the changed rows; returns what changed."""
+    """Write the changed rows; returns what changed (``times``: the batch's, see
+    :class:`~console.store.timetext.BatchTimes`)."""
     ch = t.changed(before, st)
     changed_calls = list(ch.calls)
     changed_teams = list(ch.teams)
@@ -237,6 +240,8 @@ def write_back(
     changed_asg = list(ch.assignments)
 
     sqlite = conn.dialect.name == "sqlite"
+    if times is None:
+        times = BatchTimes(sqlite)
 
     def replace(
         table: Any,
@@ -251,12 +256,12 @@ def write_back(
         # a few open calls, and a shift's first batch is all inserts.
         if sqlite:
             # One statement: REPLACE deletes the row with the same key, then inserts.
-            _bulk_insert(conn, table, rows, verb="INSERT OR REPLACE")
+            _bulk_insert(conn, table, rows, verb="INSERT OR REPLACE", times=times)
             return
         existing = [i for i in ids if i in known]
         for part in _chunks(existing):
             conn.execute(delete(table).where(key_col.in_(part)))
-        _bulk_insert(conn, table, rows)
+        _bulk_insert(conn, table, rows, times=times)
 
     replace(
         S.calls,

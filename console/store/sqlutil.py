@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -13,6 +12,7 @@ from sqlalchemy import (
 )
 
 from . import schema as S
+from .timetext import BatchTimes
 
 _CHUNK = 400  # keeps IN (...) lists well under every backend's bound-parameter limit
 
@@ -55,37 +55,28 @@ def _rows_in(
     return list(conn.exec_driver_sql(sql, tuple(params)).all())
 
 
-def _db_time(sqlite: bool) -> Callable[[datetime | None], Any]:
-    """Convert an aware time the way :class:`~console.store.schema.UtcDateTime` stores it."""
-
-    def conv(v: datetime | None) -> Any:
-        if v is None:
-            return None
-        if v.tzinfo is not UTC:
-            v = v.astimezone(UTC)
-        # "YYYY-MM-DD HH:MM:SS.ffffff", the text SQLAlchemy's SQLite DateTime reads and sorts.
-        return v.isoformat(" ", "microseconds")[:26] if sqlite else v
-
-    return conv
-
-
 def _bulk_insert(
-    conn: Connection, table: Any, rows: list[dict[str, Any]], verb: str = "INSERT"
+    conn: Connection,
+    table: Any,
+    rows: list[dict[str, Any]],
+    verb: str = "INSERT",
+    times: BatchTimes | None = None,
 ) -> None:
     """executemany straight on the driver: the hot path of ingest.
 
     SQLAlchemy's per-value type processing costs more than SQLite itself here, so times are
-    converted once, the way :class:`~console.store.schema.UtcDateTime` stores them.
+    converted once, the way :class:`~console.store.schema.UtcDateTime` stores them (through
+    ``times``, the batch's, when given).
     """
     if not rows:
         return
     cols = list(rows[0])
     dialect = conn.dialect
-    conv = _db_time(dialect.name == "sqlite")
-    times = [isinstance(table.c[c].type, S.UtcDateTime) for c in cols]
+    conv = (times or BatchTimes(dialect.name == "sqlite")).db
+    is_time = [isinstance(table.c[c].type, S.UtcDateTime) for c in cols]
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = f"{verb} INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(mark for _ in cols)})"
-    pairs = list(zip(cols, times, strict=True))
+    pairs = list(zip(cols, is_time, strict=True))
     params = [tuple(conv(r[c]) if t else r[c] for c, t in pairs) for r in rows]
     conn.exec_driver_sql(sql, params)
 
