@@ -28,6 +28,8 @@ from .timetext import canon_time
 
 GENESIS = "0" * 64
 
+_sha256 = hashlib.sha256
+
 AUDIT_LOCK = "rc:audit"
 """PostgreSQL advisory lock key serialising audit inserts, so each sees its predecessor."""
 
@@ -73,7 +75,7 @@ def link_event(
     prev: str, source: str, source_id: str, kind: str, entity_id: str, occ: str, rec: str, body: str
 ) -> str:
     """:func:`link` over an event's fields, spelled out: the ingest path calls it per row."""
-    return hashlib.sha256(
+    return _sha256(
         f"{prev}{len(source)}:{source}{len(source_id)}:{source_id}{len(kind)}:{kind}"
         f"{len(entity_id)}:{entity_id}{len(occ)}:{occ}{len(rec)}:{rec}{len(body)}:{body}".encode()
     ).hexdigest()

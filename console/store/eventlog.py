@@ -61,7 +61,7 @@ def _insert_events(
     dialect = conn.dialect
     # Events of a batch share many time objects (a record's time is its event's): ``times``
     # converts each once, for its column and for the chain.
-    conv = times.texts
+    texts = times.texts
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = (
         "INSERT INTO events (source, source_id, kind, entity_id, occurred_at, recorded_at,"
@@ -72,8 +72,9 @@ def _insert_events(
     prev = last_event_hash(conn)
     rows = []
     for e in events:
-        occ, occ_c = conv(e.occurred_at)
-        rec, rec_c = conv(e.recorded_at)
+        occ_t, rec_t = e.occurred_at, e.recorded_at
+        occ, occ_c = texts(occ_t)
+        rec, rec_c = (occ, occ_c) if rec_t is occ_t else texts(rec_t)
         payload = _payload(e, cache)
         prev = link_event(prev, e.source, e.source_id, e.kind, e.entity_id, occ_c, rec_c, payload)
         rows.append((e.source, e.source_id, e.kind, e.entity_id, occ, rec, payload, prev))
@@ -100,9 +101,12 @@ def _insert_through_function(
         )
 
 
+_CALL_EVENTS = (CallReceived, CallUpdated)
+
+
 def _payload(e: Event, cache: dict[int, str]) -> str:
     """The event's stored body; a call or team record's JSON is kept for its projection row."""
-    if isinstance(e, CallReceived | CallUpdated):
+    if isinstance(e, _CALL_EVENTS):
         rec = _dumps(call_to_dict(e.call, json_time))
         cache[id(e.call)] = rec
         return '{"call":' + rec + "}"

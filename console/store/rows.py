@@ -4,8 +4,9 @@ rebuild them from the log."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -47,7 +48,7 @@ from console.domain.projection import Ack, State, fold
 from . import notify
 from . import schema as S
 from .eventlog import _stored_events
-from .sqlutil import _bulk_insert, _chunks, _dumps, _rows_in
+from .sqlutil import _chunks, _dumps, _insert_params, _params, _rows_in
 from .timetext import BatchTimes, json_time
 
 if TYPE_CHECKING:
@@ -69,40 +70,77 @@ def _note_of(e: Any) -> Note | None:
     return n if isinstance(n, Note) else None
 
 
-def _call_row(st: State, cid: str, cache: dict[int, str] | None) -> dict[str, Any]:
+CALL_COLUMNS = (
+    "id",
+    "status",
+    "priority",
+    "type",
+    "received_at",
+    "cleared_at",
+    "team",
+    "escalated_to",
+    "unsafe",
+    "neighborhood",
+    "updated_at",
+    "version",
+    "k_source_id",
+    "data",
+)
+TEAM_COLUMNS = (
+    "id",
+    "status",
+    "provider",
+    "call",
+    "status_since",
+    "updated_at",
+    "k_source_id",
+    "data",
+)
+"""The columns of a call's and a team's row, in the order :func:`_call_row` and
+:func:`_team_row` give their values."""
+
+
+def _call_row(
+    st: State, cid: str, cache: dict[int, str] | None, db: Callable[[datetime | None], Any]
+) -> tuple[Any, ...]:
+    """A call's row as driver parameters (``db`` converts its times), in CALL_COLUMNS order."""
     c = st.calls[cid]
     data = cache.get(id(c)) if cache else None
-    return {
-        "id": c.id,
-        "status": c.status.value,
-        "priority": c.priority,
-        "type": c.type.value,
-        "received_at": c.received_at,
-        "cleared_at": c.cleared_at,
-        "team": c.team,
-        "escalated_to": c.escalated_to.value if c.escalated_to else None,
-        "unsafe": bool(c.safety_flags),
-        "neighborhood": c.neighborhood,
-        "updated_at": c.updated_at,
-        "version": c.version,
-        "k_source_id": st.call_source_id(cid),
-        "data": data if data is not None else _dumps(call_to_dict(c, json_time)),
-    }
+    esc = c.escalated_to
+    return (
+        c.id,
+        c.status.value,
+        c.priority,
+        c.type.value,
+        db(c.received_at),
+        db(c.cleared_at),
+        c.team,
+        esc.value if esc else None,
+        bool(c.safety_flags),
+        c.neighborhood,
+        db(c.updated_at),
+        c.version,
+        st.call_source_id(cid),
+        data if data is not None else _dumps(call_to_dict(c, json_time)),
+    )
 
 
-def _team_row(st: State, tid: str, cache: dict[int, str] | None) -> dict[str, Any]:
+def _team_row(
+    st: State, tid: str, cache: dict[int, str] | None, db: Callable[[datetime | None], Any]
+) -> tuple[Any, ...]:
+    """A team's row as driver parameters, in TEAM_COLUMNS order."""
     t = st.teams[tid]
     data = cache.get(id(t)) if cache else None
-    return {
-        "id": t.id,
-        "status": t.status.value,
-        "provider": t.provider,
-        "call": t.call,
-        "status_since": t.status_since,
-        "updated_at": t.updated_at,
-        "k_source_id": st.team_source_id(tid),
-        "data": data if data is not None else _dumps(team_to_dict(t, json_time)),
-    }
+    return (
+        t.id,
+        t.status.value,
+        t.provider,
+        t.call,
+        db(t.status_since),
+        db(t.updated_at),
+        st.team_source_id(tid),
+        data if data is not None else _dumps(team_to_dict(t, json_time)),
+    )
 
 
 def _command_row(c: CommandRecord) -> dict[str, Any]:
@@ -247,7 +285,8 @@ def write_back(
         table: Any,
         key_col: Any,
         ids: Sequence[Any],
-        rows: list[dict[str, Any]],
+        cols: Sequence[str],
+        params: list[tuple[Any, ...]],
         known: dict[Any, Any],
     ) -> None:
         if not ids:
@@ -256,28 +295,41 @@ def write_back(
         # a few open calls, and a shift's first batch is all inserts.
         if sqlite:
             # One statement: REPLACE deletes the row with the same key, then inserts.
-            _bulk_insert(conn, table, rows, verb="INSERT OR REPLACE", times=times)
+            _insert_params(conn, table, cols, params, verb="INSERT OR REPLACE")
             return
         existing = [i for i in ids if i in known]
         for part in _chunks(existing):
             conn.execute(delete(table).where(key_col.in_(part)))
-        _bulk_insert(conn, table, rows, times=times)
+        _insert_params(conn, table, cols, params)
 
+    def replace_rows(
+        table: Any,
+        key_col: Any,
+        ids: Sequence[Any],
+        rows: list[dict[str, Any]],
+        known: dict[Any, Any],
+    ) -> None:
+        if ids:
+            replace(table, key_col, ids, *_params(conn, table, rows, times), known)
+
+    db = times.db
     replace(
         S.calls,
         S.calls.c.id,
         changed_calls,
-        [_call_row(st, i, record_json) for i in changed_calls],
+        CALL_COLUMNS,
+        [_call_row(st, i, record_json, db) for i in changed_calls],
         before.calls,
     )
     replace(
         S.teams,
         S.teams.c.id,
         changed_teams,
-        [_team_row(st, i, record_json) for i in changed_teams],
+        TEAM_COLUMNS,
+        [_team_row(st, i, record_json, db) for i in changed_teams],
         before.teams,
     )
-    replace(
+    replace_rows(
         S.positions,
         S.positions.c.team_id,
         changed_pos,
@@ -288,21 +340,21 @@ def write_back(
         ],
         before.positions,
     )
-    replace(
+    replace_rows(
         S.commands,
         S.commands.c.command_id,
         changed_cmds,
         [_command_row(st.commands[i]) for i in changed_cmds],
         before.commands,
     )
-    replace(
+    replace_rows(
         S.alerts,
         S.alerts.c.id,
         changed_alerts,
         [_alert_row(st.alerts[i]) for i in changed_alerts],
         before.alerts,
     )
-    replace(
+    replace_rows(
         S.acks,
         S.acks.c.alert_id,
         changed_acks,
@@ -313,7 +365,7 @@ def write_back(
         ],
         before.acks,
     )
-    replace(
+    replace_rows(
         S.escalations,
         S.escalations.c.call_id,
         changed_esc,
@@ -332,11 +384,12 @@ def write_back(
             ),
             [{"c": c, "t": tm} for c, tm in stale_asg],
         )
-    if changed_asg:
-        conn.execute(
-            insert(S.assignments),
-            [{"call_id": c, "team_id": tm, "at": st.assignments[(c, tm)]} for c, tm in changed_asg],
-        )
+    _insert_params(
+        conn,
+        S.assignments,
+        ("call_id", "team_id", "at"),
+        [(c, tm, db(st.assignments[(c, tm)])) for c, tm in changed_asg],
+    )
     _write_program(conn, st, ch.program, before)
     note_rows = [
         {

@@ -70,14 +70,35 @@ def _bulk_insert(
     """
     if not rows:
         return
+    cols, params = _params(conn, table, rows, times)
+    _insert_params(conn, table, cols, params, verb)
+
+
+def _params(
+    conn: Connection, table: Any, rows: list[dict[str, Any]], times: BatchTimes | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Dict rows as (columns, driver parameter tuples), times converted (see _bulk_insert)."""
+    if not rows:
+        return [], []
     cols = list(rows[0])
-    dialect = conn.dialect
-    conv = (times or BatchTimes(dialect.name == "sqlite")).db
+    conv = (times or BatchTimes(conn.dialect.name == "sqlite")).db
     is_time = [isinstance(table.c[c].type, S.UtcDateTime) for c in cols]
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = f"{verb} INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(mark for _ in cols)})"
     pairs = list(zip(cols, is_time, strict=True))
-    params = [tuple(conv(r[c]) if t else r[c] for c, t in pairs) for r in rows]
+    return cols, [tuple(conv(r[c]) if t else r[c] for c, t in pairs) for r in rows]
+
+
+def _insert_params(
+    conn: Connection,
+    table: Any,
+    cols: Sequence[str],
+    params: list[tuple[Any, ...]],
+    verb: str = "INSERT",
+) -> None:
+    """executemany of driver-ready tuples (times already converted) into ``cols``."""
+    if not params:
+        return
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"{verb} INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(mark for _ in cols)})"
     conn.exec_driver_sql(sql, params)
 
 
