@@ -189,9 +189,13 @@ def load_partial(store: Store, conn: Connection, t: Touched) -> State:
     for data, ksid in _rows_in(conn, "teams", "id", ("data", "k_source_id"), t.teams):
         tm = team_from_dict(orjson.loads(data))
         st.keep_team(tm, ksid)
-    for part in _chunks(sorted(t.positions)):
-        for r in conn.execute(select(S.positions).where(S.positions.c.team_id.in_(part))):
-            st.positions[r.team_id] = Position(r.lat, r.lon, r.at)
+    at = _time_reader(conn)
+    # The rows of every batch, straight on the driver (one statement each, times read as
+    # UtcDateTime reads them).
+    for tid, lat, lon, when in _rows_in(
+        conn, "positions", "team_id", ("team_id", "lat", "lon", "at"), sorted(t.positions)
+    ):
+        st.positions[tid] = Position(lat, lon, at(when))
     for part in _chunks(sorted(t.commands)):
         for r in conn.execute(select(S.commands).where(S.commands.c.command_id.in_(part))):
             st.commands[r.command_id] = _command_record(r)
@@ -201,9 +205,10 @@ def load_partial(store: Store, conn: Connection, t: Touched) -> State:
     for part in _chunks(sorted(t.acks)):
         for r in conn.execute(select(S.acks).where(S.acks.c.alert_id.in_(part))):
             st.acks[r.alert_id] = Ack(r.alert_id, r.operator, r.at, r.note)
-    for part in _chunks(sorted(t.escalations)):
-        for r in conn.execute(select(S.escalations).where(S.escalations.c.call_id.in_(part))):
-            st.escalations[r.call_id] = (EscalationTarget(r.target), r.at)
+    for cid, target, when in _rows_in(
+        conn, "escalations", "call_id", ("call_id", "target", "at"), sorted(t.escalations)
+    ):
+        st.escalations[cid] = (EscalationTarget(target), at(when))
     for kind in PROGRAM_RECORDS:
         keys = sorted(k for kd, k in t.program if kd == kind)
         held = program_records(st, kind)
@@ -213,12 +218,28 @@ def load_partial(store: Store, conn: Connection, t: Touched) -> State:
             )
             for r in conn.execute(q):
                 held[r.key] = program_record_from_dict(kind, orjson.loads(r.data))
-    pairs = sorted(t.assignments)
-    for part in _chunks(sorted({c for c, _ in pairs})):
-        for r in conn.execute(select(S.assignments).where(S.assignments.c.call_id.in_(part))):
-            st.assignments[(r.call_id, r.team_id)] = r.at
+    asg_calls = sorted({c for c, _ in t.assignments})
+    for cid, tid, when in _rows_in(
+        conn, "assignments", "call_id", ("call_id", "team_id", "at"), asg_calls
+    ):
+        st.assignments[(cid, tid)] = at(when)
     _load_destinations(conn, st, t.destinations)
     return st
+
+
+def _time_reader(conn: Connection) -> Callable[[Any], datetime]:
+    """Read a NOT NULL time column fetched on the driver as
+    :class:`~console.store.schema.UtcDateTime` reads it (aware, UTC)."""
+    dialect = conn.dialect
+    process = S.UtcDateTime().process_result_value
+
+    def read(v: Any) -> datetime:
+        d = process(v, dialect)
+        if d is None:
+            raise ValueError("a NOT NULL time column held NULL")
+        return d
+
+    return read
 
 
 def _load_destinations(conn: Connection, st: State, ids: set[str] | None) -> None:

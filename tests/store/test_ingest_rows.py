@@ -7,8 +7,24 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from console.domain.events import CallReceived, CallUpdated, TeamAssigned, TeamStatusChanged
-from console.domain.model import Call, CallStatus, CallType, Team, TeamStatus
+from console.domain.events import (
+    CallEscalated,
+    CallReceived,
+    CallUpdated,
+    Event,
+    TeamAssigned,
+    TeamPositionReported,
+    TeamStatusChanged,
+)
+from console.domain.model import (
+    Call,
+    CallStatus,
+    CallType,
+    EscalationTarget,
+    Position,
+    Team,
+    TeamStatus,
+)
 from console.store import Store
 from console.store import schema as S
 from console.store.chain import verify
@@ -23,7 +39,7 @@ def test_row_columns_are_the_tables_columns() -> None:
     assert set(TEAM_COLUMNS) == set(S.teams.c.keys())
 
 
-def _events() -> list[CallReceived | CallUpdated | TeamStatusChanged | TeamAssigned]:
+def _events() -> list[Event]:
     t1 = (T0 + timedelta(seconds=1, microseconds=5)).astimezone(PLUS2)  # another offset
     team = Team("CRT-1", TeamStatus.AVAILABLE, T0, "CRT", t1)
     call = Call("HCR-000001", CallStatus.PENDING, 2, CallType.WELFARE_CHECK, T0, T0)
@@ -43,6 +59,22 @@ def _events() -> list[CallReceived | CallUpdated | TeamStatusChanged | TeamAssig
             source="dispatch", source_id="t1", occurred_at=T0, recorded_at=t1, team=team
         ),
         CallReceived(source="dispatch", source_id="c1", occurred_at=T0, recorded_at=T0, call=call),
+        TeamPositionReported(
+            source="dispatch",
+            source_id="p1",
+            occurred_at=T0,
+            recorded_at=T0,
+            team_id="CRT-1",
+            position=Position(41.7, -72.7, T0),
+        ),
+        CallEscalated(
+            source="dispatch",
+            source_id="e1",
+            occurred_at=T0,
+            recorded_at=T0,
+            call_id="HCR-000001",
+            target=EscalationTarget.EMS,
+        ),
         TeamAssigned(
             source="dispatch",
             source_id="a1",
@@ -50,6 +82,22 @@ def _events() -> list[CallReceived | CallUpdated | TeamStatusChanged | TeamAssig
             recorded_at=t1,
             call_id="HCR-000001",
             team_id="CRT-1",
+        ),
+        TeamPositionReported(
+            source="dispatch",
+            source_id="p2",
+            occurred_at=t1,
+            recorded_at=t1,
+            team_id="CRT-1",
+            position=Position(41.8, -72.6, t1),
+        ),
+        CallEscalated(
+            source="dispatch",
+            source_id="e2",
+            occurred_at=t1,
+            recorded_at=t1,
+            call_id="HCR-000001",
+            target=EscalationTarget.POLICE,
         ),
         CallUpdated(
             source="dispatch",
@@ -65,19 +113,24 @@ def test_ingested_rows_read_back_as_written(db_url: str) -> None:
     evs = _events()
     store = Store.open(db_url)
     try:
-        store.append(evs[:2])
-        store.append(evs[2:])
+        first = store.append(evs[:4])
+        second = store.append(evs[4:])
+        assert not first.rejected and not second.rejected
+        assert len(first.appended) + len(second.appended) == len(evs)
         st = store.load_state()
         c = st.calls["HCR-000001"]
-        assert c == evs[3].call  # type: ignore[union-attr]
-        assert st.teams["CRT-1"].status_since == evs[0].team.status_since  # type: ignore[union-attr]
+        assert c == evs[-1].call  # type: ignore[attr-defined]
+        assert st.teams["CRT-1"].status_since == evs[0].team.status_since  # type: ignore[attr-defined]
+        assert st.positions["CRT-1"] == evs[5].position  # type: ignore[attr-defined]
+        # The earliest escalation stands: the second batch compared with the stored one.
+        assert st.escalations["HCR-000001"] == (EscalationTarget.EMS, T0)
         with store.engine.connect() as conn:
             row = conn.execute(select(S.calls)).one()
             assert row.received_at == T0 and row.received_at.tzinfo is not None
             assert row.updated_at == c.updated_at and row.cleared_at == c.cleared_at
             assert row.unsafe is False and row.version == 2
             asg = conn.execute(select(S.assignments)).one()
-            assert asg.at == evs[2].occurred_at
+            assert asg.at == evs[4].occurred_at
             times = [
                 (r.occurred_at, r.recorded_at)
                 for r in conn.execute(select(S.events).order_by(S.events.c.seq))
