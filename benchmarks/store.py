@@ -84,7 +84,7 @@ def bench_ingest(quick: bool) -> list[dict[str, Any]]:
             "ratio": round(value / base, 4),
             "events": len(events),
             "batch": batch,
-            "target": "ratio >= 0.25",
+            "target": "ratio >= 0.35",
         },
         _bench_ingest_durable(events, batch),
     ]

@@ -18,15 +18,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
 from . import schema as S
 from .sqlutil import _advisory_lock
+from .timetext import canon_time
 
 GENESIS = "0" * 64
+
+_sha256 = hashlib.sha256
 
 AUDIT_LOCK = "rc:audit"
 """PostgreSQL advisory lock key serialising audit inserts, so each sees its predecessor."""
@@ -62,14 +64,6 @@ AUDIT_COLUMNS = (
 """The columns read to check a chain, named (a later column added to a table changes nothing)."""
 
 
-def canon_time(d: datetime | None) -> str:
-    if d is None:
-        return ""
-    if d.tzinfo is None:  # stored naive on SQLite: UTC
-        d = d.replace(tzinfo=UTC)
-    return d.astimezone(UTC).isoformat()
-
-
 def link(prev: str, fields: Iterable[str | None]) -> str:
     """SHA-256 over the previous hash and the fields, each length-prefixed (no two row
     contents give the same input)."""
@@ -81,7 +75,7 @@ def link_event(
     prev: str, source: str, source_id: str, kind: str, entity_id: str, occ: str, rec: str, body: str
 ) -> str:
     """:func:`link` over an event's fields, spelled out: the ingest path calls it per row."""
-    return hashlib.sha256(
+    return _sha256(
         f"{prev}{len(source)}:{source}{len(source_id)}:{source_id}{len(kind)}:{kind}"
         f"{len(entity_id)}:{entity_id}{len(occ)}:{occ}{len(rec)}:{rec}{len(body)}:{body}".encode()
     ).hexdigest()

@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Connection,
@@ -38,9 +38,10 @@ from console.domain.unserved import is_eligible_unserved
 
 from . import notify
 from . import schema as S
-from .chain import canon_time, last_event_hash, link_event
+from .chain import last_event_hash, link_event
 from .records import AppendResult
-from .sqlutil import _advisory_lock, _db_time, _dumps, _rows_in
+from .sqlutil import _advisory_lock, _dumps, _rows_in
+from .timetext import BatchTimes, json_time
 
 if TYPE_CHECKING:
     from .store import Store
@@ -53,20 +54,14 @@ _APPEND_LOCK = "rc:events"
 tell a missed notification from a late one, and two writers never insert one event twice."""
 
 
-def _insert_events(conn: Connection, events: Sequence[Event], cache: dict[int, str]) -> None:
+def _insert_events(
+    conn: Connection, events: Sequence[Event], cache: dict[int, str], times: BatchTimes
+) -> None:
     """The events of a batch, as tuples built in one pass (no intermediate dicts)."""
     dialect = conn.dialect
-    to_db = _db_time(dialect.name == "sqlite")
-    # Events of a batch share many time objects (a record's time is its event's): each is
-    # converted once. Keyed by identity, which holds while ``events`` keeps them alive.
-    done: dict[int, tuple[Any, str]] = {}
-
-    def conv(v: datetime) -> tuple[Any, str]:
-        r = done.get(id(v))
-        if r is None:
-            r = done[id(v)] = (to_db(v), canon_time(v))
-        return r
-
+    # Events of a batch share many time objects (a record's time is its event's): ``times``
+    # converts each once, for its column and for the chain.
+    texts = times.texts
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = (
         "INSERT INTO events (source, source_id, kind, entity_id, occurred_at, recorded_at,"
@@ -77,8 +72,9 @@ def _insert_events(conn: Connection, events: Sequence[Event], cache: dict[int, s
     prev = last_event_hash(conn)
     rows = []
     for e in events:
-        occ, occ_c = conv(e.occurred_at)
-        rec, rec_c = conv(e.recorded_at)
+        occ_t, rec_t = e.occurred_at, e.recorded_at
+        occ, occ_c = texts(occ_t)
+        rec, rec_c = (occ, occ_c) if rec_t is occ_t else texts(rec_t)
         payload = _payload(e, cache)
         prev = link_event(prev, e.source, e.source_id, e.kind, e.entity_id, occ_c, rec_c, payload)
         rows.append((e.source, e.source_id, e.kind, e.entity_id, occ, rec, payload, prev))
@@ -105,14 +101,17 @@ def _insert_through_function(
         )
 
 
+_CALL_EVENTS = (CallReceived, CallUpdated)
+
+
 def _payload(e: Event, cache: dict[int, str]) -> str:
     """The event's stored body; a call or team record's JSON is kept for its projection row."""
-    if isinstance(e, CallReceived | CallUpdated):
-        rec = _dumps(call_to_dict(e.call))
+    if isinstance(e, _CALL_EVENTS):
+        rec = _dumps(call_to_dict(e.call, json_time))
         cache[id(e.call)] = rec
         return '{"call":' + rec + "}"
     if isinstance(e, TeamStatusChanged):
-        rec = _dumps(team_to_dict(e.team))
+        rec = _dumps(team_to_dict(e.team, json_time))
         cache[id(e.team)] = rec
         return '{"team":' + rec + "}"
     return _dumps(event_body(e))
@@ -200,12 +199,13 @@ def append_batch(
         for e, why in rejected:
             log.warning("quarantined %s %s: %s", e.kind, e.source_id, why)
     record_json: dict[int, str] = {}
+    times = BatchTimes(conn.dialect.name == "sqlite")
     if accepted:
         if store._direct(conn)[0]:
-            _insert_events(conn, accepted, record_json)
+            _insert_events(conn, accepted, record_json, times)
         else:
             _insert_through_function(conn, accepted, record_json)
-    changed = store._write_back(conn, state, before, t, accepted, record_json)
+    changed = store._write_back(conn, state, before, t, accepted, record_json, times)
     if store._rows is not None:
         store._folded.append((t, state))
     seq = store._last_seq(conn)

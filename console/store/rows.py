@@ -4,8 +4,9 @@ rebuild them from the log."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -47,7 +48,8 @@ from console.domain.projection import Ack, State, fold
 from . import notify
 from . import schema as S
 from .eventlog import _stored_events
-from .sqlutil import _bulk_insert, _chunks, _dumps, _rows_in
+from .sqlutil import _chunks, _dumps, _insert_params, _params, _rows_in
+from .timetext import BatchTimes, json_time
 
 if TYPE_CHECKING:
     from .store import Store
@@ -68,40 +70,77 @@ def _note_of(e: Any) -> Note | None:
     return n if isinstance(n, Note) else None
 
 
-def _call_row(st: State, cid: str, cache: dict[int, str] | None) -> dict[str, Any]:
+CALL_COLUMNS = (
+    "id",
+    "status",
+    "priority",
+    "type",
+    "received_at",
+    "cleared_at",
+    "team",
+    "escalated_to",
+    "unsafe",
+    "neighborhood",
+    "updated_at",
+    "version",
+    "k_source_id",
+    "data",
+)
+TEAM_COLUMNS = (
+    "id",
+    "status",
+    "provider",
+    "call",
+    "status_since",
+    "updated_at",
+    "k_source_id",
+    "data",
+)
+"""The columns of a call's and a team's row, in the order :func:`_call_row` and
+:func:`_team_row` give their values."""
+
+
+def _call_row(
+    st: State, cid: str, cache: dict[int, str] | None, db: Callable[[datetime | None], Any]
+) -> tuple[Any, ...]:
+    """A call's row as driver parameters (``db`` converts its times), in CALL_COLUMNS order."""
     c = st.calls[cid]
     data = cache.get(id(c)) if cache else None
-    return {
-        "id": c.id,
-        "status": c.status.value,
-        "priority": c.priority,
-        "type": c.type.value,
-        "received_at": c.received_at,
-        "cleared_at": c.cleared_at,
-        "team": c.team,
-        "escalated_to": c.escalated_to.value if c.escalated_to else None,
-        "unsafe": bool(c.safety_flags),
-        "neighborhood": c.neighborhood,
-        "updated_at": c.updated_at,
-        "version": c.version,
-        "k_source_id": st.call_source_id(cid),
-        "data": data if data is not None else _dumps(call_to_dict(c)),
-    }
+    esc = c.escalated_to
+    return (
+        c.id,
+        c.status.value,
+        c.priority,
+        c.type.value,
+        db(c.received_at),
+        db(c.cleared_at),
+        c.team,
+        esc.value if esc else None,
+        bool(c.safety_flags),
+        c.neighborhood,
+        db(c.updated_at),
+        c.version,
+        st.call_source_id(cid),
+        data if data is not None else _dumps(call_to_dict(c, json_time)),
+    )
 
 
-def _team_row(st: State, tid: str, cache: dict[int, str] | None) -> dict[str, Any]:
+def _team_row(
+    st: State, tid: str, cache: dict[int, str] | None, db: Callable[[datetime | None], Any]
+) -> tuple[Any, ...]:
+    """A team's row as driver parameters, in TEAM_COLUMNS order."""
     t = st.teams[tid]
     data = cache.get(id(t)) if cache else None
-    return {
-        "id": t.id,
-        "status": t.status.value,
-        "provider": t.provider,
-        "call": t.call,
-        "status_since": t.status_since,
-        "updated_at": t.updated_at,
-        "k_source_id": st.team_source_id(tid),
-        "data": data if data is not None else _dumps(team_to_dict(t)),
-    }
+    return (
+        t.id,
+        t.status.value,
+        t.provider,
+        t.call,
+        db(t.status_since),
+        db(t.updated_at),
+        st.team_source_id(tid),
+        data if data is not None else _dumps(team_to_dict(t, json_time)),
+    )
 
 
 def _command_row(c: CommandRecord) -> dict[str, Any]:
@@ -150,9 +189,13 @@ def load_partial(store: Store, conn: Connection, t: Touched) -> State:
     for data, ksid in _rows_in(conn, "teams", "id", ("data", "k_source_id"), t.teams):
         tm = team_from_dict(orjson.loads(data))
         st.keep_team(tm, ksid)
-    for part in _chunks(sorted(t.positions)):
-        for r in conn.execute(select(S.positions).where(S.positions.c.team_id.in_(part))):
-            st.positions[r.team_id] = Position(r.lat, r.lon, r.at)
+    at = _time_reader(conn)
+    # The rows of every batch, straight on the driver (one statement each, times read as
+    # UtcDateTime reads them).
+    for tid, lat, lon, when in _rows_in(
+        conn, "positions", "team_id", ("team_id", "lat", "lon", "at"), sorted(t.positions)
+    ):
+        st.positions[tid] = Position(lat, lon, at(when))
     for part in _chunks(sorted(t.commands)):
         for r in conn.execute(select(S.commands).where(S.commands.c.command_id.in_(part))):
             st.commands[r.command_id] = _command_record(r)
@@ -162,9 +205,10 @@ def load_partial(store: Store, conn: Connection, t: Touched) -> State:
     for part in _chunks(sorted(t.acks)):
         for r in conn.execute(select(S.acks).where(S.acks.c.alert_id.in_(part))):
             st.acks[r.alert_id] = Ack(r.alert_id, r.operator, r.at, r.note)
-    for part in _chunks(sorted(t.escalations)):
-        for r in conn.execute(select(S.escalations).where(S.escalations.c.call_id.in_(part))):
-            st.escalations[r.call_id] = (EscalationTarget(r.target), r.at)
+    for cid, target, when in _rows_in(
+        conn, "escalations", "call_id", ("call_id", "target", "at"), sorted(t.escalations)
+    ):
+        st.escalations[cid] = (EscalationTarget(target), at(when))
     for kind in PROGRAM_RECORDS:
         keys = sorted(k for kd, k in t.program if kd == kind)
         held = program_records(st, kind)
@@ -174,12 +218,28 @@ def load_partial(store: Store, conn: Connection, t: Touched) -> State:
             )
             for r in conn.execute(q):
                 held[r.key] = program_record_from_dict(kind, orjson.loads(r.data))
-    pairs = sorted(t.assignments)
-    for part in _chunks(sorted({c for c, _ in pairs})):
-        for r in conn.execute(select(S.assignments).where(S.assignments.c.call_id.in_(part))):
-            st.assignments[(r.call_id, r.team_id)] = r.at
+    asg_calls = sorted({c for c, _ in t.assignments})
+    for cid, tid, when in _rows_in(
+        conn, "assignments", "call_id", ("call_id", "team_id", "at"), asg_calls
+    ):
+        st.assignments[(cid, tid)] = at(when)
     _load_destinations(conn, st, t.destinations)
     return st
+
+
+def _time_reader(conn: Connection) -> Callable[[Any], datetime]:
+    """Read a NOT NULL time column fetched on the driver as
+    :class:`~console.store.schema.UtcDateTime` reads it (aware, UTC)."""
+    dialect = conn.dialect
+    process = S.UtcDateTime().process_result_value
+
+    def read(v: Any) -> datetime:
+        d = process(v, dialect)
+        if d is None:
+            raise ValueError("a NOT NULL time column held NULL")
+        return d
+
+    return read
 
 
 def _load_destinations(conn: Connection, st: State, ids: set[str] | None) -> None:
@@ -224,8 +284,10 @@ def write_back(
     t: Touched,
     accepted: Sequence[Event],
     record_json: dict[int, str] | None = None,
+    times: BatchTimes | None = None,
 ) -> Touched:
-    """Write the changed rows; returns what changed."""
+    """Write the changed rows; returns what changed (``times``: the batch's, see
+    :class:`~console.store.timetext.BatchTimes`)."""
     ch = t.changed(before, st)
     changed_calls = list(ch.calls)
     changed_teams = list(ch.teams)
@@ -237,12 +299,15 @@ def write_back(
     changed_asg = list(ch.assignments)
 
     sqlite = conn.dialect.name == "sqlite"
+    if times is None:
+        times = BatchTimes(sqlite)
 
     def replace(
         table: Any,
         key_col: Any,
         ids: Sequence[Any],
-        rows: list[dict[str, Any]],
+        cols: Sequence[str],
+        params: list[tuple[Any, ...]],
         known: dict[Any, Any],
     ) -> None:
         if not ids:
@@ -251,28 +316,41 @@ def write_back(
         # a few open calls, and a shift's first batch is all inserts.
         if sqlite:
             # One statement: REPLACE deletes the row with the same key, then inserts.
-            _bulk_insert(conn, table, rows, verb="INSERT OR REPLACE")
+            _insert_params(conn, table, cols, params, verb="INSERT OR REPLACE")
             return
         existing = [i for i in ids if i in known]
         for part in _chunks(existing):
             conn.execute(delete(table).where(key_col.in_(part)))
-        _bulk_insert(conn, table, rows)
+        _insert_params(conn, table, cols, params)
 
+    def replace_rows(
+        table: Any,
+        key_col: Any,
+        ids: Sequence[Any],
+        rows: list[dict[str, Any]],
+        known: dict[Any, Any],
+    ) -> None:
+        if ids:
+            replace(table, key_col, ids, *_params(conn, table, rows, times), known)
+
+    db = times.db
     replace(
         S.calls,
         S.calls.c.id,
         changed_calls,
-        [_call_row(st, i, record_json) for i in changed_calls],
+        CALL_COLUMNS,
+        [_call_row(st, i, record_json, db) for i in changed_calls],
         before.calls,
     )
     replace(
         S.teams,
         S.teams.c.id,
         changed_teams,
-        [_team_row(st, i, record_json) for i in changed_teams],
+        TEAM_COLUMNS,
+        [_team_row(st, i, record_json, db) for i in changed_teams],
         before.teams,
     )
-    replace(
+    replace_rows(
         S.positions,
         S.positions.c.team_id,
         changed_pos,
@@ -283,21 +361,21 @@ def write_back(
         ],
         before.positions,
     )
-    replace(
+    replace_rows(
         S.commands,
         S.commands.c.command_id,
         changed_cmds,
         [_command_row(st.commands[i]) for i in changed_cmds],
         before.commands,
     )
-    replace(
+    replace_rows(
         S.alerts,
         S.alerts.c.id,
         changed_alerts,
         [_alert_row(st.alerts[i]) for i in changed_alerts],
         before.alerts,
     )
-    replace(
+    replace_rows(
         S.acks,
         S.acks.c.alert_id,
         changed_acks,
@@ -308,7 +386,7 @@ def write_back(
         ],
         before.acks,
     )
-    replace(
+    replace_rows(
         S.escalations,
         S.escalations.c.call_id,
         changed_esc,
@@ -327,11 +405,12 @@ def write_back(
             ),
             [{"c": c, "t": tm} for c, tm in stale_asg],
         )
-    if changed_asg:
-        conn.execute(
-            insert(S.assignments),
-            [{"call_id": c, "team_id": tm, "at": st.assignments[(c, tm)]} for c, tm in changed_asg],
-        )
+    _insert_params(
+        conn,
+        S.assignments,
+        ("call_id", "team_id", "at"),
+        [(c, tm, db(st.assignments[(c, tm)])) for c, tm in changed_asg],
+    )
     _write_program(conn, st, ch.program, before)
     note_rows = [
         {

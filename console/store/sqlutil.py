@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -13,6 +12,7 @@ from sqlalchemy import (
 )
 
 from . import schema as S
+from .timetext import BatchTimes
 
 _CHUNK = 400  # keeps IN (...) lists well under every backend's bound-parameter limit
 
@@ -55,38 +55,50 @@ def _rows_in(
     return list(conn.exec_driver_sql(sql, tuple(params)).all())
 
 
-def _db_time(sqlite: bool) -> Callable[[datetime | None], Any]:
-    """Convert an aware time the way :class:`~console.store.schema.UtcDateTime` stores it."""
-
-    def conv(v: datetime | None) -> Any:
-        if v is None:
-            return None
-        if v.tzinfo is not UTC:
-            v = v.astimezone(UTC)
-        # "YYYY-MM-DD HH:MM:SS.ffffff", the text SQLAlchemy's SQLite DateTime reads and sorts.
-        return v.isoformat(" ", "microseconds")[:26] if sqlite else v
-
-    return conv
-
-
 def _bulk_insert(
-    conn: Connection, table: Any, rows: list[dict[str, Any]], verb: str = "INSERT"
+    conn: Connection,
+    table: Any,
+    rows: list[dict[str, Any]],
+    verb: str = "INSERT",
+    times: BatchTimes | None = None,
 ) -> None:
     """executemany straight on the driver: the hot path of ingest.
 
     SQLAlchemy's per-value type processing costs more than SQLite itself here, so times are
-    converted once, the way :class:`~console.store.schema.UtcDateTime` stores them.
+    converted once, the way :class:`~console.store.schema.UtcDateTime` stores them (through
+    ``times``, the batch's, when given).
     """
     if not rows:
         return
+    cols, params = _params(conn, table, rows, times)
+    _insert_params(conn, table, cols, params, verb)
+
+
+def _params(
+    conn: Connection, table: Any, rows: list[dict[str, Any]], times: BatchTimes | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Dict rows as (columns, driver parameter tuples), times converted (see _bulk_insert)."""
+    if not rows:
+        return [], []
     cols = list(rows[0])
-    dialect = conn.dialect
-    conv = _db_time(dialect.name == "sqlite")
-    times = [isinstance(table.c[c].type, S.UtcDateTime) for c in cols]
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    conv = (times or BatchTimes(conn.dialect.name == "sqlite")).db
+    is_time = [isinstance(table.c[c].type, S.UtcDateTime) for c in cols]
+    pairs = list(zip(cols, is_time, strict=True))
+    return cols, [tuple(conv(r[c]) if t else r[c] for c, t in pairs) for r in rows]
+
+
+def _insert_params(
+    conn: Connection,
+    table: Any,
+    cols: Sequence[str],
+    params: list[tuple[Any, ...]],
+    verb: str = "INSERT",
+) -> None:
+    """executemany of driver-ready tuples (times already converted) into ``cols``."""
+    if not params:
+        return
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = f"{verb} INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(mark for _ in cols)})"
-    pairs = list(zip(cols, times, strict=True))
-    params = [tuple(conv(r[c]) if t else r[c] for c, t in pairs) for r in rows]
     conn.exec_driver_sql(sql, params)
 
 

@@ -51,6 +51,7 @@ from .records import (
     Submitted,
 )
 from .rowcache import RowCache
+from .timetext import BatchTimes
 
 __all__ = [
     "AppendResult",
@@ -228,9 +229,10 @@ class Store:
         t: Touched,
         accepted: Sequence[Event],
         record_json: dict[int, str] | None = None,
+        times: BatchTimes | None = None,
     ) -> Touched:
         """Write the changed rows; returns what changed."""
-        return rows.write_back(self, conn, st, before, t, accepted, record_json)
+        return rows.write_back(self, conn, st, before, t, accepted, record_json, times)
 
     def load_state(self) -> State:
         """The whole current projection, read in one transaction."""
