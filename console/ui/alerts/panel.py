@@ -279,6 +279,8 @@ class AlertsPanel(QWidget):
         self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.tree.currentItemChanged.connect(self._on_current)
         lay.addWidget(self.tree, 1)
+        # Ctrl+4 (the window's "go to alerts") lands in the list, where the arrows move.
+        self.setFocusProxy(self.tree)
 
         row = QHBoxLayout()
         lab = QLabel("N&ote:", self)

@@ -24,6 +24,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QDockWidget,
     QHBoxLayout,
     QLabel,
@@ -38,7 +39,7 @@ from console.domain.commands import Command
 from console.files import make_private
 from console.store import Changes
 from console.sync.client import LinkHealth, LinkState
-from console.ui.actions.menu import ACTION_SPECS, actions_for
+from console.ui.actions.menu import ACTION_SPECS, actions_for, return_focus
 from console.ui.alerts.panel import AlertBanner, AlertsPanel
 from console.ui.alerts.quarantine import QuarantineDialog
 from console.ui.audit.panel import AuditPanel
@@ -503,23 +504,36 @@ class MainWindow(QMainWindow):
                 out.append((keys, a.text().replace("&", "").rstrip("…")))
         return out
 
+    @staticmethod
+    def _give_keyboard_back(dlg: QDialog, came_from: QWidget | None) -> None:
+        """When ``dlg`` closes, the keyboard goes back to where it was when it opened (without
+        a window manager to do it, it would be nowhere and no shortcut would work)."""
+        if came_from is not None:
+            return_focus(dlg, came_from)
+
     def show_shortcuts(self) -> None:
-        show_shortcuts(self)
+        came_from = QApplication.focusWidget()
+        self._give_keyboard_back(show_shortcuts(self), came_from)
 
     def show_about(self) -> None:
-        show_about(self, self.ctx)
+        came_from = QApplication.focusWidget()
+        self._give_keyboard_back(show_about(self, self.ctx), came_from)
 
     def _open_settings(self) -> None:
+        came_from = QApplication.focusWidget()
         dlg = SettingsDialog(self.ctx, self)
         dlg.config_saved.connect(self.apply_config)
+        self._give_keyboard_back(dlg, came_from)
         dlg.open()
 
     def open_program_report(self) -> Any:
         """File → Program report…: the monthly report of the program, written to a file."""
         from console.ui.report.dialog import ProgramReportDialog
 
+        came_from = QApplication.focusWidget()
         dlg = self.report_dialog = ProgramReportDialog(self.ctx, self)
         dlg.written.connect(lambda path: self.statusBar().showMessage(f"Saved {path}", 10_000))
+        self._give_keyboard_back(dlg, came_from)
         dlg.open()
         return dlg
 
