@@ -104,3 +104,47 @@ def test_closing_the_shortcut_sheet_gives_the_keyboard_back(qtbot: Any, console:
     # And the window's shortcuts work again at once.
     press(Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
     assert QApplication.focusWidget() is win.panels["queue"].table
+
+
+def test_cancelling_the_emergency_acknowledgement_gives_the_keyboard_back(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    """Ctrl+Shift+A from the queue, then Esc: the keyboard is back in the queue (the banner's
+    dialog is opened by the banner, not by an action: the window itself takes the keyboard
+    back when a dialog of its own closes and nothing else has it)."""
+    from fixtures_dialogs import backup_alert, ev_alert
+
+    from console.ui.alerts.panel import AckDialog
+    from console.ui.shell.main import build_console
+
+    store = Store.open(f"sqlite:///{tmp_path / 'console.db'}", clock=ManualClock(T0))
+    store.append([ev_alert(backup_alert("CRT-1", T0), T0)])
+    c = build_console(
+        load_config(None),
+        store,
+        dispatch_url=None,
+        operator="J. Doe",
+        role="supervisor",
+        clock=ManualClock(T0 + timedelta(minutes=5)),
+        settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
+    )
+    win = c.window
+    try:
+        qtbot.waitExposed(win)
+        win.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is win, timeout=5000)
+        qtbot.waitUntil(lambda: bool(win.alert_banner.critical), timeout=5000)
+        press(Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+        queue = win.panels["queue"].table
+        assert QApplication.focusWidget() is queue
+        press(Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), AckDialog))
+        dlg = QApplication.activeModalWidget()
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is dlg.note, timeout=3000)
+        press(Qt.Key.Key_Escape)
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is queue, timeout=3000)
+        assert QApplication.activeWindow() is win
+        assert win.alert_banner.critical  # cancelled: not acknowledged
+    finally:
+        c.close()
+        store.close()

@@ -7,12 +7,14 @@ on the next start.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
@@ -269,6 +271,9 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self._build_status_bar()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_focus_changed)
 
         ctx.pictures.picture_changed.connect(self._on_picture)
         ctx.pictures.tick.connect(self._on_tick)
@@ -815,6 +820,42 @@ class MainWindow(QMainWindow):
         finally:
             self.quit_box = None
 
+    def _on_focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
+        """The keyboard left a dialog of this window because the dialog closed (not because
+        another program took it) and went nowhere (no window manager gave it back, or the
+        dialog was not opened by an action that does): it comes back here, to the widget
+        that last had it, so the window's shortcuts work again."""
+        if new is not None or old is None or not shiboken6.isValid(old):
+            return
+        dialog = old.window()
+        if dialog is self or not dialog.isHidden() or not self._owns(dialog):
+            return
+        QTimer.singleShot(0, self, self._take_keyboard_back)
+
+    def _owns(self, w: QWidget) -> bool:
+        p = w.parentWidget()
+        while p is not None:
+            if p is self:
+                return True
+            p = p.parentWidget()
+        return False
+
+    def _take_keyboard_back(self) -> None:
+        if (
+            QApplication.focusWidget() is not None
+            or QApplication.activeModalWidget() is not None
+            or not self.isVisible()
+            or self.isMinimized()
+        ):
+            return
+        self.activateWindow()
+        target = self.focusWidget() or self.panels["queue"]
+        target.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
+
     def dispose(self) -> None:
         """Tear down the web view first (QtWebEngine wants its page gone before the profile)."""
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            with contextlib.suppress(RuntimeError, TypeError):
+                app.focusChanged.disconnect(self._on_focus_changed)
         self.map_panel.dispose()
