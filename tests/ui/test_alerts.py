@@ -346,3 +346,35 @@ def test_alerts_are_grouped_by_kind_with_counts_and_groups_open_and_close(
     assert tree.topLevelItem(1).isExpanded()
     chosen = panel.selected_alert()
     assert chosen is not None and chosen.id == "pending_overdue:HCR-7"
+
+
+def test_ctrl_return_on_a_group_line_says_why_nothing_was_acknowledged(
+    qtbot: Any, console: Console
+) -> None:
+    """Arrowing through the list lands on a group's line as well as on alerts: Ctrl+Return
+    there acknowledges nothing, and says so, until an alert is chosen."""
+    from PySide6.QtTest import QTest
+
+    panel = AlertsPanel(console.ctx)
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is panel, timeout=5000)
+    group = panel.tree.topLevelItem(0)
+    assert group is not None and group.childCount() >= 1
+    panel.tree.setFocus()
+    panel.tree.setCurrentItem(group)
+    before = len(console.source.current().state.commands)
+    QTest.keyClick(panel.tree, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert panel.error.isVisible()
+    assert "Nothing acknowledged" in panel.error.text() and "Down" in panel.error.text()
+    assert len(console.source.current().state.commands) == before
+    # Down to the group's first alert: the hint goes, and Ctrl+Return acknowledges it.
+    QTest.keyClick(panel.tree, Qt.Key.Key_Down)
+    chosen = panel.selected_alert()
+    assert chosen is not None and not panel.error.isVisible()
+    with qtbot.waitSignal(console.gateway.submitted, timeout=5000):
+        QTest.keyClick(panel.tree, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    console.refresh(qtbot)
+    assert chosen.id in console.source.current().state.acks

@@ -242,6 +242,8 @@ class AlertsPanel(QWidget):
         self._no_eligible_for: object = None
         self._refreshed_at = -math.inf
         self._stale_shown = False
+        self._hint_shown = False
+        """The error line says why Acknowledge did nothing (no alert chosen)."""
         self._acker = _Acker(ctx, self)
         self._acker.changed.connect(self.refresh)
         self._acker.failed.connect(self._on_ack_failed)
@@ -613,6 +615,18 @@ class AlertsPanel(QWidget):
     def acknowledge_selected(self) -> AcknowledgeAlert | None:
         alert = self.selected_alert()
         if alert is None:
+            # Ctrl+Return or Acknowledge on a group's line, or on nothing: say why nothing
+            # happens rather than nothing at all.
+            if self.alerts:
+                item = self.tree.currentItem()
+                self.error.setText(
+                    "⚠ Nothing acknowledged: a group is acknowledged one alert at a time. "
+                    "Choose an alert under it (Down arrow), then acknowledge."
+                    if item is not None and item.data(0, GROUP_ROLE)
+                    else "⚠ Nothing acknowledged: choose an alert in the list first."
+                )
+                self.error.show()
+                self._hint_shown = True
             return None
         self.error.hide()
         cmd = self._acker.acknowledge(alert, self.note.text())
@@ -621,11 +635,15 @@ class AlertsPanel(QWidget):
         return cmd
 
     def _on_ack_failed(self, alert_id: str, reason: str) -> None:
+        self._hint_shown = False
         self.error.setText(f"⚠ Not acknowledged: {reason}")
         self.error.show()
 
     def _on_current(self, current: QTreeWidgetItem | None, _prev: object) -> None:
         self._current_id = current.data(0, ALERT_ID_ROLE) if current is not None else None
+        if self._hint_shown and self._current_id is not None:
+            self._hint_shown = False
+            self.error.hide()  # an alert is chosen now: the hint has done its job
         alert = self.selected_alert() if current is not None else None
         if alert is None:
             return
