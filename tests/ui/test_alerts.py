@@ -378,3 +378,28 @@ def test_ctrl_return_on_a_group_line_says_why_nothing_was_acknowledged(
         QTest.keyClick(panel.tree, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     console.refresh(qtbot)
     assert chosen.id in console.source.current().state.acks
+
+
+def test_in_a_narrow_dock_the_alert_text_keeps_the_room_and_is_never_cut_unmarked(
+    qtbot: Any, console: Console
+) -> None:
+    """At 1280x800 the alerts dock is under 300 px wide. Every column must fit (a column
+    running past the edge is cut with no "…" to say so) and the alert's own words get the
+    room: its subject column goes, since each message starts with its call or team."""
+    console.feed(qtbot, [ev_alert(backup_alert("YRT-1", T0), T0)])
+    panel = AlertsPanel(console.ctx)
+    qtbot.addWidget(panel)
+    panel.resize(280, 500)
+    panel.show()
+    qtbot.waitExposed(panel)
+    hdr = panel.tree.header()
+    qtbot.waitUntil(lambda: hdr.length() <= panel.tree.viewport().width(), timeout=3000)
+    assert panel.tree.isColumnHidden(2)
+    line = panel.tree.topLevelItem(0).child(0)
+    assert line.text(3).startswith("YRT-1 requests backup")
+    fm = panel.tree.fontMetrics()
+    assert hdr.sectionSize(3) >= fm.horizontalAdvance("YRT-1 requests backup")
+    # Widened (floated, or a larger monitor): the subject column comes back.
+    panel.resize(700, 500)
+    qtbot.waitUntil(lambda: not panel.tree.isColumnHidden(2), timeout=3000)
+    assert hdr.length() <= panel.tree.viewport().width()

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QColor, QKeySequence
+from PySide6.QtGui import QAction, QColor, QKeySequence, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -270,12 +270,19 @@ class AlertsPanel(QWidget):
         # so the alert text keeps the room in a narrow dock.
         fm = self.tree.fontMetrics()
         hdr.setMinimumSectionSize(16)
+        # The stretched message column may shrink to what is left (then "…" marks the cut),
+        # never stay wider than the room and run past the edge unmarked.
+        hdr.setDefaultSectionSize(16)
         for col, sample in enumerate(("⚠", "10 h 00", "HCR-000000")):
             hdr.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             self.tree.setColumnWidth(
                 col,
                 fm.horizontalAdvance(sample) + (self.tree.indentation() + 12 if col == 0 else 12),
             )
+        self._subject_w = self.tree.columnWidth(2)
+        self._message_min = fm.averageCharWidth() * 24
+        """Below this room for the message, the subject column goes (each message starts
+        with its call or team): in the docked layout at 1280x800 the words are what matter."""
         hdr.setStretchLastSection(True)
         self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
@@ -549,6 +556,21 @@ class AlertsPanel(QWidget):
                     parent = self.tree.topLevelItem(g)
                     return parent.child(k) if parent is not None else None
         return None
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        tree = self.tree
+        room = tree.viewport().width() - tree.columnWidth(0) - tree.columnWidth(1)
+        narrow = room - self._subject_w < self._message_min
+        if narrow != tree.isColumnHidden(2):
+            tree.setColumnHidden(2, narrow)
 
     def _remember(self, item: QTreeWidgetItem, opened: bool) -> None:
         key = item.data(0, GROUP_ROLE)
