@@ -570,6 +570,31 @@ class MainWindow(QMainWindow):
         for w in (self.link_label, self.operator_label, self.role_label, self.clock_label):
             w.setContentsMargins(8, 0, 8, 0)
             sb.addPermanentWidget(w)
+        sb.messageChanged.connect(self._fit_status_message)
+
+    def _fit_status_message(self, message: str) -> None:
+        """A message (what was sent, what dispatch confirmed, why an action is greyed out)
+        is drawn left of the permanent fields; at a laptop's width, beside the demo's
+        controls, that left it a few letters. While one shows and needs the room, the
+        operator and role (the same all shift) step aside; the link and the clock stay."""
+        steps_aside = (self.operator_label, self.role_label)
+        if not message:
+            for w in steps_aside:
+                w.show()
+            return
+        sb = self.statusBar()
+        need = sb.fontMetrics().horizontalAdvance(message) + 32
+        fields = [
+            w
+            for w in (self.link_label, *steps_aside, self.clock_label, self.demo_controls)
+            if w is not None and not w.isHidden()
+        ]
+        used = sum(w.sizeHint().width() + 8 for w in fields)
+        for w in steps_aside:
+            if sb.width() - used >= need:
+                break
+            w.hide()
+            used -= w.sizeHint().width() + 8
 
     # -- live updates -------------------------------------------------------------------------------
 
