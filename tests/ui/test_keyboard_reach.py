@@ -148,3 +148,35 @@ def test_cancelling_the_emergency_acknowledgement_gives_the_keyboard_back(
     finally:
         c.close()
         store.close()
+
+
+def test_the_shortcut_sheet_shows_the_whole_note_of_the_row_under_the_keyboard(
+    qtbot: Any, console: Any
+) -> None:
+    """The notes column is cut at the sheet's size and, with the keyboard only, nothing is
+    hovered for a tooltip: the row the arrows are on has its note shown whole under the list."""
+    win = console.window
+    press(Qt.Key.Key_F1)
+    qtbot.waitUntil(lambda: QApplication.activeModalWidget() is not None)
+    sheet = QApplication.activeModalWidget()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is sheet.search, timeout=3000)
+    for ch in "escalate":
+        press(getattr(Qt.Key, f"Key_{ch.upper()}"))
+    press(Qt.Key.Key_Tab)  # from the search box to the list
+    assert QApplication.focusWidget() is sheet.tree
+    for _ in range(3):  # past the group's line
+        press(Qt.Key.Key_Down)
+        item = sheet.tree.currentItem()
+        if item is not None and item.text(0) == "Escalate":
+            break
+    assert item is not None and item.text(0) == "Escalate"
+    note = item.text(2)
+    # No call is selected: greyed, yet reached, and its note says why.
+    assert "Hand the selected call to police" in note and "select a call first" in note
+    # Cut in its column at this size (that is why the line below is needed) ...
+    fm = sheet.tree.fontMetrics()
+    assert fm.horizontalAdvance(note) > sheet.tree.columnWidth(2)
+    # ... and whole below the list.
+    assert sheet.note_line.isVisible() and note in sheet.note_line.text()
+    assert sheet.note_line.wordWrap()
+    assert win is not None
