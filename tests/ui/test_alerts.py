@@ -365,3 +365,60 @@ def test_a_new_picture_refreshes_the_alerts_in_two_short_turns(
     assert len(mine) == 2, jobs
     assert set(ids(panel)) > set(before)
     assert any(a.kind is AlertKind.BACKUP_REQUEST for a in panel.alerts)
+
+
+def test_ctrl_return_on_a_group_line_says_why_nothing_was_acknowledged(
+    qtbot: Any, console: Console
+) -> None:
+    """Arrowing through the list lands on a group's line as well as on alerts: Ctrl+Return
+    there acknowledges nothing, and says so, until an alert is chosen."""
+    from PySide6.QtTest import QTest
+
+    panel = AlertsPanel(console.ctx)
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is panel, timeout=5000)
+    group = panel.tree.topLevelItem(0)
+    assert group is not None and group.childCount() >= 1
+    panel.tree.setFocus()
+    panel.tree.setCurrentItem(group)
+    before = len(console.source.current().state.commands)
+    QTest.keyClick(panel.tree, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert panel.error.isVisible()
+    assert "Nothing acknowledged" in panel.error.text() and "Down" in panel.error.text()
+    assert len(console.source.current().state.commands) == before
+    # Down to the group's first alert: the hint goes, and Ctrl+Return acknowledges it.
+    QTest.keyClick(panel.tree, Qt.Key.Key_Down)
+    chosen = panel.selected_alert()
+    assert chosen is not None and not panel.error.isVisible()
+    with qtbot.waitSignal(console.gateway.submitted, timeout=5000):
+        QTest.keyClick(panel.tree, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    console.refresh(qtbot)
+    assert chosen.id in console.source.current().state.acks
+
+
+def test_in_a_narrow_dock_the_alert_text_keeps_the_room_and_is_never_cut_unmarked(
+    qtbot: Any, console: Console
+) -> None:
+    """At 1280x800 the alerts dock is under 300 px wide. Every column must fit (a column
+    running past the edge is cut with no "…" to say so) and the alert's own words get the
+    room: its subject column goes, since each message starts with its call or team."""
+    console.feed(qtbot, [ev_alert(backup_alert("YRT-1", T0), T0)])
+    panel = AlertsPanel(console.ctx)
+    qtbot.addWidget(panel)
+    panel.resize(280, 500)
+    panel.show()
+    qtbot.waitExposed(panel)
+    hdr = panel.tree.header()
+    qtbot.waitUntil(lambda: hdr.length() <= panel.tree.viewport().width(), timeout=3000)
+    assert panel.tree.isColumnHidden(2)
+    line = panel.tree.topLevelItem(0).child(0)
+    assert line.text(3).startswith("YRT-1 requests backup")
+    fm = panel.tree.fontMetrics()
+    assert hdr.sectionSize(3) >= fm.horizontalAdvance("YRT-1 requests backup")
+    # Widened (floated, or a larger monitor): the subject column comes back.
+    panel.resize(700, 500)
+    qtbot.waitUntil(lambda: not panel.tree.isColumnHidden(2), timeout=3000)
+    assert hdr.length() <= panel.tree.viewport().width()

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QColor, QKeySequence
+from PySide6.QtGui import QAction, QColor, QKeySequence, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -242,6 +242,8 @@ class AlertsPanel(QWidget):
         self._no_eligible_for: object = None
         self._refreshed_at = -math.inf
         self._stale_shown = False
+        self._hint_shown = False
+        """The error line says why Acknowledge did nothing (no alert chosen)."""
         self._acker = _Acker(ctx, self)
         self._acker.changed.connect(self.refresh)
         self._acker.failed.connect(self._on_ack_failed)
@@ -268,17 +270,26 @@ class AlertsPanel(QWidget):
         # so the alert text keeps the room in a narrow dock.
         fm = self.tree.fontMetrics()
         hdr.setMinimumSectionSize(16)
+        # The stretched message column may shrink to what is left (then "…" marks the cut),
+        # never stay wider than the room and run past the edge unmarked.
+        hdr.setDefaultSectionSize(16)
         for col, sample in enumerate(("⚠", "10 h 00", "HCR-000000")):
             hdr.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             self.tree.setColumnWidth(
                 col,
                 fm.horizontalAdvance(sample) + (self.tree.indentation() + 12 if col == 0 else 12),
             )
+        self._subject_w = self.tree.columnWidth(2)
+        self._message_min = fm.averageCharWidth() * 24
+        """Below this room for the message, the subject column goes (each message starts
+        with its call or team): in the docked layout at 1280x800 the words are what matter."""
         hdr.setStretchLastSection(True)
         self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.tree.currentItemChanged.connect(self._on_current)
         lay.addWidget(self.tree, 1)
+        # Ctrl+4 (the window's "go to alerts") lands in the list, where the arrows move.
+        self.setFocusProxy(self.tree)
 
         row = QHBoxLayout()
         lab = QLabel("N&ote:", self)
@@ -559,6 +570,21 @@ class AlertsPanel(QWidget):
                     return parent.child(k) if parent is not None else None
         return None
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        tree = self.tree
+        room = tree.viewport().width() - tree.columnWidth(0) - tree.columnWidth(1)
+        narrow = room - self._subject_w < self._message_min
+        if narrow != tree.isColumnHidden(2):
+            tree.setColumnHidden(2, narrow)
+
     def _remember(self, item: QTreeWidgetItem, opened: bool) -> None:
         key = item.data(0, GROUP_ROLE)
         if key:
@@ -624,6 +650,18 @@ class AlertsPanel(QWidget):
     def acknowledge_selected(self) -> AcknowledgeAlert | None:
         alert = self.selected_alert()
         if alert is None:
+            # Ctrl+Return or Acknowledge on a group's line, or on nothing: say why nothing
+            # happens rather than nothing at all.
+            if self.alerts:
+                item = self.tree.currentItem()
+                self.error.setText(
+                    "⚠ Nothing acknowledged: a group is acknowledged one alert at a time. "
+                    "Choose an alert under it (Down arrow), then acknowledge."
+                    if item is not None and item.data(0, GROUP_ROLE)
+                    else "⚠ Nothing acknowledged: choose an alert in the list first."
+                )
+                self.error.show()
+                self._hint_shown = True
             return None
         self.error.hide()
         cmd = self._acker.acknowledge(alert, self.note.text())
@@ -632,11 +670,15 @@ class AlertsPanel(QWidget):
         return cmd
 
     def _on_ack_failed(self, alert_id: str, reason: str) -> None:
+        self._hint_shown = False
         self.error.setText(f"⚠ Not acknowledged: {reason}")
         self.error.show()
 
     def _on_current(self, current: QTreeWidgetItem | None, _prev: object) -> None:
         self._current_id = current.data(0, ALERT_ID_ROLE) if current is not None else None
+        if self._hint_shown and self._current_id is not None:
+            self._hint_shown = False
+            self.error.hide()  # an alert is chosen now: the hint has done its job
         alert = self.selected_alert() if current is not None else None
         if alert is None:
             return

@@ -244,6 +244,8 @@ class AuditPanel(QWidget):
         self.view.verticalHeader().hide()
         self.view.setWordWrap(False)
         self.view.setAccessibleName("Audit log, newest first")
+        # Ctrl+6 (the window's "go to audit") lands in the table, where the arrows move.
+        self.setFocusProxy(self.view)
         hdr = self.view.horizontalHeader()
         hdr.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hdr.setStretchLastSection(False)

@@ -185,6 +185,9 @@ class WorkloadPanel(QWidget):
         self.scroller.setFrameShape(QFrame.Shape.NoFrame)
         self._build_plots()
         layout.addWidget(self.scroller, 1)
+        # Ctrl+5 (the window's "go to workload") lands on the plots: the arrows and Page Up /
+        # Page Down scroll them; Tab reaches the window and export controls.
+        self.setFocusProxy(self.scroller)
 
         ctx.pictures.picture_changed.connect(self._on_picture)
         ctx.pictures.tick.connect(self._on_tick)

@@ -14,7 +14,7 @@ from typing import Any
 
 import PySide6
 from PySide6.QtCore import Qt, qVersion
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -114,7 +114,17 @@ class ShortcutSheet(QDialog):
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         lay.addWidget(self.tree, 1)
+        # The notes column is cut at the sheet's size, and the keyboard hovers nothing: the
+        # row the arrows are on has its note whole here.
+        self.note_line = QLabel(self)
+        self.note_line.setWordWrap(True)
+        self.note_line.setTextFormat(Qt.TextFormat.PlainText)
+        self.note_line.setProperty("role", "muted")
+        self.note_line.setMinimumHeight(self.fontMetrics().lineSpacing() * 2)
+        lay.addWidget(self.note_line)
+        self.tree.currentItemChanged.connect(self._show_note)
         groups: dict[str, QTreeWidgetItem] = {}
+        greyed = self.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
         for r in self.rows:
             parent_item = groups.get(r.group)
             if parent_item is None:
@@ -126,8 +136,11 @@ class ShortcutSheet(QDialog):
                 groups[r.group] = parent_item
             note = r.description if r.enabled else ("not available now. " + r.description).strip()
             item = QTreeWidgetItem([r.action, r.keys, note])
+            item.setToolTip(2, note)
             if not r.enabled:
-                item.setDisabled(True)
+                # Greyed, yet the arrows still reach it: its note is what says why.
+                for col in range(3):
+                    item.setForeground(col, greyed)
             parent_item.addChild(item)
         self.tree.expandAll()
         self.search.textChanged.connect(self._filter)
@@ -136,6 +149,13 @@ class ShortcutSheet(QDialog):
         lay.addWidget(box)
         self.resize(640, 560)
         self.search.setFocus()
+
+    def _show_note(self, item: QTreeWidgetItem | None, _previous: object = None) -> None:
+        if item is None or item.parent() is None:
+            self.note_line.setText("")
+            return
+        note = item.text(2)
+        self.note_line.setText(f"{item.text(0)} ({item.text(1)}): {note}" if note else "")
 
     def _filter(self, text: str) -> None:
         needle = text.strip().lower()

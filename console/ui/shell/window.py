@@ -7,12 +7,14 @@ on the next start.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
@@ -24,6 +26,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QDockWidget,
     QHBoxLayout,
     QLabel,
@@ -38,7 +41,7 @@ from console.domain.commands import Command
 from console.files import make_private
 from console.store import Changes
 from console.sync.client import LinkHealth, LinkState
-from console.ui.actions.menu import ACTION_SPECS, actions_for
+from console.ui.actions.menu import ACTION_SPECS, actions_for, return_focus
 from console.ui.alerts.panel import AlertBanner, AlertsPanel
 from console.ui.alerts.quarantine import QuarantineDialog
 from console.ui.audit.panel import AuditPanel
@@ -268,6 +271,9 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self._build_status_bar()
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_focus_changed)
 
         ctx.pictures.picture_changed.connect(self._on_picture)
         ctx.pictures.tick.connect(self._on_tick)
@@ -503,23 +509,36 @@ class MainWindow(QMainWindow):
                 out.append((keys, a.text().replace("&", "").rstrip("…")))
         return out
 
+    @staticmethod
+    def _give_keyboard_back(dlg: QDialog, came_from: QWidget | None) -> None:
+        """When ``dlg`` closes, the keyboard goes back to where it was when it opened (without
+        a window manager to do it, it would be nowhere and no shortcut would work)."""
+        if came_from is not None:
+            return_focus(dlg, came_from)
+
     def show_shortcuts(self) -> None:
-        show_shortcuts(self)
+        came_from = QApplication.focusWidget()
+        self._give_keyboard_back(show_shortcuts(self), came_from)
 
     def show_about(self) -> None:
-        show_about(self, self.ctx)
+        came_from = QApplication.focusWidget()
+        self._give_keyboard_back(show_about(self, self.ctx), came_from)
 
     def _open_settings(self) -> None:
+        came_from = QApplication.focusWidget()
         dlg = SettingsDialog(self.ctx, self)
         dlg.config_saved.connect(self.apply_config)
+        self._give_keyboard_back(dlg, came_from)
         dlg.open()
 
     def open_program_report(self) -> Any:
         """File → Program report…: the monthly report of the program, written to a file."""
         from console.ui.report.dialog import ProgramReportDialog
 
+        came_from = QApplication.focusWidget()
         dlg = self.report_dialog = ProgramReportDialog(self.ctx, self)
         dlg.written.connect(lambda path: self.statusBar().showMessage(f"Saved {path}", 10_000))
+        self._give_keyboard_back(dlg, came_from)
         dlg.open()
         return dlg
 
@@ -551,6 +570,31 @@ class MainWindow(QMainWindow):
         for w in (self.link_label, self.operator_label, self.role_label, self.clock_label):
             w.setContentsMargins(8, 0, 8, 0)
             sb.addPermanentWidget(w)
+        sb.messageChanged.connect(self._fit_status_message)
+
+    def _fit_status_message(self, message: str) -> None:
+        """A message (what was sent, what dispatch confirmed, why an action is greyed out)
+        is drawn left of the permanent fields; at a laptop's width, beside the demo's
+        controls, that left it a few letters. While one shows and needs the room, the
+        operator and role (the same all shift) step aside; the link and the clock stay."""
+        steps_aside = (self.operator_label, self.role_label)
+        if not message:
+            for w in steps_aside:
+                w.show()
+            return
+        sb = self.statusBar()
+        need = sb.fontMetrics().horizontalAdvance(message) + 32
+        fields = [
+            w
+            for w in (self.link_label, *steps_aside, self.clock_label, self.demo_controls)
+            if w is not None and not w.isHidden()
+        ]
+        used = sum(w.sizeHint().width() + 8 for w in fields)
+        for w in steps_aside:
+            if sb.width() - used >= need:
+                break
+            w.hide()
+            used -= w.sizeHint().width() + 8
 
     # -- live updates -------------------------------------------------------------------------------
 
@@ -801,6 +845,42 @@ class MainWindow(QMainWindow):
         finally:
             self.quit_box = None
 
+    def _on_focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
+        """The keyboard left a dialog of this window because the dialog closed (not because
+        another program took it) and went nowhere (no window manager gave it back, or the
+        dialog was not opened by an action that does): it comes back here, to the widget
+        that last had it, so the window's shortcuts work again."""
+        if new is not None or old is None or not shiboken6.isValid(old):
+            return
+        dialog = old.window()
+        if dialog is self or not dialog.isHidden() or not self._owns(dialog):
+            return
+        QTimer.singleShot(0, self, self._take_keyboard_back)
+
+    def _owns(self, w: QWidget) -> bool:
+        p = w.parentWidget()
+        while p is not None:
+            if p is self:
+                return True
+            p = p.parentWidget()
+        return False
+
+    def _take_keyboard_back(self) -> None:
+        if (
+            QApplication.focusWidget() is not None
+            or QApplication.activeModalWidget() is not None
+            or not self.isVisible()
+            or self.isMinimized()
+        ):
+            return
+        self.activateWindow()
+        target = self.focusWidget() or self.panels["queue"]
+        target.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
+
     def dispose(self) -> None:
         """Tear down the web view first (QtWebEngine wants its page gone before the profile)."""
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            with contextlib.suppress(RuntimeError, TypeError):
+                app.focusChanged.disconnect(self._on_focus_changed)
         self.map_panel.dispose()
