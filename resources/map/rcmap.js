@@ -92,7 +92,12 @@
       this._watchTiles();
       this._legend();
       map.on("dragstart", () => this._stopFollowing());
-      map.on("zoomend", () => this._zoomClass());
+      map.on("zoomend", () => {
+        this._zoomClass();
+        this._declutterSoon();
+      });
+      // The cluster layer adds and removes markers as the view moves.
+      map.on("moveend", () => this._declutterSoon());
       this._zoomClass();
       this.setDark(!!this.opts.dark);
       // Overdue rings beat by a class toggled on the container, not a CSS animation: an
@@ -357,6 +362,7 @@
     _paint(root, spec) {
       const classes = ["rc-m"].concat(spec.classes.map((c) => "rc-" + c));
       if (this.selected === spec.key) classes.push("rc-selected");
+      if (root.classList.contains("rc-lbl-off")) classes.push("rc-lbl-off"); // until re-measured
       root.className = classes.join(" ");
       root.style.setProperty("--rc-color", spec.color);
       root.children[0].textContent = spec.sym;
@@ -439,8 +445,73 @@
       // A crowded map keeps only the labels that need a decision (teams, overdue calls) until
       // zoomed in; every marker still has its symbol and its tooltip.
       this.map.getContainer().classList.toggle("rc-dense", this.markers.size > DENSE);
+      this._declutterSoon();
       if (diff.seq) this.applied = diff.seq;
       return { seq: diff.seq || 0, count: this.markers.size, ms: performance.now() - t0 };
+    }
+
+    // Labels never overlap: on the next frame, each shown label is kept only if it covers no
+    // label kept before it and no symbol of a marker that matters as much, in the order of what needs a decision
+    // first (the selected marker, overdue, unsafe and pending calls, teams working a call,
+    // other teams, calls a team covers). A label left out leaves its symbol and its tooltip
+    // (the whole text on hover); zooming in gives the room back.
+    _declutterSoon() {
+      if (this._declutterFrame) return;
+      this._declutterFrame = requestAnimationFrame(() => {
+        this._declutterFrame = 0;
+        this.declutter();
+      });
+    }
+
+    _rank(key, s) {
+      if (this.selected === key) return 1e9;
+      return s.z + (s.kind === "team" && s.link ? 500 : 0);
+    }
+
+    declutter() {
+      const shown = [];
+      for (const [key, m] of this.markers) {
+        const root = m._rcRoot;
+        if (!root || !m._icon || !root.isConnected) continue; // clustered or off the map
+        root.classList.remove("rc-lbl-off");
+        shown.push([key, root]);
+      }
+      // Measure everything first (one layout), then decide, then write.
+      const boxes = shown.map(([key, root]) => {
+        const lbl = root.children[2].getBoundingClientRect();
+        const sym = root.children[0].getBoundingClientRect();
+        return { key: key, root: root, lbl: lbl, sym: sym, rank: this._rank(key, this.specs.get(key)) };
+      });
+      boxes.sort((a, b) => b.rank - a.rank || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      const hit = (a, b) =>
+        a.left < b.right + 2 && b.left < a.right + 2 && a.top < b.bottom + 1 && b.top < a.bottom + 1;
+      const kept = [];
+      const off = [];
+      for (const b of boxes) {
+        if (b.lbl.width === 0 || b.lbl.height === 0) continue; // hidden by the zoom or density rules
+        // A label may lie over the symbol of a marker that matters less (a call its team
+        // covers), never over one that matters as much or more.
+        const blocked =
+          kept.some((k) => hit(b.lbl, k)) ||
+          boxes.some((o) => o !== b && o.rank >= b.rank && o.sym.width > 0 && hit(b.lbl, o.sym));
+        if (blocked) off.push(b.root);
+        else kept.push(b.lbl);
+      }
+      for (const root of off) root.classList.add("rc-lbl-off");
+      this.hiddenLabels = off.length;
+      return { kept: kept.length, hidden: off.length };
+    }
+
+    // Each shown label's box on screen (tests: no two overlap).
+    labelBoxes() {
+      const out = [];
+      for (const [key, m] of this.markers) {
+        const root = m._rcRoot;
+        if (!root || !m._icon || !root.isConnected) continue;
+        const r = root.children[2].getBoundingClientRect();
+        if (r.width > 0 && r.height > 0) out.push({ key: key, left: r.left, top: r.top, right: r.right, bottom: r.bottom });
+      }
+      return out;
     }
 
     // A dashed line in the team's colour from each busy team to the call it works.
@@ -592,6 +663,7 @@
       }
       const m = this.selected && this.markers.get(this.selected);
       if (m && reveal) this._whenIdle(() => this._reveal(m));
+      this._declutterSoon();
       return this.selected;
     }
 

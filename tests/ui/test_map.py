@@ -807,3 +807,47 @@ def test_screenshot_over_hartford(
     out = artifacts / "map.png"
     assert view.grab().save(str(out))
     assert out.stat().st_size > 10_000
+
+
+@pytest.mark.webengine
+@pytest.mark.timeout(90)
+def test_labels_never_overlap_and_the_ones_that_need_a_decision_stay(
+    qtbot: Any, make_view: Callable[..., MapView]
+) -> None:
+    """Twenty teams and an overdue call crowded into a few streets: no two labels shown
+    overlap, none covers the overdue call, whose label stays; zooming in gives labels back."""
+    view = make_view()
+    p = Picture()
+    base = Position(41.7640, -72.6850, NOW)
+    for i in range(20):
+        tid = f"T-{10 + i}"
+        p.teams[tid] = Team(tid, TeamStatus.AVAILABLE, NOW, provider="A", status_since=_ago(5))
+        p.positions[tid] = Position(base.lat + (i % 5) * 0.0004, base.lon + (i // 5) * 0.0006, NOW)
+    p.calls["C-4"] = replace(p.calls["C-4"], lat=base.lat + 0.0008, lon=base.lon + 0.0009)
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        p.push(view)
+    js(qtbot, view, "(rcMap.map.setView([41.7648, -72.6841], 14, {animate: false}), 0)")
+    qtbot.waitUntil(lambda: js(qtbot, view, "rcMap.declutter().hidden") > 0, timeout=5000)
+
+    def overlaps() -> list[tuple[str, str]]:
+        boxes = js(qtbot, view, "rcMap.labelBoxes()")
+        return [
+            (a["key"], b["key"])
+            for i, a in enumerate(boxes)
+            for b in boxes[i + 1 :]
+            if a["left"] < b["right"]
+            and b["left"] < a["right"]
+            and a["top"] < b["bottom"]
+            and b["top"] < a["bottom"]
+        ]
+
+    crowded = js(qtbot, view, "rcMap.labelBoxes().length")
+    assert overlaps() == []
+    assert "call:C-4" in {b["key"] for b in js(qtbot, view, "rcMap.labelBoxes()")}
+    # Hidden labels keep their markers and tooltips.
+    snap = snapshot(qtbot, view)
+    assert all(snap[f"team:T-{10 + i}"]["rendered"] for i in range(20))
+    js(qtbot, view, "(rcMap.map.setView([41.7648, -72.6841], 18, {animate: false}), 0)")
+    js(qtbot, view, "rcMap.declutter().kept")
+    assert overlaps() == []
+    assert js(qtbot, view, "rcMap.labelBoxes().length") > crowded
