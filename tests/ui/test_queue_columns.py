@@ -346,3 +346,47 @@ def test_a_call_chosen_before_its_row_is_written_is_selected_when_it_comes(
     assert [i.row() for i in queue.table.selectionModel().selectedRows()] == [
         queue.proxy.proxy_index_of(late).row()
     ]
+
+
+def test_esc_in_the_filter_clears_it_and_goes_back_to_the_same_call(
+    qtbot: Any, console: Any
+) -> None:
+    win = console.window
+    win.show()
+    qtbot.waitExposed(win)
+    queue = win.panels["queue"]
+    console.ctx.selection.select_call("HCR-000006")
+    queue.filter.setFocus()
+    qtbot.keyClicks(queue.filter, "HCR-00000")
+    assert queue.proxy.rowCount() == 7
+    qtbot.keyClicks(queue.filter, "6")
+    assert shown_ids(queue) == ["HCR-000006"]
+    qtbot.keyClick(queue.filter, Qt.Key.Key_Escape)
+    assert queue.filter.text() == "" and queue.proxy.rowCount() == 7
+    assert QApplication.focusWidget() is queue.table
+    assert queue.selected_id() == "HCR-000006" == console.ctx.selection.call_id
+
+
+def test_ctrl_return_in_the_queue_is_not_the_rows_action(qtbot: Any, console: Any) -> None:
+    """Enter alone opens the row's action; Ctrl+Return belongs to the window (acknowledge)."""
+    queue = console.window.panels["queue"]
+    fired: list[str] = []
+    queue.table.activated_row.connect(lambda: fired.append("row"))
+    qtbot.keyClick(queue.table, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert fired == []
+    qtbot.keyClick(queue.table, Qt.Key.Key_Return)
+    assert fired == ["row"]
+
+
+def test_the_keyboard_starts_in_the_queue_on_no_call(qtbot: Any, console: Any) -> None:
+    win = console.window
+    win.show()
+    qtbot.waitExposed(win)
+    mv = win.map_panel.map_view
+    if mv is not None:
+        qtbot.waitUntil(lambda: mv.is_ready, timeout=20_000)
+    queue = win.panels["queue"]
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is queue.table, timeout=5000)
+    assert console.ctx.selection.call_id in (None, "")
+    qtbot.keyClick(queue.table, Qt.Key.Key_Down)
+    assert console.ctx.selection.call_id in shown_ids(queue)[:2]

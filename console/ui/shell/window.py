@@ -806,6 +806,10 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
+            # The keyboard starts in the call queue (on no call: the first arrow chooses),
+            # not in the map page, where the arrows pan and the window's keys do nothing.
+            queue = self.panels["queue"]
+            queue.table.setFocus(Qt.FocusReason.OtherFocusReason)  # type: ignore[attr-defined]
             if not self._restored:
                 # Dock sizes only stick once the window has its real geometry.
                 QTimer.singleShot(0, self._size_docks)

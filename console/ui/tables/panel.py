@@ -70,8 +70,28 @@ class _Table(QTableView):
     activated_row = Signal()
 
     def keyPressEvent(self, event: Any) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if (
+            event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and mods == Qt.KeyboardModifier.NoModifier
+        ):
+            # Enter alone: a modified Enter (Ctrl+Return acknowledges an alert) is the
+            # window's shortcut, not this row's action.
             self.activated_row.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+class _Filter(QLineEdit):
+    """Esc clears the filter and gives the keyboard back to the table."""
+
+    escaped = Signal()
+
+    def keyPressEvent(self, event: Any) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.clear()
+            self.escaped.emit()
             event.accept()
             return
         super().keyPressEvent(event)
@@ -92,7 +112,7 @@ class TablePanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
         top = QHBoxLayout()
-        self.filter = QLineEdit(self)
+        self.filter = _Filter(self)
         self.filter.setClearButtonEnabled(True)
         self.filter.setObjectName(f"{self.kind}-filter")
         self.filter.textChanged.connect(proxy.set_text_filter)
@@ -103,6 +123,7 @@ class TablePanel(QWidget):
 
         self.table = _Table(self)
         self.table.setObjectName(f"{self.kind}-table")
+        self.filter.escaped.connect(lambda: self.table.setFocus(Qt.FocusReason.ShortcutFocusReason))
         self._chosen: str | None = None
         self._awaited: str | None = None
         """The record the supervisor selected: the selection stays on it or goes, never
@@ -224,10 +245,10 @@ class TablePanel(QWidget):
         "call": "HCR-000000",
     }
     FLEXIBLE: ClassVar[dict[str, str]] = {
-        "type": "Welfare check",
+        "type": "Mental-he",
         "status": "on scene",
         "team": "CRT-10",
-        "location": "",
+        "location": "Frog Hollow",
         "provider": "",
         "capabilities": "",
     }
