@@ -265,3 +265,29 @@ def themed(name: str = "dark") -> Iterator[None]:
         app.setPalette(palette)
         app.setStyle(style)
         GLOBALS.theme = DEFAULT_THEME
+
+
+def whole_console(
+    tmp_path: Path,
+    store: Store,
+    clock: Any,
+    *,
+    operator: str = "J. Doe",
+    config: Config | None = None,
+) -> Any:
+    """The whole window as the console builds it, on ``store``, with no dispatch link and its
+    settings in ``tmp_path`` (close it with ``.close()``)."""
+    from PySide6.QtCore import QSettings
+
+    from console.config import load_config
+    from console.ui.shell.main import build_console
+
+    return build_console(
+        config or load_config(None),
+        store,
+        dispatch_url=None,
+        operator=operator,
+        role="supervisor",
+        clock=clock,
+        settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
+    )

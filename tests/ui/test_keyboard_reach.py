@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from fixtures_dialogs import whole_console
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
-from console.config import load_config
 from console.domain.clock import ManualClock
 from console.store import Store
 
@@ -24,18 +24,8 @@ T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 
 @pytest.fixture
 def console(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
-    from console.ui.shell.main import build_console
-
     store = Store.open(f"sqlite:///{tmp_path / 'console.db'}", clock=ManualClock(T0))
-    c = build_console(
-        load_config(None),
-        store,
-        dispatch_url=None,
-        operator="J. Doe",
-        role="supervisor",
-        clock=ManualClock(T0 + timedelta(minutes=5)),
-        settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
-    )
+    c = whole_console(tmp_path, store, ManualClock(T0 + timedelta(minutes=5)))
     qtbot.waitExposed(c.window)
     c.window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is c.window, timeout=5000)
@@ -115,19 +105,10 @@ def test_cancelling_the_emergency_acknowledgement_gives_the_keyboard_back(
     from fixtures_dialogs import backup_alert, ev_alert
 
     from console.ui.alerts.panel import AckDialog
-    from console.ui.shell.main import build_console
 
     store = Store.open(f"sqlite:///{tmp_path / 'console.db'}", clock=ManualClock(T0))
     store.append([ev_alert(backup_alert("CRT-1", T0), T0)])
-    c = build_console(
-        load_config(None),
-        store,
-        dispatch_url=None,
-        operator="J. Doe",
-        role="supervisor",
-        clock=ManualClock(T0 + timedelta(minutes=5)),
-        settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
-    )
+    c = whole_console(tmp_path, store, ManualClock(T0 + timedelta(minutes=5)))
     win = c.window
     try:
         qtbot.waitExposed(win)

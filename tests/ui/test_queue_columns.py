@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QEvent, QItemSelectionModel, QPoint, QSettings, Qt
+from fixtures_dialogs import whole_console
+from PySide6.QtCore import QEvent, QItemSelectionModel, QPoint, Qt
 from PySide6.QtWidgets import QApplication, QMenu
 
-from console.config import load_config
 from console.domain.events import CallReceived, CallUpdated
 from console.domain.model import Call, CallStatus, CallType, SafetyFlag
 from console.store import Store
@@ -71,21 +71,11 @@ DEFAULT_ORDER = ["HCR-000004", "HCR-000006", "HCR-000002", "HCR-000001", "HCR-00
 
 @pytest.fixture
 def console(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
-    from console.ui.shell.main import build_console
-
     store = Store.open(f"sqlite:///{tmp_path / 'console.db'}", clock=FixedClock(T0))
     events = [_event(*spec) for spec in CALLS]
     events.append(_event("HCR-000007", 2, CallStatus.PENDING, 1, safety_flags=(SafetyFlag.WEAPON,)))
     store.append(events)
-    c = build_console(
-        load_config(None),
-        store,
-        dispatch_url=None,
-        operator="J. Doe",
-        role="supervisor",
-        clock=FixedClock(T0),
-        settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
-    )
+    c = whole_console(tmp_path, store, FixedClock(T0))
     queue = c.window.panels["queue"]
     qtbot.waitUntil(lambda: queue.model.rowCount() == 7, timeout=10_000)
     yield c

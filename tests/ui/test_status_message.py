@@ -10,9 +10,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint, QSettings
+from fixtures_dialogs import whole_console
+from PySide6.QtCore import QPoint
 
-from console.config import load_config
 from console.domain.clock import ManualClock
 from console.store import Store
 
@@ -24,18 +24,9 @@ T0 = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 @pytest.fixture
 def window(qtbot: Any, tmp_path: Path) -> Iterator[Any]:
     from console.ui.shell.demo import DemoControls
-    from console.ui.shell.main import build_console
 
     store = Store.open(f"sqlite:///{tmp_path / 'console.db'}", clock=ManualClock(T0))
-    c = build_console(
-        load_config(None),
-        store,
-        dispatch_url=None,
-        operator="A. Rivera",
-        role="supervisor",
-        clock=ManualClock(T0 + timedelta(minutes=5)),
-        settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat),
-    )
+    c = whole_console(tmp_path, store, ManualClock(T0 + timedelta(minutes=5)), operator="A. Rivera")
     win = c.window
     # The demo's pace and dispatch-wait controls, as the demo puts them in the status bar.
     sim = SimpleNamespace(speed=1.0, world=SimpleNamespace(generated=None))
