@@ -75,8 +75,32 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     try:
         yield f"{head}/{name}"
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_pg_database(admin, name)
+
+
+def drop_pg_database(admin: str, name: str) -> None:
+    """Drop a test database. A plain DROP first: the server itself stops an autovacuum worker
+    busy on the freshly filled database, which FORCE may not (its process belongs to another
+    role); FORCE only for sessions a test left open, retried while such a worker finishes."""
+    import time
+
+    import psycopg
+    from psycopg import errors
+
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for attempt in range(20):
+            try:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                return
+            except errors.ObjectInUse:
+                pass
+            try:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                return
+            except errors.InsufficientPrivilege:
+                if attempt == 19:
+                    raise
+                time.sleep(0.5)
 
 
 @pytest.fixture
