@@ -386,9 +386,7 @@ class TablePanel(QWidget):
             return
         rid = self.proxy.id_at(current.row())
         if rid:
-            self._chosen = rid
-            self._awaited = None
-            self._select_in_ctx(rid)
+            self._choose(rid)
 
     def _selection_changed(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         """Space on the row under the cursor selects it where it is: that row is chosen."""
@@ -398,9 +396,13 @@ class TablePanel(QWidget):
         if cur.isValid() and any(i.row() == cur.row() for i in selected.indexes()):
             rid = self.proxy.id_at(cur.row())
             if rid and rid != self._chosen:
-                self._chosen = rid
-                self._awaited = None
-                self._select_in_ctx(rid)
+                self._choose(rid)
+
+    def _choose(self, rid: str) -> None:
+        """The supervisor chose the row of ``rid`` here: it names the window's record."""
+        self._chosen = rid
+        self._awaited = None
+        self._select_in_ctx(rid)
 
     def _rows_moving(self, *_args: Any) -> None:
         self._moving += 1
