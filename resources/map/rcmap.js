@@ -9,6 +9,7 @@
   "use strict";
 
   const DENSE = 120;
+  const LABEL_GAP = 4; // px between a symbol and its label (rcmap.css .rc-lbl)
   const BEAT_MS = 700;  // overdue rings: one beat (grow and fade, then back) every 1.4 s
 
   function el(tag, cls, text) {
@@ -362,7 +363,8 @@
     _paint(root, spec) {
       const classes = ["rc-m"].concat(spec.classes.map((c) => "rc-" + c));
       if (this.selected === spec.key) classes.push("rc-selected");
-      if (root.classList.contains("rc-lbl-off")) classes.push("rc-lbl-off"); // until re-measured
+      // Until re-measured (declutter, on the next frame).
+      for (const c of ["rc-lbl-off", "rc-lbl-left"]) if (root.classList.contains(c)) classes.push(c);
       root.className = classes.join(" ");
       root.style.setProperty("--rc-color", spec.color);
       root.children[0].textContent = spec.sym;
@@ -454,7 +456,8 @@
     // label kept before it and no symbol of a marker that matters as much, in the order of what needs a decision
     // first (the selected marker, overdue, unsafe and pending calls, teams working a call,
     // other teams, calls a team covers). A label left out leaves its symbol and its tooltip
-    // (the whole text on hover); zooming in gives the room back.
+    // (the whole text on hover); zooming in gives the room back. A label the map's right edge
+    // would cut is put on its symbol's left first.
     _declutterSoon() {
       if (this._declutterFrame) return;
       this._declutterFrame = requestAnimationFrame(() => {
@@ -473,14 +476,25 @@
       for (const [key, m] of this.markers) {
         const root = m._rcRoot;
         if (!root || !m._icon || !root.isConnected) continue; // clustered or off the map
-        root.classList.remove("rc-lbl-off");
+        root.classList.remove("rc-lbl-off", "rc-lbl-left");
         shown.push([key, root]);
       }
       // Measure everything first (one layout), then decide, then write.
+      const edge = this.map.getContainer().getBoundingClientRect();
       const boxes = shown.map(([key, root]) => {
-        const lbl = root.children[2].getBoundingClientRect();
+        let lbl = root.children[2].getBoundingClientRect();
         const sym = root.children[0].getBoundingClientRect();
-        return { key: key, root: root, lbl: lbl, sym: sym, rank: this._rank(key, this.specs.get(key)) };
+        // A label the map's right edge would cut goes to its symbol's left (rcmap.css), when
+        // the symbol is on the map and the label fits there.
+        const left =
+          lbl.right > edge.right &&
+          sym.right <= edge.right &&
+          sym.left - LABEL_GAP - lbl.width >= edge.left;
+        if (left) {
+          const x = sym.left - LABEL_GAP - lbl.width;
+          lbl = { left: x, right: x + lbl.width, top: lbl.top, bottom: lbl.bottom, width: lbl.width, height: lbl.height };
+        }
+        return { key: key, root: root, lbl: lbl, sym: sym, left: left, rank: this._rank(key, this.specs.get(key)) };
       });
       boxes.sort((a, b) => b.rank - a.rank || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       const hit = (a, b) =>
@@ -497,6 +511,7 @@
         if (blocked) off.push(b.root);
         else kept.push(b.lbl);
       }
+      for (const b of boxes) if (b.left) b.root.classList.add("rc-lbl-left");
       for (const root of off) root.classList.add("rc-lbl-off");
       this.hiddenLabels = off.length;
       return { kept: kept.length, hidden: off.length };

@@ -851,3 +851,48 @@ def test_labels_never_overlap_and_the_ones_that_need_a_decision_stay(
     js(qtbot, view, "rcMap.declutter().kept")
     assert overlaps() == []
     assert js(qtbot, view, "rcMap.labelBoxes().length") > crowded
+
+
+@pytest.mark.webengine
+@pytest.mark.timeout(90)
+def test_a_label_at_the_maps_edge_turns_inward_and_is_whole(
+    qtbot: Any, make_view: Callable[..., MapView]
+) -> None:
+    """A team a few pixels from the map's right edge (away from the other markers): its label
+    goes to the symbol's left, inside the map, rather than being cut by the edge; moved back,
+    it returns to the right."""
+    view = make_view()
+    p = Picture()
+    p.teams["T-77"] = Team("T-77", TeamStatus.AVAILABLE, NOW, provider="A", status_since=_ago(5))
+    p.positions["T-77"] = Position(41.7450, -72.7000, NOW)
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        p.push(view)
+    put_at = (
+        "((x) => { const m = rcMap.map; m.setView([41.7450, -72.7000], 17, {animate: false});"
+        " const pt = m.latLngToContainerPoint([41.7450, -72.7000]);"
+        " m.panBy([pt.x - x(m.getSize().x), 0], {animate: false}); rcMap.declutter(); return 0; })"
+    )
+
+    def label() -> dict[str, Any]:
+        boxes = {b["key"]: b for b in js(qtbot, view, "rcMap.labelBoxes()")}
+        return boxes.get("team:T-77", {})
+
+    width = js(qtbot, view, "rcMap.map.getContainer().getBoundingClientRect().right")
+    js(qtbot, view, put_at + "((w) => w - 12)")
+    qtbot.waitUntil(lambda: bool(label()), timeout=5000)
+    at_edge = label()
+    assert at_edge["right"] <= width, "the label is cut by the map's edge"
+    sym = js(
+        qtbot,
+        view,
+        "rcMap.markers.get('team:T-77')._rcRoot.children[0].getBoundingClientRect().left",
+    )
+    assert at_edge["right"] <= sym, "the label lies left of its symbol"
+    js(qtbot, view, put_at + "((w) => w / 2)")
+    qtbot.waitUntil(lambda: bool(label()), timeout=5000)
+    mid_sym = js(
+        qtbot,
+        view,
+        "rcMap.markers.get('team:T-77')._rcRoot.children[0].getBoundingClientRect().right",
+    )
+    assert label()["left"] >= mid_sym, "away from the edge the label is on the right again"
