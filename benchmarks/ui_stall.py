@@ -233,7 +233,11 @@ class Heartbeat:
 
 
 def _job_label(key: Any) -> str:
-    """A pacer key as ``Class.method`` (keys are bound methods, or tuples starting with one)."""
+    """A pacer key as ``Class.name``: keys are bound methods, or (owner, step name) for a
+    panel's stepped work (``QueuePanel.tick``, ``AlertsPanel.rows``)."""
+    if isinstance(key, tuple) and len(key) == 2 and isinstance(key[1], str):
+        owner = getattr(key[0], "__self__", key[0])
+        return f"{type(owner).__name__}.{key[1]}"
     if isinstance(key, tuple) and key:
         key = key[0]
     owner = getattr(key, "__self__", None)

@@ -66,6 +66,10 @@ def test_bench_quick_prints_ratios() -> None:
         b = res[name]
         assert b["value"] > 0 and b["baseline_value"] > 0
         assert abs(b["ratio"] - b["value"] / b["baseline_value"]) < 0.01
+    # The store's own statements replayed through raw sqlite3: SQLite's share of the ingest.
+    ing = res["ingest"]
+    assert ing["sql_replay_value"] > 0
+    assert abs(ing["sql_replay_ratio"] - ing["sql_replay_value"] / ing["baseline_value"]) < 0.01
 
 
 def test_console_tls_flags_override_the_configuration(tmp_path: Path) -> None:
