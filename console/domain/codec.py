@@ -266,6 +266,33 @@ def team_from_dict(d: Json) -> Team:
     )
 
 
+def capacity_to_dict(r: CapacityReport) -> Json:
+    """A destination's capacity figure: its event's body, and its projection row's data."""
+    return {
+        "destination_id": r.destination_id,
+        "at": ts(r.at),
+        "available": r.available,
+        "accepting": r.accepting,
+        "source": r.source,
+        "operator": r.operator,
+        "note": r.note,
+    }
+
+
+def capacity_from_dict(d: Json, source: str = "") -> CapacityReport:
+    """``source``: the event's, for a figure that does not name its own."""
+    avail = d.get("available")
+    return CapacityReport(
+        str(d["destination_id"]),
+        _req_ts(d["at"], "capacity at"),
+        None if avail is None else int(avail),
+        bool(d.get("accepting", True)),
+        str(d.get("source") or source),
+        str(d.get("operator") or ""),
+        str(d.get("note") or ""),
+    )
+
+
 def command_to_dict(c: Command) -> Json:
     out: Json = {"kind": c.kind}
     for f in fields(c):
@@ -357,16 +384,7 @@ def event_body(e: Event) -> Json:
     if type(e) in PROGRAM_EVENTS:
         return _program_body(e)
     if isinstance(e, DestinationStatusReported):
-        r = e.report
-        return {
-            "destination_id": r.destination_id,
-            "at": ts(r.at),
-            "available": r.available,
-            "accepting": r.accepting,
-            "source": r.source,
-            "operator": r.operator,
-            "note": r.note,
-        }
+        return capacity_to_dict(e.report)
     raise CodecError(f"no codec for event type {type(e).__name__}")
 
 
@@ -487,17 +505,7 @@ def event_from_parts(
         if cls in PROGRAM_EVENTS:
             return _program_event(cls, h, b)
         if cls is DestinationStatusReported:
-            avail = b.get("available")
-            report = CapacityReport(
-                str(b["destination_id"]),
-                _req_ts(b["at"], "capacity at"),
-                None if avail is None else int(avail),
-                bool(b.get("accepting", True)),
-                str(b.get("source") or source),
-                str(b.get("operator") or ""),
-                str(b.get("note") or ""),
-            )
-            return DestinationStatusReported(**h, report=report)
+            return DestinationStatusReported(**h, report=capacity_from_dict(b, source))
     except KeyError as exc:
         raise CodecError(f"{kind}: missing field {exc.args[0]!r}") from exc
     except (TypeError, ValueError) as exc:

@@ -4,7 +4,7 @@ the lower roles write.
 | role | may |
 |---|---|
 | ``rc_viewer``, ``rc_trainer`` | read every table but ``persons`` and ``quarantine`` (person details; the view ``persons_public`` lists who is on a call without them); audit their own refused commands through ``rc_audit`` |
-| ``rc_supervisor`` | read everything; write the projection rows a command makes (``commands``, ``acks``, ``program_records``); submit commands only through ``rc_append_console_event``, ``rc_queue_command`` and ``rc_audit``, which record the login (``session_user``) themselves |
+| ``rc_supervisor`` | read everything; write the projection rows a command makes (``commands``, ``acks``, ``program_records``, ``destination_capacity``); submit commands only through ``rc_append_console_event``, ``rc_queue_command`` and ``rc_audit``, which record the login (``session_user``) themselves |
 | ``rc_sync`` | read everything; append dispatch's events; keep the projections, outbox, quarantine, persons and link status; fill an audit row's answer only through ``rc_audit_answer`` |
 
 Nobody is granted UPDATE or DELETE on ``events`` or ``audit``; the functions compute the rows'
@@ -34,6 +34,7 @@ PROJECTIONS = (
     "assignments",
     "escalations",
     "program_records",
+    "destination_capacity",
 )
 PERSONAL = ("persons", "quarantine")
 """Tables with person details (the people on a call; raw dispatch messages)."""
@@ -203,7 +204,8 @@ def grants_sql() -> list[str]:
         + " TO rc_viewer, rc_trainer, rc_supervisor",
         # Supervisors: read everything; a command's own rows only through the functions.
         f"GRANT SELECT ON {everything} TO rc_supervisor",
-        "GRANT INSERT, UPDATE, DELETE ON commands, acks, program_records TO rc_supervisor",
+        "GRANT INSERT, UPDATE, DELETE ON commands, acks, program_records, destination_capacity"
+        " TO rc_supervisor",
         f"GRANT EXECUTE ON FUNCTION {_FUNCTION_SIGNATURES[0]}, {_FUNCTION_SIGNATURES[1]}"
         " TO rc_supervisor",
         # The sync service: dispatch's events and everything derived; the audit's answer only

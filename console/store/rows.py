@@ -23,6 +23,8 @@ from console.domain.changes import PROGRAM_RECORDS, Snapshot, Touched, program_r
 from console.domain.codec import (
     call_from_dict,
     call_to_dict,
+    capacity_from_dict,
+    capacity_to_dict,
     command_from_dict,
     command_to_dict,
     event_from_parts,
@@ -34,6 +36,7 @@ from console.domain.codec import (
 from console.domain.commands import (
     CommandRecord,
 )
+from console.domain.destinations import CapacityReport
 from console.domain.events import (
     Alert,
     AlertKind,
@@ -243,10 +246,19 @@ def _time_reader(conn: Connection) -> Callable[[Any], datetime]:
 
 
 def _load_destinations(conn: Connection, st: State, ids: set[str] | None) -> None:
-    """Capacity figures are few and keep no table: the latest per destination is folded from
-    the log's ``destination_status`` events (``ids`` None: every destination)."""
-    if ids is not None and not ids:
-        return
+    """Each destination's latest capacity figure (``ids`` None: every destination)."""
+    if ids is None:
+        rows: Sequence[Any] = conn.execute(select(S.destination_capacity.c.data)).all()
+    else:
+        rows = _rows_in(conn, "destination_capacity", "destination_id", ("data",), sorted(ids))
+    for (data,) in rows:
+        r = capacity_from_dict(orjson.loads(data))
+        st.destinations[r.destination_id] = r
+
+
+def capacity_from_log(conn: Connection) -> list[dict[str, str]]:
+    """The ``destination_capacity`` rows folded from the log's ``destination_status`` events
+    (a database written before the table existed)."""
     q = select(
         S.events.c.kind,
         S.events.c.source,
@@ -255,25 +267,17 @@ def _load_destinations(conn: Connection, st: State, ids: set[str] | None) -> Non
         S.events.c.recorded_at,
         S.events.c.payload,
     ).where(S.events.c.kind == DestinationStatusReported.kind)
-    queries = (
-        [q] if ids is None else [q.where(S.events.c.entity_id.in_(p)) for p in _chunks(sorted(ids))]
-    )
-    for query in queries:
-        rows = conn.execute(query)
-        fold(
-            (
-                event_from_parts(
-                    r.kind,
-                    r.source,
-                    r.source_id,
-                    r.occurred_at,
-                    r.recorded_at,
-                    json.loads(r.payload),
-                )
-                for r in rows
-            ),
-            st,
+    st = fold(
+        event_from_parts(
+            r.kind, r.source, r.source_id, r.occurred_at, r.recorded_at, json.loads(r.payload)
         )
+        for r in conn.execute(q)
+    )
+    return [_capacity_row(r) for _, r in sorted(st.destinations.items())]
+
+
+def _capacity_row(r: CapacityReport) -> dict[str, str]:
+    return {"destination_id": r.destination_id, "data": _dumps(capacity_to_dict(r))}
 
 
 def write_back(
@@ -410,6 +414,13 @@ def write_back(
         S.assignments,
         ("call_id", "team_id", "at"),
         [(c, tm, db(st.assignments[(c, tm)])) for c, tm in changed_asg],
+    )
+    replace_rows(
+        S.destination_capacity,
+        S.destination_capacity.c.destination_id,
+        list(ch.destinations),
+        [_capacity_row(st.destinations[i]) for i in ch.destinations],
+        before.destinations,
     )
     _write_program(conn, st, ch.program, before)
     note_rows = [

@@ -197,6 +197,15 @@ program_records = Table(
 as the fold keeps them (``console.domain.program``)."""
 Index("ix_program_records_call_id", program_records.c.call_id)
 
+destination_capacity = Table(
+    "destination_capacity",
+    metadata,
+    Column("destination_id", String(128), primary_key=True),
+    Column("data", Text, nullable=False),
+)
+"""Each destination's latest capacity figure, as the fold keeps it (``console.domain.codec``'s
+``capacity_to_dict``): one row each, however many figures the log holds."""
+
 outbox = Table(
     "outbox",
     metadata,
@@ -295,4 +304,5 @@ PROJECTION_TABLES = (
     assignments,
     escalations,
     program_records,
+    destination_capacity,
 )

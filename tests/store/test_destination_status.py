@@ -14,6 +14,7 @@ from console.config import parse_config
 from console.domain.clock import ManualClock
 from console.domain.codec import event_from_dict, event_to_dict
 from console.domain.commands import CommandRejected, SetDestinationStatus
+from console.domain.destinations import CapacityReport
 from console.domain.events import DestinationStatusReported
 from console.domain.projection import fold
 from console.store import Store
@@ -176,3 +177,113 @@ def test_a_deidentified_log_keeps_the_figure_not_who_set_it() -> None:
     assert (r.destination_id, r.available, r.accepting, r.at) == ("csu", 3, True, T0)
     assert r.operator == "Operator 1" and r.note == "(withheld)"
     assert "rivera" not in repr(out).lower() and "maria" not in repr(out).lower()
+
+
+def _capacity_rows(store: Store) -> dict[str, dict[str, object]]:
+    from sqlalchemy import select
+
+    from console.store import schema as S
+
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(S.destination_capacity)).all()
+    return {r.destination_id: json.loads(r.data) for r in rows}
+
+
+def test_each_destination_keeps_one_row_with_its_latest_figure(db_url: str) -> None:
+    """However many figures the log holds, a destination's capacity is one projection row:
+    what a batch reporting one figure reads, and what a console loads at start."""
+    clock = ManualClock(T0)
+    store = Store.open(db_url, create=True, clock=clock)
+    try:
+        for n in (4, 2, 1):
+            store.submit(
+                SetDestinationStatus(destination_id="csu-north-end", available=n), operator="al"
+            )
+            clock.advance(60)
+        store.submit(
+            SetDestinationStatus(destination_id="detox-riverside", available=0, accepting=False),
+            operator="bo",
+        )
+        # A figure dispatch reports (the sync path) lands in the same row.
+        late = DestinationStatusReported(
+            source="dispatch",
+            source_id="cap-1",
+            occurred_at=T0 + timedelta(minutes=10),
+            recorded_at=T0 + timedelta(minutes=10),
+            report=CapacityReport(
+                "csu-north-end", T0 + timedelta(minutes=10), 5, True, "dispatch", "", "phoned"
+            ),
+        )
+        assert store.append([late]).appended == [late]
+        rows = _capacity_rows(store)
+        assert sorted(rows) == ["csu-north-end", "detox-riverside"]
+        assert (rows["csu-north-end"]["available"], rows["csu-north-end"]["source"]) == (
+            5,
+            "dispatch",
+        )
+        assert rows["detox-riverside"]["accepting"] is False
+        want = store.load_state().destinations
+        assert store.rebuild_projections() > 0
+        assert _capacity_rows(store) == rows
+    finally:
+        store.close()
+    again = Store.open(db_url)
+    try:
+        assert again.load_state().destinations == want
+    finally:
+        again.close()
+
+
+def test_upgrade_from_0007_writes_the_figures_already_logged(db_url: str) -> None:
+    from alembic import command as alembic_command
+    from sqlalchemy import text
+
+    from console.domain.codec import event_body
+    from console.store import make_engine
+    from console.store.db import _alembic_config
+
+    engine = make_engine(db_url)
+    try:
+        alembic_command.upgrade(_alembic_config(engine), "0007")
+        figures = [
+            ("csu-north-end", 0, 3),
+            ("csu-north-end", 5, 1),
+            ("csu-north-end", 2, 9),  # reported earlier, arrived later: not the latest
+            ("detox-riverside", 1, 0),
+        ]
+        with engine.begin() as conn:
+            for i, (dest, minute, avail) in enumerate(figures):
+                at = T0 + timedelta(minutes=minute)
+                e = DestinationStatusReported(
+                    source="console",
+                    source_id=f"f{i}",
+                    occurred_at=at,
+                    recorded_at=at,
+                    report=CapacityReport(dest, at, avail, True, "console", "al", ""),
+                )
+                conn.execute(
+                    text(
+                        "INSERT INTO events (source, source_id, kind, entity_id, occurred_at,"
+                        " recorded_at, payload) VALUES ('console', :sid, :kind, :ent, :t, :t, :p)"
+                    ),
+                    {
+                        "sid": e.source_id,
+                        "kind": e.kind,
+                        "ent": dest,
+                        "t": at,
+                        "p": json.dumps(event_body(e)),
+                    },
+                )
+        alembic_command.upgrade(_alembic_config(engine), "head")
+    finally:
+        engine.dispose()
+    store = Store.open(db_url)
+    try:
+        rows = _capacity_rows(store)
+        assert {k: v["available"] for k, v in rows.items()} == {
+            "csu-north-end": 1,
+            "detox-riverside": 0,
+        }
+        assert store.load_state().destinations["csu-north-end"].available == 1
+    finally:
+        store.close()
