@@ -389,8 +389,12 @@
       return box;
     }
 
+    // What needs a decision first is drawn on top, and keeps its label first (declutter): the
+    // selected marker, then overdue, unsafe and pending calls, teams working a call, other
+    // teams, calls a team covers. Leaflet adds the marker's screen y (less than the 500 between
+    // classes wherever two markers overlap).
     _z(spec) {
-      return spec.z + (this.selected === spec.key ? 10000 : 0);
+      return spec.z + (spec.kind === "team" && spec.link ? 500 : 0) + (this.selected === spec.key ? 10000 : 0);
     }
 
     _clicked(key) {
@@ -438,7 +442,7 @@
         if (old.color !== s.color || old.label !== s.label || old.badge !== s.badge || old.sym !== s.sym || !sameList(old.classes, s.classes)) {
           this._paint(m._rcRoot, s);
         }
-        if (old.z !== s.z) m.setZIndexOffset(this._z(s));
+        if (old.z !== s.z || !old.link !== !s.link) m.setZIndexOffset(this._z(s));
         if (!sameList(old.tip, s.tip)) m.setTooltipContent(this._tip(s));
         if (regroup) this._group(s).addLayer(m);
         if (moved && this.following === s.key) this._whenIdle(() => this.map.panTo(m.getLatLng()));
@@ -453,22 +457,16 @@
     }
 
     // Labels never overlap: on the next frame, each shown label is kept only if it covers no
-    // label kept before it and no symbol of a marker that matters as much, in the order of what needs a decision
-    // first (the selected marker, overdue, unsafe and pending calls, teams working a call,
-    // other teams, calls a team covers). A label left out leaves its symbol and its tooltip
-    // (the whole text on hover); zooming in gives the room back. A label the map's right edge
-    // would cut is put on its symbol's left first.
+    // label kept before it and no symbol of a marker that matters as much, in the order the
+    // markers are drawn (_z), so a label only ever lies over symbols drawn beneath it. A label
+    // left out leaves its symbol and its tooltip (the whole text on hover); zooming in gives
+    // the room back. A label the map's right edge would cut is put on its symbol's left first.
     _declutterSoon() {
       if (this._declutterFrame) return;
       this._declutterFrame = requestAnimationFrame(() => {
         this._declutterFrame = 0;
         this.declutter();
       });
-    }
-
-    _rank(key, s) {
-      if (this.selected === key) return 1e9;
-      return s.z + (s.kind === "team" && s.link ? 500 : 0);
     }
 
     declutter() {
@@ -494,7 +492,7 @@
           const x = sym.left - LABEL_GAP - lbl.width;
           lbl = { left: x, right: x + lbl.width, top: lbl.top, bottom: lbl.bottom, width: lbl.width, height: lbl.height };
         }
-        return { key: key, root: root, lbl: lbl, sym: sym, left: left, rank: this._rank(key, this.specs.get(key)) };
+        return { key: key, root: root, lbl: lbl, sym: sym, left: left, rank: this._z(this.specs.get(key)) };
       });
       boxes.sort((a, b) => b.rank - a.rank || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       const hit = (a, b) =>

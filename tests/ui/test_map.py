@@ -896,3 +896,29 @@ def test_a_label_at_the_maps_edge_turns_inward_and_is_whole(
         "rcMap.markers.get('team:T-77')._rcRoot.children[0].getBoundingClientRect().right",
     )
     assert label()["left"] >= mid_sym, "away from the edge the label is on the right again"
+
+
+@pytest.mark.webengine
+@pytest.mark.timeout(90)
+def test_a_team_working_a_call_is_drawn_over_an_idle_team_beside_it(
+    qtbot: Any, make_view: Callable[..., MapView]
+) -> None:
+    """The map draws markers in the order their labels are kept: an idle team's symbol just
+    below a team working a call (which the map would otherwise draw on top, being lower on the
+    screen) never covers the working team's label."""
+    view = make_view()
+    p = Picture()
+    p.teams["T-88"] = Team("T-88", TeamStatus.AVAILABLE, NOW, provider="A", status_since=_ago(5))
+    at = p.positions["T-02"]
+    p.positions["T-88"] = Position(at.lat - 0.00005, at.lon + 0.0002, NOW)
+    with qtbot.waitSignal(view.applied, timeout=5000):
+        p.push(view)
+    js(qtbot, view, f"(rcMap.map.setView([{at.lat}, {at.lon}], 17, {{animate: false}}), 0)")
+
+    def z(key: str) -> int:
+        return int(js(qtbot, view, f"+rcMap.markers.get('{key}')._icon.style.zIndex"))
+
+    assert z("team:T-02") > z("team:T-88")
+    # Chosen, the idle team comes to the top.
+    js(qtbot, view, "(rcMap.select('team:T-88', false), 0)")
+    qtbot.waitUntil(lambda: z("team:T-88") > z("team:T-02"), timeout=3000)
