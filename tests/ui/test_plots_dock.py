@@ -61,9 +61,24 @@ def test_plots_follow_the_theme(qtbot: Any, panel: Any) -> None:
 def test_not_served_says_what_it_counts(qtbot: Any, panel: Any) -> None:
     p, _ctx, _shift = panel
     p.redraw()
-    assert "eligible calls not served" in p.status.text()
+    assert "eligible calls not served" in p.status.full_text()
     assert NOT_SERVED_TIP in p.status.toolTip()
     assert "without any team ever having been assigned" in NOT_SERVED_TIP
     # The legend beside the coverage plot carries the same words.
     tips = {label.text: label.toolTip() for _s, label in p.plotset.leg_coverage.items}
     assert tips["Eligible, not served"] == NOT_SERVED_TIP
+
+
+def test_a_status_line_too_long_for_the_dock_is_seen_to_be_cut(qtbot: Any, panel: Any) -> None:
+    """In a narrow dock the workload line ends in "…" (never cut mid-word without a sign);
+    widened, it is whole again."""
+    p, _ctx, _shift = panel
+    p.redraw()
+    whole = p.status.full_text()
+    p.resize(420, 600)
+    p.show()
+    qtbot.waitUntil(lambda: p.status.text().endswith("…"), timeout=3000)
+    assert p.status.text()[:-1] in whole and len(p.status.text()) < len(whole)
+    assert p.status.width() <= p.width()
+    p.resize(p.status.fontMetrics().horizontalAdvance(whole) + 400, 600)
+    qtbot.waitUntil(lambda: p.status.text() == whole, timeout=3000)

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QScrollArea,
-    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -37,6 +36,7 @@ from console.domain.model import Team
 from console.domain.projection import State
 from console.store import Changes
 from console.store.read.aggregates import Aggregates
+from console.ui.core.elided import ElidedLabel
 from console.ui.core.pacer import Pacer, default_pacer
 from console.ui.core.picture import merge_changes
 from console.ui.plots.colors import plot_colors
@@ -155,12 +155,10 @@ class WorkloadPanel(QWidget):
         self.window_box.setToolTip("Time span shown on the shared time axis")
         self.window_box.currentIndexChanged.connect(self._window_changed)
         bar.addWidget(self.window_box)
-        self.status = QLabel("Loading workload history…", self)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        # A long status line is cut, whole in its tooltip: it never widens the dock (the
-        # window's other panels would lose the room).
-        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.status.setToolTip(self.status.text())
+        # A long status line ends in "…" rather than widen the dock (the window's other panels
+        # would lose the room); its tooltip says it all.
+        self.status = ElidedLabel("Loading workload history…", self)
+        self.status.setToolTip(self.status.full_text())
         bar.addWidget(self.status, 1)
         self.export_button = QToolButton(self)
         self.export_button.setText("Export")
@@ -198,7 +196,7 @@ class WorkloadPanel(QWidget):
         self.reload()
 
     def _say(self, text: str, tip: str | None = None) -> None:
-        self.status.setText(text)
+        self.status.set_full_text(text)
         self.status.setToolTip(tip or text)
 
     def _build_plots(self) -> None:
