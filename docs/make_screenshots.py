@@ -309,7 +309,10 @@ def live_shots(app: Any, tmp: Path, shots: Shots, seed: int) -> Path:
         shots.save("assign-dialog", dlg)
         before = len(st.commands)
         if dlg.recommendation.best is None:
-            raise RuntimeError(f"no team is eligible for {cid}: rerun with another --seed")
+            raise RuntimeError(
+                f"no team was free and eligible for {cid} at this moment of the simulated hour"
+                " (the simulator runs on the wall clock): run it again, or with another --seed"
+            )
         dlg.accept()
         wait_until("the assignment to be queued", lambda: not dlg.isVisible(), timeout=20)
         wait_until(
