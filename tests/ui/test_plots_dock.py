@@ -80,5 +80,13 @@ def test_a_status_line_too_long_for_the_dock_is_seen_to_be_cut(qtbot: Any, panel
     qtbot.waitUntil(lambda: p.status.text().endswith("…"), timeout=3000)
     assert p.status.text()[:-1] in whole and len(p.status.text()) < len(whole)
     assert p.status.width() <= p.width()
+    # What the cut hides (the not-served count at its end) is in the tooltip, whole.
+    assert p.status.toolTip().startswith(whole) and NOT_SERVED_TIP in p.status.toolTip()
+    # A larger font in the same width holds fewer letters.
+    shown = p.status.text()
+    font = p.status.font()
+    font.setPointSizeF(font.pointSizeF() * 1.5)
+    p.status.setFont(font)
+    assert len(p.status.text()) < len(shown) and p.status.text().endswith("…")
     p.resize(p.status.fontMetrics().horizontalAdvance(whole) + 400, 600)
     qtbot.waitUntil(lambda: p.status.text() == whole, timeout=3000)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 
 class ElidedLabel(QLabel):
-    """One line that never widens its layout: text that does not fit ends in "…", so a cut
-    line is seen to be cut; the whole line is :meth:`full_text`."""
+    """One line of plain text that never widens its layout: text that does not fit ends in
+    "…", so a cut line is seen to be cut; the whole line is :meth:`full_text`."""
 
     def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._full = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.set_full_text(text)
 
@@ -28,6 +30,11 @@ class ElidedLabel(QLabel):
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         self._elide()
+
+    def changeEvent(self, event: Any) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._elide()  # the same width holds more or fewer letters now
 
     def _elide(self) -> None:
         shown = self.fontMetrics().elidedText(

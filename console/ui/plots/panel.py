@@ -156,7 +156,7 @@ class WorkloadPanel(QWidget):
         self.window_box.currentIndexChanged.connect(self._window_changed)
         bar.addWidget(self.window_box)
         # A long status line ends in "…" rather than widen the dock (the window's other panels
-        # would lose the room); its tooltip says it all.
+        # would lose the room); its tooltip has the whole line (_say).
         self.status = ElidedLabel("Loading workload history…", self)
         self.status.setToolTip(self.status.full_text())
         bar.addWidget(self.status, 1)
@@ -196,8 +196,10 @@ class WorkloadPanel(QWidget):
         self.reload()
 
     def _say(self, text: str, tip: str | None = None) -> None:
+        """``text`` on the status line (cut with "…" in a narrow dock), whole in its tooltip
+        with ``tip`` below it."""
         self.status.set_full_text(text)
-        self.status.setToolTip(tip or text)
+        self.status.setToolTip(text if tip is None else f"{text}\n\n{tip}")
 
     def _build_plots(self) -> None:
         """The plots, in this panel's colours (built again when the theme changes)."""
@@ -476,7 +478,7 @@ class WorkloadPanel(QWidget):
         self._say(
             f"Now: {pend} pending ({late} past limit) · {asg} assigned   ·   eligible calls not"
             f" served by a team ({self.window_label().lower()}): {ns}",
-            f"Now: {pend} pending ({late} past limit), {asg} assigned.\n{NOT_SERVED_TIP}",
+            NOT_SERVED_TIP,
         )
         if self._hover is not None:
             self._show_hover(self._hover)
