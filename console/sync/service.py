@@ -557,8 +557,11 @@ class SyncService:
             log.warning("%s", exc)
             return
         if got.problem:
-            self.retrieval_failures[cid] = got.problem
-            await self._in_db(self._quarantine, got.raw, got.problem)
+            try:
+                await self._in_db(self._quarantine, got.raw, got.problem)
+            finally:
+                # Named a failure once its answer is kept: whoever sees the one finds the other.
+                self.retrieval_failures[cid] = got.problem
             return
         if got.document is None:
             self.not_at_dispatch[cid] = self.clock.now()
