@@ -55,29 +55,15 @@ def _rows_in(
     return list(conn.exec_driver_sql(sql, tuple(params)).all())
 
 
-def _bulk_insert(
-    conn: Connection,
-    table: Any,
-    rows: list[dict[str, Any]],
-    verb: str = "INSERT",
-    times: BatchTimes | None = None,
-) -> None:
-    """executemany straight on the driver: the hot path of ingest.
-
-    SQLAlchemy's per-value type processing costs more than SQLite itself here, so times are
-    converted once, the way :class:`~console.store.schema.UtcDateTime` stores them (through
-    ``times``, the batch's, when given).
-    """
-    if not rows:
-        return
-    cols, params = _params(conn, table, rows, times)
-    _insert_params(conn, table, cols, params, verb)
-
-
 def _params(
     conn: Connection, table: Any, rows: list[dict[str, Any]], times: BatchTimes | None = None
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Dict rows as (columns, driver parameter tuples), times converted (see _bulk_insert)."""
+    """Dict rows as (columns, driver parameter tuples) for :func:`_insert_params`.
+
+    SQLAlchemy's per-value type processing costs more than SQLite itself on the ingest path, so
+    times are converted here once, the way :class:`~console.store.schema.UtcDateTime` stores
+    them (through ``times``, the batch's, when given).
+    """
     if not rows:
         return [], []
     cols = list(rows[0])
