@@ -272,10 +272,10 @@ class RecordTableModel(QStandardItemModel):
         """When the time columns were last recomputed."""
         self._brushes: dict[str, QBrush] = {}
         self._marks: dict[str, str] = {}
+        """Row tints by id (:meth:`mark_rows`), under the cells' own colours."""
         self._backlog: dict[str, Any] = {}
         """Records given but not yet written, by id (see :meth:`budgeted`)."""
         self._budget: int | None = None
-        """Row tints by id (:meth:`mark_rows`), under the cells' own colours."""
         self._bold = QFont()
         self._bold.setBold(True)
         self._ticking = [i for i, c in enumerate(self.COLUMNS) if c.ticking]
