@@ -469,14 +469,19 @@
       });
     }
 
-    declutter() {
-      const shown = [];
+    // [key, element] of each marker drawn on its own (not in a cluster, not off the map).
+    _placed() {
+      const out = [];
       for (const [key, m] of this.markers) {
         const root = m._rcRoot;
-        if (!root || !m._icon || !root.isConnected) continue; // clustered or off the map
-        root.classList.remove("rc-lbl-off", "rc-lbl-left");
-        shown.push([key, root]);
+        if (root && m._icon && root.isConnected) out.push([key, root]);
       }
+      return out;
+    }
+
+    declutter() {
+      const shown = this._placed();
+      for (const [, root] of shown) root.classList.remove("rc-lbl-off", "rc-lbl-left");
       // Measure everything first (one layout), then decide, then write.
       const edge = this.map.getContainer().getBoundingClientRect();
       const boxes = shown.map(([key, root]) => {
@@ -518,9 +523,7 @@
     // Each shown label's box on screen (tests: no two overlap).
     labelBoxes() {
       const out = [];
-      for (const [key, m] of this.markers) {
-        const root = m._rcRoot;
-        if (!root || !m._icon || !root.isConnected) continue;
+      for (const [key, root] of this._placed()) {
         const r = root.children[2].getBoundingClientRect();
         if (r.width > 0 && r.height > 0) out.push({ key: key, left: r.left, top: r.top, right: r.right, bottom: r.bottom });
       }
