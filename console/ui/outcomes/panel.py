@@ -90,8 +90,8 @@ class NeedsOutcomePanel(QWidget):
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._menu)
         self.list.itemActivated.connect(lambda *_: self.record_selected())
-        self.list.currentItemChanged.connect(self._current_changed)
-        self.list.itemSelectionChanged.connect(self._selection_changed)
+        self.list.currentItemChanged.connect(lambda *_: self._choose_current())
+        self.list.itemSelectionChanged.connect(self._choose_current)
         v.addWidget(self.list, 1)
         self.setFocusProxy(self.list)
         ctx.pictures.picture_changed.connect(self._on_picture)
@@ -172,19 +172,13 @@ class NeedsOutcomePanel(QWidget):
                 self.list.setCurrentItem(it)
                 return
 
-    def _current_changed(self, cur: QTreeWidgetItem | None, _prev: Any) -> None:
-        # Only a row chosen (selected) names the window's call: focus coming to the list puts
-        # the keyboard on its first row without choosing it.
-        if cur is not None and cur.isSelected():
-            self.ctx.selection.select_call(str(cur.data(0, CALL_ID_ROLE)))
-
-    def _selection_changed(self) -> None:
-        """Space on the row under the cursor chooses it."""
+    def _choose_current(self) -> None:
+        """The row under the cursor names the window's call once it is chosen (selected: an
+        arrow key, a click or the space bar). Focus coming to the list puts the cursor on its
+        first row without choosing it."""
         cur = self.list.currentItem()
         if cur is not None and cur.isSelected():
-            cid = str(cur.data(0, CALL_ID_ROLE))
-            if cid != self.ctx.selection.call_id:
-                self.ctx.selection.select_call(cid)
+            self.ctx.selection.select_call(str(cur.data(0, CALL_ID_ROLE)))
 
     def record_selected(self) -> Any:
         cid = self.selected_id()
